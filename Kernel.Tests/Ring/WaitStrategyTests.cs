@@ -20,7 +20,7 @@ public sealed class WaitStrategyTests
     [MemberData(nameof(Strategies))]
     public async Task EveryStrategy_DeliversEverything_ThroughAChainAndShutsDown(string strategy)
     {
-        const int Total = 20_000;
+        const int Total = 5_000;
         var ring = new RingBuffer<TestEvent>(128, ProducerType.Multi, Create(strategy));
         var first = new RecordingHandler(Total);
         var second = new RecordingHandler(Total);
@@ -31,7 +31,7 @@ public sealed class WaitStrategyTests
         for (var i = 0; i < Total; i++)
         {
             ring.Publish(new TestEvent(0, i));
-            if (i % 5000 == 0)
+            if (i % 1000 == 0)
                 await Task.Yield();
         }
         await second.Reached.WaitAsync(RingTestSupport.Timeout);
@@ -62,5 +62,29 @@ public sealed class WaitStrategyTests
         await second.Reached.WaitAsync(RingTestSupport.Timeout);
         await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
         Assert.Equal(42, second.Entries[0].Event.Number);
+    }
+
+    [Fact]
+    public async Task Blocking_TinyRingPingPong_NoLostWakeUp()
+    {
+        // Ring of 2 with a sleeping consumer: producer and consumer both sleep and wake each
+        // other thousands of times. A lost wake-up would leave both asleep (and time out here).
+        const int Total = 20_000;
+        var ring = new RingBuffer<TestEvent>(2, ProducerType.Single, new BlockingWaitStrategy());
+        var handler = new RecordingHandler(Total);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        pipeline.Start();
+
+        await Task.Factory.StartNew(() =>
+        {
+            for (var i = 0; i < Total; i++)
+                ring.Publish(new TestEvent(0, i));
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).WaitAsync(RingTestSupport.Timeout);
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+
+        for (var i = 0; i < Total; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
     }
 }

@@ -11,14 +11,14 @@ namespace Kernel.Ring;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The lost-wakeup problem: a notifier stores progress then reads <see cref="_waiters"/>; a
-/// waiter increments <see cref="_waiters"/> then reads progress. Without a StoreLoad fence on both
+/// The lost-wakeup problem: a notifier stores progress then reads <see cref="_armed"/>; a
+/// waiter sets <see cref="_armed"/> then reads progress. Without a StoreLoad fence on both
 /// sides each can miss the other's store (x86 store buffers allow it). A fence on every publish
 /// would cost the fast path, so the fence is asymmetric: the waiter, on its slow path only,
 /// runs <see cref="Interlocked.MemoryBarrierProcessWide"/>, which makes every other thread
 /// execute a full barrier. After it, either the notifier's progress store is visible to the
-/// waiter's re-check, or the notifier's later read of <see cref="_waiters"/> sees the waiter.
-/// The notifier's release write of progress and its volatile read of <see cref="_waiters"/>
+/// waiter's re-check, or the notifier's later read of <see cref="_armed"/> sees the waiter.
+/// The notifier's release write of progress and its volatile read of <see cref="_armed"/>
 /// are not reordered by the JIT (volatile accesses keep their program order in RyuJIT).
 /// </para>
 /// <para>
@@ -31,9 +31,13 @@ internal sealed class ProgressSignal
 {
     private readonly object _gate = new();
 
-    // Number of sleeping waiters (sync and async). Written under _gate with Volatile.Write;
-    // read lock-free by notifiers (see the remarks for why that read needs no fence of its own).
+    // Number of sleeping waiters (sync and async). Written under _gate; diagnostics only.
     private int _waiters;
+
+    // 1 while some waiter needs a wake-up. Set (under _gate) by a waiter before its process-wide
+    // barrier and re-check; cleared (under _gate) by the notification that wakes it. Read
+    // lock-free by notifiers (see the remarks for why that read needs no fence of its own).
+    private int _armed;
 
     // Completed (and cleared) by the next notification; async waiters await it. Guarded by _gate.
     private TaskCompletionSource? _asyncWaiters;
@@ -45,17 +49,20 @@ internal sealed class ProgressSignal
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Notify()
     {
-        if (Volatile.Read(ref _waiters) != 0)
+        if (Volatile.Read(ref _armed) != 0)
             NotifyAll();
     }
 
-    /// <summary>Wakes every sleeper unconditionally (halt, close, or after a fast-path check saw waiters).</summary>
+    /// <summary>Wakes every sleeper unconditionally (halt, close, or after a fast-path check saw an armed waiter).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void NotifyAll()
     {
         TaskCompletionSource? asyncWaiters;
         lock (_gate)
         {
+            // Disarm: the publishes that follow, until a waiter re-arms, skip the lock. Without
+            // this a producer would take the lock on every publish until the woken thread ran.
+            Volatile.Write(ref _armed, 0);
             Monitor.PulseAll(_gate);
             asyncWaiters = _asyncWaiters;
             _asyncWaiters = null;
@@ -73,9 +80,18 @@ internal sealed class ProgressSignal
             Volatile.Write(ref _waiters, _waiters + 1);
             try
             {
-                Interlocked.MemoryBarrierProcessWide();
-                while (!condition.IsSatisfied())
+                // Arm, fence, re-check; after every wake-up that leaves the condition false,
+                // the same again (the wake-up disarmed the signal).
+                while (true)
+                {
+                    Volatile.Write(ref _armed, 1);
+                    Interlocked.MemoryBarrierProcessWide();
+                    if (condition.IsSatisfied())
+                        break;
                     Monitor.Wait(_gate);
+                    if (condition.IsSatisfied())
+                        break;
+                }
             }
             finally
             {
@@ -102,6 +118,7 @@ internal sealed class ProgressSignal
                 _asyncWaiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wakeUp = _asyncWaiters.Task;
                 Volatile.Write(ref _waiters, _waiters + 1);
+                Volatile.Write(ref _armed, 1);
             }
             try
             {

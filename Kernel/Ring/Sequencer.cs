@@ -11,8 +11,8 @@ namespace Kernel.Ring;
 /// </summary>
 internal abstract class Sequencer
 {
-    // Spin iterations before a producer waiting for room goes to sleep on the signal.
-    private const int CapacitySpinIterations = 64;
+    // How long a producer waiting for room polls before it sleeps on the signal.
+    private static readonly TimeSpan CapacitySpinTime = SpinThenBlockWaitStrategy.DefaultSpinTime;
 
     /// <summary>The ring size, a power of two.</summary>
     protected readonly int _bufferSize;
@@ -105,15 +105,14 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        var spin = new SpinWait();
-        for (var i = 0; i < CapacitySpinIterations; i++)
+        var spin = new SpinPhase(CapacitySpinTime);
+        while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);
             if (gating >= wrapPoint)
                 return gating;
             if (_closed)
                 RingThrowHelper.ThrowHalted();
-            spin.SpinOnce(sleep1Threshold: -1);
         }
         var condition = new CapacityCondition(this, wrapPoint, whenNone);
         Signal.Wait(ref condition);

@@ -1,34 +1,36 @@
 namespace Kernel.Ring;
 
 /// <summary>
-/// The default: spins (with yields) for a short while, catching entries that arrive within
-/// microseconds without a sleep/wake round trip, then sleeps on the ring's signal. A processor
-/// of an idle ring uses no CPU, which matters on small machines.
+/// The default: spins (pausing, then yielding the CPU) for a short while, catching entries that
+/// arrive within microseconds without a sleep/wake round trip, then sleeps on the ring's signal.
+/// A processor of an idle ring uses no CPU, which matters on small machines.
 /// </summary>
 public sealed class SpinThenBlockWaitStrategy : WaitStrategy
 {
-    private readonly int _spinIterations;
+    /// <summary>The default time spent spinning before sleeping: 100 µs.</summary>
+    public static readonly TimeSpan DefaultSpinTime = TimeSpan.FromMicroseconds(100);
+
+    private readonly TimeSpan _spinTime;
+
+    /// <summary>Creates the strategy with <see cref="DefaultSpinTime"/>.</summary>
+    public SpinThenBlockWaitStrategy() : this(DefaultSpinTime) { }
 
     /// <summary>Creates the strategy.</summary>
-    /// <param name="spinIterations">
-    /// Polls before sleeping; each backs off like <see cref="SpinWait"/> (pauses growing, then
-    /// yields). The default, 64, spins for tens of microseconds.
-    /// </param>
-    public SpinThenBlockWaitStrategy(int spinIterations = 64)
+    /// <param name="spinTime">How long to keep polling before sleeping; zero sleeps at once (as <see cref="BlockingWaitStrategy"/>).</param>
+    public SpinThenBlockWaitStrategy(TimeSpan spinTime)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(spinIterations);
-        _spinIterations = spinIterations;
+        ArgumentOutOfRangeException.ThrowIfLessThan(spinTime, TimeSpan.Zero);
+        _spinTime = spinTime;
     }
 
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
-        var spin = new SpinWait();
-        for (var i = 0; i < _spinIterations; i++)
+        var spin = new SpinPhase(_spinTime);
+        while (spin.SpinOnce())
         {
             var available = barrier.Poll(sequence);
             if (available >= sequence || barrier.IsAlerted)
                 return available;
-            spin.SpinOnce(sleep1Threshold: -1);
         }
         return Block(sequence, barrier);
     }
