@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+
+namespace Kernel.Bench.Ring;
+
+/// <summary>The older baseline: a bounded <see cref="BlockingCollection{T}"/>, one producer (<c>Add</c>), one consumer (<c>Take</c>).</summary>
+internal sealed class BlockingCollectionScenario : IThroughputScenario
+{
+    private readonly BlockingCollection<BenchEvent> _queue;
+    private readonly WorkerGang _producer;
+    private readonly WorkerGang _consumer;
+    private long _sum;
+
+    public BlockingCollectionScenario(long events, int? producerCpu = null, int? consumerCpu = null, int capacity = 16384)
+    {
+        EventsPerRun = events;
+        _queue = new BlockingCollection<BenchEvent>(new ConcurrentQueue<BenchEvent>(), capacity);
+        _consumer = new WorkerGang(1, _ => consumerCpu, _ =>
+        {
+            long sum = 0;
+            for (long i = 0; i < EventsPerRun; i++)
+                sum += _queue.Take().Value;
+            _sum += sum;
+        });
+        _producer = new WorkerGang(1, _ => producerCpu, _ =>
+        {
+            for (long i = 0; i < EventsPerRun; i++)
+                _queue.Add(new BenchEvent(i));
+        });
+    }
+
+    public long EventsPerRun { get; }
+
+    public long Checksum => _sum;
+
+    public void Run()
+    {
+        _consumer.Start();
+        _producer.Run();
+        _consumer.Join();
+    }
+
+    public void Dispose()
+    {
+        _producer.Dispose();
+        _consumer.Dispose();
+        _queue.Dispose();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Threading.Channels;
+
+namespace Kernel.Bench.Ring;
+
+/// <summary>
+/// The baseline a .NET user would pick: bounded <see cref="Channel"/>s used the fastest way —
+/// <c>TryWrite</c>/<c>TryRead</c>, falling back to <c>WaitToWriteAsync</c>/<c>WaitToReadAsync</c>
+/// only when full or empty (blocking the dedicated, possibly pinned, thread on that wait).
+/// Multicast (one producer, several consumers) is one channel per consumer, written in turn.
+/// </summary>
+internal sealed class ChannelScenario : IThroughputScenario
+{
+    private readonly Channel<BenchEvent>[] _channels;
+    private readonly WorkerGang _producers;
+    private readonly WorkerGang _consumers;
+    private readonly long _perProducer;
+    private long _sum;
+
+    public ChannelScenario(int producers, int consumers, long events, int? producerCpu = null, int? consumerCpu = null, int capacity = 16384)
+    {
+        if (producers > 1 && consumers > 1)
+            throw new ArgumentException("either several producers or several consumers");
+        _perProducer = events / producers;
+        EventsPerRun = _perProducer * producers;
+        _channels = new Channel<BenchEvent>[consumers];
+        for (var i = 0; i < consumers; i++)
+        {
+            _channels[i] = Channel.CreateBounded<BenchEvent>(new BoundedChannelOptions(capacity)
+            {
+                SingleReader = true,
+                SingleWriter = producers == 1,
+                FullMode = BoundedChannelFullMode.Wait,
+                AllowSynchronousContinuations = false,
+            });
+        }
+        _consumers = new WorkerGang(consumers, _ => consumerCpu, Consume);
+        _producers = new WorkerGang(producers, _ => producerCpu, Produce);
+    }
+
+    public long EventsPerRun { get; }
+
+    public long Checksum => Volatile.Read(ref _sum);
+
+    public void Run()
+    {
+        _consumers.Start();
+        _producers.Run();
+        _consumers.Join();
+    }
+
+    private void Produce(int producer)
+    {
+        var count = _perProducer;
+        var channels = _channels;
+        for (long i = 0; i < count; i++)
+        {
+            var item = new BenchEvent(i);
+            foreach (var channel in channels)
+            {
+                var writer = channel.Writer;
+                while (!writer.TryWrite(item))
+                    writer.WaitToWriteAsync().AsTask().Wait();
+            }
+        }
+    }
+
+    private void Consume(int consumer)
+    {
+        var reader = _channels[consumer].Reader;
+        var remaining = EventsPerRun;
+        long sum = 0;
+        while (remaining > 0)
+        {
+            while (remaining > 0 && reader.TryRead(out var item))
+            {
+                sum += item.Value;
+                remaining--;
+            }
+            if (remaining > 0)
+                reader.WaitToReadAsync().AsTask().Wait();
+        }
+        Interlocked.Add(ref _sum, sum);
+    }
+
+    public void Dispose()
+    {
+        _producers.Dispose();
+        _consumers.Dispose();
+    }
+}

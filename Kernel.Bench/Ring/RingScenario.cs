@@ -1,0 +1,113 @@
+using Kernel.Ring;
+
+namespace Kernel.Bench.Ring;
+
+/// <summary>
+/// Kernel's ring: <c>producers</c> threads publish (one at a time, or in claimed batches), and
+/// <c>consumers</c> handlers each see every event (multicast), all on the default wait strategy.
+/// </summary>
+internal sealed class RingScenario : IThroughputScenario
+{
+    private readonly RingBuffer<BenchEvent> _ring;
+    private readonly RingPipeline<BenchEvent> _pipeline;
+    private readonly CountingHandler[] _handlers;
+    private readonly WorkerGang _producers;
+    private readonly long _perProducer;
+    private readonly int _batch;
+    private long _target;
+
+    /// <param name="producers">Publishing threads (several: a multi-producer ring).</param>
+    /// <param name="consumers">Multicast handlers.</param>
+    /// <param name="events">Events per run, split evenly between producers.</param>
+    /// <param name="batch">1: <c>Publish(in T)</c>; more: claim and publish that many slots at a time.</param>
+    /// <param name="producerCpu">CPU to pin producers to, or null.</param>
+    /// <param name="consumerCpu">CPU to pin the consumers to, or null.</param>
+    /// <param name="ringSize">Slots.</param>
+    public RingScenario(int producers, int consumers, long events, int batch = 1, int? producerCpu = null, int? consumerCpu = null, int ringSize = 16384)
+    {
+        _perProducer = events / producers / batch * batch;
+        EventsPerRun = _perProducer * producers;
+        _batch = batch;
+        _ring = new RingBuffer<BenchEvent>(ringSize, producers == 1 ? ProducerType.Single : ProducerType.Multi);
+        _pipeline = new RingPipeline<BenchEvent>(_ring)
+        {
+            ProcessorThreadStarting = _ => CpuAffinity.PinCurrentThread(consumerCpu),
+        };
+        _handlers = new CountingHandler[consumers];
+        for (var i = 0; i < consumers; i++)
+        {
+            _handlers[i] = new CountingHandler();
+            _pipeline.AddHandler(_handlers[i]);
+        }
+        _pipeline.Start();
+        _producers = new WorkerGang(producers, _ => producerCpu, Produce);
+    }
+
+    public long EventsPerRun { get; }
+
+    public long Checksum => _handlers[0].Sum;
+
+    public void Run()
+    {
+        _target += EventsPerRun;
+        foreach (var h in _handlers)
+            h.Arm(_target);
+        _producers.Run();
+        foreach (var h in _handlers)
+            h.Done.Wait();
+    }
+
+    private void Produce(int producer)
+    {
+        var ring = _ring;
+        var count = _perProducer;
+        if (_batch == 1)
+        {
+            for (long i = 0; i < count; i++)
+                ring.Publish(new BenchEvent(i));
+            return;
+        }
+        for (long i = 0; i < count; i += _batch)
+        {
+            using var claim = ring.Claim(_batch);
+            for (var j = 0; j < claim.Count; j++)
+                claim[j].Event = new BenchEvent(i + j);
+            claim.Publish();
+        }
+    }
+
+    public void Dispose()
+    {
+        _pipeline.Shutdown(TimeSpan.FromSeconds(10));
+        _producers.Dispose();
+        foreach (var h in _handlers)
+            h.Done.Dispose();
+    }
+
+    /// <summary>Sums a field of every event and signals when the armed count is reached.</summary>
+    private sealed class CountingHandler : IBatchHandler<BenchEvent>
+    {
+        private long _count;
+        private long _target = long.MaxValue;
+
+        public ManualResetEventSlim Done { get; } = new(false, spinCount: 1);
+        public long Sum { get; private set; }
+
+        public void Arm(long target)
+        {
+            Done.Reset();
+            Volatile.Write(ref _target, target);
+        }
+
+        public void OnBatch(ReadOnlySpan<RingEntry<BenchEvent>> entries, long firstSequence)
+        {
+            var sum = Sum;
+            foreach (ref readonly var e in entries)
+                sum += e.Event.Value;
+            Sum = sum;
+            _count += entries.Length;
+            if (_count >= Volatile.Read(ref _target))
+                Done.Set();
+        }
+    }
+}

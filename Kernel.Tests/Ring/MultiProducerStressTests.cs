@@ -1,0 +1,102 @@
+using Kernel.Ring;
+
+namespace Kernel.Tests.Ring;
+
+public sealed class MultiProducerStressTests
+{
+    /// <summary>Checks, on the processor thread, that sequences are contiguous and each producer's numbers increase by one.</summary>
+    private sealed class OrderCheckingHandler(int producers, long total) : IBatchHandler<TestEvent>
+    {
+        private readonly long[] _nextNumber = new long[producers];
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _nextSequence;
+
+        public long Count { get; private set; }
+        public string? Failure { get; private set; }
+        public Task Done => _done.Task;
+
+        public void OnBatch(ReadOnlySpan<RingEntry<TestEvent>> entries, long firstSequence)
+        {
+            if (firstSequence != _nextSequence)
+                Failure ??= $"batch starts at {firstSequence}, expected {_nextSequence}";
+            _nextSequence = firstSequence + entries.Length;
+            foreach (ref readonly var entry in entries)
+            {
+                var p = entry.Event.Producer;
+                if (entry.Kind != EntryKind.Event || (ulong)p >= (ulong)_nextNumber.Length)
+                    Failure ??= $"entry {Count}: kind {entry.Kind}, producer {p}";
+                else if (entry.Event.Number != _nextNumber[p]++)
+                    Failure ??= $"producer {p}: got number {entry.Event.Number}, expected {_nextNumber[p] - 1}";
+                Count++;
+            }
+            if (Count >= total)
+                _done.TrySetResult();
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 60_000, 1024)]
+    [InlineData(4, 20_000, 16)]
+    public async Task ManyProducers_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize)
+    {
+        var seed = Environment.TickCount;
+        var ring = new RingBuffer<TestEvent>(ringSize, ProducerType.Multi);
+        var checker = new OrderCheckingHandler(producers, (long)producers * perProducer);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(checker);
+        pipeline.Start();
+
+        var tasks = new Task[producers];
+        for (var p = 0; p < producers; p++)
+        {
+            var producer = p;
+            tasks[p] = Task.Factory.StartNew(() => Produce(ring, producer, perProducer, seed + producer),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        await Task.WhenAll(tasks).WaitAsync(RingTestSupport.Timeout);
+        await checker.Done.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+
+        Assert.True(checker.Failure is null, $"seed {seed}: {checker.Failure}");
+        Assert.Equal((long)producers * perProducer, checker.Count);
+        Assert.Equal(checker.Count - 1, pipeline.Processors[0].ProcessedSequence);
+    }
+
+    /// <summary>Mixes every way to publish, chosen by a seeded random, so claims of all sizes interleave.</summary>
+    private static void Produce(RingBuffer<TestEvent> ring, int producer, int count, int seed)
+    {
+        var random = new Random(seed);
+        var batch = new TestEvent[Math.Min(32, ring.BufferSize)];
+        var number = 0;
+        while (number < count)
+        {
+            switch (random.Next(4))
+            {
+                case 0:
+                    ring.Publish(new TestEvent(producer, number++));
+                    break;
+                case 1:
+                {
+                    var n = Math.Min(random.Next(1, batch.Length + 1), count - number);
+                    for (var i = 0; i < n; i++)
+                        batch[i] = new TestEvent(producer, number++);
+                    ring.Publish(batch.AsSpan(0, n));
+                    break;
+                }
+                case 2:
+                {
+                    var n = Math.Min(random.Next(1, batch.Length + 1), count - number);
+                    using var claim = ring.Claim(n);
+                    for (var i = 0; i < n; i++)
+                        claim[i].Event = new TestEvent(producer, number++);
+                    claim.Publish();
+                    break;
+                }
+                default:
+                    if (ring.TryPublish(new TestEvent(producer, number)))
+                        number++;
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+using Kernel.Ring;
+
+namespace Kernel.Tests.Ring;
+
+public sealed class SequenceLayoutTests
+{
+    // Stand-in with the same object header as any class: the first field is where fields start.
+    private sealed class RawObject
+    {
+        public byte FirstField;
+    }
+
+    [Fact]
+    public void Value_Sits56BytesIntoTheFields_With56BytesAfterIt()
+    {
+        var sequence = new Sequence(42);
+        ref var fieldsStart = ref Unsafe.As<RawObject>(sequence).FirstField;
+        ref var value = ref Unsafe.As<long, byte>(ref sequence.ValueRef);
+
+        var offset = (long)Unsafe.ByteOffset(ref fieldsStart, ref value);
+
+        Assert.Equal(56, offset);
+        Assert.Equal(42, sequence.Value);
+        Assert.Equal(56 + 8 + 56, Sequence.PaddedSize);
+    }
+
+    [Fact]
+    public void Instance_OccupiesAtLeastThePaddedSize()
+    {
+        // Allocation size of one instance: header + method table + the padded fields.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sequence = new Sequence();
+        var after = GC.GetAllocatedBytesForCurrentThread();
+        GC.KeepAlive(sequence);
+
+        Assert.True(after - before >= Sequence.PaddedSize + 2 * IntPtr.Size,
+            $"a Sequence took {after - before} bytes; its fields alone need {Sequence.PaddedSize}");
+    }
+
+    [Fact]
+    public void Operations_ReadAndWriteTheValue()
+    {
+        var sequence = new Sequence();
+        Assert.Equal(-1, sequence.Value);
+        sequence.SetValue(7);
+        Assert.True(sequence.CompareAndSet(7, 9));
+        Assert.False(sequence.CompareAndSet(7, 11));
+        Assert.Equal(12, sequence.AddAndGet(3));
+    }
+}

@@ -1,0 +1,177 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Ring;
+
+/// <summary>
+/// Runs one <see cref="IBatchHandler{T}"/> on its own thread: waits for entries through its
+/// barrier, hands the handler every available entry at once (two calls when the run wraps
+/// around the end of the ring), then publishes its progress so producers and dependent
+/// handlers move on. Created by <see cref="RingPipeline{T}.AddHandler"/>.
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+public sealed class BatchEventProcessor<T>
+{
+    private const int Idle = 0;
+    private const int Running = 1;
+    private const int Stopped = 2;
+
+    private readonly RingBuffer<T> _ring;
+    private readonly SequenceBarrier _barrier;
+    private readonly RingPipeline<T> _pipeline;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Idle -> Running (the thread started) or Idle -> Stopped (halted first); Running -> Stopped.
+    // Interlocked transitions.
+    private int _state;
+
+    // Set by Halt (volatile): the loop exits at its next look, whatever remains.
+    private volatile bool _haltRequested;
+
+    // long.MaxValue, or the sequence a drain must reach before the loop exits. Volatile.Write by
+    // Drain (before the barrier alert that wakes the loop), Volatile.Read by the loop.
+    private long _drainTarget = long.MaxValue;
+
+    // Abandoned slots (multi-producer) this processor has skipped so far; loop-thread only.
+    private long _abandonedSeen;
+
+    internal BatchEventProcessor(RingBuffer<T> ring, IBatchHandler<T> handler, SequenceBarrier barrier, RingPipeline<T> pipeline, int index)
+    {
+        _ring = ring;
+        Handler = handler;
+        _barrier = barrier;
+        _pipeline = pipeline;
+        Index = index;
+    }
+
+    /// <summary>The handler this processor runs.</summary>
+    public IBatchHandler<T> Handler { get; }
+
+    /// <summary>The position of this processor in its pipeline (order of <see cref="RingPipeline{T}.AddHandler"/>).</summary>
+    public int Index { get; }
+
+    /// <summary>The last sequence the handler finished (-1 before the first batch).</summary>
+    public long ProcessedSequence => Sequence.Value;
+
+    /// <summary>Completes when the processor's loop has exited (or it was halted before it started).</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>This processor's progress: producers and dependent handlers gate on it.</summary>
+    internal Sequence Sequence { get; } = new();
+
+    /// <summary>Stops the loop at its next look; if it never started, it never will.</summary>
+    internal void Halt()
+    {
+        _haltRequested = true;
+        if (Interlocked.CompareExchange(ref _state, Stopped, Idle) == Idle)
+            _completion.TrySetResult();
+        _barrier.Alert();
+    }
+
+    /// <summary>Lets the loop run until it has handled <paramref name="target"/>, then exit.</summary>
+    internal void Drain(long target)
+    {
+        Volatile.Write(ref _drainTarget, target);
+        _barrier.Alert();
+    }
+
+    /// <summary>The processor loop; runs on the thread the pipeline started for it.</summary>
+    internal void Run()
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+            return;
+        try
+        {
+            Loop();
+        }
+        finally
+        {
+            Volatile.Write(ref _state, Stopped);
+            // Own completion first: once the pipeline completes, every processor has.
+            _completion.TrySetResult();
+            _pipeline.OnProcessorStopped();
+        }
+    }
+
+    private void Loop()
+    {
+        var barrier = _barrier;
+        var sequence = Sequence;
+        var signal = _ring.Sequencer.Signal;
+        var next = sequence.Value + 1;
+        var spin = new SpinWait();
+        while (!_haltRequested)
+        {
+            var available = barrier.WaitFor(next);
+            if (available >= next)
+            {
+                if (!TryHandle(next, available))
+                    return;
+                // Release write: producers and dependent handlers see the slots as handled.
+                sequence.SetValue(available);
+                signal.Notify();
+                next = available + 1;
+                if (available >= Volatile.Read(ref _drainTarget))
+                    return;
+                continue;
+            }
+            // Alerted: halted (the loop condition), or draining.
+            if (next > Volatile.Read(ref _drainTarget))
+                return;
+            // Draining and not there yet: the rest is claimed and about to be published, or an
+            // upstream handler is still on it. The barrier no longer sleeps; back off instead.
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>Hands <paramref name="first"/>..<paramref name="last"/> to the handler; false when the pipeline must halt.</summary>
+    private bool TryHandle(long first, long last)
+    {
+        try
+        {
+            if (_ring.Sequencer.AbandonedCount.Value != _abandonedSeen)
+                DispatchSkippingAbandoned(first, last);
+            else
+                Dispatch(first, last);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            return _pipeline.OnHandlerError(new HandlerError<T>(ex, Handler, first, last));
+        }
+    }
+
+    /// <summary>One call, or two when the run wraps around the end of the ring.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Dispatch(long first, long last)
+    {
+        var size = _ring.BufferSize;
+        var index = (int)(first & (size - 1));
+        var count = last - first + 1;
+        var head = (int)Math.Min(count, size - index);
+        Handler.OnBatch(_ring.Slots(index, head), first);
+        if (count > head)
+            Handler.OnBatch(_ring.Slots(0, (int)(count - head)), first + head);
+    }
+
+    /// <summary>
+    /// The rare path after a multi-producer claim was abandoned: hands over the runs between
+    /// abandoned slots. It keeps scanning batches until it has skipped as many abandoned slots
+    /// as were counted, since a slot can be counted before it is published.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DispatchSkippingAbandoned(long first, long last)
+    {
+        var runStart = first;
+        for (var s = first; s <= last; s++)
+        {
+            if (_ring.SlotAt(s).Kind != RingBuffer<T>.AbandonedKind)
+                continue;
+            if (s > runStart)
+                Dispatch(runStart, s - 1);
+            _abandonedSeen++;
+            runStart = s + 1;
+        }
+        if (runStart <= last)
+            Dispatch(runStart, last);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Ring;
+
+/// <summary>
+/// Slots claimed from a <see cref="RingBuffer{T}"/> to fill in place. Each claimed slot starts as
+/// an event entry of source 0 (its <see cref="RingEntry{T}.Event"/> still holds whatever the slot
+/// held last). Publish them all with <see cref="Publish"/>; disposing the batch unpublished takes
+/// the claim back, so an exception while filling never publishes a half-written slot:
+/// <code>
+/// using var batch = ring.Claim(64);
+/// for (var i = 0; i &lt; batch.Count; i++) batch[i].Event = Read(i);   // may throw
+/// batch.Publish();
+/// </code>
+/// </summary>
+/// <typeparam name="T">The event type.</typeparam>
+public ref struct ClaimedBatch<T>
+{
+    private readonly RingBuffer<T>? _ring;
+    private readonly long _firstSequence;
+    private readonly int _count;
+    private bool _finished;
+
+    private ClaimedBatch(RingBuffer<T> ring, long firstSequence, int count)
+    {
+        _ring = ring;
+        _firstSequence = firstSequence;
+        _count = count;
+    }
+
+    internal static ClaimedBatch<T> Create(RingBuffer<T> ring, long firstSequence, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            ref var slot = ref ring.SlotAt(firstSequence + i);
+            slot.Kind = EntryKind.Event;
+            slot.SourceId = 0;
+            slot.Value = 0;
+        }
+        return new ClaimedBatch<T>(ring, firstSequence, count);
+    }
+
+    /// <summary>The ring sequence of slot 0.</summary>
+    public readonly long FirstSequence => _firstSequence;
+
+    /// <summary>The number of claimed slots.</summary>
+    public readonly int Count => _count;
+
+    /// <summary>The claimed slot <paramref name="index"/> (0-based within the batch), by reference.</summary>
+    public readonly ref RingEntry<T> this[int index]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            if ((uint)index >= (uint)_count || _finished)
+                RingThrowHelper.ThrowIndexOutOfRange(index, _finished ? 0 : _count);
+            return ref _ring!.SlotAt(_firstSequence + index);
+        }
+    }
+
+    /// <summary>Publishes every slot of the batch at once.</summary>
+    /// <exception cref="InvalidOperationException">The batch was already published or abandoned.</exception>
+    public void Publish()
+    {
+        if (_finished || _ring is null)
+            RingThrowHelper.ThrowAlreadyFinished();
+        _finished = true;
+        _ring.PublishRange(_firstSequence, _firstSequence + _count - 1);
+    }
+
+    /// <summary>Takes the claim back unless it was published; no handler sees the slots.</summary>
+    public void Dispose()
+    {
+        if (_finished || _ring is null)
+            return;
+        _finished = true;
+        _ring.AbandonRange(_firstSequence, _firstSequence + _count - 1);
+    }
+}

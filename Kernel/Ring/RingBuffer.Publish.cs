@@ -1,0 +1,173 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Ring;
+
+// The publishing surface: events by value, spans, control entries, in-place claims, async.
+public sealed partial class RingBuffer<T>
+{
+    /// <summary>Publishes one event (source 0, position 0), waiting for room if the ring is full.</summary>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(in T item) => Publish(in item, 0, 0);
+
+    /// <summary>Publishes one event read by <paramref name="sourceId"/> at <paramref name="position"/>, waiting for room.</summary>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(in T item, int sourceId, long position)
+    {
+        var sequence = Next(1);
+        // Nothing between claim and publish can throw: a slot is published whole.
+        ref var slot = ref SlotAt(sequence);
+        slot.Kind = EntryKind.Event;
+        slot.SourceId = sourceId;
+        slot.Value = position;
+        slot.Event = item;
+        PublishRange(sequence, sequence);
+    }
+
+    /// <summary>Publishes one event if there is room now; false (nothing published) when the ring is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPublish(in T item)
+    {
+        if (!TryNext(1, out var sequence))
+            return false;
+        ref var slot = ref SlotAt(sequence);
+        slot.Kind = EntryKind.Event;
+        slot.SourceId = 0;
+        slot.Value = 0;
+        slot.Event = item;
+        PublishRange(sequence, sequence);
+        return true;
+    }
+
+    /// <summary>
+    /// Publishes the events in order, claiming and publishing up to the ring size at a time
+    /// (one claim and one publish per chunk), waiting for room as needed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    public void Publish(ReadOnlySpan<T> items)
+    {
+        while (!items.IsEmpty)
+        {
+            var count = Math.Min(items.Length, BufferSize);
+            var highest = Next(count);
+            var lowest = highest - count + 1;
+            for (var i = 0; i < count; i++)
+            {
+                ref var slot = ref SlotAt(lowest + i);
+                slot.Kind = EntryKind.Event;
+                slot.SourceId = 0;
+                slot.Value = 0;
+                slot.Event = items[i];
+            }
+            PublishRange(lowest, highest);
+            items = items[count..];
+        }
+    }
+
+    /// <summary>
+    /// Publishes as many of the events as fit now (all or a prefix, in order) and returns how
+    /// many were published; never waits.
+    /// </summary>
+    public int TryPublish(ReadOnlySpan<T> items)
+    {
+        var published = 0;
+        while (published < items.Length)
+        {
+            var count = Math.Min(items.Length - published, BufferSize);
+            if (!TryNext(count, out var highest))
+            {
+                // Less room than the whole chunk: take what fits, one at a time.
+                while (published < items.Length && TryPublish(in items[published]))
+                    published++;
+                return published;
+            }
+            var lowest = highest - count + 1;
+            for (var i = 0; i < count; i++)
+            {
+                ref var slot = ref SlotAt(lowest + i);
+                slot.Kind = EntryKind.Event;
+                slot.SourceId = 0;
+                slot.Value = 0;
+                slot.Event = items[published + i];
+            }
+            PublishRange(lowest, highest);
+            published += count;
+        }
+        return published;
+    }
+
+    /// <summary>
+    /// Publishes one event, completing at once when there is room and otherwise waiting for it
+    /// asynchronously: the continuation is woken by the processors' progress, never by polling.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishAsync(T item, CancellationToken cancellationToken = default)
+    {
+        if (TryPublish(in item))
+            return default;
+        return PublishAsyncSlow(item, cancellationToken);
+    }
+
+    private async ValueTask PublishAsyncSlow(T item, CancellationToken cancellationToken)
+    {
+        while (!TryPublish(in item))
+        {
+            if (Sequencer.IsClosed)
+                RingThrowHelper.ThrowHalted();
+            cancellationToken.ThrowIfCancellationRequested();
+            await Sequencer.Signal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> older than <paramref name="eventTimeMs"/> follows.</summary>
+    public void PublishWatermark(long eventTimeMs, int sourceId = 0) => PublishControl(EntryKind.Watermark, eventTimeMs, sourceId);
+
+    /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>: every handler meets it in sequence order.</summary>
+    public void PublishBarrier(long checkpointId) => PublishControl(EntryKind.Barrier, checkpointId, 0);
+
+    /// <summary>Publishes end of input for <paramref name="sourceId"/>.</summary>
+    public void PublishEndOfInput(int sourceId = 0) => PublishControl(EntryKind.EndOfInput, 0, sourceId);
+
+    /// <summary>Publishes a control entry (watermark, barrier or end of input) in sequence order with the events.</summary>
+    public void PublishControl(EntryKind kind, long value, int sourceId)
+    {
+        if (kind is not (EntryKind.Watermark or EntryKind.Barrier or EntryKind.EndOfInput))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "A control entry is a watermark, a barrier or end of input.");
+        var sequence = Next(1);
+        ref var slot = ref SlotAt(sequence);
+        slot.Kind = kind;
+        slot.SourceId = sourceId;
+        slot.Value = value;
+        slot.Event = default!;
+        PublishRange(sequence, sequence);
+    }
+
+    /// <summary>
+    /// Claims <paramref name="count"/> slots to fill in place, waiting for room. Fill them, then
+    /// call <see cref="ClaimedBatch{T}.Publish"/>; dispose the batch in every case (a
+    /// <c>using</c>), so that a fill that throws takes the claim back instead of publishing it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not in 1..<see cref="BufferSize"/>.</exception>
+    public ClaimedBatch<T> Claim(int count)
+    {
+        CheckCount(count);
+        var highest = Next(count);
+        return ClaimedBatch<T>.Create(this, highest - count + 1, count);
+    }
+
+    /// <summary>Claims <paramref name="count"/> slots if they fit now; never waits (the caller applies its own backpressure).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not in 1..<see cref="BufferSize"/>.</exception>
+    public bool TryClaim(int count, out ClaimedBatch<T> batch)
+    {
+        CheckCount(count);
+        if (!TryNext(count, out var highest))
+        {
+            batch = default;
+            return false;
+        }
+        batch = ClaimedBatch<T>.Create(this, highest - count + 1, count);
+        return true;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Ring;
+
+/// <summary>
+/// What one processor waits on: the ring's published entries, or, for a handler that runs after
+/// others, the slowest of those others' sequences. Its wait strategy decides how to pass the
+/// time; <see cref="Alert"/> ends every wait (halt, drain).
+/// </summary>
+internal sealed class SequenceBarrier
+{
+    private readonly Sequencer _sequencer;
+    private readonly Sequence _cursor;
+    private readonly Sequence[] _dependents;
+    private readonly WaitStrategy _waitStrategy;
+    private readonly bool _multiProducer;
+
+    // Set by Alert (halt or drain), read by every wait loop: a volatile bool, so a waiter that
+    // re-reads it after being woken sees the store that preceded the wake-up.
+    private volatile bool _alerted;
+
+    /// <summary>Creates a barrier over the ring's cursor, or over <paramref name="dependents"/> when there are any.</summary>
+    public SequenceBarrier(Sequencer sequencer, WaitStrategy waitStrategy, Sequence[] dependents)
+    {
+        _sequencer = sequencer;
+        _cursor = sequencer.Cursor;
+        _dependents = dependents;
+        _waitStrategy = waitStrategy;
+        _multiProducer = sequencer is MultiProducerSequencer;
+    }
+
+    /// <summary>The signal blocking strategies sleep on.</summary>
+    public ProgressSignal Signal => _sequencer.Signal;
+
+    /// <summary>True once <see cref="Alert"/> was called.</summary>
+    public bool IsAlerted => _alerted;
+
+    /// <summary>
+    /// The highest sequence that may be read now when waiting for <paramref name="sequence"/>;
+    /// less than <paramref name="sequence"/> means nothing new. Never waits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Poll(long sequence)
+    {
+        if (_dependents.Length != 0)
+            return MinimumOfDependents();
+        var available = _cursor.Value;
+        // Several producers: the cursor counts claims; publication is per slot.
+        if (_multiProducer && available >= sequence)
+            available = _sequencer.GetHighestPublished(sequence, available);
+        return available;
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="sequence"/> and returns the highest readable sequence (at least
+    /// <paramref name="sequence"/>), or something lower when the barrier was alerted.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long WaitFor(long sequence)
+    {
+        var available = Poll(sequence);
+        return available >= sequence ? available : _waitStrategy.WaitFor(sequence, this);
+    }
+
+    /// <summary>Ends the current and every later wait (until the processor exits).</summary>
+    public void Alert()
+    {
+        _alerted = true;
+        _sequencer.Signal.NotifyAll();
+    }
+
+    private long MinimumOfDependents()
+    {
+        var min = long.MaxValue;
+        foreach (var d in _dependents)
+            min = Math.Min(min, d.Value);
+        return min;
+    }
+
+    /// <summary>Satisfied when <c>sequence</c> is readable or the barrier was alerted (blocking strategies).</summary>
+    internal readonly struct ReadableCondition(SequenceBarrier barrier, long sequence) : IWaitCondition
+    {
+        public bool IsSatisfied() => barrier._alerted || barrier.Poll(sequence) >= sequence;
+    }
+}

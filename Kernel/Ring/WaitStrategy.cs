@@ -1,0 +1,31 @@
+namespace Kernel.Ring;
+
+/// <summary>
+/// How a processor passes the time while it waits for entries: trading CPU for latency.
+/// Pick one per ring: <see cref="SpinThenBlockWaitStrategy"/> (the default: low latency when
+/// busy, no CPU when idle), <see cref="BlockingWaitStrategy"/>, <see cref="SleepingWaitStrategy"/>,
+/// <see cref="YieldingWaitStrategy"/> or <see cref="BusySpinWaitStrategy"/> (only with a core to spare per processor).
+/// </summary>
+/// <remarks>The strategy is called once per empty poll, never per event.</remarks>
+public abstract class WaitStrategy
+{
+    private protected WaitStrategy() { }
+
+    /// <summary>The default: <see cref="SpinThenBlockWaitStrategy"/> with its default spin.</summary>
+    public static WaitStrategy Default { get; } = new SpinThenBlockWaitStrategy();
+
+    /// <summary>
+    /// Waits until <paramref name="sequence"/> is readable through <paramref name="barrier"/> or the
+    /// barrier is alerted; returns the highest readable sequence (lower than
+    /// <paramref name="sequence"/> only when alerted).
+    /// </summary>
+    internal abstract long WaitFor(long sequence, SequenceBarrier barrier);
+
+    /// <summary>Sleeps on the ring's signal until the sequence is readable or the barrier alerted.</summary>
+    private protected static long Block(long sequence, SequenceBarrier barrier)
+    {
+        var condition = new SequenceBarrier.ReadableCondition(barrier, sequence);
+        barrier.Signal.Wait(ref condition);
+        return barrier.Poll(sequence);
+    }
+}
