@@ -63,6 +63,39 @@ public static class Utf8Output
         output.Advance(written);
     }
 
+    /// <summary>
+    /// Appends a real number as a JSON value: finite values as numbers, NaN and infinities as
+    /// strings (<c>"NaN"</c>, <c>"Infinity"</c>), which JSON cannot write as numbers.
+    /// </summary>
+    /// <param name="output">The destination.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteJsonReal(IBufferWriter<byte> output, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            WriteNumber(output, value);
+            return;
+        }
+        WriteByte(output, (byte)'"');
+        WriteNumber(output, value);
+        WriteByte(output, (byte)'"');
+    }
+
+    /// <summary>Appends a <see cref="float"/> as a JSON value (see <see cref="WriteJsonReal(IBufferWriter{byte}, double)"/>).</summary>
+    /// <param name="output">The destination.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteJsonReal(IBufferWriter<byte> output, float value)
+    {
+        if (float.IsFinite(value))
+        {
+            WriteNumber(output, value);
+            return;
+        }
+        WriteByte(output, (byte)'"');
+        WriteNumber(output, value);
+        WriteByte(output, (byte)'"');
+    }
+
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowTooLong() => throw new InvalidOperationException("A value did not fit in 64 bytes of UTF-8 text.");
 }
