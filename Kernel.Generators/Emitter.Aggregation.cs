@@ -39,11 +39,28 @@ internal static partial class Emitter
         {
             if (!first) w.Line();
             first = false;
-            var of = f.Source.Length > 0 ? " of <c>" + f.Source + "</c>" : string.Empty;
-            w.Line("/// <summary>" + f.Kind + of + ".</summary>");
+            w.Line("/// <summary>" + Describe(f) + "</summary>");
             w.Line("public " + f.TypeName + " " + f.Name + ";");
         }
         w.Close();
+    }
+
+    private static string Describe(StateFieldModel f)
+    {
+        var source = "<c>" + f.Source + "</c>";
+        return f.Kind switch
+        {
+            "Sum" => "The running sum of " + source + ".",
+            "Count" => "The number of events folded.",
+            "Min" => "The smallest " + source + " seen.",
+            "Max" => "The largest " + source + " seen.",
+            "AvgSum" => "The sum half of the average of " + source + ".",
+            "AvgCount" => "The count half of the average.",
+            "First" => source + " of the earliest event.",
+            "FirstTime" => "The event time of the earliest event (<c>long.MaxValue</c> before any).",
+            "Last" => source + " of the latest event.",
+            _ => "The event time of the latest event (<c>long.MinValue</c> before any).",
+        };
     }
 
     private static void EmitKey(SourceWriter w, AggregationModel model)

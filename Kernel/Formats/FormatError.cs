@@ -33,10 +33,12 @@ public readonly record struct FormatError(long Line, int ColumnIndex, string Col
     /// <returns>The message.</returns>
     public override string ToString()
     {
+        // default(FormatError) is what a successful read leaves behind; it must still print.
+        if (Reason is null) return "no error";
         var where = ColumnIndex < 0
             ? $"line {Line}"
             : $"line {Line}, column {ColumnIndex + 1} '{ColumnName}'";
-        return Value.Length == 0 && ColumnIndex < 0
+        return string.IsNullOrEmpty(Value) && ColumnIndex < 0
             ? $"{where}: {Reason}"
             : $"{where}: '{Value}' {Reason}";
     }
