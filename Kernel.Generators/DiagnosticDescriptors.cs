@@ -1,0 +1,117 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+// Release tracking (RS2008) wants AnalyzerReleases.*.md as additional files in the csproj; the
+// id table in docs/diagnostics.md is the tracked list until the project file carries them.
+#pragma warning disable RS2008
+
+namespace Kernel.Generators;
+
+/// <summary>Every diagnostic the generator reports (KRN0001…); each has a row in docs/diagnostics.md.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Kernel";
+
+    public static readonly DiagnosticDescriptor TypeNotPartial = Error(
+        "KRN0001", "Type must be partial",
+        "'{0}' must be declared partial: the generator adds {1} to it");
+
+    public static readonly DiagnosticDescriptor EventNotUnmanaged = Error(
+        "KRN0002", "Event type must be unmanaged",
+        "Event type '{0}' must be an unmanaged struct: events live in ring slots and are journaled as raw bytes, but {1}");
+
+    public static readonly DiagnosticDescriptor MemberNotFound = Error(
+        "KRN0003", "Member not found on the input",
+        "'{0}' has no field or property named '{1}' (named by [{2}] on '{3}')");
+
+    public static readonly DiagnosticDescriptor AggregateOverNonNumeric = Error(
+        "KRN0004", "Aggregate over a non-numeric member",
+        "[{0}] on '{1}' needs a numeric input member, but '{2}' is '{3}'");
+
+    public static readonly DiagnosticDescriptor OutputCannotHold = Error(
+        "KRN0005", "Output member cannot hold the aggregate",
+        "'{0}' of type '{1}' cannot hold {2}; use {3}");
+
+    public static readonly DiagnosticDescriptor DuplicateKey = Error(
+        "KRN0006", "Duplicate key",
+        "'{0}' repeats the key '{1}' already taken by '{2}'");
+
+    public static readonly DiagnosticDescriptor UnsupportedKeyType = Error(
+        "KRN0007", "Unsupported key type",
+        "Key '{0}' has type '{1}', which cannot be a key; use an integer, bool, char or enum type");
+
+    public static readonly DiagnosticDescriptor WhereNotBool = Error(
+        "KRN0008", "[Where] member is not bool",
+        "[Where] on '{0}' names '{1}' of type '{2}'; it must be a bool field or property");
+
+    public static readonly DiagnosticDescriptor InputNotEventOrAggregation = Error(
+        "KRN0009", "Input is neither a [StreamEvent] nor an [Aggregation]",
+        "The input of aggregation '{0}' is '{1}', which is neither a [StreamEvent] nor an [Aggregation]");
+
+    public static readonly DiagnosticDescriptor AggregationCycle = Error(
+        "KRN0010", "Cycle between aggregations",
+        "Aggregation '{0}' is part of a cycle: {1}");
+
+    public static readonly DiagnosticDescriptor MultipleEventTimes = Error(
+        "KRN0011", "More than one [EventTime]",
+        "'{0}' has more than one [EventTime] member ('{1}' and '{2}')");
+
+    public static readonly DiagnosticDescriptor BadDuration = Error(
+        "KRN0012", "Bad duration",
+        "{0} on '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor WindowWithoutEventTime = Error(
+        "KRN0013", "Window over an input without event time",
+        "'{0}' declares a {1} window, but its input '{2}' has no [EventTime] member");
+
+    public static readonly DiagnosticDescriptor EventTimeType = Error(
+        "KRN0014", "[EventTime] member of an unsupported type",
+        "[EventTime] member '{0}' has type '{1}'; use long (Unix milliseconds), DateTime or DateTimeOffset");
+
+    public static readonly DiagnosticDescriptor WindowBoundType = Error(
+        "KRN0015", "Window bound member is not long",
+        "[{0}] member '{1}' has type '{2}'; window bounds are long Unix milliseconds");
+
+    public static readonly DiagnosticDescriptor NotTopLevelStruct = Error(
+        "KRN0016", "Declaration must be a top-level, non-generic struct",
+        "'{0}' must be a non-generic struct declared directly in a namespace to carry [{1}]");
+
+    public static readonly DiagnosticDescriptor ConflictingMemberAttributes = Error(
+        "KRN0017", "Member has conflicting attributes",
+        "'{0}' carries both [{1}] and [{2}]; a row member is one key, one aggregate or one window bound");
+
+    public static readonly DiagnosticDescriptor MultipleWindows = Error(
+        "KRN0018", "More than one window",
+        "'{0}' declares more than one window ([{1}] and [{2}])");
+
+    public static readonly DiagnosticDescriptor RowMemberNotWritable = Error(
+        "KRN0019", "Row member is read-only",
+        "'{0}' is read-only; the generated ToRow must assign it (make it a field or give it a setter)");
+
+    public static readonly DiagnosticDescriptor ColumnTypeNotSupported = new(
+        "KRN0020", "Member skipped by the CSV/JSON codecs",
+        "'{0}' of type '{1}' is not read or written by the CSV/JSON codecs (supported: integers, float, double, decimal, bool, enums, DateTime, DateTimeOffset)",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
+        TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
+        DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
+        MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
+        NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
+        ColumnTypeNotSupported);
+
+    /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
+    public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+    private static DiagnosticDescriptor Error(string id, string title, string message)
+        => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static Dictionary<string, DiagnosticDescriptor> Index(params DiagnosticDescriptor[] descriptors)
+    {
+        var map = new Dictionary<string, DiagnosticDescriptor>(System.StringComparer.Ordinal);
+        foreach (var d in descriptors) map.Add(d.Id, d);
+        return map;
+    }
+}

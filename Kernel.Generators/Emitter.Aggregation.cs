@@ -1,0 +1,363 @@
+using System.Globalization;
+using System.Linq;
+using Kernel.Generators.Model;
+
+namespace Kernel.Generators;
+
+internal static partial class Emitter
+{
+    private const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
+
+    /// <summary>Emits <c>State</c>, <c>Key</c> (when needed) and <c>Spec</c> for one aggregation.</summary>
+    public static string EmitAggregation(AggregationModel model)
+    {
+        var type = model.Type;
+        var w = Begin(type);
+        w.Open("partial " + type.Keyword + " " + type.Name);
+        EmitState(w, model);
+        if (model.NeedsKeyStruct)
+        {
+            w.Line();
+            EmitKey(w, model);
+        }
+        w.Line();
+        EmitSpec(w, model);
+        w.Close();
+        return w.ToString();
+    }
+
+    private static string KeyType(AggregationModel model)
+        => model.Keys.Count == 0 ? "byte" : model.NeedsKeyStruct ? "Key" : model.Keys[0].TypeName;
+
+    private static void EmitState(SourceWriter w, AggregationModel model)
+    {
+        w.Line("/// <summary>The running aggregate of one key (and window) of <see cref=\"" + model.Type.Name + "\"/>: unmanaged, merged by <see cref=\"Spec.Merge\"/>.</summary>");
+        w.Line("[global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Sequential)]");
+        w.Open("public struct State");
+        var first = true;
+        foreach (var f in model.StateFields)
+        {
+            if (!first) w.Line();
+            first = false;
+            w.Line("/// <summary>" + Describe(f) + "</summary>");
+            w.Line("public " + f.TypeName + " " + f.Name + ";");
+        }
+        w.Close();
+    }
+
+    private static string Describe(StateFieldModel f)
+    {
+        var source = "<c>" + f.Source + "</c>";
+        return f.Kind switch
+        {
+            "Sum" => "The running sum of " + source + ".",
+            "Count" => "The number of events folded.",
+            "Min" => "The smallest " + source + " seen.",
+            "Max" => "The largest " + source + " seen.",
+            "AvgSum" => "The sum half of the average of " + source + ".",
+            "AvgCount" => "The count half of the average.",
+            "First" => source + " of the earliest event.",
+            "FirstTime" => "The event time of the earliest event (<c>long.MaxValue</c> before any).",
+            "Last" => source + " of the latest event.",
+            _ => "The event time of the latest event (<c>long.MinValue</c> before any).",
+        };
+    }
+
+    private static void EmitKey(SourceWriter w, AggregationModel model)
+    {
+        var keys = model.Keys;
+        w.Line("/// <summary>The grouping key of <see cref=\"" + model.Type.Name + "\"/>.</summary>");
+        w.Open("public readonly struct Key : global::System.IEquatable<Key>");
+        foreach (var k in keys)
+        {
+            w.Line("/// <summary>The key component read from <c>" + k.SourceMember + "</c>.</summary>");
+            w.Line("public readonly " + k.TypeName + " " + k.RowMember + ";");
+            w.Line();
+        }
+        w.Line("/// <summary>Creates a key from its components.</summary>");
+        w.Open("public Key(" + string.Join(", ", keys.Select(k => k.TypeName + " " + Camel(k.RowMember))) + ")");
+        foreach (var k in keys) w.Line(k.RowMember + " = " + Camel(k.RowMember) + ";");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public bool Equals(Key other) => " + string.Join(" && ", keys.Select(k => k.RowMember + " == other." + k.RowMember)) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override bool Equals(object? obj) => obj is Key other && Equals(other);");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override int GetHashCode() => unchecked((int)Spec.HashKey(in this));");
+        w.Line();
+        w.Line("/// <summary>Compares two keys component by component.</summary>");
+        w.Line("public static bool operator ==(Key left, Key right) => left.Equals(right);");
+        w.Line();
+        w.Line("/// <summary>Compares two keys component by component.</summary>");
+        w.Line("public static bool operator !=(Key left, Key right) => !left.Equals(right);");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override string ToString() => $\"(" + string.Join(", ", keys.Select(k => k.RowMember + "={" + k.RowMember + "}")) + ")\";");
+        w.Close();
+    }
+
+    private static void EmitSpec(SourceWriter w, AggregationModel model)
+    {
+        var row = model.Type.FullName;
+        var input = model.InputFullName;
+        var key = KeyType(model);
+        var window = model.Window;
+        w.Line("/// <summary>");
+        w.Line("/// The compiled form of <see cref=\"" + model.Type.Name + "\"/> for the runtime's struct-constrained operators:");
+        w.Line("/// filter, key and fold inline into the operator's loop.");
+        w.Line("/// </summary>");
+        w.Open("public readonly struct Spec : global::Kernel.Operators.IAggregationSpec<" + input + ", " + key + ", State, " + row + ">");
+        EmitSchemaField(w, model);
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static string Name => " + Literal(model.Type.MetadataName) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static ulong StateFingerprint => 0x" + model.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL;");
+        w.Line();
+        w.Line("/// <summary>The key and state layout as data (for savepoint migration).</summary>");
+        w.Line("public static global::Kernel.StateSchema Schema => s_schema;");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static global::Kernel.Operators.WindowSpec Window => new global::Kernel.Operators.WindowSpec");
+        w.Line("{");
+        w.Line("    Kind = global::Kernel.WindowKind." + window.Kind + ",");
+        w.Line("    SizeMs = " + Long(window.SizeMs) + ",");
+        w.Line("    SlideMs = " + Long(window.SlideMs) + ",");
+        w.Line("    OffsetMs = " + Long(window.OffsetMs) + ",");
+        w.Line("    GapMs = " + Long(window.GapMs) + ",");
+        w.Line("    MaxOutOfOrdernessMs = " + Long(window.MaxOutOfOrdernessMs) + ",");
+        w.Line("    IdleTimeoutMs = " + Long(window.IdleTimeoutMs) + ",");
+        w.Line("    AllowedLatenessMs = " + Long(window.AllowedLatenessMs) + ",");
+        w.Line("    Emit = global::Kernel.EmitMode." + window.Emit + ",");
+        w.Line("    EmitIntervalMs = " + Long(window.EmitIntervalMs) + ",");
+        w.Line("};");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Line("public static bool Filter(in " + input + " e) => " + (model.WhereMember.Length > 0 ? "e." + model.WhereMember : "true") + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        var keyOf = model.Keys.Count == 0 ? "0"
+            : model.NeedsKeyStruct ? "new Key(" + string.Join(", ", model.Keys.Select(k => "e." + k.SourceMember)) + ")"
+            : "e." + model.Keys[0].SourceMember;
+        w.Line("public static " + key + " KeyOf(in " + input + " e) => " + keyOf + ";");
+        w.Line();
+        EmitHashKey(w, model, key);
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Line("public static long EventTime(in " + input + " e) => " + EventTimeExpression(model.EventTime) + ";");
+        w.Line();
+        EmitInit(w, model);
+        w.Line();
+        EmitUpdate(w, model, input);
+        w.Line();
+        EmitMerge(w, model);
+        w.Line();
+        EmitToRow(w, model, key, row);
+        w.Line();
+        w.Line("// Murmur3's 64-bit finalizer: every input bit flips about half the output bits.");
+        w.Line(Inline);
+        w.Open("private static ulong Mix(ulong h)");
+        w.Line("h ^= h >> 33;");
+        w.Line("h *= 0xFF51AFD7ED558CCDUL;");
+        w.Line("h ^= h >> 33;");
+        w.Line("h *= 0xC4CEB9FE1A85EC53UL;");
+        w.Line("return h ^ (h >> 33);");
+        w.Close();
+        w.Close();
+    }
+
+    private static void EmitSchemaField(SourceWriter w, AggregationModel model)
+    {
+        w.Line("private static readonly global::Kernel.StateSchema s_schema = new global::Kernel.StateSchema(");
+        w.Line("    " + Literal(model.Type.MetadataName) + ",");
+        w.Line("    0x" + model.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL,");
+        EmitFields(w, model.KeyFields, ",");
+        EmitFields(w, model.StateFields, ");");
+    }
+
+    private static void EmitFields(SourceWriter w, EquatableArray<StateFieldModel> fields, string end)
+    {
+        if (fields.Count == 0)
+        {
+            w.Line("    global::System.Array.Empty<global::Kernel.StateField>()" + end);
+            return;
+        }
+        w.Line("    new global::Kernel.StateField[]");
+        w.Line("    {");
+        foreach (var f in fields)
+        {
+            w.Line("        new global::Kernel.StateField(" + Literal(f.Name) + ", " + Literal(f.TypeName) + ", global::Kernel.AggregateKind." + f.Kind + ", " + Literal(f.Source) + "),");
+        }
+        w.Line("    }" + end);
+    }
+
+    private static void EmitHashKey(SourceWriter w, AggregationModel model, string key)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        if (model.Keys.Count == 0)
+        {
+            w.Line("public static ulong HashKey(in " + key + " key) => 0UL;");
+            return;
+        }
+        if (!model.NeedsKeyStruct)
+        {
+            w.Line("public static ulong HashKey(in " + key + " key) => Mix(" + ToUlong("key", model.Keys[0].Kind) + ");");
+            return;
+        }
+        w.Open("public static ulong HashKey(in " + key + " key)");
+        w.Line("var h = 0UL;");
+        foreach (var k in model.Keys)
+        {
+            w.Line("h = unchecked((h ^ Mix(" + ToUlong("key." + k.RowMember, k.Kind) + ")) * 0x9E3779B97F4A7C15UL);");
+        }
+        w.Line("return Mix(h);");
+        w.Close();
+    }
+
+    private static string ToUlong(string expression, ValueKind kind)
+        => kind == ValueKind.Boolean ? "(" + expression + " ? 1UL : 0UL)" : "unchecked((ulong)" + expression + ")";
+
+    private static string EventTimeExpression(EventTimeModel? time) => time switch
+    {
+        null => "0L",
+        { Kind: ValueKind.DateTime } => "new global::System.DateTimeOffset(global::System.DateTime.SpecifyKind(e." + time.Member + ", global::System.DateTimeKind.Utc)).ToUnixTimeMilliseconds()",
+        { Kind: ValueKind.DateTimeOffset } => "e." + time.Member + ".ToUnixTimeMilliseconds()",
+        _ => "e." + time.Member,
+    };
+
+    private static void EmitInit(SourceWriter w, AggregationModel model)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void Init(out State state)");
+        w.Line("state = default;");
+        foreach (var a in model.Aggregates)
+        {
+            switch (a.Op)
+            {
+                case AggregateOp.Min: w.Line("state." + a.RowMember + " = " + Extreme(a, max: true) + ";"); break;
+                case AggregateOp.Max: w.Line("state." + a.RowMember + " = " + Extreme(a, max: false) + ";"); break;
+                case AggregateOp.First: w.Line("state." + a.RowMember + "_Time = long.MaxValue;"); break;
+                case AggregateOp.Last: w.Line("state." + a.RowMember + "_Time = long.MinValue;"); break;
+            }
+        }
+        w.Close();
+    }
+
+    private static string Extreme(AggregateModel a, bool max)
+        => a.RowKind is ValueKind.Single or ValueKind.Double
+            ? a.RowTypeName + (max ? ".PositiveInfinity" : ".NegativeInfinity")
+            : a.RowTypeName + (max ? ".MaxValue" : ".MinValue");
+
+    private static void EmitUpdate(SourceWriter w, AggregationModel model, string input)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void Update(ref State state, in " + input + " e)");
+        if (model.Aggregates.Any(a => a.Op is AggregateOp.First or AggregateOp.Last))
+        {
+            w.Line("var time = EventTime(in e);");
+        }
+        foreach (var a in model.Aggregates)
+        {
+            var s = "state." + a.RowMember;
+            var v = "e." + a.SourceMember;
+            switch (a.Op)
+            {
+                case AggregateOp.Sum: w.Line(s + " += " + v + ";"); break;
+                case AggregateOp.Count: w.Line(s + "++;"); break;
+                case AggregateOp.Min: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
+                case AggregateOp.Max: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                case AggregateOp.Avg:
+                    w.Line(s + "_Sum += " + v + ";");
+                    w.Line(s + "_Count++;");
+                    break;
+                case AggregateOp.First:
+                case AggregateOp.Last:
+                    // First keeps the earliest arrival among equal times, Last the latest.
+                    w.Open("if (time " + (a.Op == AggregateOp.First ? "<" : ">=") + " " + s + "_Time)");
+                    w.Line(s + "_Time = time;");
+                    w.Line(s + " = " + v + ";");
+                    w.Close();
+                    break;
+            }
+        }
+        w.Close();
+    }
+
+    private static void EmitMerge(SourceWriter w, AggregationModel model)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void Merge(ref State into, in State other)");
+        foreach (var a in model.Aggregates)
+        {
+            var i = "into." + a.RowMember;
+            var o = "other." + a.RowMember;
+            switch (a.Op)
+            {
+                case AggregateOp.Sum:
+                case AggregateOp.Count: w.Line(i + " += " + o + ";"); break;
+                case AggregateOp.Min: w.Line(i + " = global::System.Math.Min(" + i + ", " + o + ");"); break;
+                case AggregateOp.Max: w.Line(i + " = global::System.Math.Max(" + i + ", " + o + ");"); break;
+                case AggregateOp.Avg:
+                    w.Line(i + "_Sum += " + o + "_Sum;");
+                    w.Line(i + "_Count += " + o + "_Count;");
+                    break;
+                case AggregateOp.First:
+                case AggregateOp.Last:
+                    // 'other' holds later events (a later pane or partition): it wins ties for Last only.
+                    w.Open(a.Op == AggregateOp.First
+                        ? "if (" + o + "_Time < " + i + "_Time)"
+                        : "if (" + o + "_Time >= " + i + "_Time && " + o + "_Time != long.MinValue)");
+                    w.Line(i + "_Time = " + o + "_Time;");
+                    w.Line(i + " = " + o + ";");
+                    w.Close();
+                    break;
+            }
+        }
+        w.Close();
+    }
+
+    private static void EmitToRow(SourceWriter w, AggregationModel model, string key, string row)
+    {
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void ToRow(in " + key + " key, in State state, long windowStartMs, long windowEndMs, out " + row + " row)");
+        w.Line("row = default;");
+        if (model.NeedsKeyStruct)
+        {
+            foreach (var k in model.Keys) w.Line("row." + k.RowMember + " = key." + k.RowMember + ";");
+        }
+        else if (model.Keys.Count == 1)
+        {
+            w.Line("row." + model.Keys[0].RowMember + " = key;");
+        }
+        if (model.WindowStartMember.Length > 0) w.Line("row." + model.WindowStartMember + " = windowStartMs;");
+        if (model.WindowEndMember.Length > 0) w.Line("row." + model.WindowEndMember + " = windowEndMs;");
+        foreach (var a in model.Aggregates)
+        {
+            var r = "row." + a.RowMember;
+            var s = "state." + a.RowMember;
+            if (a.Op == AggregateOp.Avg)
+            {
+                var zero = a.RowKind == ValueKind.Decimal ? "0m" : "0d";
+                var mean = s + "_Count == 0 ? " + zero + " : " + s + "_Sum / " + s + "_Count";
+                w.Line(r + " = " + (a.RowKind == ValueKind.Single ? "(float)(" + mean + ")" : mean) + ";");
+            }
+            else
+            {
+                w.Line(r + " = " + s + ";");
+            }
+        }
+        w.Close();
+    }
+}

@@ -1,0 +1,34 @@
+namespace Kernel.Generators.Model;
+
+/// <summary>Everything the emitter needs for one <c>[Aggregation]</c>.</summary>
+/// <param name="Type">The row type.</param>
+/// <param name="InputFullName">The input type, <c>global::</c>-qualified.</param>
+/// <param name="WhereMember">The <c>[Where]</c> member of the input, or empty.</param>
+/// <param name="EventTime">The input's event time, or null when it has none.</param>
+/// <param name="Keys">The key components, in row declaration order.</param>
+/// <param name="Aggregates">The aggregated members, in row declaration order.</param>
+/// <param name="WindowStartMember">The <c>[WindowStart]</c> row member, or empty.</param>
+/// <param name="WindowEndMember">The <c>[WindowEnd]</c> row member, or empty.</param>
+/// <param name="Window">The window settings.</param>
+/// <param name="KeyFields">The key layout (schema).</param>
+/// <param name="StateFields">The state layout (schema).</param>
+/// <param name="Fingerprint">FNV-1a of the layouts.</param>
+/// <param name="RowCodec">The CSV writer/reader of rows, or null when the row is also a <c>[StreamEvent]</c>.</param>
+internal sealed record AggregationModel(
+    TypeRef Type,
+    string InputFullName,
+    string WhereMember,
+    EventTimeModel? EventTime,
+    EquatableArray<KeyPartModel> Keys,
+    EquatableArray<AggregateModel> Aggregates,
+    string WindowStartMember,
+    string WindowEndMember,
+    WindowModel Window,
+    EquatableArray<StateFieldModel> KeyFields,
+    EquatableArray<StateFieldModel> StateFields,
+    ulong Fingerprint,
+    CodecModel? RowCodec)
+{
+    /// <summary>A generated <c>Key</c> struct is needed for composite keys and enum keys (enums are not <c>IEquatable</c>).</summary>
+    public bool NeedsKeyStruct => Keys.Count > 1 || (Keys.Count == 1 && Keys[0].Kind == ValueKind.Enum);
+}
