@@ -34,6 +34,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
     private readonly string _name;
     private readonly ulong _fingerprint;
+    private readonly bool _trackRemovals;
     private StateEntry<TKey, TState>[] _entries;
     private byte[] _control;
     private int _mask;
@@ -51,8 +52,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <param name="name">The aggregation the state belongs to (named in snapshot errors).</param>
     /// <param name="stateFingerprint">The key/state layout fingerprint written into snapshots.</param>
     /// <param name="initialCapacity">Entries to hold before the first growth.</param>
-    public StateTable(string name, ulong stateFingerprint, int initialCapacity = MinCapacity)
+    /// <param name="trackRemovals">
+    /// Record removed keys for the next <see cref="SnapshotScope.Changes"/> snapshot; turn off for a
+    /// table that is never snapshotted, so the record does not grow without bound.
+    /// </param>
+    public StateTable(string name, ulong stateFingerprint, int initialCapacity = MinCapacity, bool trackRemovals = true)
     {
+        _trackRemovals = trackRemovals;
         ArgumentNullException.ThrowIfNull(name);
         if ((uint)initialCapacity > MaxCapacity / 2) StateThrowHelper.ThrowCapacity(initialCapacity);
         _name = name;
@@ -221,6 +227,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
     private void RecordRemoval(in TKey key)
     {
+        if (!_trackRemovals) return;
         if (_removedCount == _removed.Length)
             Array.Resize(ref _removed, Math.Max(16, _removed.Length * 2));
         _removed[_removedCount++] = key;
