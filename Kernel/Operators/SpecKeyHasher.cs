@@ -1,0 +1,14 @@
+using System.Runtime.CompilerServices;
+using Kernel.State;
+
+namespace Kernel.Operators;
+
+/// <summary>Adapts an aggregation spec's <c>HashKey</c> to the state table's hasher contract.</summary>
+internal readonly struct SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec> : IKeyHasher<TKey>
+    where TKey : unmanaged, IEquatable<TKey>
+    where TState : unmanaged
+    where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(in TKey key) => TSpec.HashKey(key);
+}

@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Kernel.State;
+using Kernel.Time;
+
+namespace Kernel.Operators;
+
+// Tumbling and sliding windows. Time is cut into panes of gcd(size, slide) (for tumbling, a pane is
+// the window). An event updates one pane. When the watermark reaches a window's end − 1 the window
+// fires: its panes are merged into a "fired" bucket (for tumbling the pane itself is moved there),
+// which allowed-late events update directly and which is released at end − 1 + AllowedLateness.
+// Panes no later window needs are released when a window fires.
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec>
+{
+    private WindowBucket<TKey, TState, Hasher>[] _panes;   // sorted by Start; windows not fired yet need them
+    private int _paneCount;
+    private WindowBucket<TKey, TState, Hasher>[] _fired;   // sorted by Start; fired, inside allowed lateness
+    private int _firedCount;
+    private readonly Stack<WindowBucket<TKey, TState, Hasher>> _pool = new();
+    private WindowBucket<TKey, TState, Hasher>? _lastPane;
+
+    // The start of the earliest window that has not fired; long.MaxValue when there is none.
+    private long _nextFireStart = long.MaxValue;
+
+    /// <summary>The number of windows (or panes) holding state: bounded on an endless stream.</summary>
+    public int OpenBuckets => _paneCount + _firedCount;
+
+    /// <summary>The number of (key, window) entries held across every pane and fired window (sessions: open sessions).</summary>
+    public long StateEntries
+    {
+        get
+        {
+            long n = _sessionLive;
+            for (var i = 0; i < _paneCount; i++) n += _panes[i].Table.Count;
+            for (var i = 0; i < _firedCount; i++) n += _fired[i].Table.Count;
+            return n;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void OnPaneEvent(in TEvent e, long t)
+    {
+        var pane = _lastPane;
+        if (pane is null || t < pane.Start || t >= pane.End)
+        {
+            pane = FindPaneSlow(e, t);
+            if (pane is null) return;   // handled as late or allowed-late
+            _lastPane = pane;
+        }
+        ref var slot = ref pane.Table.GetValueRefOrAdd(TSpec.KeyOf(e), out var added);
+        if (added) TSpec.Init(out slot.Agg);
+        TSpec.Update(ref slot.Agg, e);
+        slot.Changed = true;
+        if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EmitUpdate(WindowBucket<TKey, TState, Hasher> pane, in TEvent e)
+    {
+        // Only tumbling reaches here (sliding refuses EveryUpdate), so the pane is the window.
+        var key = TSpec.KeyOf(e);
+        Emit(key, ref pane.Table.GetValueRefOrAdd(key, out _), pane.Start, pane.End, isFinal: false);
+    }
+
+    /// <summary>
+    /// The pane for an event whose pane is not the cached one; null when the event was handled
+    /// here instead (late, or only fired windows hold it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WindowBucket<TKey, TState, Hasher>? FindPaneSlow(in TEvent e, long t)
+    {
+        var lastStart = TumblingWindows.StartOf(t, _slide, _offset);
+        if (AddSat(lastStart + _size - 1, _lateness) <= _watermark)
+        {
+            OnLate(e, t);
+            return null;
+        }
+        var firstStart = _size == _slide ? lastStart : SlidingWindows.FirstWindowStart(t, _size, _slide, _offset);
+        if (firstStart + _size - 1 <= _watermark)
+        {
+            // Some window holding t has fired: update the fired ones, and the pane if later ones still need it.
+            OnAllowedLate(e, t, firstStart, lastStart);
+            return null;
+        }
+        return GetOrCreatePane(TumblingWindows.StartOf(t, _pane, _offset), firstStart);
+    }
+
+    private WindowBucket<TKey, TState, Hasher> GetOrCreatePane(long paneStart, long firstWindowStart)
+    {
+        var i = 0;
+        while (i < _paneCount && _panes[i].Start < paneStart) i++;
+        if (i < _paneCount && _panes[i].Start == paneStart) return _panes[i];
+        var pane = Rent(paneStart, paneStart + _pane);
+        Insert(ref _panes, ref _paneCount, i, pane);
+        if (firstWindowStart < _nextFireStart)
+        {
+            _nextFireStart = firstWindowStart;
+            UpdateNextTimer();
+        }
+        return pane;
+    }
+
+    private void OnAllowedLate(in TEvent e, long t, long firstStart, long lastStart)
+    {
+        var key = TSpec.KeyOf(e);
+        var paneUpdated = false;
+        for (var start = firstStart; start <= lastStart; start += _slide)
+        {
+            var end = start + _size;
+            if (AddSat(end - 1, _lateness) <= _watermark) continue;       // released: no longer changes
+            if (end - 1 > _watermark)
+            {
+                // Not fired yet: it (and every later window) reads the pane.
+                if (!paneUpdated)
+                {
+                    var pane = GetOrCreatePane(TumblingWindows.StartOf(t, _pane, _offset), start);
+                    ref var p = ref pane.Table.GetValueRefOrAdd(key, out var padded);
+                    if (padded) TSpec.Init(out p.Agg);
+                    TSpec.Update(ref p.Agg, e);
+                    p.Changed = true;
+                    paneUpdated = true;
+                }
+                continue;
+            }
+            var window = GetOrCreateFired(start, end);
+            ref var slot = ref window.Table.GetValueRefOrAdd(key, out var added);
+            if (added) TSpec.Init(out slot.Agg);
+            TSpec.Update(ref slot.Agg, e);
+            slot.Changed = true;
+            if (_emit is EmitMode.OnWindowClose or EmitMode.EveryUpdate) Emit(key, ref slot, start, end, isFinal: false);
+        }
+    }
+
+    private WindowBucket<TKey, TState, Hasher> GetOrCreateFired(long start, long end)
+    {
+        var i = 0;
+        while (i < _firedCount && _fired[i].Start < start) i++;
+        if (i < _firedCount && _fired[i].Start == start) return _fired[i];
+        var window = Rent(start, end);
+        Insert(ref _fired, ref _firedCount, i, window);
+        UpdateNextTimer();
+        return window;
+    }
+
+    private void RunPaneTimers()
+    {
+        while (true)
+        {
+            var fireAt = _nextFireStart == long.MaxValue ? long.MaxValue : _nextFireStart + _size - 1;
+            var cleanupAt = _firedCount == 0 ? long.MaxValue : AddSat(_fired[0].End - 1, _lateness);
+            if (_nextFireStart != long.MaxValue && fireAt <= cleanupAt && fireAt <= _watermark) FireNextWindow();
+            else if (_firedCount > 0 && cleanupAt <= _watermark) ReleaseFirstFired();
+            else break;
+        }
+        UpdateNextTimer();
+    }
+
+    private void FireNextWindow()
+    {
+        var start = _nextFireStart;
+        var end = start + _size;
+        _lastPane = null;
+        if (_size == _pane)
+        {
+            // Tumbling: the pane is the window; move it to the fired list as it is.
+            if (_paneCount > 0 && _panes[0].Start == start)
+            {
+                var window = _panes[0];
+                RemoveAt(_panes, ref _paneCount, 0);
+                FireWindow(window);
+            }
+        }
+        else
+        {
+            WindowBucket<TKey, TState, Hasher>? window = null;
+            for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+            {
+                if (_panes[i].Start < start) continue;
+                window ??= Rent(start, end);
+                foreach (ref var entry in _panes[i].Table)
+                {
+                    ref var slot = ref window.Table.GetValueRefOrAdd(entry.Key, out var added);
+                    if (added) TSpec.Init(out slot.Agg);
+                    TSpec.Merge(ref slot.Agg, entry.State.Agg);
+                }
+            }
+            // Panes that end at or before the next window's start are needed by no later window.
+            while (_paneCount > 0 && _panes[0].End <= start + _slide) Return(RemoveAt(_panes, ref _paneCount, 0));
+            if (window is not null) FireWindow(window);
+        }
+        // The next window to fire: the next slide, or jump to the earliest pane's first window.
+        var next = start + _slide;
+        if (_paneCount == 0) next = long.MaxValue;
+        else
+        {
+            var firstForPane = SlidingWindows.FirstWindowStart(_panes[0].Start, _size, _slide, _offset);
+            if (firstForPane > next) next = firstForPane;
+        }
+        _nextFireStart = next;
+    }
+
+    private void FireWindow(WindowBucket<TKey, TState, Hasher> window)
+    {
+        var i = _firedCount;
+        while (i > 0 && _fired[i - 1].Start > window.Start) i--;
+        Insert(ref _fired, ref _firedCount, i, window);
+        if (_emit == EmitMode.OnWindowClose)
+        {
+            var isFinal = _lateness == 0;
+            foreach (ref var entry in window.Table) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal);
+        }
+    }
+
+    private void ReleaseFirstFired()
+    {
+        var window = RemoveAt(_fired, ref _firedCount, 0);
+        // Final emits its only row here; the other modes close with a final revision, unless
+        // OnWindowClose without lateness already marked its row final.
+        if (!(_emit == EmitMode.OnWindowClose && _lateness == 0))
+            foreach (ref var entry in window.Table) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal: true);
+        Return(window);
+    }
+
+    private void EmitChanged()
+    {
+        for (var b = 0; b < _paneCount; b++)
+        {
+            var pane = _panes[b];
+            foreach (ref var entry in pane.Table)
+                if (entry.State.Changed) Emit(entry.Key, ref entry.State, pane.Start, pane.End, isFinal: false);
+        }
+        for (var b = 0; b < _firedCount; b++)
+        {
+            var window = _fired[b];
+            foreach (ref var entry in window.Table)
+                if (entry.State.Changed) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal: false);
+        }
+        EmitChangedSessions();
+    }
+
+    private void UpdateNextTimer()
+    {
+        if (_session)
+        {
+            _nextTimerAt = SessionNextTimer();
+            return;
+        }
+        var fireAt = _nextFireStart == long.MaxValue ? long.MaxValue : _nextFireStart + _size - 1;
+        var cleanupAt = _firedCount == 0 ? long.MaxValue : AddSat(_fired[0].End - 1, _lateness);
+        _nextTimerAt = Math.Min(fireAt, cleanupAt);
+    }
+
+    private void RunTimers()
+    {
+        if (_session) RunSessionTimers();
+        else RunPaneTimers();
+    }
+
+    private WindowBucket<TKey, TState, Hasher> Rent(long start, long end)
+    {
+        var bucket = _pool.Count > 0
+            ? _pool.Pop()
+            : new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity));
+        bucket.Start = start;
+        bucket.End = end;
+        return bucket;
+    }
+
+    private void Return(WindowBucket<TKey, TState, Hasher> bucket)
+    {
+        if (ReferenceEquals(bucket, _lastPane)) _lastPane = null;
+        bucket.Table.Clear();
+        _pool.Push(bucket);
+    }
+
+    private static void Insert(ref WindowBucket<TKey, TState, Hasher>[] list, ref int count, int at, WindowBucket<TKey, TState, Hasher> bucket)
+    {
+        if (count == list.Length) Array.Resize(ref list, list.Length * 2);
+        Array.Copy(list, at, list, at + 1, count - at);
+        list[at] = bucket;
+        count++;
+    }
+
+    private static WindowBucket<TKey, TState, Hasher> RemoveAt(WindowBucket<TKey, TState, Hasher>[] list, ref int count, int at)
+    {
+        Debug.Assert(at < count, "RemoveAt past the end");
+        var bucket = list[at];
+        count--;
+        Array.Copy(list, at + 1, list, at, count - at);
+        list[count] = null!;
+        return bucket;
+    }
+
+    /// <summary>The spec's key hash, as the state tables' hasher (nested, so it is specialized with the operator).</summary>
+    private readonly struct Hasher : IKeyHasher<TKey>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Hash(in TKey key) => TSpec.HashKey(key);
+    }
+}

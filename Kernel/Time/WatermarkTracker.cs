@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Time;
+
+/// <summary>
+/// Combines the watermarks of several sources into one: the minimum over the sources that are
+/// neither idle nor ended (an ended source counts as +∞). A source that shows no activity for
+/// <c>IdleTimeout</c> of processing time stops holding the watermark back until it is active again.
+/// The combined watermark never moves backwards: a regression of one source, or an idle source
+/// that comes back behind it, leaves it where it is (that source's older events are then late).
+/// When every remaining source is idle the watermark stays where it is.
+/// </summary>
+/// <remarks>Single-threaded: owned by one operator.</remarks>
+public sealed class WatermarkTracker
+{
+    private readonly long[] _watermarks;
+    private readonly long[] _lastActiveMs;
+    private readonly bool[] _idle;
+    private readonly long _idleTimeoutMs;
+    private long _combined = long.MinValue;
+
+    /// <summary>Creates a tracker for <paramref name="sources"/> sources, all active as of <paramref name="nowMs"/>.</summary>
+    /// <param name="sources">The number of sources (ids 0 … sources − 1).</param>
+    /// <param name="idleTimeoutMs">Processing time without activity after which a source is idle; 0 = never.</param>
+    /// <param name="nowMs">The processing time now.</param>
+    public WatermarkTracker(int sources, long idleTimeoutMs, long nowMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sources, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(idleTimeoutMs);
+        _watermarks = new long[sources];
+        _lastActiveMs = new long[sources];
+        _idle = new bool[sources];
+        _idleTimeoutMs = idleTimeoutMs;
+        Array.Fill(_watermarks, long.MinValue);
+        Array.Fill(_lastActiveMs, nowMs);
+    }
+
+    /// <summary>The combined watermark.</summary>
+    public long Current => _combined;
+
+    /// <summary>The number of sources.</summary>
+    public int Sources => _watermarks.Length;
+
+    /// <summary>A source's own watermark.</summary>
+    public long WatermarkOf(int source) => _watermarks[source];
+
+    /// <summary>True while <paramref name="source"/> is idle.</summary>
+    public bool IsIdle(int source) => _idle[source];
+
+    /// <summary>
+    /// Records a source's watermark (a regression is ignored); returns true when the combined
+    /// watermark moved. Does not count as activity: call <see cref="MarkActive"/> for that.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Advance(int source, long watermark)
+    {
+        var old = _watermarks[source];
+        if (watermark <= old) return false;
+        _watermarks[source] = watermark;
+        // Raising a source that was above the minimum, or an idle one, cannot move the minimum.
+        return old <= _combined && !_idle[source] && Recompute();
+    }
+
+    /// <summary>Records activity of a source at processing time <paramref name="nowMs"/>; an idle source becomes active again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkActive(int source, long nowMs)
+    {
+        _lastActiveMs[source] = nowMs;
+        if (_idle[source]) _idle[source] = false;
+    }
+
+    /// <summary>Marks the sources without activity for the idle timeout as idle; returns true when the combined watermark moved.</summary>
+    public bool CheckIdle(long nowMs)
+    {
+        if (_idleTimeoutMs == 0) return false;
+        var changed = false;
+        for (var s = 0; s < _idle.Length; s++)
+        {
+            if (_idle[s] || _watermarks[s] == long.MaxValue) continue;
+            if (nowMs - _lastActiveMs[s] >= _idleTimeoutMs)
+            {
+                _idle[s] = true;
+                changed = true;
+            }
+        }
+        return changed && Recompute();
+    }
+
+    /// <summary>A source reached end of input: it no longer holds the watermark back. Returns true when the combined watermark moved.</summary>
+    public bool EndOfInput(int source)
+    {
+        _watermarks[source] = long.MaxValue;
+        _idle[source] = false;
+        return Recompute();
+    }
+
+    private bool Recompute()
+    {
+        var min = long.MaxValue;
+        var any = false;
+        for (var s = 0; s < _watermarks.Length; s++)
+        {
+            if (_idle[s]) continue;
+            any = true;
+            if (_watermarks[s] < min) min = _watermarks[s];
+        }
+        if (!any || min <= _combined) return false;
+        _combined = min;
+        return true;
+    }
+}
