@@ -28,7 +28,8 @@ public sealed partial class SegmentedLog
             for (var i = segments.Length - 1; i >= 0; i--)
             {
                 var s = segments[i];
-                var published = s.PublishedLength;
+                // A segment found on disk and not read yet is flushed whole.
+                var published = s.IsScanned ? s.PublishedLength : s.Region.Length;
                 if (s.FlushedLength >= published)
                 {
                     if (s.IsSealed) break; // everything older was flushed before this one was sealed and flushed

@@ -50,7 +50,7 @@ public sealed partial class SegmentedLog
         for (var i = 0; i + 1 < segments.Count; i++)
         {
             segments[i].SealedUnixMs = segments[i + 1].Header.CreatedUnixMs;
-            segments[i].FlushedLength = segments[i].Region.Length;
+            segments[i].FlushedLength = 0; // what a killed writer left in the page cache may not be on disk yet
         }
 
         var tail = segments[^1];
@@ -79,10 +79,12 @@ public sealed partial class SegmentedLog
         _activeMaxTimestamp = maxTimestamp;
         _nextOffset = tail.BaseOffset + records;
         tail.Publish(validLength, records, maxTimestamp);
-        tail.FlushedLength = validLength; // OpenSegmentFile fsynced the file
+        tail.FlushedLength = 0;
         _endOffset = _nextOffset;
-        _durableOffset = _nextOffset;
         _startOffset = _segments[0].BaseOffset;
+        // Nothing found on disk is known to be durable (a killed writer's pages may still be in the
+        // page cache) until the first Flush, which writes back every segment.
+        _durableOffset = _startOffset;
     }
 
     private List<(int Number, string Path)> ListSegmentFiles()
@@ -120,7 +122,6 @@ public sealed partial class SegmentedLog
             var length = stream.Length;
             if (header.SegmentLength != length)
                 throw new LogCorruptionException(path, 24, $"the header says the segment has {header.SegmentLength} bytes but the file has {length}");
-            stream.Flush(flushToDisk: true); // what a killed writer left in the page cache is on disk before we call it durable
             var region = new MappedRegion(stream, length);
             return new Segment(path, number, header, region, new SparseIndex(length, _options.IndexIntervalBytes), scanned: false);
         }
