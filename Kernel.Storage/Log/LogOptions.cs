@@ -1,0 +1,52 @@
+namespace Kernel.Storage.Log;
+
+/// <summary>Settings of a <see cref="SegmentedLog"/>.</summary>
+public sealed class LogOptions
+{
+    /// <summary>Size of each segment file in bytes, preallocated when the file is created (default 64 MiB).</summary>
+    public long SegmentBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// A fingerprint of what the payloads are (for example an event layout). Written into every
+    /// segment header; opening a log written with another fingerprint fails.
+    /// </summary>
+    public ulong PayloadFingerprint { get; init; }
+
+    /// <summary>When records are forced to disk (default <see cref="FlushPolicy.OnDemand"/>).</summary>
+    public FlushPolicy FlushPolicy { get; init; } = FlushPolicy.OnDemand;
+
+    /// <summary>The period of <see cref="FlushPolicy.Interval"/> (default 10 ms).</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Bytes of records between two sparse-index entries (default 4 KiB); a seek scans at most this much.</summary>
+    public int IndexIntervalBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// Prepare (create, preallocate, map and touch every page of) the next segment on a background
+    /// thread, so the writer never takes a page fault on a fresh page (default true).
+    /// </summary>
+    public bool PrepareNextSegment { get; init; } = true;
+
+    /// <summary>Retention: delete the oldest sealed segments while the log is larger than this (0 = no limit).</summary>
+    public long RetentionBytes { get; init; }
+
+    /// <summary>Retention: delete sealed segments sealed longer ago than this (zero = no limit).</summary>
+    public TimeSpan RetentionAge { get; init; }
+
+    /// <summary>The clock for segment creation times and retention by age (default the system clock).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (SegmentBytes < SegmentHeader.Length + 4096 || SegmentBytes % RecordFrame.Alignment != 0 || SegmentBytes > int.MaxValue * 64L)
+            throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, "SegmentBytes must be a multiple of 8, at least 4160");
+        if (IndexIntervalBytes < 64)
+            throw new ArgumentOutOfRangeException(nameof(IndexIntervalBytes), IndexIntervalBytes, "IndexIntervalBytes must be at least 64");
+        if (FlushPolicy == FlushPolicy.Interval && FlushInterval <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "FlushInterval must be positive with FlushPolicy.Interval");
+        if (RetentionBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(RetentionBytes), RetentionBytes, "RetentionBytes must not be negative");
+        if (RetentionAge < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(RetentionAge), RetentionAge, "RetentionAge must not be negative");
+    }
+}

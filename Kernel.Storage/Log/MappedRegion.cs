@@ -1,0 +1,103 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Kernel.Storage.Log;
+
+/// <summary>
+/// The only unsafe code of the log: a whole file mapped read-write, seen as a base pointer and a
+/// length. Every span it hands out is bounds-checked against that length.
+/// </summary>
+/// <remarks>
+/// Safety invariant: the pointer stays valid from construction until <see cref="Dispose"/>, and
+/// <see cref="Dispose"/> runs only when no span over the region can still be in use. The log keeps
+/// that promise with a reference count per segment (<see cref="Segment.TryAcquire"/>): the writer,
+/// the flusher and every reader hold a reference while they touch the region, and the region is
+/// unmapped when the last reference is released.
+/// </remarks>
+internal sealed unsafe partial class MappedRegion : IDisposable
+{
+    private const int MsSync = 4; // MS_SYNC on Linux: write the range back and wait for it.
+
+    private readonly MemoryMappedFile _file;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly byte* _base;   // Mapped address of file byte 0; valid until Dispose.
+    private readonly long _length;
+    private int _disposed;
+
+    /// <summary>Maps the first <paramref name="length"/> bytes of <paramref name="stream"/> (which it then owns).</summary>
+    public MappedRegion(FileStream stream, long length)
+    {
+        _file = MemoryMappedFile.CreateFromFile(stream, mapName: null, length, MemoryMappedFileAccess.ReadWrite,
+            HandleInheritability.None, leaveOpen: false);
+        _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
+        byte* p = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        _base = p + _view.PointerOffset;
+        _length = length;
+    }
+
+    /// <summary>The mapped length in bytes.</summary>
+    public long Length => _length;
+
+    /// <summary>A writable view of <paramref name="length"/> bytes at <paramref name="position"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Span(long position, int length)
+    {
+        if ((ulong)position + (uint)length > (ulong)_length)
+            LogThrow.RegionOutOfRange(position, length, _length);
+        return new Span<byte>(_base + position, length);
+    }
+
+    /// <summary>A reference to the byte at <paramref name="position"/> (caller checks the range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref byte At(long position)
+    {
+        System.Diagnostics.Debug.Assert((ulong)position < (ulong)_length, "position inside the region");
+        return ref *(_base + position);
+    }
+
+    /// <summary>
+    /// Writes one byte in every page of [<paramref name="from"/>, <paramref name="to"/>) so that the
+    /// page faults happen here rather than on the writer's hot path. Only call it on bytes nobody
+    /// else writes (a segment that is not yet in use): it writes zero over what it touches.
+    /// </summary>
+    public void PreTouch(long from, long to)
+    {
+        var page = Environment.SystemPageSize;
+        for (var p = from; p < to; p += page)
+            Volatile.Write(ref *(_base + p), (byte)0);
+    }
+
+    /// <summary>
+    /// Forces the bytes in [<paramref name="from"/>, <paramref name="to"/>) to the disk and waits
+    /// for them (msync with MS_SYNC over the page-aligned range on Linux; the whole view elsewhere).
+    /// </summary>
+    public void Flush(long from, long to)
+    {
+        if (to <= from) return;
+        if (OperatingSystem.IsLinux())
+        {
+            var page = Environment.SystemPageSize;
+            var start = from & ~(long)(page - 1);
+            var addr = (nint)(_base + start);
+            // The view's base pointer is page-aligned only when PointerOffset is 0 (it is: we map from 0).
+            if (Msync(addr, (nuint)(to - start), MsSync) != 0)
+                LogThrow.FlushFailed(Marshal.GetLastPInvokeError());
+            return;
+        }
+        _view.Flush();
+    }
+
+    /// <summary>Unmaps the file and closes it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "msync", SetLastError = true)]
+    private static partial int Msync(nint address, nuint length, int flags);
+}

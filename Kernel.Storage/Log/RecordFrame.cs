@@ -1,0 +1,88 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Kernel.Storage.Common;
+
+namespace Kernel.Storage.Log;
+
+/// <summary>
+/// The frame of one record inside a segment. Frames start at 8-byte-aligned positions; all
+/// integers are little-endian.
+/// <code>
+///  0             4             8                             16                               16+len      align 8
+///  +-------------+-------------+-----------------------------+--------------------------------+-----------+
+///  | frame length| CRC-32C     | timestamp (event time, i64) | payload (len = frame len - 16) | zero pad  |
+///  | u32 = 16+len| u32         |                             |                                |  0..7 B   |
+///  +-------------+-------------+-----------------------------+--------------------------------+-----------+
+/// </code>
+/// The CRC covers, in this order: the record's logical offset (8 bytes, not stored: it is the
+/// segment's base offset plus the record's index), the frame length, the timestamp, and the payload
+/// with its padding. Seeding it with the offset means a record is only valid at the place it was
+/// written. A frame length of 0 marks the end of the data (segments are zero-filled when created
+/// and zeroed again on truncation), so the smallest valid frame length is 16.
+/// </summary>
+internal static class RecordFrame
+{
+    /// <summary>Bytes before the payload.</summary>
+    public const int HeaderLength = 16;
+
+    /// <summary>Frames start at multiples of this.</summary>
+    public const int Alignment = 8;
+
+    /// <summary>The aligned size of a frame whose payload has <paramref name="payloadLength"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long AlignedLength(long payloadLength) => (HeaderLength + payloadLength + (Alignment - 1)) & ~(long)(Alignment - 1);
+
+    /// <summary>The finished CRC of a frame; <paramref name="paddedPayload"/> includes the padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Checksum(long offset, uint frameLength, long timestamp, ReadOnlySpan<byte> paddedPayload)
+    {
+        var state = BitOperations.Crc32C(uint.MaxValue, (ulong)offset);
+        state = BitOperations.Crc32C(state, frameLength);
+        state = BitOperations.Crc32C(state, (ulong)timestamp);
+        return ~Crc32C.Append(state, paddedPayload);
+    }
+
+    /// <summary>Writes the 16-byte frame header at <paramref name="frame"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteHeader(ref byte frame, uint frameLength, uint crc, long timestamp)
+    {
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref frame, 8), timestamp);
+        // Length and CRC go in one 8-byte store so a reader in another process never sees one without the other.
+        Unsafe.WriteUnaligned(ref frame, frameLength | ((ulong)crc << 32));
+    }
+
+    /// <summary>Reads the frame length stored at <paramref name="frame"/> (0 = end of data).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ReadLength(ref byte frame) => Unsafe.ReadUnaligned<uint>(ref frame);
+
+    /// <summary>
+    /// Checks the frame at <paramref name="position"/> of <paramref name="region"/>, which must end
+    /// at or before <paramref name="limit"/>, as the record at <paramref name="offset"/>.
+    /// Returns the aligned frame length, 0 for end of data, or -1 when the frame is torn or bad.
+    /// </summary>
+    public static long Validate(MappedRegion region, long position, long limit, long offset, out long timestamp)
+    {
+        timestamp = 0;
+        if (position + HeaderLength > limit)
+            return position >= limit || !region.Span(position, (int)(limit - position)).ContainsAnyExcept((byte)0) ? 0 : -1;
+        ref var frame = ref region.At(position);
+        var length = ReadLength(ref frame);
+        if (length == 0) return 0;
+        if (length < HeaderLength) return -1;
+        var aligned = AlignedLength(length - HeaderLength);
+        if (position + aligned > limit) return -1;
+        var crc = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref frame, 4));
+        timestamp = Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref frame, 8));
+        var padded = region.Span(position + HeaderLength, (int)(aligned - HeaderLength));
+        return Checksum(offset, length, timestamp, padded) == crc ? aligned : -1;
+    }
+
+    /// <summary>Views the payload of a validated frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> Payload(MappedRegion region, long position) =>
+        region.Span(position + HeaderLength, (int)(ReadLength(ref region.At(position)) - HeaderLength));
+
+    /// <summary>The payload length a frame header claims, for reports.</summary>
+    public static int ClaimedPayload(ReadOnlySpan<byte> header) => (int)MemoryMarshal.Read<uint>(header) - HeaderLength;
+}

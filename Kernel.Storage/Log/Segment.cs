@@ -1,0 +1,137 @@
+namespace Kernel.Storage.Log;
+
+/// <summary>
+/// One segment file of the log: its header, its mapping, and what has been published in it.
+/// </summary>
+/// <remarks>
+/// Memory ordering. The writer writes a record's bytes, then publishes
+/// <see cref="_publishedLength"/> with <see cref="Volatile.Write(ref long, long)"/> (a release):
+/// a reader that takes <see cref="PublishedLength"/> with <see cref="Volatile.Read(ref long)"/> (an
+/// acquire) and reads only below it sees complete records. <see cref="_maxTimestamp"/> and
+/// <see cref="_recordCount"/> are written before the length they describe, so a reader that reads
+/// them after the length sees values at least that new. Sealing writes the final length, then
+/// <see cref="_sealed"/>; a reader that sees <see cref="IsSealed"/> and then re-reads the length
+/// has the final one.
+/// </remarks>
+internal sealed class Segment
+{
+    private long _publishedLength;  // Release-published by the writer after the record bytes.
+    private long _recordCount;      // Written before _publishedLength.
+    private long _maxTimestamp = long.MinValue; // Written before _publishedLength.
+    private bool _sealed;           // Volatile; set after the final _publishedLength.
+    private int _refCount = 1;      // The log's own reference; 0 = unmapped. Interlocked.
+    private bool _deleteOnRelease;  // Set before the log's reference is released.
+    private volatile bool _scanned; // False for segments found on disk until their records are walked.
+    private readonly Lock _scanLock = new();
+
+    public Segment(string path, int fileNumber, SegmentHeader header, MappedRegion region, SparseIndex index, bool scanned)
+    {
+        Path = path;
+        FileNumber = fileNumber;
+        Header = header;
+        Region = region;
+        Index = index;
+        _scanned = scanned;
+        _publishedLength = SegmentHeader.Length;
+    }
+
+    public string Path { get; }
+    public int FileNumber { get; }
+    public SegmentHeader Header { get; set; }
+    public long BaseOffset => Header.BaseOffset;
+    public MappedRegion Region { get; }
+    public SparseIndex Index { get; }
+
+    /// <summary>Bytes [0, PublishedLength) hold the header and complete records (acquire).</summary>
+    public long PublishedLength => Volatile.Read(ref _publishedLength);
+
+    /// <summary>Published records in this segment (read after <see cref="PublishedLength"/>).</summary>
+    public long RecordCount => Volatile.Read(ref _recordCount);
+
+    /// <summary>The largest timestamp among published records (long.MinValue when none).</summary>
+    public long MaxTimestamp => Volatile.Read(ref _maxTimestamp);
+
+    /// <summary>True once the writer has moved past this segment (acquire).</summary>
+    public bool IsSealed => Volatile.Read(ref _sealed);
+
+    /// <summary>When the segment was sealed (unix ms), for retention by age.</summary>
+    public long SealedUnixMs { get; set; }
+
+    /// <summary>Bytes already forced to disk; touched only under the log's flush lock.</summary>
+    public long FlushedLength { get; set; }
+
+    public bool IsScanned => _scanned;
+
+    /// <summary>Publishes records up to <paramref name="length"/> bytes (writer only).</summary>
+    public void Publish(long length, long recordCount, long maxTimestamp)
+    {
+        _recordCount = recordCount;
+        _maxTimestamp = maxTimestamp;
+        Volatile.Write(ref _publishedLength, length);
+    }
+
+    /// <summary>Marks the segment as finished: no record will be added to it.</summary>
+    public void Seal(long unixMs)
+    {
+        SealedUnixMs = unixMs;
+        Volatile.Write(ref _sealed, true);
+    }
+
+    /// <summary>Reopens a sealed segment for writing (truncation back into it).</summary>
+    public void Unseal() => Volatile.Write(ref _sealed, false);
+
+    /// <summary>
+    /// Walks the records of a segment found on disk once, building its index and published length.
+    /// Only sealed segments are scanned lazily; a bad frame here is corruption in the middle of the
+    /// log. <paramref name="expectedEnd"/> is the next segment's base offset.
+    /// </summary>
+    public void EnsureScanned(long expectedEnd)
+    {
+        if (_scanned) return;
+        lock (_scanLock)
+        {
+            if (_scanned) return;
+            var result = SegmentScanner.Scan(this, Region.Length);
+            if (result.Torn)
+                LogThrow.Corrupt(Path, result.ValidLength, $"bad record (offset {BaseOffset + result.Records}) in a sealed segment: checksum or length does not match");
+            if (BaseOffset + result.Records != expectedEnd)
+                LogThrow.Corrupt(Path, result.ValidLength, $"segment ends at offset {BaseOffset + result.Records} but the next segment starts at offset {expectedEnd}");
+            Publish(result.ValidLength, result.Records, result.MaxTimestamp);
+            Seal(Header.CreatedUnixMs);
+            _scanned = true;
+        }
+    }
+
+    /// <summary>Marks a segment found on disk and scanned by recovery as scanned.</summary>
+    public void MarkScanned() => _scanned = true;
+
+    /// <summary>Takes a reference so the mapping stays valid; false once the segment is gone.</summary>
+    public bool TryAcquire()
+    {
+        var n = Volatile.Read(ref _refCount);
+        while (n > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _refCount, n + 1, n);
+            if (seen == n) return true;
+            n = seen;
+        }
+        return false;
+    }
+
+    /// <summary>Drops a reference; the last one unmaps the file (and deletes it when retired).</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refCount) != 0) return;
+        Region.Dispose();
+        if (Volatile.Read(ref _deleteOnRelease)) File.Delete(Path);
+    }
+
+    /// <summary>Drops the log's reference and deletes the file once every reader is done with it.</summary>
+    public void Retire(bool delete)
+    {
+        // Linux lets a mapped file be unlinked (readers keep the pages); elsewhere the last release deletes it.
+        if (delete && OperatingSystem.IsLinux()) File.Delete(Path);
+        else Volatile.Write(ref _deleteOnRelease, delete);
+        Release();
+    }
+}

@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Storage.Log;
+
+public sealed partial class SegmentedLog
+{
+    /// <summary>
+    /// Appends one record and commits it (applying the flush policy).
+    /// </summary>
+    /// <param name="payload">The record's bytes.</param>
+    /// <param name="timestamp">The record's event time (readers can start from a time).</param>
+    /// <returns>The record's offset.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Append(ReadOnlySpan<byte> payload, long timestamp)
+    {
+        payload.CopyTo(Reserve(payload.Length));
+        var offset = Complete(timestamp);
+        Commit();
+        return offset;
+    }
+
+    /// <summary>
+    /// Appends a batch of records with one commit (group commit). Record <c>i</c> is the next
+    /// <paramref name="lengths"/>[i] bytes of <paramref name="payloads"/>, with
+    /// <paramref name="timestamps"/>[i]. A batch is not a transaction: a crash may keep a prefix of it.
+    /// </summary>
+    /// <returns>The offset of the first record of the batch.</returns>
+    public long AppendBatch(ReadOnlySpan<byte> payloads, ReadOnlySpan<int> lengths, ReadOnlySpan<long> timestamps)
+    {
+        if (lengths.Length != timestamps.Length)
+            throw new ArgumentException($"lengths has {lengths.Length} entries but timestamps has {timestamps.Length}", nameof(timestamps));
+        var first = _nextOffset;
+        var at = 0;
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            var n = lengths[i];
+            payloads.Slice(at, n).CopyTo(Reserve(n));
+            at += n;
+            Complete(timestamps[i]);
+        }
+        Commit();
+        return first;
+    }
+
+    /// <summary>
+    /// Reserves room for a record of <paramref name="payloadLength"/> bytes and returns the mapped
+    /// bytes to fill in place (zero-copy). Follow with <see cref="Complete"/>; records become visible
+    /// to readers at the next <see cref="Commit"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Reserve(int payloadLength)
+    {
+        if (_reservedLength >= 0) LogThrow.AlreadyReserved();
+        if ((uint)payloadLength > (uint)_maxPayload) LogThrow.PayloadTooLarge(payloadLength, _maxPayload);
+        if (_writePosition + RecordFrame.AlignedLength(payloadLength) > _activeLength) Roll();
+        _reservedLength = payloadLength;
+        return _active.Region.Span(_writePosition + RecordFrame.HeaderLength, payloadLength);
+    }
+
+    /// <summary>
+    /// Finishes the reserved record: stamps <paramref name="timestamp"/>, checksums it, and assigns
+    /// its offset. Not yet visible to readers: call <see cref="Commit"/> (once per batch).
+    /// </summary>
+    /// <returns>The record's offset.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Complete(long timestamp)
+    {
+        var payloadLength = _reservedLength;
+        if (payloadLength < 0) LogThrow.NotReserved();
+        _reservedLength = -1;
+        var position = _writePosition;
+        var offset = _nextOffset;
+        var aligned = RecordFrame.AlignedLength(payloadLength);
+        var region = _active.Region;
+        var frameLength = (uint)(RecordFrame.HeaderLength + payloadLength);
+        // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+        var crc = RecordFrame.Checksum(offset, frameLength, timestamp,
+            region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength)));
+        RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
+        var index = _active.Index;
+        if (position >= index.NextPosition) index.Add(offset, position, _activeMaxTimestamp);
+        if (timestamp > _activeMaxTimestamp) _activeMaxTimestamp = timestamp;
+        _writePosition = position + aligned;
+        _activeRecords++;
+        _nextOffset = offset + 1;
+        return offset;
+    }
+
+    /// <summary>
+    /// Publishes every completed record to readers, then applies the flush policy (with
+    /// <see cref="FlushPolicy.EveryAppend"/> it returns once they are on disk).
+    /// </summary>
+    /// <returns>The new <see cref="EndOffset"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Commit()
+    {
+        var end = _nextOffset;
+        _active.Publish(_writePosition, _activeRecords, _activeMaxTimestamp);
+        Volatile.Write(ref _endOffset, end);
+        // A reader that misses this read of _waiters (store-load reordering) is woken by its wait's
+        // backstop period; see WaitForAppend.
+        if (Volatile.Read(ref _waiters) != 0) WakeReaders();
+        if (_flushEveryAppend) Flush();
+        return end;
+    }
+
+    /// <summary>Seals the active segment and starts the next one (prepared ahead when possible).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Roll()
+    {
+        if (Volatile.Read(ref _disposed) != 0) LogThrow.Disposed();
+        var now = NowUnixMs();
+        var old = _active;
+        old.Publish(_writePosition, _activeRecords, _activeMaxTimestamp);
+        old.Seal(now);
+        var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: false);
+        StartSegment(next, _nextOffset, _options.PayloadFingerprint, now);
+        var segments = Volatile.Read(ref _segments);
+        var grown = new Segment[segments.Length + 1];
+        segments.CopyTo(grown, 0);
+        grown[^1] = next;
+        Volatile.Write(ref _segments, grown);
+        _active = next;
+        _activeLength = next.Region.Length;
+        _writePosition = SegmentHeader.Length;
+        _activeRecords = 0;
+        _activeMaxTimestamp = long.MinValue;
+        next.Publish(_writePosition, 0, long.MinValue);
+        RequestPrepare();
+        if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetention();
+    }
+}

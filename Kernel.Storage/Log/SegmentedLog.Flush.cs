@@ -1,0 +1,121 @@
+using System.Runtime.ExceptionServices;
+
+namespace Kernel.Storage.Log;
+
+public sealed partial class SegmentedLog
+{
+    private Thread? _maintenance;
+    private readonly AutoResetEvent _wake = new(false);         // Wakes the maintenance thread.
+    private readonly ManualResetEventSlim _preparedReady = new(false); // Set when _prepared holds the requested segment.
+    private Segment? _prepared;      // Written by the maintenance thread before _preparedReady is set.
+    private int _prepareNumber;      // Volatile: file number requested by the writer, 0 = none.
+    private volatile bool _stopping;
+    private Exception? _backgroundError;
+
+    /// <summary>
+    /// Forces every committed record to the disk (msync of the bytes written since the last flush)
+    /// and advances <see cref="DurableOffset"/>. Safe from any thread.
+    /// </summary>
+    /// <returns>The new <see cref="DurableOffset"/>.</returns>
+    public long Flush()
+    {
+        lock (_flushLock)
+        {
+            // EndOffset first: the segment lengths read below are at least the ones it was published with.
+            var end = Volatile.Read(ref _endOffset);
+            if (end <= _durableOffset) return _durableOffset;
+            var segments = Volatile.Read(ref _segments);
+            for (var i = segments.Length - 1; i >= 0; i--)
+            {
+                var s = segments[i];
+                // A segment found on disk and not read yet is flushed whole.
+                var published = s.IsScanned ? s.PublishedLength : s.Region.Length;
+                if (s.FlushedLength >= published)
+                {
+                    if (s.IsSealed) break; // everything older was flushed before this one was sealed and flushed
+                    continue;
+                }
+                if (!s.TryAcquire()) continue;
+                try { s.Region.Flush(s.FlushedLength, published); }
+                finally { s.Release(); }
+                s.FlushedLength = published;
+            }
+            Volatile.Write(ref _durableOffset, end);
+            return end;
+        }
+    }
+
+    private void StartMaintenance()
+    {
+        if (!_options.PrepareNextSegment && _options.FlushPolicy != FlushPolicy.Interval) return;
+        _maintenance = new Thread(MaintenanceLoop) { IsBackground = true, Name = "Kernel log maintenance" };
+        _maintenance.Start();
+        RequestPrepare();
+    }
+
+    private void StopMaintenance()
+    {
+        _stopping = true;
+        _wake.Set();
+        _maintenance?.Join();
+        _wake.Dispose();
+    }
+
+    /// <summary>Asks the background thread to prepare the file after the newest one (writer only).</summary>
+    private void RequestPrepare()
+    {
+        if (!_options.PrepareNextSegment || _maintenance is null) return;
+        _preparedReady.Reset();
+        Volatile.Write(ref _prepareNumber, ++_lastFileNumber);
+        _wake.Set();
+    }
+
+    /// <summary>The prepared segment, waiting for it when it is still being prepared; null when none was requested.</summary>
+    private Segment? TakePrepared()
+    {
+        if (Volatile.Read(ref _prepareNumber) == 0) return null;
+        _preparedReady.Wait();
+        if (_backgroundError is { } error) ExceptionDispatchInfo.Throw(error);
+        var s = _prepared;
+        _prepared = null;
+        Volatile.Write(ref _prepareNumber, 0);
+        return s;
+    }
+
+    private void DiscardPrepared()
+    {
+        if (Volatile.Read(ref _prepareNumber) != 0 && _maintenance is not null) _preparedReady.Wait();
+        _prepared?.Retire(delete: true);
+        _prepared = null;
+        Volatile.Write(ref _prepareNumber, 0);
+    }
+
+    private void MaintenanceLoop()
+    {
+        var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
+        while (!_stopping)
+        {
+            _wake.WaitOne(interval);
+            if (_stopping) break;
+            try
+            {
+                var number = Volatile.Read(ref _prepareNumber);
+                if (number != 0 && !_preparedReady.IsSet)
+                {
+                    _prepared = CreateSegmentFile(number, touch: true);
+                    _preparedReady.Set();
+                }
+                if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();
+            }
+#pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _backgroundError = e;
+                _preparedReady.Set();
+            }
+        }
+        // Whatever was requested is settled so that Dispose never waits forever.
+        _preparedReady.Set();
+    }
+}

@@ -1,0 +1,107 @@
+namespace Kernel.Storage.Log;
+
+public sealed partial class SegmentedLog
+{
+    /// <summary>
+    /// Deletes the oldest whole segments while the log is over <see cref="LogOptions.RetentionBytes"/>
+    /// or they were sealed longer ago than <see cref="LogOptions.RetentionAge"/>. Never deletes the
+    /// active segment nor a segment holding an offset at or after <see cref="RetentionFloor"/>.
+    /// Readers positioned in a deleted segment finish it (its mapping lives until they move on).
+    /// Writer thread only; also runs on every segment roll when retention is configured.
+    /// </summary>
+    /// <returns>How many segments were deleted.</returns>
+    public int ApplyRetention()
+    {
+        var maxBytes = _options.RetentionBytes;
+        var maxAgeMs = (long)_options.RetentionAge.TotalMilliseconds;
+        if (maxBytes <= 0 && maxAgeMs <= 0) return 0;
+        lock (_flushLock)
+        {
+            var segments = Volatile.Read(ref _segments);
+            long total = 0;
+            foreach (var s in segments) total += s.Region.Length;
+            var floor = RetentionFloor;
+            var now = NowUnixMs();
+            var drop = 0;
+            for (var i = 0; i + 1 < segments.Length; i++)
+            {
+                if (segments[i + 1].BaseOffset > floor) break; // segment i holds an offset at or after the floor
+                var tooBig = maxBytes > 0 && total > maxBytes;
+                var tooOld = maxAgeMs > 0 && now - segments[i].SealedUnixMs > maxAgeMs;
+                if (!tooBig && !tooOld) break;
+                total -= segments[i].Region.Length;
+                drop++;
+            }
+            if (drop == 0) return 0;
+            Volatile.Write(ref _segments, segments[drop..]);
+            Volatile.Write(ref _startOffset, segments[drop].BaseOffset);
+            for (var i = 0; i < drop; i++) segments[i].Retire(delete: true);
+            return drop;
+        }
+    }
+
+    /// <summary>
+    /// Removes every record after <paramref name="offset"/> (keeps offsets up to and including it;
+    /// pass <see cref="StartOffset"/> - 1 to empty the log). The cut bytes are zeroed and flushed,
+    /// and later segments deleted. Writer thread only, with no reader positioned past the cut.
+    /// </summary>
+    public void TruncateAfter(long offset)
+    {
+        if (_reservedLength >= 0) LogThrow.AlreadyReserved();
+        var keepEnd = offset + 1;
+        if (keepEnd >= _nextOffset) return;
+        var start = StartOffset;
+        if (keepEnd < start)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset {offset} is before the log start {start} - 1");
+        lock (_flushLock)
+        {
+            var segments = Volatile.Read(ref _segments);
+            var k = segments.Length - 1;
+            while (k > 0 && segments[k].BaseOffset > keepEnd) k--;
+            while (k > 0 && segments[k].BaseOffset == keepEnd && segments[k - 1].BaseOffset == keepEnd) k--; // empty segments
+            var target = segments[k];
+            if (k + 1 < segments.Length && !target.IsScanned) target.EnsureScanned(segments[k + 1].BaseOffset);
+
+            // Find the byte position of record keepEnd inside the target.
+            long position = SegmentHeader.Length;
+            var at = target.BaseOffset;
+            if (target.Index.FloorByOffset(keepEnd, out var entryOffset, out var entryPosition))
+            {
+                at = entryOffset;
+                position = entryPosition;
+            }
+            var region = target.Region;
+            while (at < keepEnd)
+            {
+                var aligned = RecordFrame.Validate(region, position, target.PublishedLength, at, out _);
+                if (aligned <= 0)
+                    LogThrow.Corrupt(target.Path, position, $"record at offset {at} fails its checksum or length check");
+                position += aligned;
+                at++;
+            }
+
+            for (var i = segments.Length - 1; i > k; i--) segments[i].Retire(delete: true);
+            var used = target.PublishedLength;
+            if (segments.Length - 1 == k) used = Math.Max(used, _writePosition);
+            region.Span(position, (int)(used - position)).Clear();
+            region.Flush(position, used);
+
+            // Rebuild the target's index and counters over what is left.
+            target.Index.TruncateFrom(target.BaseOffset);
+            var scan = SegmentScanner.Scan(target, position);
+            target.Unseal();
+            var kept = segments[..(k + 1)];
+            Volatile.Write(ref _segments, kept);
+            _active = target;
+            _activeLength = region.Length;
+            _writePosition = position;
+            _activeRecords = scan.Records;
+            _activeMaxTimestamp = scan.MaxTimestamp;
+            _nextOffset = keepEnd;
+            target.Publish(position, scan.Records, scan.MaxTimestamp);
+            target.FlushedLength = Math.Min(target.FlushedLength, position);
+            Volatile.Write(ref _endOffset, keepEnd);
+            if (Volatile.Read(ref _durableOffset) > keepEnd) Volatile.Write(ref _durableOffset, keepEnd);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Globalization;
+
+namespace Kernel.Storage.Log;
+
+/// <summary>
+/// A segmented, append-only, memory-mapped log of records with dense logical offsets. One writer
+/// thread appends (<see cref="Append"/>, or <see cref="Reserve"/>/<see cref="Complete"/> and one
+/// <see cref="Commit"/> per batch); any number of <see cref="LogReader"/>s read at the same time.
+/// Payloads are opaque bytes: the log knows nothing about what they hold.
+/// </summary>
+/// <remarks>
+/// <para>Files: <c>NNNNNNNNNN.seg</c> in one directory, numbered in order. Each starts with a
+/// <see cref="SegmentHeader"/> and holds <see cref="RecordFrame"/>s.</para>
+/// <para>Memory ordering: the writer writes a record's bytes into the mapping, then on commit
+/// publishes the segment's length (<see cref="Segment.Publish"/>) and then <see cref="EndOffset"/>,
+/// each with <see cref="Volatile.Write(ref long, long)"/>. Readers take those with
+/// <see cref="Volatile.Read(ref long)"/> and read only below them, so they see whole records.
+/// Rolling to a new segment seals the old one before the new one is added to the segment array,
+/// which is replaced (never changed in place) and published with <see cref="Volatile.Write{T}(ref T, T)"/>.</para>
+/// <para>Threads: <see cref="Reserve"/>, <see cref="Complete"/>, <see cref="Commit"/>,
+/// <see cref="Append"/>, <see cref="ApplyRetention"/> and <see cref="TruncateAfter"/> belong to the
+/// writer's thread; <see cref="Flush"/>, the properties and <see cref="OpenReader"/> may be called
+/// from any thread. <see cref="TruncateAfter"/> must not run while a reader reads past the cut.</para>
+/// </remarks>
+public sealed partial class SegmentedLog : IDisposable
+{
+    private const string Extension = ".seg";
+
+    private readonly string _directory;
+    private readonly LogOptions _options;
+    private readonly int _maxPayload;
+    private readonly bool _flushEveryAppend;
+
+    private Segment[] _segments;     // Replaced, never mutated; written by the writer with Volatile.Write.
+    private Segment _active;         // Writer only: the segment being appended to (always _segments[^1]).
+    private long _activeLength;      // Writer only: _active's file length.
+    private long _writePosition;     // Writer only: next free byte in _active.
+    private long _nextOffset;        // Writer only: the offset Complete assigns next.
+    private long _activeRecords;     // Writer only: records in _active, including uncommitted ones.
+    private long _activeMaxTimestamp;// Writer only.
+    private int _reservedLength = -1;// Writer only: payload length of the open reservation, -1 when none.
+    private int _lastFileNumber;     // Writer only: number of the newest file (active or prepared).
+
+    private long _endOffset;         // Published by Commit (Volatile.Write) after the segment length.
+    private long _durableOffset;     // Published by Flush (Volatile.Write) after msync returned.
+    private long _startOffset;       // Published by retention (Volatile.Write) after the array.
+    private long _retentionFloor;    // Volatile; any thread may raise it.
+    private int _waiters;            // Readers blocked in WaitForAppend (Interlocked).
+    private int _disposed;           // 1 once Dispose began (Interlocked).
+    private readonly object _signal = new();   // Monitor readers wait on for appends.
+    private readonly Lock _flushLock = new();  // Serializes Flush, retention and truncation.
+
+    private SegmentedLog(string directory, LogOptions options)
+    {
+        _directory = directory;
+        _options = options;
+        _maxPayload = (int)Math.Min(int.MaxValue - 64, options.SegmentBytes - SegmentHeader.Length - RecordFrame.HeaderLength - RecordFrame.Alignment);
+        _flushEveryAppend = options.FlushPolicy == FlushPolicy.EveryAppend;
+        _segments = [];
+        _active = null!;
+    }
+
+    /// <summary>
+    /// Opens the log in <paramref name="directory"/> (creating it when empty), recovering the tail
+    /// segment: a torn or bad record at the end and everything after it is cut (see <see cref="Recovery"/>).
+    /// </summary>
+    /// <exception cref="LogFormatException">A file of another format, version or payload fingerprint.</exception>
+    /// <exception cref="LogCorruptionException">A segment header is damaged.</exception>
+    public static SegmentedLog Open(string directory, LogOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        System.IO.Directory.CreateDirectory(directory);
+        var log = new SegmentedLog(directory, options);
+        try
+        {
+            log.Recover();
+            log.StartMaintenance();
+        }
+        catch
+        {
+            log.DisposeSegments();
+            throw;
+        }
+        return log;
+    }
+
+    /// <summary>The directory holding the segment files.</summary>
+    public string Directory => _directory;
+
+    /// <summary>What opening the log found and repaired.</summary>
+    public RecoveryReport Recovery { get; private set; }
+
+    /// <summary>The payload fingerprint every segment carries.</summary>
+    public ulong PayloadFingerprint => _options.PayloadFingerprint;
+
+    /// <summary>The offset of the oldest record still kept (retention moves it forward).</summary>
+    public long StartOffset => Volatile.Read(ref _startOffset);
+
+    /// <summary>The offset the next committed record gets: records [<see cref="StartOffset"/>, EndOffset) are readable.</summary>
+    public long EndOffset => Volatile.Read(ref _endOffset);
+
+    /// <summary>Every record with an offset below this has reached the disk.</summary>
+    public long DurableOffset => Volatile.Read(ref _durableOffset);
+
+    /// <summary>Segment files currently kept.</summary>
+    public int SegmentCount => Volatile.Read(ref _segments).Length;
+
+    /// <summary>The largest payload a record may have.</summary>
+    public int MaxPayloadLength => _maxPayload;
+
+    /// <summary>
+    /// Offsets at or after this are never deleted by retention. A checkpoint coordinator raises it
+    /// to the offset its oldest retained checkpoint replays from. Default 0: retention deletes nothing.
+    /// </summary>
+    public long RetentionFloor
+    {
+        get => Volatile.Read(ref _retentionFloor);
+        set => Volatile.Write(ref _retentionFloor, value);
+    }
+
+    /// <summary>Flushes (unless the policy is <see cref="FlushPolicy.None"/>), stops the background thread and unmaps the files readers no longer use.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        StopMaintenance();
+        if (_options.FlushPolicy != FlushPolicy.None) Flush();
+        WakeReaders();
+        DisposeSegments();
+        _preparedReady.Dispose();
+    }
+
+    private void DisposeSegments()
+    {
+        DiscardPrepared();
+        foreach (var s in Volatile.Read(ref _segments)) s.Retire(delete: false);
+        Volatile.Write(ref _segments, []);
+    }
+
+    private string PathOf(int fileNumber) =>
+        Path.Combine(_directory, fileNumber.ToString("D10", CultureInfo.InvariantCulture) + Extension);
+
+    private long NowUnixMs() => _options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Creates, preallocates and maps a segment file with a blank header, touching every page when asked.</summary>
+    private Segment CreateSegmentFile(int fileNumber, bool touch)
+    {
+        var path = PathOf(fileNumber);
+        var length = _options.SegmentBytes;
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            PreallocationSize = length,
+        });
+        MappedRegion region;
+        try
+        {
+            stream.SetLength(length);
+            stream.Flush(flushToDisk: true); // the file's size is durable before any record relies on it
+            region = new MappedRegion(stream, length);
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(path);
+            throw;
+        }
+        if (touch) region.PreTouch(0, length);
+        return new Segment(path, fileNumber, default, region, new SparseIndex(length, _options.IndexIntervalBytes), scanned: true);
+    }
+
+    /// <summary>Writes the header of a fresh segment starting at <paramref name="baseOffset"/>.</summary>
+    private static void StartSegment(Segment segment, long baseOffset, ulong fingerprint, long nowUnixMs)
+    {
+        var header = new SegmentHeader(baseOffset, fingerprint, segment.Region.Length, nowUnixMs);
+        header.Write(segment.Region.Span(0, SegmentHeader.Length));
+        segment.Header = header;
+    }
+}

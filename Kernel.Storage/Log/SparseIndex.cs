@@ -1,0 +1,93 @@
+namespace Kernel.Storage.Log;
+
+/// <summary>
+/// A segment's sparse index: one entry at least every <c>interval</c> bytes of records, giving the
+/// record's offset, its byte position, and the largest timestamp of the records before it in the
+/// segment. Seeks binary-search it and then scan at most one interval.
+/// </summary>
+/// <remarks>
+/// Single writer (the log writer, or the one thread that scans a segment), many readers. Entries are
+/// written first and <see cref="_count"/> is published after them with <see cref="Volatile.Write(ref int, int)"/>;
+/// readers take <see cref="Volatile.Read(ref int)"/> of the count and read only entries below it.
+/// The arrays are sized for a full segment up front, so adding an entry never allocates.
+/// </remarks>
+internal sealed class SparseIndex
+{
+    private readonly long[] _offsets;
+    private readonly long[] _positions;
+    private readonly long[] _maxTimestampBefore;
+    private readonly long _interval;
+    private long _nextPosition;
+    private int _count; // Published with Volatile.Write after the entry below it is written.
+
+    /// <summary>Creates an index for a segment of <paramref name="segmentLength"/> bytes.</summary>
+    public SparseIndex(long segmentLength, int interval)
+    {
+        var capacity = (int)(segmentLength / interval) + 2;
+        _offsets = new long[capacity];
+        _positions = new long[capacity];
+        _maxTimestampBefore = new long[capacity];
+        _interval = interval;
+    }
+
+    /// <summary>The position at or after which the next record gets an entry.</summary>
+    public long NextPosition => _nextPosition;
+
+    /// <summary>Adds an entry for the record at <paramref name="position"/> (writer only).</summary>
+    public void Add(long offset, long position, long maxTimestampBefore)
+    {
+        var n = _count;
+        if (n == _offsets.Length) return; // cannot happen for records inside the segment; keeps the index bounded anyway
+        _offsets[n] = offset;
+        _positions[n] = position;
+        _maxTimestampBefore[n] = maxTimestampBefore;
+        _nextPosition = position + _interval;
+        Volatile.Write(ref _count, n + 1);
+    }
+
+    /// <summary>Forgets every entry at or after <paramref name="offset"/> (writer only, on truncation).</summary>
+    public void TruncateFrom(long offset)
+    {
+        var n = _count;
+        while (n > 0 && _offsets[n - 1] >= offset) n--;
+        Volatile.Write(ref _count, n);
+        _nextPosition = n == 0 ? 0 : _positions[n - 1] + _interval;
+    }
+
+    /// <summary>The last entry whose offset is at most <paramref name="offset"/>; false when there is none.</summary>
+    public bool FloorByOffset(long offset, out long entryOffset, out long position)
+    {
+        var n = Volatile.Read(ref _count);
+        int lo = 0, hi = n - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_offsets[mid] <= offset) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (found < 0) { entryOffset = position = 0; return false; }
+        entryOffset = _offsets[found];
+        position = _positions[found];
+        return true;
+    }
+
+    /// <summary>
+    /// The last entry before which every record has a timestamp below <paramref name="timestamp"/>:
+    /// the first record at or after <paramref name="timestamp"/> is at or after it.
+    /// </summary>
+    public bool FloorByTime(long timestamp, out long entryOffset, out long position)
+    {
+        var n = Volatile.Read(ref _count);
+        int lo = 0, hi = n - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_maxTimestampBefore[mid] < timestamp) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (found < 0) { entryOffset = position = 0; return false; }
+        entryOffset = _offsets[found];
+        position = _positions[found];
+        return true;
+    }
+}
