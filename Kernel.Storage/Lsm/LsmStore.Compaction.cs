@@ -1,0 +1,216 @@
+using Kernel.Storage.Lsm.Format;
+using Kernel.Storage.Lsm.Iteration;
+using Kernel.Storage.Lsm.Memory;
+using Kernel.Storage.Lsm.Tables;
+using Kernel.Storage.Lsm.Versions;
+
+namespace Kernel.Storage.Lsm;
+
+public sealed partial class LsmStore
+{
+    private long _compactionBytesRead;        // guarded by _state
+    private long _compactionBytesWritten;     // guarded by _state
+    private long _compactions;                // guarded by _state
+
+    /// <summary>
+    /// Flushes, then merges every table into the deepest level, dropping overwritten versions,
+    /// tombstones and deleted ranges that no snapshot needs. Returns when done.
+    /// </summary>
+    public void CompactAll()
+    {
+        Flush();
+        lock (_compactionGate)
+        {
+            Compaction c;
+            lock (_state)
+            {
+                var v = _view;
+                var inputs = v.Levels.SelectMany(l => l).ToArray();
+                if (inputs.Length == 0) return;
+                var deepest = 1;
+                for (var l = 1; l < MaxLevels; l++) if (v.Levels[l].Length > 0) deepest = l;
+                c = new Compaction(inputs, deepest, full: true);
+            }
+            RunCompactionGated(c);
+        }
+    }
+
+    /// <summary>Picks the most urgent compaction (caller holds _state); null when every level is within its target.</summary>
+    private Compaction? PickCompaction(StoreView v)
+    {
+        var bestScore = 1.0;
+        var bestLevel = -1;
+        var l0 = v.Level0Count / (double)_options.Level0CompactionTrigger;
+        if (l0 >= bestScore) { bestScore = l0; bestLevel = 0; }
+        var target = (double)_options.Level1Bytes;
+        for (var l = 1; l < MaxLevels - 1; l++, target *= _options.LevelSizeMultiplier)
+        {
+            var score = v.LevelBytes(l) / target;
+            if (score > bestScore) { bestScore = score; bestLevel = l; }
+        }
+        if (bestLevel < 0) return null;
+        if (bestLevel == 0)
+        {
+            var files = v.Levels[0];
+            var smallest = files.Select(t => t.Properties.SmallestKey).Aggregate((a, b) => a.AsSpan().SequenceCompareTo(b) <= 0 ? a : b);
+            var largest = files.Select(t => t.Properties.LargestKey).Aggregate((a, b) => a.AsSpan().SequenceCompareTo(b) >= 0 ? a : b);
+            return new Compaction([.. files, .. Overlapping(v.Levels[1], smallest, largest)], 1, full: false);
+        }
+        var level = v.Levels[bestLevel];
+        var cursor = _compactCursor[bestLevel];
+        var pick = cursor is null ? level[0] : level.FirstOrDefault(t => t.Properties.SmallestKey.AsSpan().SequenceCompareTo(cursor) > 0) ?? level[0];
+        _compactCursor[bestLevel] = pick.Properties.LargestKey;
+        return new Compaction([pick, .. Overlapping(v.Levels[bestLevel + 1], pick.Properties.SmallestKey, pick.Properties.LargestKey)], bestLevel + 1, full: false);
+    }
+
+    private static IEnumerable<TableReader> Overlapping(TableReader[] level, byte[] smallest, byte[] largest) =>
+        level.Where(t => t.Properties.LargestKey.AsSpan().SequenceCompareTo(smallest) >= 0
+                      && t.Properties.SmallestKey.AsSpan().SequenceCompareTo(largest) <= 0);
+
+    private void RunCompaction(Compaction c)
+    {
+        lock (_compactionGate)
+        {
+            // The picked inputs may have been compacted by a manual compaction meanwhile.
+            lock (_state)
+            {
+                var live = _view.Levels.SelectMany(l => l).ToHashSet();
+                if (!c.Inputs.All(live.Contains)) return;
+            }
+            RunCompactionGated(c);
+        }
+    }
+
+    /// <summary>Merges the inputs into new tables and installs them (caller holds _compactionGate).</summary>
+    private void RunCompactionGated(Compaction c)
+    {
+        StoreView view;
+        ulong smallestSnapshot;
+        lock (_state)
+        {
+            view = AcquireView();
+            smallestSnapshot = SmallestSnapshotLocked();
+        }
+        var outputs = new List<TableReader>();
+        try
+        {
+            using var merged = new MergingIterator(c.Inputs.Select(t => (InternalIterator)t.NewIterator()).ToArray());
+            MergeInto(c, view, merged, smallestSnapshot, outputs);
+            lock (_state)
+            {
+                var cur = _view;
+                var inputs = c.Inputs.ToHashSet();
+                var levels = new TableReader[MaxLevels][];
+                for (var l = 0; l < MaxLevels; l++)
+                {
+                    var kept = cur.Levels[l].Where(t => !inputs.Contains(t));
+                    if (l == c.OutputLevel)
+                    {
+                        var list = kept.Concat(outputs).ToList();
+                        list.Sort(CompareSmallest);
+                        levels[l] = list.ToArray();
+                    }
+                    else levels[l] = kept.ToArray();
+                }
+                var tombstones = cur.Tombstones.Where(t => StillNeeded(t, levels)).ToArray();
+                var walNumber = cur.Immutables.Length > 0 ? cur.Immutables[^1].WalNumber : cur.Active.WalNumber;
+                WriteManifestLocked(levels, tombstones, walNumber);
+                foreach (var t in c.Inputs) t.MarkObsolete();
+                InstallLocked(new StoreView(cur.Active, cur.Immutables, levels, tombstones));
+                _compactions++;
+                _compactionBytesRead += c.Inputs.Sum(t => t.Properties.FileBytes);
+                _compactionBytesWritten += outputs.Sum(t => t.Properties.FileBytes);
+            }
+        }
+        finally
+        {
+            foreach (var t in outputs) t.Release();   // the new view holds them (or, on failure, they are deleted below)
+            view.Release();
+        }
+    }
+
+    private void MergeInto(Compaction c, StoreView view, MergingIterator merged, ulong smallestSnapshot, List<TableReader> outputs)
+    {
+        TableWriter? writer = null;
+        ulong number = 0;
+        var lastKey = new byte[64];
+        var lastKeyLength = -1;
+        var lastSeqForKey = ulong.MaxValue;
+        var tombstones = view.Tombstones;
+        try
+        {
+            for (merged.SeekToFirst(); merged.Valid; merged.Next())
+            {
+                var key = merged.Key;
+                var userKey = InternalKey.UserKey(key);
+                var trailer = InternalKey.TrailerOf(key);
+                var seq = trailer >> 8;
+                if (lastKeyLength < 0 || !userKey.SequenceEqual(lastKey.AsSpan(0, lastKeyLength)))
+                {
+                    if (lastKey.Length < userKey.Length) lastKey = new byte[userKey.Length * 2];
+                    userKey.CopyTo(lastKey);
+                    lastKeyLength = userKey.Length;
+                    lastSeqForKey = ulong.MaxValue;
+                    if (writer is not null && writer.EstimatedBytes >= _options.TargetFileBytes)
+                    {
+                        outputs.Add(FinishOutput(writer, number));
+                        writer = null;
+                    }
+                }
+                bool drop;
+                if (lastSeqForKey <= smallestSnapshot) drop = true;                 // a newer version every reader sees hides it
+                else if ((EntryKind)(byte)trailer == EntryKind.Delete && seq <= smallestSnapshot
+                         && (c.Full || IsBaseLevelForKey(view, c.OutputLevel, userKey))) drop = true;   // nothing older below
+                else drop = tombstones.Length > 0 && RangeTombstone.MaxCovering(tombstones, userKey, smallestSnapshot) > seq;
+                lastSeqForKey = seq;
+                if (drop) continue;
+                if (writer is null)
+                {
+                    lock (_state) number = _nextFileNumber++;
+                    writer = new TableWriter(FileNames.Table(_dir, number), number, _options);
+                }
+                writer.Add(key, merged.Value);
+            }
+            if (writer is not null && writer.EntryCount > 0) outputs.Add(FinishOutput(writer, number));
+        }
+        catch
+        {
+            writer?.Dispose();
+            foreach (var t in outputs) t.MarkObsolete();
+            throw;
+        }
+        writer?.Dispose();
+    }
+
+    private TableReader FinishOutput(TableWriter writer, ulong number)
+    {
+        var props = writer.Finish();
+        writer.Dispose();
+        return TableReader.Open(FileNames.Table(_dir, number), props, _cache);
+    }
+
+    private static bool IsBaseLevelForKey(StoreView v, int outputLevel, ReadOnlySpan<byte> userKey)
+    {
+        for (var l = outputLevel + 1; l < MaxLevels; l++)
+        {
+            foreach (var t in v.Levels[l])
+            {
+                if (userKey.SequenceCompareTo(t.Properties.SmallestKey) >= 0 && userKey.SequenceCompareTo(t.Properties.LargestKey) <= 0)
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>A range tombstone is needed while some table in its range may hold an older entry.</summary>
+    private static bool StillNeeded(RangeTombstone t, TableReader[][] levels)
+    {
+        foreach (var level in levels)
+            foreach (var table in level)
+            {
+                var p = table.Properties;
+                if (p.MinSequence < t.Sequence && t.Overlaps(p.SmallestKey, p.LargestKey)) return true;
+            }
+        return false;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using Kernel.Storage.Lsm.Format;
+using Kernel.Storage.Lsm.Iteration;
+using Kernel.Storage.Lsm.Memory;
+using Kernel.Storage.Lsm.Tables;
+using Kernel.Storage.Lsm.Versions;
+
+namespace Kernel.Storage.Lsm;
+
+public sealed partial class LsmStore
+{
+    private long _gets;           // racy counters: approximate under concurrent readers, exact with one
+    private long _tableProbes;
+
+    /// <summary>
+    /// Finds the value of <paramref name="key"/> and returns a view of it without copying or
+    /// allocating. The view stays valid and unchanged for as long as the caller holds it.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => TryGet(key, null, out value);
+
+    /// <summary>As <see cref="TryGet(ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, reading at <paramref name="snapshot"/> (null: now).</summary>
+    public bool TryGet(ReadOnlySpan<byte> key, LsmSnapshot? snapshot, out ReadOnlySpan<byte> value)
+    {
+        var view = AcquireView();
+        try
+        {
+            var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
+            return Lookup(view, key, seq, out value);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
+
+    /// <summary>
+    /// Copies the value of <paramref name="key"/> into <paramref name="destination"/>. Returns -1
+    /// when the key is absent, otherwise the value's length; when that exceeds the destination,
+    /// nothing is copied (call again with a larger buffer).
+    /// </summary>
+    public int Get(ReadOnlySpan<byte> key, Span<byte> destination, LsmSnapshot? snapshot = null)
+    {
+        if (!TryGet(key, snapshot, out var value)) return -1;
+        if (value.Length <= destination.Length) value.CopyTo(destination);
+        return value.Length;
+    }
+
+    /// <summary>The value of <paramref name="key"/> as a new array, or null (allocates; use the span overloads on hot paths).</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key, LsmSnapshot? snapshot = null) =>
+        TryGet(key, snapshot, out var value) ? value.ToArray() : null;
+
+    /// <summary>A cursor over every key, at <paramref name="snapshot"/> (null: now). Dispose it: it pins the tables it reads.</summary>
+    public LsmIterator CreateIterator(LsmSnapshot? snapshot = null) => CreateIteratorCore(null, null, snapshot);
+
+    /// <summary>A cursor over the keys in [<paramref name="lowerInclusive"/>, <paramref name="upperExclusive"/>).</summary>
+    public LsmIterator CreateRangeIterator(ReadOnlySpan<byte> lowerInclusive, ReadOnlySpan<byte> upperExclusive, LsmSnapshot? snapshot = null) =>
+        CreateIteratorCore(lowerInclusive.ToArray(), upperExclusive.ToArray(), snapshot);
+
+    /// <summary>A cursor over every key that starts with <paramref name="prefix"/>.</summary>
+    public LsmIterator CreatePrefixIterator(ReadOnlySpan<byte> prefix, LsmSnapshot? snapshot = null)
+    {
+        var upper = prefix.ToArray();
+        var i = upper.Length - 1;
+        while (i >= 0 && upper[i] == 0xFF) i--;
+        if (i < 0) return CreateIteratorCore(prefix.ToArray(), null, snapshot);
+        upper[i]++;
+        return CreateIteratorCore(prefix.ToArray(), upper.AsSpan(0, i + 1).ToArray(), snapshot);
+    }
+
+    private LsmIterator CreateIteratorCore(byte[]? lower, byte[]? upper, LsmSnapshot? snapshot)
+    {
+        if (_disposed) LsmThrow.Disposed();
+        var view = AcquireView();
+        var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
+        var children = new List<InternalIterator> { new MemtableIterator(view.Active) };
+        foreach (var m in view.Immutables) children.Add(new MemtableIterator(m));
+        foreach (var t in view.Levels[0]) children.Add(t.NewIterator());
+        for (var l = 1; l < MaxLevels; l++)
+            if (view.Levels[l].Length > 0) children.Add(new LevelIterator(view.Levels[l]));
+        return new LsmIterator(view, new MergingIterator(children.ToArray()), seq, lower, upper);
+    }
+
+    private bool Lookup(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, out ReadOnlySpan<byte> value)
+    {
+        _gets++;
+        if (!FindNewest(view, key, snapshot, out var kind, out var seq, out value)) return false;
+        if (kind != EntryKind.Value) return false;
+        if ((view.HasAnyTombstone || view.Active.Tombstones.Length > 0) && view.MaxTombstone(key, snapshot) > seq)
+        {
+            value = default;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The newest version of <paramref name="key"/> at or below <paramref name="snapshot"/> in memtables, then level 0, then deeper levels.</summary>
+    private bool FindNewest(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, out EntryKind kind, out ulong seq, out ReadOnlySpan<byte> value)
+    {
+        if (view.Active.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+        foreach (var m in view.Immutables)
+            if (m.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+        var levels = view.Levels;
+        var hash = 0UL;
+        var hashed = false;
+        foreach (var t in levels[0])
+        {
+            if (!InRange(t, key)) continue;
+            if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
+            if (!t.MayContain(hash)) continue;
+            _tableProbes++;
+            if (t.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+        }
+        for (var l = 1; l < levels.Length; l++)
+        {
+            var level = levels[l];
+            if (level.Length == 0) continue;
+            var t = FindTable(level, key);
+            if (t is null) continue;
+            if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
+            if (!t.MayContain(hash)) continue;
+            _tableProbes++;
+            if (t.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+        }
+        kind = default;
+        seq = 0;
+        value = default;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool InRange(TableReader t, ReadOnlySpan<byte> key) =>
+        key.SequenceCompareTo(t.Properties.SmallestKey) >= 0 && key.SequenceCompareTo(t.Properties.LargestKey) <= 0;
+
+    /// <summary>The table of a sorted level whose range holds <paramref name="key"/>, or null.</summary>
+    private static TableReader? FindTable(TableReader[] level, ReadOnlySpan<byte> key)
+    {
+        int lo = 0, hi = level.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (level[mid].Properties.LargestKey.AsSpan().SequenceCompareTo(key) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo < level.Length && key.SequenceCompareTo(level[lo].Properties.SmallestKey) >= 0 ? level[lo] : null;
+    }
+}

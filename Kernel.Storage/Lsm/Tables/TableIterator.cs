@@ -1,0 +1,77 @@
+using Kernel.Storage.Lsm.Format;
+using Kernel.Storage.Lsm.Iteration;
+
+namespace Kernel.Storage.Lsm.Tables;
+
+/// <summary>A cursor over one table: an index position and a cursor in the current data block.</summary>
+internal sealed class TableIterator : InternalIterator
+{
+    private readonly TableReader _table;
+    private readonly BlockIterator _block = new();
+    private int _blockIndex = -1;   // -1 or BlockCount: not positioned
+
+    public TableIterator(TableReader table) => _table = table;
+
+    public override bool Valid => (uint)_blockIndex < (uint)_table.BlockCount && _block.Valid;
+    public override ReadOnlySpan<byte> Key => _block.Key;
+    public override ReadOnlySpan<byte> Value => _block.Value;
+
+    public override void SeekToFirst()
+    {
+        Load(0);
+        if (Loaded) _block.SeekToFirst();
+        SkipForward();
+    }
+
+    public override void SeekToLast()
+    {
+        Load(_table.BlockCount - 1);
+        if (Loaded) _block.SeekToLast();
+        SkipBackward();
+    }
+
+    public override void Seek(ReadOnlySpan<byte> target)
+    {
+        Load(_table.FindBlock(InternalKey.UserKey(target), InternalKey.TrailerOf(target)));
+        if (Loaded) _block.Seek(target);
+        SkipForward();
+    }
+
+    public override void Next()
+    {
+        _block.Next();
+        SkipForward();
+    }
+
+    public override void Prev()
+    {
+        _block.Prev();
+        SkipBackward();
+    }
+
+    private bool Loaded => (uint)_blockIndex < (uint)_table.BlockCount;
+
+    private void Load(int index)
+    {
+        _blockIndex = index;
+        if (Loaded) _table.LoadBlock(index, _block);
+    }
+
+    private void SkipForward()
+    {
+        while (Loaded && !_block.Valid)
+        {
+            Load(_blockIndex + 1);
+            if (Loaded) _block.SeekToFirst();
+        }
+    }
+
+    private void SkipBackward()
+    {
+        while (Loaded && !_block.Valid)
+        {
+            Load(_blockIndex - 1);
+            if (Loaded) _block.SeekToLast();
+        }
+    }
+}
