@@ -1,0 +1,18 @@
+using System.IO.Pipelines;
+
+namespace Kernel.Sources;
+
+/// <summary>What every source sets up the same way: the pipe reader over its stream and the dead-letter file.</summary>
+internal static class SourcePipes
+{
+    /// <summary>A reader that pulls <see cref="SourceOptions.ReadBufferSize"/> bytes per read and closes the stream when completed.</summary>
+    public static PipeReader CreateReader(Stream stream, SourceOptions options, bool leaveOpen) =>
+        PipeReader.Create(stream, new StreamPipeReaderOptions(
+            bufferSize: options.ReadBufferSize,
+            minimumReadSize: Math.Min(1024, options.ReadBufferSize),
+            leaveOpen: leaveOpen));
+
+    /// <summary>The dead-letter writer the policy needs, or null.</summary>
+    public static DeadLetterWriter? CreateDeadLetter(SourceOptions options) =>
+        options.BadRecordPolicy == BadRecordPolicy.DeadLetter ? new DeadLetterWriter(options.DeadLetterPath!) : null;
+}
