@@ -70,6 +70,12 @@ public sealed class TcpSource<T, TParser> : IDisposable
     /// <summary>Connections that ended with an error.</summary>
     public int ConnectionsFaulted => Volatile.Read(ref _faulted);
 
+    /// <summary>
+    /// Called when a connection has ended, with the error that ended it or null when it reached
+    /// its end of input (or the listener stopped). Runs on the connection's thread; keep it short.
+    /// </summary>
+    public Action<Exception?>? ConnectionEnded { get; set; }
+
     /// <summary>The error that ended the most recent faulted connection, or null.</summary>
     public Exception? LastConnectionError => Volatile.Read(ref _lastConnectionError);
 
@@ -116,6 +122,7 @@ public sealed class TcpSource<T, TParser> : IDisposable
         where TTarget : ISourceTarget<T>
     {
         await Task.Yield();
+        Exception? error = null;
         try
         {
             var stream = new NetworkStream(socket, ownsSocket: true);
@@ -130,9 +137,11 @@ public sealed class TcpSource<T, TParser> : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            error = ex;
             Interlocked.Increment(ref _faulted);
             Volatile.Write(ref _lastConnectionError, ex);
         }
+        ConnectionEnded?.Invoke(error);
     }
 
     /// <summary>Stops listening.</summary>
