@@ -19,6 +19,12 @@ public sealed class SourceOptions
     /// </summary>
     public int MaxRecordLength { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// The largest <see cref="MaxRecordLength"/> accepted (256 MiB): each read loop holds a
+    /// scratch buffer of that size for records that straddle read buffers.
+    /// </summary>
+    public const int MaxRecordLengthLimit = 256 << 20;
+
     /// <summary>Events parsed before a publish to the target. Default 1024.</summary>
     public int BatchSize { get; init; } = 1024;
 
@@ -37,8 +43,8 @@ public sealed class SourceOptions
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {
-        if (MaxRecordLength < 1)
-            throw new ArgumentException($"MaxRecordLength must be at least 1 byte, was {MaxRecordLength}.", nameof(MaxRecordLength));
+        if (MaxRecordLength is < 1 or > MaxRecordLengthLimit)
+            throw new ArgumentException($"MaxRecordLength must be between 1 byte and {MaxRecordLengthLimit} bytes, was {MaxRecordLength}.", nameof(MaxRecordLength));
         if (BatchSize < 1)
             throw new ArgumentException($"BatchSize must be at least 1, was {BatchSize}.", nameof(BatchSize));
         if (ReadBufferSize < 1)
