@@ -34,12 +34,16 @@ public sealed class BatchEventProcessor<T>
     // Abandoned slots (multi-producer) this processor has skipped so far; loop-thread only.
     private long _abandonedSeen;
 
+    // The sequencer's count of abandoned slots (its own padded line), read once per batch.
+    private readonly Sequence _abandonedCount;
+
     internal BatchEventProcessor(RingBuffer<T> ring, IBatchHandler<T> handler, SequenceBarrier barrier, RingPipeline<T> pipeline, int index)
     {
         _ring = ring;
         Handler = handler;
         _barrier = barrier;
         _pipeline = pipeline;
+        _abandonedCount = ring.Sequencer.AbandonedCount;
         Index = index;
     }
 
@@ -128,7 +132,7 @@ public sealed class BatchEventProcessor<T>
     {
         try
         {
-            if (_ring.Sequencer.AbandonedCount.Value != _abandonedSeen)
+            if (_abandonedCount.Value != _abandonedSeen)
                 DispatchSkippingAbandoned(first, last);
             else
                 Dispatch(first, last);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Kernel.Ring;
 
@@ -8,27 +9,26 @@ namespace Kernel.Ring;
 /// </summary>
 internal sealed class SingleProducerSequencer : Sequencer
 {
-    // Producer-thread-only state: the last claimed sequence and the slowest consumer seen last
-    // time room was checked. Consumers never read these; they read Cursor (its own cache lines).
-    private long _nextValue = Sequence.InitialValue;
-    private long _cachedGating = Sequence.InitialValue;
+    // Producer-thread-only state, written on every claim, padded away from the base class's
+    // fields (which processors read) so those writes invalidate no line a processor reads.
+    private ProducerState _producer = new() { NextValue = Sequence.InitialValue, CachedGating = Sequence.InitialValue };
 
     /// <summary>Creates the sequencer for a ring of <paramref name="bufferSize"/> slots.</summary>
     public SingleProducerSequencer(int bufferSize) : base(bufferSize) { }
 
     /// <inheritdoc/>
-    public override long ClaimedCursor => Volatile.Read(ref _nextValue);
+    public override long ClaimedCursor => Volatile.Read(ref _producer.NextValue);
 
     /// <summary>Claims <paramref name="count"/> sequences (1..size), waiting for room; returns the highest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Next(int count)
     {
-        var current = _nextValue;
+        var current = _producer.NextValue;
         var next = current + count;
         var wrapPoint = next - _bufferSize;
-        if (wrapPoint > _cachedGating)
-            _cachedGating = WaitForCapacity(wrapPoint, current);
-        _nextValue = next;
+        if (wrapPoint > _producer.CachedGating)
+            _producer.CachedGating = WaitForCapacity(wrapPoint, current);
+        _producer.NextValue = next;
         return next;
     }
 
@@ -36,19 +36,19 @@ internal sealed class SingleProducerSequencer : Sequencer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryNext(int count, out long highest)
     {
-        var current = _nextValue;
+        var current = _producer.NextValue;
         var next = current + count;
         var wrapPoint = next - _bufferSize;
-        if (wrapPoint > _cachedGating)
+        if (wrapPoint > _producer.CachedGating)
         {
-            _cachedGating = GetMinimumGatingSequence(current);
-            if (wrapPoint > _cachedGating)
+            _producer.CachedGating = GetMinimumGatingSequence(current);
+            if (wrapPoint > _producer.CachedGating)
             {
                 highest = 0;
                 return false;
             }
         }
-        _nextValue = next;
+        _producer.NextValue = next;
         highest = next;
         return true;
     }
@@ -67,11 +67,22 @@ internal sealed class SingleProducerSequencer : Sequencer
     /// </summary>
     public void Rollback(long lowest, long highest)
     {
-        if (_nextValue != highest || Cursor.Value >= lowest)
+        if (_producer.NextValue != highest || Cursor.Value >= lowest)
             RingThrowHelper.ThrowNotLatestClaim();
-        _nextValue = lowest - 1;
+        _producer.NextValue = lowest - 1;
     }
 
     /// <inheritdoc/>
     public override long GetHighestPublished(long lowerBound, long availableSequence) => availableSequence;
+
+    /// <summary>The last claimed sequence and the slowest consumer seen when room was last checked, with a cache line of padding on each side.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct ProducerState
+    {
+        [FieldOffset(56)]
+        public long NextValue;
+
+        [FieldOffset(64)]
+        public long CachedGating;
+    }
 }

@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+
+namespace Kernel.Runtime;
+
+/// <summary>The observable instruments of one kernel.</summary>
+internal sealed class KernelInstruments<TEvent>
+{
+    public KernelInstruments(KernelMetrics metrics, StreamKernel<TEvent> kernel)
+    {
+        var tag = metrics.KernelTag;
+        var meter = metrics.Meter;
+        meter.CreateObservableCounter("kernel.events.published",
+            () => new Measurement<long>(kernel.EventsPublished, tag),
+            "{event}", "Events published into the ring (control entries excluded).");
+        meter.CreateObservableGauge("kernel.ring.occupancy",
+            () => new Measurement<long>(kernel.Ring.Occupancy, tag),
+            "{entry}", "Entries published and not yet finished by the slowest handler.");
+        meter.CreateObservableCounter("kernel.handler.processed",
+            () => Processed(kernel, tag),
+            "{entry}", "Ring entries (events and control entries) each handler has finished.");
+    }
+
+    private static Measurement<long>[] Processed(StreamKernel<TEvent> kernel, KeyValuePair<string, object?> tag)
+    {
+        var handlers = kernel.Handlers;
+        var result = new Measurement<long>[handlers.Count];
+        var i = 0;
+        foreach (var (name, processor) in handlers)
+            result[i++] = new Measurement<long>(processor.ProcessedSequence + 1, tag, new KeyValuePair<string, object?>("handler", name));
+        return result;
+    }
+}

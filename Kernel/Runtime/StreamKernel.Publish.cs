@@ -1,0 +1,112 @@
+using Kernel.Ring;
+
+namespace Kernel.Runtime;
+
+// Publishing and stopping.
+public sealed partial class StreamKernel<TEvent>
+{
+    /// <summary>Publishes one event, waiting (spinning briefly, then sleeping) while the ring is full.</summary>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    public void Publish(in TEvent item) => _ring.Publish(in item);
+
+    /// <summary>Publishes the events in order, in ring-sized batches, waiting for room as needed.</summary>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    public void Publish(ReadOnlySpan<TEvent> items) => _ring.Publish(items);
+
+    /// <summary>Publishes one event if the ring has room now; false (nothing published) when it is full.</summary>
+    public bool TryPublish(in TEvent item) => _ring.TryPublish(in item);
+
+    /// <summary>
+    /// Publishes one event; when the ring is full, waits for room asynchronously (woken by the
+    /// handlers' progress, not by polling).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting; the event was not published.</exception>
+    public ValueTask PublishAsync(TEvent item, CancellationToken cancellationToken = default) =>
+        _ring.PublishAsync(item, cancellationToken);
+
+    /// <summary>Publishes a watermark: no later event of <paramref name="sourceId"/> is older than <paramref name="eventTimeMs"/>.</summary>
+    public void PublishWatermark(long eventTimeMs, int sourceId = 0)
+    {
+        Interlocked.Increment(ref _controlEntries);
+        _ring.PublishWatermark(eventTimeMs, sourceId);
+    }
+
+    /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>; every handler meets it in sequence order.</summary>
+    public void PublishBarrier(long checkpointId)
+    {
+        Interlocked.Increment(ref _controlEntries);
+        _ring.PublishBarrier(checkpointId);
+    }
+
+    /// <summary>
+    /// Ends the input: publishes end of input, lets every handler finish everything published,
+    /// and stops them (starting them first if they never were). Throws the handler exception
+    /// that halted the kernel, if one did.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled while draining; the handlers go on draining.</exception>
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Configuring) == Configuring)
+            StartPipeline();
+        if (Interlocked.CompareExchange(ref _state, Stopping, Running) == Running)
+        {
+            try
+            {
+                Interlocked.Increment(ref _controlEntries);
+                _ring.PublishEndOfInput();
+            }
+            catch (InvalidOperationException) when (_ring.Sequencer.IsClosed)
+            {
+                // Halted by a handler error while waiting for room: Completion carries the error.
+            }
+            _ = _pipeline.ShutdownAsync();
+        }
+        await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        KernelLog.Stopped(_logger, Name, EventsPublished);
+    }
+
+    /// <summary>
+    /// Stops without ending the input (a service shutting down): lets every handler finish what
+    /// was published, then stops them. When <paramref name="cancellationToken"/> fires first,
+    /// the handlers are halted where they are. A handler error that halted the kernel was
+    /// logged and faults <see cref="Completion"/>; it is not thrown here.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled: the kernel was halted instead of drained.</exception>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, Stopping, Configuring) == Configuring)
+            _pipeline.Halt();
+        else if (Interlocked.CompareExchange(ref _state, Stopping, Running) == Running)
+            _ = _pipeline.ShutdownAsync();
+        try
+        {
+            await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _pipeline.Halt();
+            KernelLog.Halted(_logger, Name);
+            throw;
+        }
+        catch (Exception) when (Completion.IsFaulted)
+        {
+            // Logged when it happened; Completion keeps it.
+            return;
+        }
+        KernelLog.Stopped(_logger, Name, EventsPublished);
+    }
+
+    /// <summary>Drains and stops (as <see cref="StopAsync"/>), then releases the kernel's meter.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics.Dispose();
+        }
+    }
+}
