@@ -19,7 +19,7 @@ internal static partial class Parser
         var attribute = context.Attributes[0];
         var attributeLocation = LocationOf(attribute, type, ct);
         var diagnostics = new List<DiagnosticInfo>();
-        var typeRef = CheckDeclaration(type, context.TargetNode, attribute, "Aggregation", "its Spec, State and Csv", diagnostics, ct);
+        var typeRef = CheckDeclaration(type, attribute, "Aggregation", "its Spec, State and Csv", diagnostics, ct);
         var edge = new AggregationEdge(MetadataName(type), string.Empty, LocationInfo.From(attributeLocation));
 
         if (attribute.ConstructorArguments.Length == 0 || attribute.ConstructorArguments[0].Value is not INamedTypeSymbol input || input.TypeKind == TypeKind.Error)

@@ -14,7 +14,7 @@ internal static partial class Parser
         var known = new KnownSymbols(context.SemanticModel.Compilation);
         var attribute = context.Attributes[0];
         var diagnostics = new List<DiagnosticInfo>();
-        var typeRef = CheckDeclaration(type, context.TargetNode, attribute, "StreamEvent", "the Csv and JsonLines codecs", diagnostics, ct);
+        var typeRef = CheckDeclaration(type, attribute, "StreamEvent", "the Csv and JsonLines codecs", diagnostics, ct);
 
         var reason = UnmanagedViolation(type);
         if (reason is not null)
