@@ -62,7 +62,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor WindowWithoutEventTime = Error(
         "KRN0013", "Window over an input without event time",
-        "'{0}' declares a {1} window, but its input '{2}' has no [EventTime] member");
+        "'{0}' declares a {1} window, but its input '{2}' has no {3} member");
 
     public static readonly DiagnosticDescriptor EventTimeType = Error(
         "KRN0014", "[EventTime] member of an unsupported type",
@@ -93,12 +93,16 @@ internal static class DiagnosticDescriptors
         "'{0}' of type '{1}' is not read or written by the CSV/JSON codecs (supported: integers, float, double, decimal, bool, enums, DateTime, DateTimeOffset)",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor NameTakenByGeneratedType = Error(
+        "KRN0021", "Member named like a generated nested type",
+        "'{0}' has the name of the nested type '{1}' the generator adds; rename the member");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
         MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
-        ColumnTypeNotSupported);
+        ColumnTypeNotSupported, NameTakenByGeneratedType);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

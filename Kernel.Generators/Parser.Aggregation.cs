@@ -19,7 +19,7 @@ internal static partial class Parser
         var attribute = context.Attributes[0];
         var attributeLocation = LocationOf(attribute, type, ct);
         var diagnostics = new List<DiagnosticInfo>();
-        var typeRef = CheckDeclaration(type, context.TargetNode, attribute, "Aggregation", "its Spec, State and Csv", diagnostics, ct);
+        var typeRef = CheckDeclaration(type, attribute, "Aggregation", "its Spec, State and Csv", diagnostics, ct);
         var edge = new AggregationEdge(MetadataName(type), string.Empty, LocationInfo.From(attributeLocation));
 
         if (attribute.ConstructorArguments.Length == 0 || attribute.ConstructorArguments[0].Value is not INamedTypeSymbol input || input.TypeKind == TypeKind.Error)
@@ -47,7 +47,11 @@ internal static partial class Parser
         {
             ParseRowMember(m, type, input, inputMembers, compilation, known, keys, aggregates, ref windowStart, ref windowEnd, diagnostics, ct);
         }
-        var window = ParseWindow(type, known, eventTime, ShortTypeName(input), diagnostics, ct);
+        var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, diagnostics, ct);
+        var generated = new List<string> { "Spec", "State" };
+        if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");
+        if (keys.Count > 1 || (keys.Count == 1 && keys[0].Kind == ValueKind.Enum)) generated.Add("Key");
+        CheckGeneratedNames(type, rowMembers, generated, diagnostics);
 
         if (typeRef is null || HasErrors(diagnostics))
         {

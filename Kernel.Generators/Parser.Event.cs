@@ -14,7 +14,7 @@ internal static partial class Parser
         var known = new KnownSymbols(context.SemanticModel.Compilation);
         var attribute = context.Attributes[0];
         var diagnostics = new List<DiagnosticInfo>();
-        var typeRef = CheckDeclaration(type, context.TargetNode, attribute, "StreamEvent", "the Csv and JsonLines codecs", diagnostics, ct);
+        var typeRef = CheckDeclaration(type, attribute, "StreamEvent", "the Csv and JsonLines codecs", diagnostics, ct);
 
         var reason = UnmanagedViolation(type);
         if (reason is not null)
@@ -24,6 +24,7 @@ internal static partial class Parser
 
         var members = InstanceMembers(type);
         CheckEventTime(type, members, known, diagnostics, ct);
+        CheckGeneratedNames(type, members, new List<string> { "Csv", "JsonLines" }, diagnostics);
 
         CodecModel? codec = null;
         if (typeRef is not null && reason is null)
@@ -40,6 +41,17 @@ internal static partial class Parser
             if (DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error) return true;
         }
         return false;
+    }
+
+    /// <summary>Reports members named like the nested types the generator adds (KRN0021): the clash would otherwise be a confusing CS0102.</summary>
+    private static void CheckGeneratedNames(INamedTypeSymbol type, List<MemberInfo> members, List<string> generated, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (var m in members)
+        {
+            if (!generated.Contains(m.Name)) continue;
+            var location = m.Symbol.Locations.Length > 0 ? m.Symbol.Locations[0] : null;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameTakenByGeneratedType, location, type.Name + "." + m.Name, m.Name));
+        }
     }
 
     /// <summary>Why a type is not unmanaged (null when it is): names the first offending field.</summary>

@@ -11,7 +11,7 @@ internal static partial class Parser
 
     /// <summary>Reads the window, watermark, lateness and emit attributes; durations are parsed here, at build time.</summary>
     private static WindowModel ParseWindow(
-        INamedTypeSymbol type, KnownSymbols known, EventTimeModel? eventTime, string inputName,
+        INamedTypeSymbol type, KnownSymbols known, EventTimeModel? eventTime, string inputName, bool inputIsAggregation,
         List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         var kind = "None";
@@ -81,7 +81,7 @@ internal static partial class Parser
         if (window is not null && eventTime is null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowWithoutEventTime, LocationOf(window, type, ct),
-                type.Name, kind.ToLowerInvariant(), inputName));
+                type.Name, kind.ToLowerInvariant(), inputName, inputIsAggregation ? "[WindowStart]" : "[EventTime]"));
         }
         return new WindowModel(kind, size, slide, offset, gap, outOfOrder, idle, lateness, emit, interval);
     }

@@ -103,7 +103,7 @@ internal static partial class Parser
 
     /// <summary>Checks a declaration can be extended (top-level, non-generic, partial struct) and names it.</summary>
     private static TypeRef? CheckDeclaration(
-        INamedTypeSymbol type, SyntaxNode node, AttributeData attribute, string attributeName, string adds,
+        INamedTypeSymbol type, AttributeData attribute, string attributeName, string adds,
         List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         var location = LocationOf(attribute, type, ct);

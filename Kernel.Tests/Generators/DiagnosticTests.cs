@@ -197,6 +197,25 @@ public sealed class DiagnosticTests
             DiagnosticSeverity.Warning);
 
     [Fact]
+    public void KRN0021_MemberNamedLikeGeneratedState()
+        => AssertDiagnostic("KRN0021",
+            Aggregation("    [Key(nameof(Order.ProductId))] public long [|State|];\n    [Count] public long N;"),
+            "'Bad.State' has the name of the nested type 'State' the generator adds; rename the member");
+
+    [Fact]
+    public void KRN0021_CompositeKeyMemberNamedKey()
+        => AssertDiagnostic("KRN0021",
+            Aggregation("    [Key(nameof(Order.ProductId))] public long [|Key|];\n    [Key(nameof(Order.OrderId))] public long Id;"),
+            "'Bad.Key' has the name of the nested type 'Key' the generator adds; rename the member");
+
+    [Fact]
+    public void KRN0013_WindowOverAggregationWithoutWindowStart()
+        => AssertDiagnostic("KRN0013",
+            "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Count] public long N; }\n"
+            + "[Aggregation(typeof(Up))]\n[[|TumblingWindow(\"1h\")|]]\npublic partial struct Down { [Count] public long N; }\n",
+            "'Down' declares a tumbling window, but its input 'Up' has no [WindowStart] member");
+
+    [Fact]
     public void KRN0012_SlidingSizeNotMultipleOfSlide()
         => AssertDiagnostic("KRN0012",
             Aggregation("    [Count] public long N;", "[[|SlidingWindow(\"1h\", Slide = \"7m\")|]]"),

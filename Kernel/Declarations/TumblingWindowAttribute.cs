@@ -11,6 +11,10 @@ public sealed class TumblingWindowAttribute : Attribute
     /// <summary>The window size, as a duration.</summary>
     public string Size { get; }
 
-    /// <summary>Shifts window boundaries from the Unix epoch (for local days); <c>0ms</c> when unset.</summary>
+    /// <summary>
+    /// Shifts window boundaries from the Unix epoch (for local days); <c>0ms</c> when unset.
+    /// Durations have no sign: days starting at 00:00 in UTC−5 start at 05:00 UTC, so write <c>5h</c>;
+    /// for UTC+2 write <c>22h</c> (an offset works modulo the size).
+    /// </summary>
     public string? Offset { get; set; }
 }
