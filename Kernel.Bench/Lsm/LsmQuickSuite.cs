@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Kernel.Bench.Quick;
+
+namespace Kernel.Bench.Lsm;
+
+/// <summary>
+/// <c>quick lsm</c>: 1M keys (16-byte keys, 8-byte values) into our LSM store, ZoneTree and
+/// RocksDB (WAL off for both peers), each case measured for all three in the same run.
+/// Cases: put-random, put-seq, get-hit, get-miss (after flush + full compaction, block cache
+/// warm), scan-prefix (100k keys under one 8-byte prefix, keys/s), reopen (close + open +
+/// first get, reopens/s). A peer that cannot run here is reported on stderr and left out.
+/// </summary>
+public sealed class LsmQuickSuite : IQuickSuite
+{
+    private const string Suite = "lsm";
+
+    /// <inheritdoc />
+    public string Name => Suite;
+
+    /// <inheritdoc />
+    public void Run(QuickReport report)
+    {
+        var data = new LsmBenchData();
+        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-lsm-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            var results = new Dictionary<(string Engine, string Case), (double Ops, double Alloc)>();
+            var engines = new List<string> { "kernel", "zonetree", "rocksdb" };
+            foreach (var name in engines.ToArray())
+            {
+                try
+                {
+                    RunEngine(name, data, root, results);
+                    foreach (var ((engine, c), (ops, alloc)) in results.Where(r => r.Key.Engine == name))
+                        Measure.Progress($"lsm: {engine,-9} {c,-12} {ops,14:N0} ops/s {alloc,8:F1} B/op");
+                }
+                catch (Exception e) when (name != "kernel" && e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or BadImageFormatException)
+                {
+                    Measure.Progress($"lsm: peer {name} cannot run on this machine ({e.GetType().Name}: {e.Message}); no figures for it");
+                    engines.Remove(name);
+                }
+            }
+            foreach (var c in new[] { "put-random", "put-seq", "get-hit", "get-miss", "scan-prefix", "reopen" })
+            {
+                var (ops, alloc) = results[("kernel", c)];
+                foreach (var peer in engines.Where(e => e != "kernel"))
+                    report.Ratio(Suite, c, ops, peer, results[(peer, c)].Ops, alloc);
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static ILsmBenchEngine Create(string name, string dir) => name switch
+    {
+        "kernel" => new KernelLsmEngine(dir),
+        "zonetree" => new ZoneTreeEngine(dir),
+        _ => new RocksDbEngine(dir),
+    };
+
+    private static void RunEngine(string name, LsmBenchData data, string root, Dictionary<(string, string), (double, double)> results)
+    {
+        Measure.Progress($"lsm: {name}");
+        // Random puts, then reads on that store.
+        var dirRandom = Path.Combine(root, name + "-random");
+        var engine = Create(name, dirRandom);
+        try
+        {
+            results[(name, "put-random")] = TimePuts(engine, data.Random);
+            engine.FlushAndCompact();
+            var order = data.GetOrder;
+            var hits = 0L;
+            results[(name, "get-hit")] = Measure.Median(() =>
+            {
+                foreach (var i in order) if (engine.Get(data.Random, i)) hits++;
+            }, LsmBenchData.Count, warmups: 1, repeats: 3);
+            if (hits != 4L * LsmBenchData.Count) throw new InvalidOperationException($"{name}: {hits} hits, expected {4L * LsmBenchData.Count}");
+            var misses = 0L;
+            results[(name, "get-miss")] = Measure.Median(() =>
+            {
+                foreach (var i in order) if (!engine.Get(data.Misses, i)) misses++;
+            }, LsmBenchData.Count, warmups: 1, repeats: 3);
+            if (misses != 4L * LsmBenchData.Count) throw new InvalidOperationException($"{name}: {misses} misses, expected {4L * LsmBenchData.Count}");
+            if (engine is KernelLsmEngine k)
+                Measure.Progress($"lsm: kernel write amp {k.Store.WriteAmplification:F2}, read amp {k.Store.ReadAmplification:F2}, space amp {k.Store.SpaceAmplification:F2}, {k.Store.BytesOnDisk >> 20} MiB on disk, stalls {k.Store.WriteStalls}");
+        }
+        finally
+        {
+            engine.Dispose();
+        }
+        // Sequential puts, then prefix scans and reopen on that store.
+        var dirSeq = Path.Combine(root, name + "-seq");
+        engine = Create(name, dirSeq);
+        try
+        {
+            results[(name, "put-seq")] = TimePuts(engine, data.Sequential);
+            engine.FlushAndCompact();
+            var scanned = 0L;
+            var group = 0UL;
+            results[(name, "scan-prefix")] = Measure.Median(() => scanned += engine.ScanPrefix(group++ % 10),
+                LsmBenchData.PrefixKeys, warmups: 2, repeats: 5);
+            if (scanned != 7L * LsmBenchData.PrefixKeys) throw new InvalidOperationException($"{name}: scanned {scanned} keys, expected {7L * LsmBenchData.PrefixKeys}");
+            results[(name, "reopen")] = Measure.Median(() => engine.Reopen(data.Sequential), 1, warmups: 1, repeats: 3);
+        }
+        finally
+        {
+            engine.Dispose();
+        }
+    }
+
+    private static (double, double) TimePuts(ILsmBenchEngine engine, byte[] keys)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < LsmBenchData.Count; i++) engine.Put(keys, i);
+        sw.Stop();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        return (LsmBenchData.Count / sw.Elapsed.TotalSeconds, allocated / (double)LsmBenchData.Count);
+    }
+}
