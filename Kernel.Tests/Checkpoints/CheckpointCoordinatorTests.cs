@@ -100,6 +100,28 @@ public sealed class CheckpointCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Checkpoint_OneFailsWhileAnotherHangs_AbortsWithoutWaitingForTheTimeout()
+    {
+        var (store, coordinator) = Create(timeout: TimeSpan.FromMinutes(5));
+        var never = new TaskCompletionSource();
+        var stuckToken = CancellationToken.None;
+        coordinator.Register(new FakeParticipant("stuck", async (_, token) =>
+        {
+            stuckToken = token;
+            await never.Task.WaitAsync(token);
+        }, _log));
+        coordinator.Register(new FakeParticipant("bad", (_, _) => throw new IOException("broken"), _log));
+        coordinator.RegisterSink(new RecordingSink("out", store, _log));
+
+        var result = await coordinator.OnBarrierInjectedAsync(1, 10, CancellationToken.None).WaitAsync(s_guard);
+
+        Assert.Equal(CheckpointOutcome.Aborted, result.Outcome);
+        Assert.Contains("participant 'bad'", result.Failure!.Message, StringComparison.Ordinal);
+        Assert.Contains("abort:out:1:no-manifest", _log);
+        Assert.True(stuckToken.IsCancellationRequested, "the straggler should have been told to stop");
+    }
+
+    [Fact]
     public async Task Checkpoint_ParticipantNeverAcknowledges_TimesOutAndAborts()
     {
         var (store, coordinator) = Create(timeout: TimeSpan.FromMilliseconds(200));

@@ -163,6 +163,8 @@ public sealed class CheckpointCoordinator
         }
         catch (Exception e)
         {
+            // Stop the participants still working on it before their directory goes away.
+            await linked.CancelAsync().ConfigureAwait(false);
             await AbortAsync(id, participants, sinks, e, time.GetElapsedTime(start)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return new CheckpointResult(id, CheckpointOutcome.Aborted, new CheckpointStats(time.GetElapsedTime(start), default, 0, 0), null, e);
@@ -231,13 +233,21 @@ public sealed class CheckpointCoordinator
         }
     }
 
-    /// <summary>Waits for every task; a participant that ignores cancellation cannot hold the coordinator past the timeout.</summary>
+    /// <summary>
+    /// Waits for every task, failing as soon as one fails; a participant that ignores cancellation
+    /// cannot hold the coordinator past the timeout.
+    /// </summary>
     private async Task WhenAllOrTimeout(Task[] tasks, IEnumerable<string> names, string what, long id, CancellationToken token)
     {
-        var all = Task.WhenAll(tasks);
+        var pending = new List<Task>(tasks);
         try
         {
-            await all.WaitAsync(token).ConfigureAwait(false);
+            while (pending.Count > 0)
+            {
+                var done = await Task.WhenAny(pending).WaitAsync(token).ConfigureAwait(false);
+                await done.ConfigureAwait(false);
+                pending.Remove(done);
+            }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -12,6 +12,12 @@ internal static partial class DirectorySync
 {
     private const int ReadOnly = 0;
 
+    // 1 once a flush went through libc, -1 once libc could not be loaded; written racily (idempotent).
+    private static int s_available;
+
+    /// <summary>Whether directory fsync is available here: null until the first flush.</summary>
+    public static bool? IsAvailable => s_available == 0 ? null : s_available > 0;
+
     /// <summary>Fsyncs <paramref name="directory"/>; a platform without the calls is treated as done.</summary>
     public static void Flush(string directory)
     {
@@ -23,8 +29,10 @@ internal static partial class DirectorySync
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
+            s_available = -1;
             return;
         }
+        s_available = 1;
         if (fd < 0)
             throw new IOException($"could not open directory '{directory}' to make its entries durable (errno {Marshal.GetLastPInvokeError()})");
         try
