@@ -39,8 +39,9 @@ public sealed class GarbageInputTests
             var max = random.Next(1, 40);
             var header = !frames && random.Next(2) == 0;
             var chunk = random.Next(1, 70);
+            var emptySegments = random.Next(4) == 0;
             var path = Path.Combine(Path.GetTempPath(), $"kernel-sources-garbage-{Guid.NewGuid():N}.dead");
-            var context = $"seed {seed + iteration} (frames={frames}, max={max}, header={header}, chunk={chunk}, length={data.Length})";
+            var context = $"seed {seed + iteration} (frames={frames}, max={max}, header={header}, chunk={chunk}, empty segments={emptySegments}, length={data.Length})";
             try
             {
                 var options = new SourceOptions
@@ -52,7 +53,7 @@ public sealed class GarbageInputTests
                     BadRecordPolicy = BadRecordPolicy.DeadLetter,
                     DeadLetterPath = path,
                 };
-                var reader = new SegmentedPipeReader(data, chunk);
+                var reader = new SegmentedPipeReader(data, chunk, emptySegments);
                 CollectingTarget<Row>? rows = null;
                 CollectingTarget<FrameRow>? frameRows = null;
                 SourceProgress progress;
