@@ -20,7 +20,7 @@ internal sealed partial class RecordReadLoop<T, TParser>
         {
             if (_discardingLine)
             {
-                SkipOverLongTail(ref rest, ref consumed);
+                SkipOverLongTail(ref rest, ref consumed, isFinal);
                 continue;
             }
             var span = rest.FirstSpan;
@@ -44,13 +44,20 @@ internal sealed partial class RecordReadLoop<T, TParser>
     }
 
     /// <summary>Skips the rest of an over-long line (already reported) up to and including its LF.</summary>
-    private void SkipOverLongTail(ref ReadOnlySequence<byte> rest, ref long consumed)
+    private void SkipOverLongTail(ref ReadOnlySequence<byte> rest, ref long consumed, bool isFinal)
     {
         var lf = rest.PositionOf((byte)'\n');
         if (lf is null)
         {
             consumed += rest.Length;
             rest = rest.Slice(rest.End);
+            if (isFinal)
+            {
+                // The input ends inside the line: it was the last one, and it is handled.
+                _discardingLine = false;
+                _line++;
+                _framedPosition = _bufferStart + consumed;
+            }
             return;
         }
         var skipped = rest.Slice(0, lf.Value).Length + 1;
@@ -86,9 +93,18 @@ internal sealed partial class RecordReadLoop<T, TParser>
                     var line = _line;
                     consumed += rest.Length;
                     rest = rest.Slice(rest.End);
-                    // _framedPosition stays before this line: a resume must not land inside it.
-                    _discardingLine = true;
                     _headerPending = false;
+                    if (isFinal)
+                    {
+                        // The input ends inside the line: it was the last one.
+                        _line++;
+                        _framedPosition = _bufferStart + consumed;
+                    }
+                    else
+                    {
+                        // _framedPosition stays before this line until its end: a resume must not land inside it.
+                        _discardingLine = true;
+                    }
                     OnOverLongLine(_scratch.AsSpan(0, _maxRecordLength), line, start);
                     return true;
                 }
