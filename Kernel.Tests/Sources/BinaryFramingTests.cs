@@ -27,12 +27,14 @@ public sealed class BinaryFramingTests
     // Frames: "abc" [0,7), "" [7,11), "hello" [11,20).
     private static readonly byte[] s_three = Frames("abc", "", "hello");
 
-    [Fact]
-    public async Task Frames_EverySegmentSplit_FrameTheSameRecordsAndPositions()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Frames_EverySegmentSplit_FrameTheSameRecordsAndPositions(bool emptySegments)
     {
         for (var chunk = 1; chunk <= s_three.Length; chunk++)
         {
-            var (target, progress) = await SourceRun.RunAsync<FrameRow, FrameRowParser>(new SegmentedPipeReader(s_three, chunk), s_frames);
+            var (target, progress) = await SourceRun.RunAsync<FrameRow, FrameRowParser>(new SegmentedPipeReader(s_three, chunk, emptySegments), s_frames);
             Assert.True(new FrameRow[] { new(3, Sum("abc")), new(0, 0), new(5, Sum("hello")) }.SequenceEqual(target.Events), $"chunk {chunk}: rows");
             Assert.True(new long[] { 7, 11, 20 }.SequenceEqual(target.Positions), $"chunk {chunk}: positions {string.Join(",", target.Positions)}");
             Assert.Equal(20, progress.BytesRead);

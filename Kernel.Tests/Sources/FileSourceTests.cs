@@ -94,4 +94,51 @@ public sealed class FileSourceTests
         var ex = await Assert.ThrowsAsync<BadRecordException>(() => source.RunAsync(new CollectingTarget<Row>()).WaitAsync(SourceRun.Timeout));
         Assert.Equal("stdin: line 2, byte 6: column 'price': missing column", ex.Message);
     }
+
+    [Fact]
+    public async Task Resume_BinaryFrames_FromEveryReportedPosition_ReadsExactlyTheRemainingFrames()
+    {
+        var stream = new MemoryStream();
+        for (var i = 0; i < 30; i++)
+        {
+            stream.Write(BitConverter.GetBytes((uint)(i % 5)));
+            for (var j = 0; j < i % 5; j++) stream.WriteByte((byte)('a' + i));
+        }
+        using var file = new TempFile("frames.bin", stream.ToArray());
+        var options = new SourceOptions { Framing = RecordFraming.LengthPrefixed, BatchSize = 4 };
+        var full = new CollectingTarget<FrameRow>();
+        await new FileSource<FrameRow, FrameRowParser>(file.FilePath, options).RunAsync(full).WaitAsync(SourceRun.Timeout);
+        Assert.Equal(30, full.Events.Count);
+        for (var k = 0; k < 30; k++)
+        {
+            var rest = new CollectingTarget<FrameRow>();
+            await new FileSource<FrameRow, FrameRowParser>(file.FilePath, options).RunAsync(rest, full.Positions[k]).WaitAsync(SourceRun.Timeout);
+            Assert.True(full.Events.Skip(k + 1).SequenceEqual(rest.Events), $"resume after frame {k}");
+            Assert.True(full.Positions.Skip(k + 1).SequenceEqual(rest.Positions), $"positions after frame {k}");
+        }
+    }
+
+    [Theory]
+    [InlineData(RecordFraming.Lines)]
+    [InlineData(RecordFraming.LengthPrefixed)]
+    public async Task Resume_BeyondTheEnd_IsRejectedNamingTheFileLength(RecordFraming framing)
+    {
+        using var file = new TempFile("rows.csv", Encoding.ASCII.GetBytes("1,2,3\n"));
+        var source = new FileSource<Row, RowParser>(file.FilePath, new SourceOptions { Framing = framing });
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => source.RunAsync(new CollectingTarget<Row>(), 7).WaitAsync(SourceRun.Timeout));
+        Assert.Contains("rows.csv: resume position 7 is beyond the end of the file (6 bytes)", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => source.RunAsync(new CollectingTarget<Row>(), -1).WaitAsync(SourceRun.Timeout));
+    }
+
+    [Theory]
+    [InlineData(0, 1024, 65536, "MaxRecordLength")]
+    [InlineData((256 << 20) + 1, 1024, 65536, "MaxRecordLength")]
+    [InlineData(100, 0, 65536, "BatchSize")]
+    [InlineData(100, 1024, 0, "ReadBufferSize")]
+    public void Options_OutOfRange_AreRejectedNamingTheSetting(int maxRecordLength, int batchSize, int readBufferSize, string setting)
+    {
+        var options = new SourceOptions { MaxRecordLength = maxRecordLength, BatchSize = batchSize, ReadBufferSize = readBufferSize };
+        var ex = Assert.Throws<ArgumentException>(() => new StreamSource<Row, RowParser>(new MemoryStream(), "x", options));
+        Assert.Equal(setting, ex.ParamName);
+    }
 }

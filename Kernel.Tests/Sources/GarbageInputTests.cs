@@ -39,8 +39,9 @@ public sealed class GarbageInputTests
             var max = random.Next(1, 40);
             var header = !frames && random.Next(2) == 0;
             var chunk = random.Next(1, 70);
+            var emptySegments = random.Next(4) == 0;
             var path = Path.Combine(Path.GetTempPath(), $"kernel-sources-garbage-{Guid.NewGuid():N}.dead");
-            var context = $"seed {seed + iteration} (frames={frames}, max={max}, header={header}, chunk={chunk}, length={data.Length})";
+            var context = $"seed {seed + iteration} (frames={frames}, max={max}, header={header}, chunk={chunk}, empty segments={emptySegments}, length={data.Length})";
             try
             {
                 var options = new SourceOptions
@@ -52,12 +53,21 @@ public sealed class GarbageInputTests
                     BadRecordPolicy = BadRecordPolicy.DeadLetter,
                     DeadLetterPath = path,
                 };
-                var reader = new SegmentedPipeReader(data, chunk);
+                var reader = new SegmentedPipeReader(data, chunk, emptySegments);
                 CollectingTarget<Row>? rows = null;
                 CollectingTarget<FrameRow>? frameRows = null;
                 SourceProgress progress;
-                if (frames) (frameRows, progress) = await SourceRun.RunAsync<FrameRow, FrameRowParser>(reader, options);
-                else (rows, progress) = await SourceRun.RunAsync<Row, RowParser>(reader, options);
+                long position;
+                if (frames)
+                {
+                    var run = await SourceRun.RunAsync<FrameRow, FrameRowParser>(reader, options);
+                    (frameRows, progress, position) = (run.Target, run.Progress, run.Position);
+                }
+                else
+                {
+                    var run = await SourceRun.RunAsync<Row, RowParser>(reader, options);
+                    (rows, progress, position) = (run.Target, run.Progress, run.Position);
+                }
 
                 var actualBad = File.Exists(path) ? DeadLetterFile.Read(path) : [];
                 foreach (var bad in actualBad)
@@ -68,7 +78,8 @@ public sealed class GarbageInputTests
                 Assert.Equal(data.Length, progress.BytesRead);
                 if (frames)
                 {
-                    var (events, positions, badAt) = ReferenceFrames(data, max);
+                    var (events, positions, badAt, resume) = ReferenceFrames(data, max);
+                    Assert.True(resume == position, $"{context}: final position {position}, expected {resume}");
                     Assert.True(events.SequenceEqual(frameRows!.Events), $"{context}: events");
                     Assert.True(positions.SequenceEqual(frameRows.Positions), $"{context}: positions");
                     Assert.True(badAt.SequenceEqual(actualBad.Select(b => (b.Line, b.Byte))), $"{context}: bad records");
@@ -76,6 +87,7 @@ public sealed class GarbageInputTests
                 else
                 {
                     var (events, positions, badAt) = ReferenceLines(data, max, header);
+                    Assert.True(data.Length == position, $"{context}: final position {position}, expected the end");
                     Assert.True(events.SequenceEqual(rows!.Events), $"{context}: events");
                     Assert.True(positions.SequenceEqual(rows.Positions), $"{context}: positions");
                     Assert.True(badAt.SequenceEqual(actualBad.Select(b => (b.Line, b.Byte))), $"{context}: bad records");
@@ -115,7 +127,8 @@ public sealed class GarbageInputTests
         return (events, positions, bad);
     }
 
-    private static (List<FrameRow>, List<long>, List<(long, long)>) ReferenceFrames(byte[] data, int max)
+    /// <summary>The frames, their positions, the bad records, and where a resume would start (before a torn or cut frame).</summary>
+    private static (List<FrameRow>, List<long>, List<(long, long)>, long) ReferenceFrames(byte[] data, int max)
     {
         var events = new List<FrameRow>();
         var positions = new List<long>();
@@ -125,10 +138,16 @@ public sealed class GarbageInputTests
         long start = 0;
         while (start < data.Length)
         {
-            if (data.Length - start < 4) { bad.Add((number, start)); break; }
+            if (data.Length - start < 4) { bad.Add((number, start)); return (events, positions, bad, start); }
             var length = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan((int)start));
-            if (length > max) { bad.Add((number++, start)); start += 4 + (long)length; continue; }
-            if (data.Length - start - 4 < length) { bad.Add((number, start)); break; }
+            if (length > max)
+            {
+                bad.Add((number++, start));
+                if (start + 4 + (long)length > data.Length) return (events, positions, bad, start);
+                start += 4 + (long)length;
+                continue;
+            }
+            if (data.Length - start - 4 < length) { bad.Add((number, start)); return (events, positions, bad, start); }
             if (parser.TryParse(data.AsSpan((int)start + 4, (int)length), out var row, out _))
             {
                 events.Add(row);
@@ -138,6 +157,6 @@ public sealed class GarbageInputTests
             number++;
             start += 4 + length;
         }
-        return (events, positions, bad);
+        return (events, positions, bad, data.Length);
     }
 }

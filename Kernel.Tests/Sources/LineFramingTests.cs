@@ -17,13 +17,15 @@ public sealed class LineFramingTests
     private static readonly Row[] s_mixedRows = [new(1, 2, 300), new(2, 5, -7), new(3, 0, 42)];
     private static readonly long[] s_mixedPositions = [22, 31, 37];
 
-    [Fact]
-    public async Task Lines_EverySegmentSplit_FrameTheSameRecordsAndPositions()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lines_EverySegmentSplit_FrameTheSameRecordsAndPositions(bool emptySegments)
     {
         for (var chunk = 1; chunk <= s_mixed.Length; chunk++)
         {
             var headers = new List<string>();
-            var reader = new SegmentedPipeReader(s_mixed, chunk);
+            var reader = new SegmentedPipeReader(s_mixed, chunk, emptySegments);
             var (target, progress) = await SourceRun.RunAsync<Row, RowParser>(reader, new SourceOptions { HasHeader = true, BatchSize = 2 }, new RowParser(headers));
             Assert.True(s_mixedRows.SequenceEqual(target.Events), $"chunk {chunk}: rows");
             Assert.True(s_mixedPositions.SequenceEqual(target.Positions), $"chunk {chunk}: positions {string.Join(",", target.Positions)}");
@@ -91,8 +93,10 @@ public sealed class LineFramingTests
     //   [49,61) "777777777777"         line 6, 12 bytes, unterminated: bad record at byte 49
     private static readonly byte[] s_overLong = Encoding.ASCII.GetBytes("1,2,3\n123456789012,1,1\n1,2,3456\r\n9,9,99999\n4,5,6\n777777777777");
 
-    [Fact]
-    public async Task Lines_OverLong_EverySegmentSplit_AreBadRecordsWithExactPositions()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lines_OverLong_EverySegmentSplit_AreBadRecordsWithExactPositions(bool emptySegments)
     {
         for (var chunk = 1; chunk <= s_overLong.Length; chunk++)
         {
@@ -100,7 +104,7 @@ public sealed class LineFramingTests
             try
             {
                 var options = new SourceOptions { MaxRecordLength = 8, BadRecordPolicy = BadRecordPolicy.DeadLetter, DeadLetterPath = path };
-                var (target, progress) = await SourceRun.RunAsync<Row, RowParser>(new SegmentedPipeReader(s_overLong, chunk), options);
+                var (target, progress) = await SourceRun.RunAsync<Row, RowParser>(new SegmentedPipeReader(s_overLong, chunk, emptySegments), options);
                 Assert.True(new Row[] { new(1, 2, 3), new(1, 2, 3456), new(4, 5, 6) }.SequenceEqual(target.Events), $"chunk {chunk}: rows {string.Join(";", target.Events)}");
                 Assert.True(new long[] { 6, 33, 49 }.SequenceEqual(target.Positions), $"chunk {chunk}: positions {string.Join(",", target.Positions)}");
                 Assert.Equal(3, progress.BadRecords);

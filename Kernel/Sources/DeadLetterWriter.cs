@@ -15,20 +15,17 @@ namespace Kernel.Sources;
 /// to the source's maximum record length; its reason says so.
 /// </summary>
 /// <remarks>
-/// Thread-safe: a TCP source shares one writer between its connections. Writes take a lock,
+/// Thread-safe: a TCP source shares one writer between its connections. The file is opened
+/// (created if needed) at the first bad record. Writes take a lock,
 /// which is fine on the failure path. Each entry is flushed to the OS before the call returns.
 /// </remarks>
 internal sealed class DeadLetterWriter : IDisposable
 {
     private readonly object _gate = new();
-    // Guarded by _gate.
-    private readonly FileStream _stream;
+    // Guarded by _gate. Opened at the first bad record, so a clean run leaves no file behind.
+    private FileStream? _stream;
 
-    public DeadLetterWriter(string path)
-    {
-        Path = path;
-        _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
-    }
+    public DeadLetterWriter(string path) => Path = path;
 
     public string Path { get; }
 
@@ -45,6 +42,7 @@ internal sealed class DeadLetterWriter : IDisposable
         var header = Encoding.UTF8.GetBytes(sb.ToString());
         lock (_gate)
         {
+            _stream ??= new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
             _stream.Write(header);
             _stream.Write(raw);
             _stream.WriteByte((byte)'\n');
@@ -67,6 +65,6 @@ internal sealed class DeadLetterWriter : IDisposable
 
     public void Dispose()
     {
-        lock (_gate) _stream.Dispose();
+        lock (_gate) _stream?.Dispose();
     }
 }

@@ -18,13 +18,12 @@ internal sealed partial class RecordReadLoop<T, TParser>
         var rest = buffer;
         while (_count < _limit && !rest.IsEmpty)
         {
-            var span = rest.FirstSpan;
             if (_discardingLine)
             {
-                consumed += SkipOverLongTail(span, consumed);
-                rest = buffer.Slice(consumed);
+                SkipOverLongTail(ref rest, ref consumed, isFinal);
                 continue;
             }
+            var span = rest.FirstSpan;
             var offset = 0;
             while (_count < _limit)
             {
@@ -44,15 +43,29 @@ internal sealed partial class RecordReadLoop<T, TParser>
         return consumed;
     }
 
-    /// <summary>Skips the rest of an over-long line (already reported); returns the bytes skipped.</summary>
-    private int SkipOverLongTail(ReadOnlySpan<byte> span, long consumed)
+    /// <summary>Skips the rest of an over-long line (already reported) up to and including its LF.</summary>
+    private void SkipOverLongTail(ref ReadOnlySequence<byte> rest, ref long consumed, bool isFinal)
     {
-        var lf = span.IndexOf((byte)'\n');
-        if (lf < 0) return span.Length;
+        var lf = rest.PositionOf((byte)'\n');
+        if (lf is null)
+        {
+            consumed += rest.Length;
+            rest = rest.Slice(rest.End);
+            if (isFinal)
+            {
+                // The input ends inside the line: it was the last one, and it is handled.
+                _discardingLine = false;
+                _line++;
+                _framedPosition = _bufferStart + consumed;
+            }
+            return;
+        }
+        var skipped = rest.Slice(0, lf.Value).Length + 1;
+        consumed += skipped;
+        rest = rest.Slice(skipped);
         _discardingLine = false;
         _line++;
-        _framedPosition = _bufferStart + consumed + lf + 1;
-        return lf + 1;
+        _framedPosition = _bufferStart + consumed;
     }
 
     /// <summary>
@@ -80,9 +93,18 @@ internal sealed partial class RecordReadLoop<T, TParser>
                     var line = _line;
                     consumed += rest.Length;
                     rest = rest.Slice(rest.End);
-                    // _framedPosition stays before this line: a resume must not land inside it.
-                    _discardingLine = true;
                     _headerPending = false;
+                    if (isFinal)
+                    {
+                        // The input ends inside the line: it was the last one.
+                        _line++;
+                        _framedPosition = _bufferStart + consumed;
+                    }
+                    else
+                    {
+                        // _framedPosition stays before this line until its end: a resume must not land inside it.
+                        _discardingLine = true;
+                    }
                     OnOverLongLine(_scratch.AsSpan(0, _maxRecordLength), line, start);
                     return true;
                 }

@@ -76,9 +76,6 @@ internal sealed partial class RecordReadLoop<T, TParser>
     /// <summary>The byte offset up to which every record has been published to the target or skipped.</summary>
     public long Position => Volatile.Read(ref _position);
 
-    /// <summary>The physical line (or frame number) of the next record.</summary>
-    public long NextLine => _line;
-
     /// <summary>
     /// Bytes allocated on this loop's threads while framing and parsing (the per-record work),
     /// measured around each framing pass; tests assert it stays 0 in steady state.

@@ -16,7 +16,10 @@ public sealed class SegmentedPipeReader : PipeReader
     private long _consumed;
     private bool _examinedAll = true;
 
-    public SegmentedPipeReader(byte[] data, int chunk)
+    /// <param name="data">The whole input.</param>
+    /// <param name="chunk">Bytes per segment.</param>
+    /// <param name="emptySegments">True to put an empty segment after every segment (legal in a sequence, and a trap for framing loops).</param>
+    public SegmentedPipeReader(byte[] data, int chunk, bool emptySegments = false)
     {
         var count = (data.Length + chunk - 1) / chunk;
         _chunkEnds = new long[count];
@@ -27,6 +30,7 @@ public sealed class SegmentedPipeReader : PipeReader
             var length = Math.Min(chunk, data.Length - start);
             var memory = data.AsMemory(start, length).ToArray();
             last = last is null ? (first = new Chunk(memory, 0)) : last.Append(memory);
+            if (emptySegments) last = last.Append(ReadOnlyMemory<byte>.Empty);
             _chunkEnds[i] = start + length;
         }
         _all = first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);

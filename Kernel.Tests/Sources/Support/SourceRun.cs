@@ -8,7 +8,16 @@ public static class SourceRun
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    public static async Task<(CollectingTarget<T> Target, SourceProgress Progress)> RunAsync<T, TParser>(
+    public sealed record Result<T>(CollectingTarget<T> Target, SourceProgress Progress, long Position)
+    {
+        public void Deconstruct(out CollectingTarget<T> target, out SourceProgress progress)
+        {
+            target = Target;
+            progress = Progress;
+        }
+    }
+
+    public static async Task<Result<T>> RunAsync<T, TParser>(
         PipeReader reader, SourceOptions options, TParser parser = default, string name = "test")
         where TParser : struct, IRecordParser<T>
     {
@@ -17,6 +26,6 @@ public static class SourceRun
         using var deadLetter = options.BadRecordPolicy == BadRecordPolicy.DeadLetter ? new DeadLetterWriter(options.DeadLetterPath!) : null;
         var loop = new RecordReadLoop<T, TParser>(name, options, parser, progress, deadLetter, 0, 1, options.HasHeader);
         await loop.RunAsync(reader, target, CancellationToken.None).WaitAsync(Timeout);
-        return (target, progress);
+        return new Result<T>(target, progress, loop.Position);
     }
 }
