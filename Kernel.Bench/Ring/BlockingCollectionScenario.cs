@@ -17,18 +17,35 @@ internal sealed class BlockingCollectionScenario : IThroughputScenario
         _consumer = new WorkerGang(1, _ => consumerCpu, _ =>
         {
             long sum = 0;
-            for (long i = 0; i < EventsPerRun; i++)
-                sum += _queue.Take().Value;
+            for (long i = 0; i < EventsPerRun; i += Chunk)
+                sum += TakeRun(_queue, (int)Math.Min(Chunk, EventsPerRun - i));
             _sum += sum;
         });
         _producer = new WorkerGang(1, _ => producerCpu, _ =>
         {
-            for (long i = 0; i < EventsPerRun; i++)
-                _queue.Add(new BenchEvent(i));
+            for (long i = 0; i < EventsPerRun; i += Chunk)
+                AddRun(_queue, i, (int)Math.Min(Chunk, EventsPerRun - i));
         });
     }
 
     public long EventsPerRun { get; }
+
+    // Runs per call reach tier-1 code (as the ring's and the channels' helpers do).
+    private const int Chunk = 1024;
+
+    private static void AddRun(BlockingCollection<BenchEvent> queue, long first, int count)
+    {
+        for (var i = 0; i < count; i++)
+            queue.Add(new BenchEvent(first + i));
+    }
+
+    private static long TakeRun(BlockingCollection<BenchEvent> queue, int count)
+    {
+        long sum = 0;
+        for (var i = 0; i < count; i++)
+            sum += queue.Take().Value;
+        return sum;
+    }
 
     public long Checksum => _sum;
 

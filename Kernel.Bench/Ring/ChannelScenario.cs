@@ -16,6 +16,8 @@ internal sealed class ChannelScenario : IThroughputScenario
     private readonly long _perProducer;
     private long _sum;
 
+    private const int Chunk = 1024;
+
     public ChannelScenario(int producers, int consumers, long events, int? producerCpu = null, int? consumerCpu = null, int capacity = 16384)
     {
         if (producers > 1 && consumers > 1)
@@ -51,10 +53,16 @@ internal sealed class ChannelScenario : IThroughputScenario
     private void Produce(int producer)
     {
         var count = _perProducer;
-        var channels = _channels;
-        for (long i = 0; i < count; i++)
+        for (long i = 0; i < count; i += Chunk)
+            WriteRun(_channels, i, (int)Math.Min(Chunk, count - i));
+    }
+
+    // A run of writes per call: called many times, it reaches tier-1 code, like the ring's helpers.
+    private static void WriteRun(Channel<BenchEvent>[] channels, long first, int count)
+    {
+        for (var i = 0; i < count; i++)
         {
-            var item = new BenchEvent(i);
+            var item = new BenchEvent(first + i);
             foreach (var channel in channels)
             {
                 var writer = channel.Writer;
@@ -70,16 +78,25 @@ internal sealed class ChannelScenario : IThroughputScenario
         var remaining = EventsPerRun;
         long sum = 0;
         while (remaining > 0)
+            remaining -= ReadRun(reader, (int)Math.Min(Chunk, remaining), ref sum);
+        Interlocked.Add(ref _sum, sum);
+    }
+
+    // Reads exactly count items (waiting when empty); one run per call, for tier-1 code.
+    private static int ReadRun(ChannelReader<BenchEvent> reader, int count, ref long sum)
+    {
+        var read = 0;
+        while (read < count)
         {
-            while (remaining > 0 && reader.TryRead(out var item))
+            while (read < count && reader.TryRead(out var item))
             {
                 sum += item.Value;
-                remaining--;
+                read++;
             }
-            if (remaining > 0)
+            if (read < count)
                 reader.WaitToReadAsync().AsTask().Wait();
         }
-        Interlocked.Add(ref _sum, sum);
+        return read;
     }
 
     public void Dispose()

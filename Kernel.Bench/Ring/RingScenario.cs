@@ -16,6 +16,9 @@ internal sealed class RingScenario : IThroughputScenario
     private readonly int _batch;
     private long _target;
 
+    // Events per call of the publishing helpers (see PublishBatch).
+    private const int Chunk = 1024;
+
     /// <param name="producers">Publishing threads (several: a multi-producer ring).</param>
     /// <param name="consumers">Multicast handlers.</param>
     /// <param name="events">Events per run, split evenly between producers.</param>
@@ -63,12 +66,19 @@ internal sealed class RingScenario : IThroughputScenario
         var count = _perProducer;
         if (_batch == 1)
         {
-            for (long i = 0; i < count; i++)
-                ring.Publish(new BenchEvent(i));
+            for (long i = 0; i < count; i += Chunk)
+                PublishRun(ring, i, (int)Math.Min(Chunk, count - i));
             return;
         }
         for (long i = 0; i < count; i += _batch)
             PublishBatch(ring, i, _batch);
+    }
+
+    // Runs of single publishes, one run per call, for the same reason as PublishBatch.
+    private static void PublishRun(RingBuffer<BenchEvent> ring, long first, int count)
+    {
+        for (var i = 0; i < count; i++)
+            ring.Publish(new BenchEvent(first + i));
     }
 
     // One claim per call: called millions of times, this reaches fully optimized (tier-1) code,

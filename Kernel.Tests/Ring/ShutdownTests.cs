@@ -95,4 +95,23 @@ public sealed class ShutdownTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => blocked.WaitAsync(RingTestSupport.Timeout));
     }
+
+    [Fact]
+    public async Task HaltAfterStartBeforeTheThreadRuns_StillCompletes()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var ring = new RingBuffer<TestEvent>(8);
+        var pipeline = new RingPipeline<TestEvent>(ring)
+        {
+            ProcessorThreadStarting = _ => gate.Wait(RingTestSupport.Timeout),
+        };
+        var processor = pipeline.AddHandler(new RecordingHandler(0));
+        pipeline.Start();
+
+        pipeline.Halt();
+        gate.Set();
+
+        await pipeline.Completion.WaitAsync(RingTestSupport.Timeout);
+        await processor.Completion.WaitAsync(RingTestSupport.Timeout);
+    }
 }

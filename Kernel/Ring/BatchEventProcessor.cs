@@ -82,7 +82,12 @@ public sealed class BatchEventProcessor<T>
     internal void Run()
     {
         if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+        {
+            // Halted between the pipeline's start and this thread's first step: still counted
+            // as running by the pipeline, so report the stop.
+            _pipeline.OnProcessorStopped();
             return;
+        }
         try
         {
             Loop();
