@@ -1,5 +1,4 @@
 using Revenue.Cli;
-using Revenue.Generation;
 
 namespace Revenue;
 
@@ -10,17 +9,25 @@ internal static class Program
         usage:
           revenue                      run the headline job on an embedded default
           revenue generate --orders N --days D --seed S [--late-fraction F] --out orders.csv
+          revenue batch  --input orders.csv --out revenue.csv [--on-bad-record fail|skip]
+          revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
+                         [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--rate N]
+                         [--on-bad-record fail|skip]
         """;
 
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
+        string? input = null;
         try
         {
-            if (args.Length == 0) return HeadlineJob.Run();
+            if (args.Length == 0) return await HeadlineJob.RunAsync().ConfigureAwait(false);
             var cl = CommandLine.Parse(args);
+            input = ValueOf(args, "--input");
             return cl.Verb switch
             {
                 "generate" => GenerateCommand.Run(cl),
+                "batch" => await BatchCommand.RunAsync(cl).ConfigureAwait(false),
+                "stream" => await StreamCommand.RunAsync(cl).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{cl.Verb}'"),
             };
         }
@@ -30,5 +37,16 @@ internal static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        catch (Exception e) when (InputErrors.Describe(e, input) is { } message)
+        {
+            Console.Error.WriteLine("revenue: " + message);
+            return 2;
+        }
+    }
+
+    private static string? ValueOf(string[] args, string option)
+    {
+        var i = Array.IndexOf(args, option);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

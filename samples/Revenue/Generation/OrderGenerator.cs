@@ -79,7 +79,7 @@ internal sealed class OrderGenerator
                 output.Write(buffer, 0, used);
                 used = 0;
             }
-            used += FormatLine(buffer.AsSpan(used), i + 1, product + 1, customer, _priceCents[product], quantity, eventMs);
+            used += OrderLine.Format(buffer.AsSpan(used), i + 1, product + 1, customer, _priceCents[product], quantity, eventMs);
             if (progress is not null && (i + 1) % step == 0) progress(i + 1);
         }
         output.Write(buffer, 0, used);
@@ -101,25 +101,5 @@ internal sealed class OrderGenerator
         var p = Array.BinarySearch(_popularityCdf, u);
         if (p < 0) p = ~p;
         return Math.Min(p, _popularityCdf.Length - 1);
-    }
-
-    private static int FormatLine(Span<byte> dest, long orderId, long productId, long customerId, long priceCents, long quantity, long eventMs)
-    {
-        var n = 0;
-        n += Field(dest[n..], orderId);
-        n += Field(dest[n..], productId);
-        n += Field(dest[n..], customerId);
-        n += Field(dest[n..], priceCents);
-        n += Field(dest[n..], quantity);
-        n += IsoTimestamp.Format(eventMs, dest[n..]);
-        dest[n++] = (byte)'\n';
-        return n;
-
-        static int Field(Span<byte> d, long v)
-        {
-            Utf8Formatter.TryFormat(v, d, out var w);
-            d[w] = (byte)',';
-            return w + 1;
-        }
     }
 }

@@ -1,0 +1,50 @@
+using System.Globalization;
+using Revenue.Jobs;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Revenue;
+
+/// <summary>The live terminal view of a stream run: progress, rates, watermark, late orders, revenue.</summary>
+internal static class Dashboard
+{
+    /// <summary>Renders the current state of <paramref name="job"/>.</summary>
+    public static IRenderable Render(StreamJob job, long inputBytes, TimeSpan elapsed)
+    {
+        var p = job.Progress;
+        var bytes = p?.BytesRead ?? 0;
+        var records = p?.RecordsRead ?? 0;
+        var op = job.Operator;
+        var watermark = op.Watermark;
+        var lag = p is null || op.EventsSeen == 0 || watermark <= 0 ? "-" : "10m + 1ms behind the newest order";
+
+        var status = new Grid().AddColumn().AddColumn();
+        status.AddRow("progress", Bar(inputBytes == 0 ? 1 : (double)bytes / inputBytes));
+        status.AddRow("orders read", records.ToString("N0", CultureInfo.InvariantCulture));
+        status.AddRow("events/s", (elapsed.TotalSeconds > 0 ? op.EventsSeen / elapsed.TotalSeconds : 0).ToString("N0", CultureInfo.InvariantCulture));
+        status.AddRow("watermark", watermark > 0 && watermark < long.MaxValue
+            ? DateTime.UnixEpoch.AddMilliseconds(watermark).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + $" ({lag})"
+            : "-");
+        status.AddRow("late orders", $"{job.Late.Count:N0} ({HeadlineJob.Money(job.Late.RevenueCents)})");
+        status.AddRow("rows final", job.Table.Count.ToString("N0", CultureInfo.InvariantCulture));
+
+        var days = new Table().Title("revenue per day (closed days)").AddColumn("day").AddColumn(new TableColumn("revenue").RightAligned()).AddColumn(new TableColumn("orders").RightAligned());
+        foreach (var (day, cents, orders) in job.Table.Days())
+            days.AddRow(RevenueTable.Day(day), HeadlineJob.Money(cents), orders.ToString("N0", CultureInfo.InvariantCulture));
+
+        var top = job.Table.TopProductsOfLatestDay(5, out var latest);
+        var products = new Table().Title(latest == 0 ? "top products" : $"top products on {RevenueTable.Day(latest)}")
+            .AddColumn("product").AddColumn(new TableColumn("revenue").RightAligned()).AddColumn(new TableColumn("orders").RightAligned());
+        foreach (var (product, cents, orders) in top)
+            products.AddRow(product.ToString(CultureInfo.InvariantCulture), HeadlineJob.Money(cents), orders.ToString("N0", CultureInfo.InvariantCulture));
+
+        return new Rows(new Panel(status).Header("stream"), new Columns(days, products));
+    }
+
+    private static string Bar(double fraction)
+    {
+        fraction = Math.Clamp(fraction, 0, 1);
+        var filled = (int)(fraction * 40);
+        return "[green]" + new string('█', filled) + "[/][grey]" + new string('░', 40 - filled) + "[/] " + fraction.ToString("P0", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,34 @@
+using Kernel.Sources;
+
+namespace Revenue.Jobs;
+
+/// <summary>What <c>revenue stream</c> runs with.</summary>
+public sealed record StreamSettings
+{
+    /// <summary>orders.csv, or <c>-</c> for standard input.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>The data directory (journal, checkpoints).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>revenue.csv.</summary>
+    public required string Output { get; init; }
+
+    /// <summary>Where late orders go, in the input format; null keeps only their count.</summary>
+    public string? LateOutput { get; init; }
+
+    /// <summary>Bounded out-of-orderness of the watermark.</summary>
+    public long OutOfOrdernessMs { get; init; } = 10 * 60_000;
+
+    /// <summary>Allowed lateness after a day closes.</summary>
+    public long LatenessMs { get; init; } = 3_600_000;
+
+    /// <summary>Interval between checkpoints.</summary>
+    public long CheckpointIntervalMs { get; init; } = 1000;
+
+    /// <summary>Orders per second to pace the input at; 0 = as fast as possible.</summary>
+    public long Rate { get; init; }
+
+    /// <summary>What a bad line does.</summary>
+    public BadRecordPolicy BadRecords { get; init; } = BadRecordPolicy.Fail;
+}

@@ -1,0 +1,43 @@
+using Kernel.Time;
+using Revenue.Cli;
+using Revenue.Jobs;
+
+namespace Revenue;
+
+/// <summary>
+/// <c>revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
+/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--rate N]</c>.
+/// </summary>
+internal static class StreamCommand
+{
+    /// <summary>Runs the command; returns the exit code.</summary>
+    public static async Task<int> RunAsync(CommandLine cl)
+    {
+        var settings = new StreamSettings
+        {
+            Input = cl.Required("input"),
+            DataDirectory = cl.Required("data"),
+            Output = cl.Required("out"),
+            LateOutput = cl.Optional("late-out"),
+            OutOfOrdernessMs = Duration(cl, "out-of-orderness", "10m"),
+            LatenessMs = Duration(cl, "lateness", "1h"),
+            CheckpointIntervalMs = Duration(cl, "checkpoint-interval", "1s"),
+            Rate = cl.Int64("rate", 0, min: 0),
+            BadRecords = InputErrors.Policy(cl),
+        };
+        cl.RejectUnknown();
+        var job = new StreamJob(settings);
+        await job.RunAsync(CancellationToken.None).ConfigureAwait(false);
+        Console.Error.WriteLine(
+            $"stream: {job.Table.TotalOrders:N0} orders counted, {job.Late.Count:N0} late, {job.Table.Count:N0} rows → {settings.Output}");
+        return 0;
+    }
+
+    private static long Duration(CommandLine cl, string name, string fallback)
+    {
+        var text = cl.Optional(name) ?? fallback;
+        if (!DurationText.TryParse(text, out var ms, out var error))
+            throw new UsageException($"--{name}: {error}");
+        return ms;
+    }
+}
