@@ -41,6 +41,13 @@ public sealed class WindowOptions
     /// <summary>Keys per window to size tables for before their first growth. Default 1024.</summary>
     public int InitialCapacity { get; init; } = 1024;
 
+    /// <summary>
+    /// Window tables to allocate up front (each sized for <see cref="InitialCapacity"/> keys), so that the
+    /// first windows of a stream allocate nothing either. Default 0: tables are allocated on first use
+    /// and then pooled.
+    /// </summary>
+    public int PreallocatedWindows { get; init; }
+
     /// <summary>Told about barriers met in the ring.</summary>
     public IControlListener? Control { get; init; }
 

@@ -96,6 +96,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _panes = new WindowBucket<TKey, TState, Hasher>[8];
         _fired = new WindowBucket<TKey, TState, Hasher>[8];
         _heads = new StateTable<TKey, int, Hasher>(TSpec.Name, TSpec.StateFingerprint, _session ? _initialCapacity : 0, trackRemovals: false);
+        for (var i = 0; i < options.PreallocatedWindows; i++) Return(Rent(0, 0));
     }
 
     /// <summary>The effective window settings (declared, with the runtime overrides applied).</summary>
@@ -270,6 +271,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs && w.Emit is EmitMode.Periodic or EmitMode.EveryUpdate)
             OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final or OnWindowClose for sliding windows (partial sliding results are not supported yet)");
         if (options.Sources < 1) OperatorThrowHelper.ThrowOption("Sources", options.Sources, "must be at least 1");
+        if (options.PreallocatedWindows < 0) OperatorThrowHelper.ThrowOption("PreallocatedWindows", options.PreallocatedWindows, "must not be negative");
         if (options.WatermarkIntervalMs <= 0) OperatorThrowHelper.ThrowOption("WatermarkIntervalMs", options.WatermarkIntervalMs, "must be positive");
     }
 }

@@ -9,8 +9,10 @@ namespace Kernel.State;
 public interface IKeyHasher<TKey>
 {
     /// <summary>
-    /// A well-mixed 64-bit hash of <paramref name="key"/>: the table takes its slot from the low
-    /// bits and a 6-bit tag from the top bits, so both ends must depend on every bit of the key.
+    /// A 64-bit hash of <paramref name="key"/> whose HIGH bits depend on every bit of the key: the
+    /// table takes a key's home slot from the top bits. A multiplicative hash
+    /// (<c>(ulong)key * 0x9E3779B97F4A7C15</c>, Fibonacci hashing) is the recommended one for integer
+    /// keys: one multiply, and dense keys spread over the slots almost without collision.
     /// </summary>
     static abstract ulong Hash(in TKey key);
 }

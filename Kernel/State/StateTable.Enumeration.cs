@@ -2,20 +2,20 @@ namespace Kernel.State;
 
 public sealed partial class StateTable<TKey, TState, THasher>
 {
-    /// <summary>Enumerates every entry, in slot order (no order a caller may rely on).</summary>
+    /// <summary>Enumerates every entry (in insertion order while nothing is removed; no order a caller may rely on).</summary>
     public Enumerator GetEnumerator() => new(this, changedOnly: false);
 
     /// <summary>Enumerates the entries written to since the last snapshot (or restore).</summary>
     public Enumerator ChangedEntries => new(this, changedOnly: true);
 
-    /// <summary>The number of entries written to since the last snapshot (a scan of the control bytes).</summary>
+    /// <summary>The number of entries written to since the last snapshot (a scan of the dirty flags).</summary>
     public int ChangedCount
     {
         get
         {
             var n = 0;
-            foreach (var c in _control)
-                if ((c & DirtyBit) != 0) n++;
+            var dirty = _dirty;
+            for (var d = 0; d < _count; d++) n += dirty[d];
             return n;
         }
     }
@@ -26,8 +26,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>Forgets which entries changed and which keys were removed (a snapshot was taken elsewhere).</summary>
     public void MarkClean()
     {
-        var control = _control;
-        for (var i = 0; i < control.Length; i++) control[i] &= TagMask;
+        Array.Clear(_dirty, 0, _count);
         _removedCount = 0;
         _clearedSinceSnapshot = false;
     }
@@ -40,15 +39,17 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public ref struct Enumerator
     {
         private readonly StateEntry<TKey, TState>[] _entries;
-        private readonly byte[] _control;
-        private readonly byte _required;
+        private readonly byte[] _dirty;
+        private readonly int _count;
+        private readonly bool _changedOnly;
         private int _index;
 
         internal Enumerator(StateTable<TKey, TState, THasher> table, bool changedOnly)
         {
             _entries = table._entries;
-            _control = table._control;
-            _required = changedOnly ? DirtyBit : TagMask;
+            _dirty = table._dirty;
+            _count = table._count;
+            _changedOnly = changedOnly;
             _index = -1;
         }
 
@@ -58,11 +59,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
         /// <summary>Moves to the next matching entry.</summary>
         public bool MoveNext()
         {
-            var control = _control;
             var i = _index + 1;
-            while ((uint)i < (uint)control.Length && (control[i] & _required) == 0) i++;
+            if (_changedOnly)
+                while (i < _count && _dirty[i] == 0) i++;
             _index = i;
-            return i < control.Length;
+            return i < _count;
         }
 
         /// <summary>Returns this enumerator (so <c>foreach</c> works on <see cref="ChangedEntries"/>).</summary>

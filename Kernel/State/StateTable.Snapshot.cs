@@ -61,11 +61,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         BinaryPrimitives.WriteUInt16LittleEndian(span[32..], (ushort)nameLength);
         var at = FixedHeaderSize + Encoding.UTF8.GetBytes(_name, span[FixedHeaderSize..]);
 
-        var required = changes ? DirtyBit : TagMask;
-        for (var i = 0; i < _control.Length; i++)
+        foreach (ref var entry in changes ? ChangedEntries : GetEnumerator())
         {
-            if ((_control[i] & required) == 0) continue;
-            ref var entry = ref _entries[i];
             MemoryMarshal.Write(span[at..], in entry.Key);
             at += keySize;
             MemoryMarshal.Write(span[at..], in entry.State);

@@ -2,19 +2,25 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Kernel.State;
 
 /// <summary>
 /// The hot keyed state of an operator: an open-addressing hash table of unmanaged
-/// (<typeparamref name="TKey"/> → <typeparamref name="TState"/>) entries stored inline in one array,
-/// with linear probing over a power-of-two capacity. A parallel control byte per slot holds a
-/// 6-bit hash tag (so a probe rarely compares keys that differ) and a dirty bit (set whenever the
-/// state is handed out for writing, cleared by a snapshot: the entries an incremental checkpoint
-/// must write). Removal shifts the following run back, so there are no tombstones and probe runs
-/// never degrade. Growth rehashes into arrays twice the size; nothing is allocated per lookup.
+/// (<typeparamref name="TKey"/> → <typeparamref name="TState"/>) entries. The entries are stored
+/// densely, key beside state, in insertion order; the hash index over them is one small array of
+/// slots (power-of-two count, linear probing, at most half full) holding each entry's dense index + 1
+/// (0 = empty). A hit costs two dependent loads (slot, then entry) like <c>Dictionary</c>, and only
+/// live entries occupy cache lines. A parallel byte per entry is its dirty flag: set whenever the state
+/// is handed out for writing, cleared by a snapshot (what an incremental checkpoint must write).
+/// Removal shifts the following probe run back, so there are no tombstones. Growth rebuilds the index
+/// from the dense entries; nothing is allocated per lookup.
 /// </summary>
 /// <remarks>
+/// Layouts measured with the <c>aggregate</c> quick suite's workload (10,000 keys, 72-byte state):
+/// entries inline in the slots (larger working set), a control-byte tag array (a third dependent
+/// load) and 16-wide SIMD group probing were all slower than this one on that machine.
 /// Not thread-safe: one operator owns a table and calls it from its handler thread only.
 /// References returned by <see cref="GetValueRefOrAdd"/> are valid until the next add or remove.
 /// </remarks>
@@ -26,18 +32,22 @@ public sealed partial class StateTable<TKey, TState, THasher>
     where TState : unmanaged
     where THasher : struct, IKeyHasher<TKey>
 {
-    // Control byte layout:  bit 7 = dirty | bits 6..0 = tag (odd, so never 0); 0 = empty slot.
-    private const byte DirtyBit = 0x80;
-    private const byte TagMask = 0x7F;
-    private const int MaxCapacity = 1 << 30;
-    private const int MinCapacity = 16;
+    private const int MaxSlots = 1 << 30;
+    private const int MinSlots = 16;
 
     private readonly string _name;
     private readonly ulong _fingerprint;
     private readonly bool _trackRemovals;
-    private StateEntry<TKey, TState>[] _entries;
-    private byte[] _control;
+
+    // Index: per slot the dense index of its entry + 1; 0 = empty.
+    private int[] _slots;
     private int _mask;
+    private int _shift;   // 64 − log2(slots): the home slot is hash >> _shift
+
+    // Entries 0 … _count − 1 are live; the arrays hold exactly _growAt entries, so an add that does
+    // not grow the index always finds room. _dirty[d] is 1 when entry d changed since the last snapshot.
+    private StateEntry<TKey, TState>[] _entries;
+    private byte[] _dirty;
     private int _count;
     private int _growAt;
 
@@ -56,17 +66,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// Record removed keys for the next <see cref="SnapshotScope.Changes"/> snapshot; turn off for a
     /// table that is never snapshotted, so the record does not grow without bound.
     /// </param>
-    public StateTable(string name, ulong stateFingerprint, int initialCapacity = MinCapacity, bool trackRemovals = true)
+    public StateTable(string name, ulong stateFingerprint, int initialCapacity = 8, bool trackRemovals = true)
     {
-        _trackRemovals = trackRemovals;
         ArgumentNullException.ThrowIfNull(name);
-        if ((uint)initialCapacity > MaxCapacity / 2) StateThrowHelper.ThrowCapacity(initialCapacity);
+        if ((uint)initialCapacity > MaxSlots / 2) StateThrowHelper.ThrowCapacity(initialCapacity);
+        _trackRemovals = trackRemovals;
         _name = name;
         _fingerprint = stateFingerprint;
-        var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinCapacity, initialCapacity + initialCapacity / 3 + 1));
-        _entries = new StateEntry<TKey, TState>[slots];
-        _control = new byte[slots];
-        SetCapacity(slots);
+        var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, initialCapacity * 2));
+        _slots = new int[slots];
+        SetSlots(slots);
+        _entries = new StateEntry<TKey, TState>[_growAt];
+        _dirty = new byte[_growAt];
     }
 
     /// <summary>The aggregation the state belongs to.</summary>
@@ -78,8 +89,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>The number of keys held.</summary>
     public int Count => _count;
 
-    /// <summary>The number of slots (a power of two; the table grows at 3/4 full).</summary>
-    public int Capacity => _entries.Length;
+    /// <summary>The number of keys the table holds before its next growth.</summary>
+    public int Capacity => _growAt;
+
+    /// <summary>The number of index slots (a power of two; the table grows when half of them are used).</summary>
+    public int Slots => _mask + 1;
 
     /// <summary>
     /// Returns a reference to the state of <paramref name="key"/>, adding the key with a zeroed
@@ -89,40 +103,29 @@ public sealed partial class StateTable<TKey, TState, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref TState GetValueRefOrAdd(in TKey key, out bool added)
     {
-        var hash = THasher.Hash(key);
-        var tag = TagOf(hash);
         var mask = _mask;
-        var i = (int)hash & mask;
-        // The invariant making the unchecked reads safe: both arrays have mask + 1 elements and
-        // every index is reduced with "& mask".
-        ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
+        var i = HomeOf(key);
+        // The invariant making the unchecked reads safe: _slots has mask + 1 elements and every slot
+        // index is reduced with "& mask" (a home slot, hash >> (64 − log2 slots), is ≤ mask); a non-zero slot holds d + 1 with d < _count ≤ _entries.Length
+        // = _dirty.Length.
+        ref var slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         while (true)
         {
-            ref var c = ref Unsafe.Add(ref control, i);
-            if ((c & TagMask) == tag)
+            var d = Unsafe.Add(ref slots, i) - 1;
+            if (d < 0) break;
+            ref var entry = ref Unsafe.Add(ref entries, d);
+            if (entry.Key.Equals(key))
             {
-                ref var entry = ref Unsafe.Add(ref entries, i);
-                if (entry.Key.Equals(key))
-                {
-                    c |= DirtyBit;
-                    added = false;
-                    return ref entry.State;
-                }
-            }
-            else if (c == 0)
-            {
-                added = true;
-                if (_count >= _growAt) return ref AddAfterGrow(key);
-                _count++;
-                c = (byte)(tag | DirtyBit);
-                ref var entry = ref Unsafe.Add(ref entries, i);
-                entry.Key = key;
-                entry.State = default;
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_dirty), d) = 1;
+                added = false;
                 return ref entry.State;
             }
             i = (i + 1) & mask;
         }
+        added = true;
+        if (_count >= _growAt) return ref AddAfterGrow(key);
+        return ref AddAt(i, key);
     }
 
     /// <summary>
@@ -132,38 +135,53 @@ public sealed partial class StateTable<TKey, TState, THasher>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref TState GetValueRefOrNullRef(in TKey key)
     {
-        var i = IndexOf(key);
-        if (i < 0) return ref Unsafe.NullRef<TState>();
-        return ref _entries[i].State;
+        var slot = SlotOf(key);
+        if (slot < 0) return ref Unsafe.NullRef<TState>();
+        return ref _entries[_slots[slot] - 1].State;
     }
 
     /// <summary>Copies the state of <paramref name="key"/> out, if present.</summary>
     public bool TryGetValue(in TKey key, out TState state)
     {
-        var i = IndexOf(key);
-        if (i < 0)
+        var slot = SlotOf(key);
+        if (slot < 0)
         {
             state = default;
             return false;
         }
-        state = _entries[i].State;
+        state = _entries[_slots[slot] - 1].State;
         return true;
     }
 
     /// <summary>True when <paramref name="key"/> is present.</summary>
-    public bool ContainsKey(in TKey key) => IndexOf(key) >= 0;
+    public bool ContainsKey(in TKey key) => SlotOf(key) >= 0;
 
     /// <summary>
-    /// Removes <paramref name="key"/>, shifting the rest of its probe run back so that no tombstone
-    /// is left; the removal is recorded for the next <see cref="SnapshotScope.Changes"/> snapshot.
+    /// Removes <paramref name="key"/>: its probe run shifts back (no tombstone) and the last dense
+    /// entry moves into its place. The removal is recorded for the next <see cref="SnapshotScope.Changes"/> snapshot.
     /// </summary>
     /// <returns>True when the key was present.</returns>
     public bool Remove(in TKey key)
     {
-        var i = IndexOf(key);
-        if (i < 0) return false;
+        var slot = SlotOf(key);
+        if (slot < 0) return false;
         RecordRemoval(key);
-        RemoveAt(i);
+        var hole = _slots[slot] - 1;
+        RemoveSlot(slot);
+        var last = _count - 1;
+        if (hole != last)
+        {
+            // Move the last entry (and its dirty flag) into the hole and repoint its slot.
+            _entries[hole] = _entries[last];
+            _dirty[hole] = _dirty[last];
+            var mask = _mask;
+            var i = HomeOf(_entries[hole].Key);
+            while (_slots[i] != last + 1) i = (i + 1) & mask;
+            _slots[i] = hole + 1;
+        }
+        _entries[last] = default;
+        _dirty[last] = 0;
+        _count = last;
         return true;
     }
 
@@ -171,58 +189,62 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public void Clear()
     {
         if (_count == 0 && _removedCount == 0) return;
-        Array.Clear(_control);
-        Array.Clear(_entries);
+        Array.Clear(_slots);
+        Array.Clear(_entries, 0, _count);
+        Array.Clear(_dirty, 0, _count);
         _count = 0;
         _removedCount = 0;
         _clearedSinceSnapshot = true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int IndexOf(in TKey key)
+    private int SlotOf(in TKey key)
     {
-        var hash = THasher.Hash(key);
-        var tag = TagOf(hash);
         var mask = _mask;
-        var i = (int)hash & mask;
-        var control = _control;
-        var entries = _entries;
+        var i = HomeOf(key);
+        var slots = _slots;
         while (true)
         {
-            var c = control[i];
-            if ((c & TagMask) == tag && entries[i].Key.Equals(key)) return i;
-            if (c == 0) return -1;
+            var d = slots[i] - 1;
+            if (d < 0) return -1;
+            if (_entries[d].Key.Equals(key)) return i;
             i = (i + 1) & mask;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte TagOf(ulong hash) => (byte)((hash >> 57) | 1);
+    private ref TState AddAt(int slot, in TKey key)
+    {
+        var d = _count++;
+        _slots[slot] = d + 1;
+        _dirty[d] = 1;
+        ref var entry = ref _entries[d];
+        entry.Key = key;
+        entry.State = default;
+        return ref entry.State;
+    }
 
-    private void RemoveAt(int hole)
+    /// <summary>Empties a slot, shifting the rest of its probe run back over it.</summary>
+    private void RemoveSlot(int hole)
     {
         var mask = _mask;
-        var control = _control;
-        var entries = _entries;
+        var slots = _slots;
         var j = hole;
         while (true)
         {
             j = (j + 1) & mask;
-            var c = control[j];
-            if (c == 0) break;
-            var home = (int)THasher.Hash(entries[j].Key) & mask;
+            var s = slots[j];
+            if (s == 0) break;
+            var home = HomeOf(_entries[s - 1].Key);
             // Move j into the hole when its home slot is not inside (hole, j]: otherwise a lookup
             // starting at home would stop at the hole before reaching it.
             if (((j - home) & mask) >= ((j - hole) & mask))
             {
-                entries[hole] = entries[j];
-                control[hole] = c;
+                slots[hole] = s;
                 hole = j;
             }
         }
-        control[hole] = 0;
-        entries[hole] = default;
-        _count--;
+        slots[hole] = 0;
     }
 
     private void RecordRemoval(in TKey key)
@@ -237,46 +259,43 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private ref TState AddAfterGrow(in TKey key)
     {
         Grow();
-        var slot = InsertNew(key, DirtyBit);
-        return ref _entries[slot].State;
+        var mask = _mask;
+        var i = HomeOf(key);
+        while (_slots[i] != 0) i = (i + 1) & mask;
+        return ref AddAt(i, key);
     }
 
     private void Grow()
     {
-        if (_entries.Length >= MaxCapacity) StateThrowHelper.ThrowTableFull(_name);
-        var oldEntries = _entries;
-        var oldControl = _control;
-        var slots = oldEntries.Length * 2;
-        _entries = new StateEntry<TKey, TState>[slots];
-        _control = new byte[slots];
-        SetCapacity(slots);
-        _count = 0;
-        for (var i = 0; i < oldControl.Length; i++)
-        {
-            if (oldControl[i] == 0) continue;
-            var slot = InsertNew(oldEntries[i].Key, (byte)(oldControl[i] & DirtyBit));
-            _entries[slot].State = oldEntries[i].State;
-        }
-    }
-
-    /// <summary>Inserts a key known to be absent, with room known to exist; returns its slot.</summary>
-    private int InsertNew(in TKey key, byte dirty)
-    {
-        Debug.Assert(_count < _entries.Length, "InsertNew needs a free slot");
-        var hash = THasher.Hash(key);
+        if (_mask + 1 >= MaxSlots) StateThrowHelper.ThrowTableFull(_name);
+        var slots = (_mask + 1) * 2;
+        _slots = new int[slots];
+        SetSlots(slots);
+        Array.Resize(ref _entries, _growAt);
+        Array.Resize(ref _dirty, _growAt);
         var mask = _mask;
-        var i = (int)hash & mask;
-        while (_control[i] != 0) i = (i + 1) & mask;
-        _control[i] = (byte)(TagOf(hash) | dirty);
-        _entries[i].Key = key;
-        _entries[i].State = default;
-        _count++;
-        return i;
+        for (var d = 0; d < _count; d++)
+        {
+            var i = HomeOf(_entries[d].Key);
+            while (_slots[i] != 0) i = (i + 1) & mask;
+            _slots[i] = d + 1;
+        }
+        Debug.Assert(_count < _growAt, "grown table has room");
     }
 
-    private void SetCapacity(int slots)
+    /// <summary>
+    /// A key's home slot: the top bits of its hash. A multiplicative (Fibonacci) hash, the cheapest
+    /// good hash of an integer key, mixes its high bits but not its low ones, and spreads dense keys
+    /// (1, 2, 3, …) over the slots almost without collision; the aggregate quick suite measured the
+    /// low-bit index with a fold hash at about 0.6× the speed of this one (probe-length mispredictions).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int HomeOf(in TKey key) => (int)(THasher.Hash(key) >> _shift);
+
+    private void SetSlots(int slots)
     {
         _mask = slots - 1;
-        _growAt = slots - slots / 4;
+        _shift = 64 - BitOperations.Log2((uint)slots);
+        _growAt = slots / 2;
     }
 }

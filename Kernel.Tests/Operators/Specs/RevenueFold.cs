@@ -6,11 +6,7 @@ namespace Kernel.Tests.Operators.Specs;
 public static class RevenueFold
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Hash(long key)
-    {
-        var h = (ulong)key * 0x9E3779B97F4A7C15UL;
-        return h ^ (h >> 32);
-    }
+    public static ulong Hash(long key) => (ulong)key * 0x9E3779B97F4A7C15UL;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Init(out RevenueState s)
