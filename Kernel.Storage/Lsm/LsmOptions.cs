@@ -7,7 +7,7 @@ public sealed class LsmOptions
     public required string Directory { get; init; }
 
     /// <summary>Bytes of the memtable arena; a full memtable becomes immutable and is flushed in the background.</summary>
-    public int MemtableBytes { get; init; } = 32 << 20;
+    public int MemtableBytes { get; init; } = 16 << 20;
 
     /// <summary>Immutable memtables that may wait for a flush before writers stall.</summary>
     public int MaxImmutableMemtables { get; init; } = 2;

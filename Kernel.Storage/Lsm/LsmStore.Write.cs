@@ -34,7 +34,7 @@ public sealed partial class LsmStore
         if (batch.Count == 0) return;
         lock (_writeLock)
         {
-            MakeRoom(batch.MemtableBytes);
+            MakeRoom(batch.MemtableBytes, batch.Count);
             var first = _lastSequence + 1;
             _wal?.Append(first, batch.Data);
             var last = ApplyOps(_view.Active, first, batch.Data);
@@ -47,7 +47,7 @@ public sealed partial class LsmStore
     {
         lock (_writeLock)
         {
-            MakeRoom(Memtable.NodeBytes(key.Length, value.Length));
+            MakeRoom(Memtable.NodeBytes(key.Length, value.Length), 1);
             var seq = _lastSequence + 1;
             if (_wal is not null) AppendOneToWal(seq, kind, key, value);
             _view.Active.Add(key, seq, kind, value);
@@ -91,16 +91,16 @@ public sealed partial class LsmStore
     /// switches to a new memtable when full, and stalls while flushes or level-0 compaction lag
     /// behind (bounded memory instead of an unbounded queue of memtables).
     /// </summary>
-    private void MakeRoom(int bytes)
+    private void MakeRoom(int bytes, int entries)
     {
         if (_disposed) LsmThrow.Disposed();
         ThrowIfFailed();
         var active = _view.Active;
-        if (active.UsedBytes + bytes <= active.Capacity) return;
-        MakeRoomSlow(bytes);
+        if (active.HasRoom(bytes, entries)) return;
+        MakeRoomSlow(bytes, entries);
     }
 
-    private void MakeRoomSlow(int bytes)
+    private void MakeRoomSlow(int bytes, int entries)
     {
         lock (_state)
         {
@@ -108,7 +108,7 @@ public sealed partial class LsmStore
             {
                 ThrowIfFailed();
                 var v = _view;
-                if (v.Active.UsedBytes + bytes <= v.Active.Capacity) return;
+                if (v.Active.HasRoom(bytes, entries)) return;
                 if (v.Immutables.Length >= _options.MaxImmutableMemtables || v.Level0Count >= _options.Level0StopWritesTrigger)
                 {
                     _stallCount++;
@@ -117,14 +117,14 @@ public sealed partial class LsmStore
                     _stallTicks += Stopwatch.GetTimestamp() - started;
                     continue;
                 }
-                SwitchMemtableLocked(bytes);
+                SwitchMemtableLocked(bytes, entries);
                 return;
             }
         }
     }
 
     /// <summary>Makes the active memtable immutable and starts a new one (caller holds _writeLock and _state).</summary>
-    private void SwitchMemtableLocked(int bytes)
+    private void SwitchMemtableLocked(int bytes, int entries = 0)
     {
         var v = _view;
         ulong walNumber = 0;
@@ -134,7 +134,7 @@ public sealed partial class LsmStore
             _wal?.Dispose();
             _wal = new WalWriter(FileNames.Wal(_dir, walNumber), _options.SyncWal);
         }
-        var capacity = Math.Max(_options.MemtableBytes, bytes + 4096 + Memtable.NodeBytes(0, 0));
+        var capacity = (int)Math.Min(int.MaxValue - 64, Math.Max(_options.MemtableBytes, Math.Max(bytes + 4096L, 32L * 2 * (entries + 64))));
         var next = new Memtable(capacity, walNumber);
         if (v.Active.IsEmpty)
         {
@@ -163,8 +163,8 @@ public sealed partial class LsmStore
                 WalReader.Replay(log.Path, (first, ops) =>
                 {
                     if (first <= _lastSequence) return;   // already in a table
-                    var need = OpsMemtableBytes(ops);
-                    if (_view.Active.UsedBytes + need > _view.Active.Capacity) SwitchMemtableLocked(need);
+                    var need = OpsMemtableBytes(ops, out var entries);
+                    if (!_view.Active.HasRoom(need, entries)) SwitchMemtableLocked(need, entries);
                     _lastSequence = ApplyOps(_view.Active, first, ops);
                 });
             }
@@ -176,12 +176,16 @@ public sealed partial class LsmStore
         }
     }
 
-    private static int OpsMemtableBytes(ReadOnlySpan<byte> ops)
+    private static int OpsMemtableBytes(ReadOnlySpan<byte> ops, out int entries)
     {
         var total = 0;
+        entries = 0;
         var pos = 0;
         while (WriteBatch.TryReadOp(ops, ref pos, out var kind, out var a, out var b))
+        {
             total += kind == 2 ? 0 : Memtable.NodeBytes(a.Length, b.Length);
+            entries++;
+        }
         return total;
     }
 }

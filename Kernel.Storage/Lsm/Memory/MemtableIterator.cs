@@ -3,11 +3,17 @@ using Kernel.Storage.Lsm.Iteration;
 
 namespace Kernel.Storage.Lsm.Memory;
 
-/// <summary>A cursor over one memtable's skip list; backward steps search from the top (O(log n)).</summary>
+/// <summary>
+/// A cursor over one memtable in internal-key order: the distinct keys in sorted order (taken
+/// when the cursor first moves, so it holds every key written before), and for each key its
+/// chain of versions, newest first.
+/// </summary>
 internal sealed class MemtableIterator : InternalIterator
 {
     private readonly Memtable _table;
-    private int _node;
+    private int[]? _order;
+    private int _pos;
+    private int _node;     // 0: not valid
 
     public MemtableIterator(Memtable table) => _table = table;
 
@@ -15,13 +21,73 @@ internal sealed class MemtableIterator : InternalIterator
     public override ReadOnlySpan<byte> Key => _table.KeyAt(_node);
     public override ReadOnlySpan<byte> Value => _table.ValueAt(_node);
 
-    public override void SeekToFirst() => _node = _table.NextOf(0, 0);
-    public override void SeekToLast() => _node = _table.FindLast();
+    private int[] Order => _order ??= _table.SortedSlots();
 
-    public override void Seek(ReadOnlySpan<byte> target) =>
-        _node = _table.FindGreaterOrEqual(InternalKey.UserKey(target), InternalKey.TrailerOf(target), default);
+    public override void SeekToFirst() => MoveToKey(0);
 
-    public override void Next() => _node = _table.NextOf(_node, 0);
+    public override void SeekToLast()
+    {
+        _pos = Order.Length - 1;
+        _node = _pos >= 0 ? Oldest(_table.HeadOf(Order[_pos])) : 0;
+    }
 
-    public override void Prev() => _node = _table.FindLessThan(Key);
+    public override void Seek(ReadOnlySpan<byte> target)
+    {
+        var order = Order;
+        var userKey = InternalKey.UserKey(target);
+        int lo = 0, hi = order.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_table.UserKeyAt(_table.HeadOf(order[mid])).SequenceCompareTo(userKey) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < order.Length && _table.UserKeyAt(_table.HeadOf(order[lo])).SequenceEqual(userKey))
+        {
+            var trailer = InternalKey.TrailerOf(target);
+            for (var n = _table.HeadOf(order[lo]); n != 0; n = _table.OlderOf(n))
+            {
+                if (InternalKey.TrailerOf(_table.KeyAt(n)) <= trailer)
+                {
+                    _pos = lo;
+                    _node = n;
+                    return;
+                }
+            }
+            lo++;
+        }
+        MoveToKey(lo);
+    }
+
+    public override void Next()
+    {
+        _node = _table.OlderOf(_node);
+        if (_node == 0) MoveToKey(_pos + 1);
+    }
+
+    public override void Prev()
+    {
+        var head = _table.HeadOf(Order[_pos]);
+        if (head == _node)
+        {
+            _pos--;
+            _node = _pos >= 0 ? Oldest(_table.HeadOf(Order[_pos])) : 0;
+            return;
+        }
+        var x = head;
+        while (_table.OlderOf(x) != _node) x = _table.OlderOf(x);
+        _node = x;
+    }
+
+    private void MoveToKey(int pos)
+    {
+        _pos = pos;
+        _node = pos < Order.Length ? _table.HeadOf(Order[pos]) : 0;
+    }
+
+    private int Oldest(int node)
+    {
+        while (_table.OlderOf(node) != 0) node = _table.OlderOf(node);
+        return node;
+    }
 }

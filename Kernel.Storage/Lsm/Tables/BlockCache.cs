@@ -1,71 +1,53 @@
-using System.Collections.Concurrent;
-
 namespace Kernel.Storage.Lsm.Tables;
 
 /// <summary>
-/// A bounded cache of verified data blocks shared by every table of a store. Lookups are
-/// lock-free (a concurrent dictionary read plus a flag store); inserts and eviction (CLOCK:
-/// a block touched since the hand last passed gets a second chance) take a lock, and happen
-/// only on a miss, when a block was read from disk anyway.
+/// The bound on cached data blocks, shared by every table of a store. Blocks live in their
+/// table's slot array (<see cref="TableReader"/>), so a hit is one array read with no hashing
+/// and no lock; this type only accounts bytes and evicts with CLOCK (a block touched since the
+/// hand last passed gets a second chance). Inserts and evictions take a lock; they happen only
+/// when a block was read from disk anyway.
 /// </summary>
 internal sealed class BlockCache
 {
-    private readonly ConcurrentDictionary<BlockKey, Entry> _map = new();
-    private readonly Queue<BlockKey> _clock = new();   // guarded by _lock
+    private readonly Queue<(TableReader Table, int Block)> _clock = new();   // guarded by _lock
     private readonly Lock _lock = new();
     private readonly long _capacity;
-    private long _bytes;                               // guarded by _lock
-    private long _misses;
+    private long _bytes;                                                      // guarded by _lock
+    private long _misses;                                                     // Interlocked
 
     public BlockCache(long capacityBytes) => _capacity = capacityBytes;
 
-    public long Bytes => Volatile.Read(ref _bytes);
+    public long Capacity => _capacity;
+    public long Bytes { get { lock (_lock) return _bytes; } }
     public long Misses => Volatile.Read(ref _misses);
 
-    public bool TryGet(BlockKey key, out byte[] block)
-    {
-        if (_map.TryGetValue(key, out var e))
-        {
-            if (e.Referenced == 0) e.Referenced = 1;   // racy on purpose: a lost set only costs a second chance
-            block = e.Block;
-            return true;
-        }
-        Interlocked.Increment(ref _misses);
-        block = null!;
-        return false;
-    }
+    public void NoteMiss() => Interlocked.Increment(ref _misses);
 
-    public void Insert(BlockKey key, byte[] block)
+    /// <summary>Accounts a block just stored in <paramref name="table"/>'s slot and evicts until within bounds.</summary>
+    public void Added(TableReader table, int block, int bytes)
     {
-        if (_capacity <= 0 || block.Length > _capacity) return;
         lock (_lock)
         {
-            if (!_map.TryAdd(key, new Entry(block))) return;
-            _clock.Enqueue(key);
-            _bytes += block.Length;
-            var budget = 2 * _clock.Count;
+            _clock.Enqueue((table, block));
+            _bytes += bytes;
+            var budget = 2 * _clock.Count + 1;
             while (_bytes > _capacity && _clock.Count > 0 && budget-- > 0)
             {
-                var k = _clock.Dequeue();
-                if (!_map.TryGetValue(k, out var e)) continue;
-                if (e.Referenced != 0 && budget > _clock.Count)
+                var (t, b) = _clock.Dequeue();
+                if (t.IsReferenced(b) && budget > _clock.Count)
                 {
-                    e.Referenced = 0;
-                    _clock.Enqueue(k);
+                    t.ClearReferenced(b);
+                    _clock.Enqueue((t, b));
                     continue;
                 }
-                _map.TryRemove(k, out _);
-                _bytes -= e.Block.Length;
+                _bytes -= t.Evict(b);
             }
         }
     }
 
-    private sealed class Entry(byte[] block)
+    /// <summary>Drops every cached block of a table that is closing.</summary>
+    public void Close(TableReader table)
     {
-        public readonly byte[] Block = block;
-        public int Referenced;
+        lock (_lock) _bytes -= table.EvictAll();
     }
 }
-
-/// <summary>Identifies a block: the table's file number and the block's offset in it.</summary>
-internal readonly record struct BlockKey(ulong File, long Offset);

@@ -4,15 +4,19 @@ using System.Runtime.CompilerServices;
 namespace Kernel.Storage.Lsm.Tables;
 
 /// <summary>
-/// A bloom filter over the user keys of one table, probed with double hashing of one 64-bit hash.
+/// A blocked bloom filter over the user keys of one table: the high half of a 64-bit hash picks
+/// one 64-byte block (one cache line), the low half sets or tests k bits inside it by double
+/// hashing. A probe touches one cache line instead of k (quick suite <c>lsm get-hit/get-miss</c>).
 /// <code>
-/// +--------------------------------+--------+
-/// | bit array (ceil(n*bpk/8) bytes) | k (u8) |
-/// +--------------------------------+--------+
+/// +-------------------------------------------+--------+
+/// | blocks, 64 bytes each (n * bpk bits, up)  | k (u8) |
+/// +-------------------------------------------+--------+
 /// </code>
 /// </summary>
 internal static class BloomFilter
 {
+    private const int BlockBytes = 64;
+
     /// <summary>The hash every probe and insert uses.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(ReadOnlySpan<byte> userKey) => XxHash3.HashToUInt64(userKey);
@@ -21,22 +25,21 @@ internal static class BloomFilter
     public static byte[] Build(List<ulong> hashes, int bitsPerKey)
     {
         var k = Math.Clamp((int)Math.Round(bitsPerKey * 0.69), 1, 30);
-        var bits = Math.Max(64, hashes.Count * bitsPerKey);
-        var bytes = (bits + 7) / 8;
-        bits = bytes * 8;
-        var filter = new byte[bytes + 1];
+        var blocks = Math.Max(1, (hashes.Count * (long)bitsPerKey + 511) / 512);
+        var filter = new byte[blocks * BlockBytes + 1];
         foreach (var h in hashes)
         {
+            var at = BlockOf(h, (uint)blocks) * BlockBytes;
             var h1 = (uint)h;
-            var delta = (uint)(h >> 32) | 1;
+            var delta = (h1 >> 17) | (h1 << 15) | 1;
             for (var i = 0; i < k; i++)
             {
-                var bit = (uint)(h1 % (uint)bits);
-                filter[bit >> 3] |= (byte)(1 << (int)(bit & 7));
+                var bit = h1 & 511;
+                filter[at + (int)(bit >> 3)] |= (byte)(1 << (int)(bit & 7));
                 h1 += delta;
             }
         }
-        filter[bytes] = (byte)k;
+        filter[^1] = (byte)k;
         return filter;
     }
 
@@ -44,18 +47,21 @@ internal static class BloomFilter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool MayContain(byte[] filter, ulong hash)
     {
-        if (filter.Length < 2) return true;
-        var bytes = filter.Length - 1;
-        var bits = (uint)bytes * 8;
-        int k = filter[bytes];
+        if (filter.Length < BlockBytes + 1) return true;
+        var blocks = (uint)((filter.Length - 1) / BlockBytes);
+        int k = filter[^1];
+        var at = BlockOf(hash, blocks) * BlockBytes;
         var h1 = (uint)hash;
-        var delta = (uint)(hash >> 32) | 1;
+        var delta = (h1 >> 17) | (h1 << 15) | 1;
         for (var i = 0; i < k; i++)
         {
-            var bit = h1 % bits;
-            if ((filter[bit >> 3] & (1 << (int)(bit & 7))) == 0) return false;
+            var bit = h1 & 511;
+            if ((filter[at + (int)(bit >> 3)] & (1 << (int)(bit & 7))) == 0) return false;
             h1 += delta;
         }
         return true;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockOf(ulong hash, uint blocks) => (int)(((hash >> 32) * blocks) >> 32);
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Kernel.Storage.Common;
 using Kernel.Storage.Lsm.Format;
@@ -33,6 +34,9 @@ internal sealed class TableReader
     private readonly SafeFileHandle _handle;
     private readonly BlockCache _cache;
     private readonly byte[][] _lastKeys;
+    private readonly ulong[] _lastKeyPrefixes;     // first 8 bytes of each block's last user key, big-endian: most index compares stay in this array
+    private readonly byte[]?[] _blocks;            // cached blocks; a slot is set by CompareExchange and cleared by the cache's eviction
+    private readonly byte[] _referenced;           // CLOCK bits; racy on purpose (a lost bit costs a second chance)
     private readonly long[] _offsets;
     private readonly int[] _sizes;
     private readonly byte[] _filter;
@@ -47,6 +51,9 @@ internal sealed class TableReader
         _handle = handle;
         _cache = cache;
         _lastKeys = lastKeys;
+        _lastKeyPrefixes = lastKeys.Select(k => Prefix(InternalKey.UserKey(k))).ToArray();
+        _blocks = new byte[]?[offsets.Length];
+        _referenced = new byte[offsets.Length];
         _offsets = offsets;
         _sizes = sizes;
         _filter = filter;
@@ -110,11 +117,14 @@ internal sealed class TableReader
     /// <summary>Index of the first block whose last key is at or after the probe (BlockCount when none).</summary>
     public int FindBlock(ReadOnlySpan<byte> userKey, ulong trailer)
     {
-        int lo = 0, hi = _lastKeys.Length;
+        var prefix = Prefix(userKey);
+        var prefixes = _lastKeyPrefixes;
+        int lo = 0, hi = prefixes.Length;
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (InternalKey.Compare(_lastKeys[mid], userKey, trailer) < 0) lo = mid + 1;
+            var p = prefixes[mid];
+            if (p < prefix || (p == prefix && InternalKey.Compare(_lastKeys[mid], userKey, trailer) < 0)) lo = mid + 1;
             else hi = mid;
         }
         return lo;
@@ -123,15 +133,47 @@ internal sealed class TableReader
     /// <summary>Points <paramref name="cursor"/> at data block <paramref name="index"/> (from the cache or disk).</summary>
     public void LoadBlock(int index, BlockIterator cursor)
     {
-        var offset = _offsets[index];
-        var size = _sizes[index];
-        var key = new BlockKey(FileNumber, offset);
-        if (!_cache.TryGet(key, out var block))
+        var block = Volatile.Read(ref _blocks[index]);
+        if (block is not null)
         {
-            block = ReadVerified(_handle, Path, offset, size, "data block");
-            _cache.Insert(key, block);
+            if (_referenced[index] == 0) _referenced[index] = 1;
         }
-        cursor.Reset(block, size, Path, offset);
+        else block = LoadBlockSlow(index);
+        cursor.Reset(block, _sizes[index], Path, _offsets[index]);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private byte[] LoadBlockSlow(int index)
+    {
+        var block = ReadVerified(_handle, Path, _offsets[index], _sizes[index], "data block");
+        _cache.NoteMiss();
+        if (block.Length <= _cache.Capacity && Interlocked.CompareExchange(ref _blocks[index], block, null) is null)
+            _cache.Added(this, index, block.Length);
+        return block;
+    }
+
+    internal bool IsReferenced(int index) => _referenced[index] != 0;
+
+    internal void ClearReferenced(int index) => _referenced[index] = 0;
+
+    /// <summary>Drops a cached block (the cache's lock is held); returns its size, 0 when it was not cached.</summary>
+    internal int Evict(int index) => Interlocked.Exchange(ref _blocks[index], null)?.Length ?? 0;
+
+    /// <summary>Drops every cached block (the cache's lock is held); returns their total size.</summary>
+    internal long EvictAll()
+    {
+        long n = 0;
+        for (var i = 0; i < _blocks.Length; i++) n += Evict(i);
+        return n;
+    }
+
+    private static ulong Prefix(ReadOnlySpan<byte> userKey)
+    {
+        if (userKey.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(userKey);
+        Span<byte> padded = stackalloc byte[8];
+        padded.Clear();
+        userKey.CopyTo(padded);
+        return BinaryPrimitives.ReadUInt64BigEndian(padded);
     }
 
     public TableIterator NewIterator() => new(this);
@@ -144,6 +186,7 @@ internal sealed class TableReader
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) != 0) return;
+        _cache.Close(this);
         _handle.Dispose();
         if (_obsolete)
         {
