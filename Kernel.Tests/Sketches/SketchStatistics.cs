@@ -33,6 +33,7 @@ internal static class SketchStatistics
     // plain chi-square(df = cells − 1) critical value is conservative: a correct sampler fails
     // less often than α, a biased one still shows.
     public const double Critical5 = 20.52;
+    public const double Critical7 = 24.32;
     public const double Critical9 = 27.88;
     public const double Critical14 = 36.12;
     public const double Critical49 = 85.35;

@@ -140,7 +140,7 @@ public sealed partial class Leaderboard<TKey, TValue>
         var top = _scratch.AsSpan(0, _topCount);
         for (var i = 0; i < _topCount; i++)
             top[i] = new LeaderboardEntry<TKey, TValue>(_keys[_top[i]], _values[_top[i]]);
-        top.Sort(default(BestFirst));
+        HeapSort.Sort(top, default(BestFirst));
         var written = Math.Min(destination.Length, top.Length);
         top[..written].CopyTo(destination);
         return written;

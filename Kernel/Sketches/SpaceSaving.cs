@@ -121,7 +121,7 @@ public sealed class SpaceSaving<TKey> where TKey : unmanaged, IEquatable<TKey>
         var all = _scratch.AsSpan(0, _size);
         for (var i = 0; i < _size; i++)
             all[i] = new HeavyHitter<TKey>(_keys[i], _counts[i], _errors[i], false);
-        all.Sort(default(ByCountDescending));
+        HeapSort.Sort(all, default(ByCountDescending));
         var written = Math.Min(destination.Length, _size);
         // Any key outside the first `written` has a true count ≤ the next reported count, or ≤ the
         // unmonitored bound when every monitored key is reported.
