@@ -112,4 +112,20 @@ public sealed class CountMinSketchTests
         Run();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Snapshot_RoundTrips_AndMismatchesAreNamed()
+    {
+        var cms = new CountMinSketch(0.01, 0.01, 8);
+        foreach (var key in SkewedStream(8, 10_000, 500)) cms.Add(key);
+        var bytes = new byte[cms.SnapshotSize];
+        Assert.Equal(bytes.Length, cms.WriteSnapshot(bytes));
+        var back = CountMinSketch.FromSnapshot(bytes);
+        Assert.Equal(cms.Total, back.Total);
+        for (var key = 0; key < 500; key++) Assert.Equal(cms.Estimate(key), back.Estimate(key));
+        Assert.Contains("seed", Assert.Throws<InvalidDataException>(() => new CountMinSketch(0.01, 0.01, 9).RestoreSnapshot(bytes)).Message, StringComparison.Ordinal);
+        Assert.Contains("width", Assert.Throws<InvalidDataException>(() => new CountMinSketch(0.02, 0.01, 8).RestoreSnapshot(bytes)).Message, StringComparison.Ordinal);
+        bytes[50] ^= 2;
+        Assert.Contains("crc32c", Assert.Throws<InvalidDataException>(() => CountMinSketch.FromSnapshot(bytes)).Message, StringComparison.Ordinal);
+    }
 }

@@ -120,4 +120,33 @@ public sealed class SpaceSavingTests
         Run();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Snapshot_RoundTrips_AndContinuesIdentically()
+    {
+        var stream = SkewedStream(21, 40_000, 3000);
+        var original = new SpaceSaving<long>(64);
+        for (var i = 0; i < 20_000; i++) original.Add(stream[i]);
+        var bytes = new byte[original.SnapshotSize];
+        Assert.Equal(bytes.Length, original.WriteSnapshot(bytes));
+        var restored = new SpaceSaving<long>(64);
+        restored.Add(999_999, 5); // state to be replaced
+        restored.RestoreSnapshot(bytes);
+        for (var i = 20_000; i < stream.Length; i++)
+        {
+            original.Add(stream[i]);
+            restored.Add(stream[i]);
+        }
+        var a = new HeavyHitter<long>[64];
+        var b = new HeavyHitter<long>[64];
+        Assert.Equal(original.CopyTop(a), restored.CopyTop(b));
+        Assert.Equal(original.Total, restored.Total);
+        foreach (var entry in a)
+        {
+            Assert.True(restored.TryGetCount(entry.Key, out var count, out var error));
+            Assert.Equal((entry.Count, entry.Error), (count, error));
+        }
+        Assert.Contains("capacity", Assert.Throws<InvalidDataException>(() => new SpaceSaving<long>(65).RestoreSnapshot(bytes)).Message, StringComparison.Ordinal);
+        Assert.Contains("keySize", Assert.Throws<InvalidDataException>(() => new SpaceSaving<int>(64).RestoreSnapshot(bytes)).Message, StringComparison.Ordinal);
+    }
 }

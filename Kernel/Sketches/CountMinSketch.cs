@@ -16,7 +16,7 @@ namespace Kernel.Sketches;
 /// [0, width) by multiply-high; a_i (odd) and b_i come from a fixed seed, so sketches built with the
 /// same dimensions and seed merge.</para>
 /// </remarks>
-public sealed class CountMinSketch
+public sealed partial class CountMinSketch
 {
     private readonly long[] _counters;
     private readonly ulong[] _rowSeeds; // a_0, b_0, a_1, b_1, …

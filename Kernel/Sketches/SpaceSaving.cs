@@ -17,7 +17,7 @@ namespace Kernel.Sketches;
 /// <para>Not thread-safe (one writer).</para>
 /// </remarks>
 /// <typeparam name="TKey">The counted key, hashed with its own <see cref="object.GetHashCode"/> (a constrained call: no boxing).</typeparam>
-public sealed class SpaceSaving<TKey> where TKey : unmanaged, IEquatable<TKey>
+public sealed partial class SpaceSaving<TKey> where TKey : unmanaged, IEquatable<TKey>
 {
     // A 4-ary min-heap of counters on _counts: position 0 holds the smallest count.
     private readonly TKey[] _keys;
