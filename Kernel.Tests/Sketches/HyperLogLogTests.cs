@@ -235,6 +235,35 @@ public sealed class HyperLogLogTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    private readonly record struct CustomerKey(int Region, int Id);
+
+    [Fact]
+    public void IntWidensToLong_AndStructsHashByTheirBytes()
+    {
+        var a = new HyperLogLog(10);
+        var b = new HyperLogLog(10);
+        for (var i = 0; i < 3000; i++)
+        {
+            a.Add(i);        // int: widens to Add(long)
+            b.Add((long)i);
+        }
+        Assert.Equal(Registers(b), Registers(a));
+
+        var byStruct = new HyperLogLog(10);
+        var byBytes = new HyperLogLog(10);
+        Span<byte> raw = stackalloc byte[8];
+        for (var i = 0; i < 3000; i++)
+        {
+            var key = new CustomerKey(i % 7, i);
+            byStruct.AddBytesOf(in key);
+            BitConverter.TryWriteBytes(raw, key.Region);
+            BitConverter.TryWriteBytes(raw[4..], key.Id);
+            byBytes.Add(raw);
+        }
+        Assert.Equal(Registers(byBytes), Registers(byStruct));
+        Assert.InRange(byStruct.Estimate(), 3000 * (1 - 3 * byStruct.StandardError), 3000 * (1 + 3 * byStruct.StandardError));
+    }
+
     [Fact]
     public void Constructor_RejectsPrecisionOutOfRange()
     {

@@ -91,9 +91,13 @@ public sealed partial class HyperLogLog
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(ReadOnlySpan<byte> value) => AddHash(XxHash3.HashToUInt64(value));
 
-    /// <summary>Counts an unmanaged value by its bytes (a struct key; padding bytes must be deterministic).</summary>
+    /// <summary>
+    /// Counts an unmanaged value by its raw bytes (a struct key; padding bytes must be deterministic).
+    /// Named apart from <see cref="Add(long)"/> so an <c>int</c> argument still widens to
+    /// <c>long</c> and hashes like the same number passed as <c>long</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add<T>(in T value) where T : unmanaged =>
+    public void AddBytesOf<T>(in T value) where T : unmanaged =>
         AddHash(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value))));
 
     /// <summary>
@@ -167,7 +171,7 @@ public sealed partial class HyperLogLog
 
     /// <summary>The dense register index and rank a sparse entry stands for (exactly the hash's own).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ApplyDense(uint entry, byte[] registers)
+    private void ApplyDense(uint entry, Span<byte> registers)
     {
         var p = _precision;
         var extraBits = SparsePrecision - p;
@@ -244,10 +248,10 @@ public sealed partial class HyperLogLog
             registers.CopyTo(destination);
             return;
         }
-        var scratch = new byte[RegisterCount];
+        destination = destination[..RegisterCount];
+        destination.Clear();
         foreach (var entry in _sparse.AsSpan(0, _sparseCount))
-            ApplyDense(entry, scratch);
-        scratch.CopyTo(destination);
+            ApplyDense(entry, destination);
     }
 
     /// <summary>The sorted, deduplicated sparse entries (empty when dense).</summary>
