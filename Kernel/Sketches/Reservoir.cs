@@ -44,6 +44,10 @@ public sealed partial class Reservoir<T> where T : unmanaged
 
     private SketchRandom _random;
 
+    // Algorithm L replacements since construction (three random draws each: slot, W, gap); read by
+    // the test that checks L's O(k(1 + log(N/k))) draw count. Touched only on the slow path.
+    private long _replacementsL;
+
     /// <summary>Creates an empty reservoir of <paramref name="capacity"/> slots whose choices follow <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is not positive.</exception>
     public Reservoir(int capacity, ulong seed)
@@ -144,6 +148,9 @@ public sealed partial class Reservoir<T> where T : unmanaged
         _lValid = false;
     }
 
+    /// <summary>Algorithm L replacements made since construction (each costs three random draws).</summary>
+    internal long ReplacementsL => _replacementsL;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ReplaceR(in T item, long index)
     {
@@ -191,6 +198,7 @@ public sealed partial class Reservoir<T> where T : unmanaged
                 return;
         }
         Debug.Assert(index == _next, "Algorithm L accepts exactly the item its gap pointed at.");
+        _replacementsL++;
         _items[(int)_random.NextBounded((ulong)capacity)] = item;
         _w *= Math.Exp(Math.Log(_random.NextOpenDouble()) / capacity);
         _next = index + 1 + SketchMath.GeometricSkip(ref _random, _w);
