@@ -206,6 +206,23 @@ public sealed class ReservoirTests
         Assert.Equal(a.Items.ToArray(), b.Items.ToArray());
     }
 
+    [Fact]
+    public void Batching_DoesNotChangeTheSample()
+    {
+        // The same seed makes the same choices whether items arrive one by one or in batches of
+        // any size, so replaying a journal with a different batching reproduces the sample.
+        var single = new Reservoir<int>(32, 77);
+        var batched = new Reservoir<int>(32, 77);
+        var singleR = new Reservoir<int>(32, 78);
+        var batchedR = new Reservoir<int>(32, 78);
+        Offer(single, Feed.LSingle, 0, 50_000, 1);
+        Offer(batched, Feed.LBatch, 0, 50_000, 333);
+        Offer(singleR, Feed.RSingle, 0, 50_000, 1);
+        Offer(batchedR, Feed.RBatch, 0, 50_000, 333);
+        Assert.Equal(single.Items.ToArray(), batched.Items.ToArray());
+        Assert.Equal(singleR.Items.ToArray(), batchedR.Items.ToArray());
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(7)]
