@@ -118,6 +118,15 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Expected(), File.ReadAllText(Path.Combine(_dir.Path, "out.csv")));
     }
 
+    [Fact]
+    public void CrashSpec_WithABadHitCount_FailsNamingTheVariable()
+    {
+        var run = RunChild("mid-commit@zero");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("KERNEL_CRASH_AT='mid-commit@zero'", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("positive hit count", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -190,6 +190,17 @@ public sealed class TransactionalFileSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Recover_OutputDeletedButRecordKept_ThrowsNamingBothFiles()
+    {
+        using (var first = await OpenAsync()) await EpochAsync(first, 1, [1]);
+        File.Delete(Output);
+        var sink = new TransactionalFileSink<long>(Output, s_csv);
+        var e = await Assert.ThrowsAsync<IOException>(() => sink.RecoverAsync(_ => false, CancellationToken.None).AsTask());
+        Assert.Contains(Output + ".commit", e.Message, StringComparison.Ordinal);
+        Assert.Contains("missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JsonLines_HaveNoHeader()
     {
         var path = Path.Combine(_dir.Path, "out.jsonl");

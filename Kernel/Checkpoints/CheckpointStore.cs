@@ -259,7 +259,7 @@ public sealed class CheckpointStore
             problem = "corrupt (" + e.Message + ")";
             return false;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problem = "unreadable (" + e.Message + ")";
             return false;

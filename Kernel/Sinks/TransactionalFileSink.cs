@@ -298,6 +298,8 @@ public sealed class TransactionalFileSink<TRow> : ITransactionalSink<TRow>, IDis
 
     private void CutToCommittedLength()
     {
+        if (!File.Exists(_path))
+            throw new IOException($"sink '{Name}': '{_recordPath}' says {_record.CommittedLength} bytes are committed but the output '{_path}' is missing; it was deleted outside the sink (delete the record too to start over)");
         var length = new FileInfo(_path).Length;
         if (length < _record.CommittedLength)
             throw new IOException($"sink '{Name}': '{_path}' is {length} bytes but '{_recordPath}' says {_record.CommittedLength} are committed; the output was truncated outside the sink");

@@ -1,0 +1,81 @@
+using Kernel.Checkpoints;
+
+namespace Kernel.Tests.Checkpoints;
+
+public sealed class CheckpointSchedulerTests : IDisposable
+{
+    private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new("scheduler");
+    private readonly List<string> _log = [];
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>Puts barrier N at sequence N * 100 and signals once it has injected <c>target</c> barriers.</summary>
+    private sealed class FakeInjector(int target) : IBarrierInjector
+    {
+        private int _count;
+
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<long> Injected { get; } = [];
+
+        public long InjectBarrier(long checkpointId)
+        {
+            lock (Injected) Injected.Add(checkpointId);
+            if (Interlocked.Increment(ref _count) == target) Reached.TrySetResult();
+            return checkpointId * 100;
+        }
+    }
+
+    [Fact]
+    public async Task Trigger_InjectsABarrier_AndRunsTheCheckpointAtItsSequence()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        var injector = new FakeInjector(1);
+        await using var scheduler = new CheckpointScheduler(coordinator, injector, TimeSpan.FromHours(1));
+
+        var first = await scheduler.TriggerAsync(CancellationToken.None).WaitAsync(s_guard);
+        var second = await scheduler.TriggerAsync(CancellationToken.None).WaitAsync(s_guard);
+
+        Assert.Equal([1L, 2], injector.Injected);
+        Assert.Equal(100, store.ReadManifest(1).RingSequence);
+        Assert.Equal(200, second.Manifest!.RingSequence);
+        Assert.Same(second, scheduler.LastResult);
+        Assert.Equal(CheckpointOutcome.Completed, first.Outcome);
+    }
+
+    [Fact]
+    public async Task Start_TakesCheckpointsOnTheInterval()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        var injector = new FakeInjector(3);
+        await using (var scheduler = new CheckpointScheduler(coordinator, injector, TimeSpan.FromMilliseconds(20)))
+        {
+            scheduler.Start();
+            await injector.Reached.Task.WaitAsync(s_guard);
+        }
+        Assert.True(store.LoadNewestComplete().Manifest!.CheckpointId >= 3);
+    }
+
+    [Fact]
+    public async Task Trigger_Aborted_CallsTheRewindHook()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        coordinator.Register(new FakeParticipant("bad", (_, _) => throw new IOException("boom"), _log));
+        await using var scheduler = new CheckpointScheduler(coordinator, new FakeInjector(1), TimeSpan.FromHours(1));
+        CheckpointResult? rewound = null;
+        scheduler.OnAborted = (result, _) =>
+        {
+            rewound = result;
+            return ValueTask.CompletedTask;
+        };
+
+        var result = await scheduler.TriggerAsync(CancellationToken.None).WaitAsync(s_guard);
+
+        Assert.Equal(CheckpointOutcome.Aborted, result.Outcome);
+        Assert.Same(result, rewound);
+    }
+}
