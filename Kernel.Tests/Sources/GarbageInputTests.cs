@@ -13,9 +13,9 @@ public sealed class GarbageInputTests
 {
     private static readonly byte[] s_alphabet = "0123456789,,,,\n\n\n\r--xX "u8.ToArray();
 
-    private static byte[] RandomInput(Random random, bool frames)
+    private static byte[] RandomInput(Random random, bool frames, int maxLength)
     {
-        var data = new byte[random.Next(0, 400)];
+        var data = new byte[random.Next(0, maxLength)];
         for (var i = 0; i < data.Length; i++)
             data[i] = random.Next(10) == 0 ? (byte)random.Next(256) : s_alphabet[random.Next(s_alphabet.Length)];
         if (frames)
@@ -28,14 +28,19 @@ public sealed class GarbageInputTests
     }
 
     [Fact]
-    public async Task RandomInput_NeverCrashes_AndMatchesTheReferenceFramer()
+    public Task RandomInput_NeverCrashes_AndMatchesTheReferenceFramer() => RunAsync(seed: 20261130, iterations: 400, maxLength: 400);
+
+    [Fact]
+    [Trait("Category", "Soak")]
+    public Task RandomInput_Soak_LongerInputsAndManyMoreSeeds() => RunAsync(seed: 77_000_000, iterations: 20_000, maxLength: 4000);
+
+    private static async Task RunAsync(int seed, int iterations, int maxLength)
     {
-        const int seed = 20261130;
-        for (var iteration = 0; iteration < 400; iteration++)
+        for (var iteration = 0; iteration < iterations; iteration++)
         {
             var random = new Random(seed + iteration);
             var frames = iteration % 2 == 1;
-            var data = RandomInput(random, frames);
+            var data = RandomInput(random, frames, maxLength);
             var max = random.Next(1, 40);
             var header = !frames && random.Next(2) == 0;
             var chunk = random.Next(1, 70);
