@@ -6,7 +6,7 @@ namespace Kernel.Bench;
 
 /// <summary>
 /// Entry point. <c>quick &lt;suite&gt;</c> runs a suite's in-process quick mode (JSON lines on
-/// stdout); anything else goes to BenchmarkDotNet's switcher (<c>--filter *Ring*</c>, …).
+/// stdout); <c>gate</c> runs the performance regression gate; anything else goes to BenchmarkDotNet's switcher (<c>--filter *Ring*</c>, …).
 /// </summary>
 public static class Program
 {
@@ -15,6 +15,8 @@ public static class Program
     {
         if (args.Length >= 1 && args[0] == "quick")
             return RunQuick(args.Skip(1).ToArray());
+        if (args.Length >= 1 && args[0] == "gate")
+            return Gate.GateCommand.Run(args.Skip(1).ToArray());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
