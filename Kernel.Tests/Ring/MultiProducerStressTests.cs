@@ -1,8 +1,9 @@
 using Kernel.Ring;
+using Xunit.Abstractions;
 
 namespace Kernel.Tests.Ring;
 
-public sealed class MultiProducerStressTests
+public sealed class MultiProducerStressTests(ITestOutputHelper output)
 {
     /// <summary>Checks, on the processor thread, that sequences are contiguous and each producer's numbers increase by one.</summary>
     private sealed class OrderCheckingHandler(int producers, long total) : IBatchHandler<TestEvent>
@@ -37,9 +38,19 @@ public sealed class MultiProducerStressTests
     [Theory]
     [InlineData(3, 60_000, 1024)]
     [InlineData(4, 20_000, 16)]
-    public async Task ManyProducers_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize)
+    public Task ManyProducers_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize) =>
+        RunStress(producers, perProducer, ringSize, Environment.TickCount, RingTestSupport.Timeout);
+
+    [Theory]
+    [Trait("Category", "Soak")]
+    [InlineData(4, 2_000_000, 64)]
+    [InlineData(8, 500_000, 4096)]
+    public Task Soak_ManyProducers_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize) =>
+        RunStress(producers, perProducer, ringSize, Environment.TickCount, TimeSpan.FromMinutes(5));
+
+    private async Task RunStress(int producers, int perProducer, int ringSize, int seed, TimeSpan timeout)
     {
-        var seed = Environment.TickCount;
+        output.WriteLine($"seed {seed}");
         var ring = new RingBuffer<TestEvent>(ringSize, ProducerType.Multi);
         var checker = new OrderCheckingHandler(producers, (long)producers * perProducer);
         var pipeline = new RingPipeline<TestEvent>(ring);
@@ -53,9 +64,17 @@ public sealed class MultiProducerStressTests
             tasks[p] = Task.Factory.StartNew(() => Produce(ring, producer, perProducer, seed + producer),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
-        await Task.WhenAll(tasks).WaitAsync(RingTestSupport.Timeout);
-        await checker.Done.WaitAsync(RingTestSupport.Timeout);
-        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(timeout);
+            await checker.Done.WaitAsync(timeout);
+            await pipeline.ShutdownAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            pipeline.Halt();
+            Assert.Fail($"seed {seed}: timed out after {checker.Count} of {(long)producers * perProducer} entries (cursor {ring.Cursor}, processed {pipeline.Processors[0].ProcessedSequence}, sleepers {ring.Sequencer.Signal.Waiters}); {checker.Failure}");
+        }
 
         Assert.True(checker.Failure is null, $"seed {seed}: {checker.Failure}");
         Assert.Equal((long)producers * perProducer, checker.Count);

@@ -12,7 +12,7 @@ namespace Kernel.Ring;
 internal abstract class Sequencer
 {
     // How long a producer waiting for room polls before it sleeps on the signal.
-    private static readonly TimeSpan CapacitySpinTime = SpinThenBlockWaitStrategy.DefaultSpinTime;
+    private static readonly TimeSpan s_capacitySpinTime = SpinThenBlockWaitStrategy.DefaultSpinTime;
 
     /// <summary>The ring size, a power of two.</summary>
     protected readonly int _bufferSize;
@@ -105,7 +105,7 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        var spin = new SpinPhase(CapacitySpinTime);
+        var spin = new SpinPhase(s_capacitySpinTime);
         while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);
