@@ -22,10 +22,17 @@ public sealed class LogOptions
     public int IndexIntervalBytes { get; init; } = 4096;
 
     /// <summary>
-    /// Prepare (create, preallocate, map and touch every page of) the next segment on a background
-    /// thread, so the writer never takes a page fault on a fresh page (default true).
+    /// Prepare (create, preallocate, map and, with <see cref="PreTouchPages"/>, touch every page of)
+    /// the next segment on a background thread, so a roll costs the writer almost nothing (default true).
     /// </summary>
     public bool PrepareNextSegment { get; init; } = true;
+
+    /// <summary>
+    /// Write one byte in every page of a new segment before the writer uses it, so appends never
+    /// take a first-write page fault (1–6 µs a page). The first segment is touched when the log is
+    /// opened; later ones on the background thread with <see cref="PrepareNextSegment"/>, else at the roll (default true).
+    /// </summary>
+    public bool PreTouchPages { get; init; } = true;
 
     /// <summary>Retention: delete the oldest sealed segments while the log is larger than this (0 = no limit).</summary>
     public long RetentionBytes { get; init; }

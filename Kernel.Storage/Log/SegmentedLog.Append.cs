@@ -113,7 +113,7 @@ public sealed partial class SegmentedLog
         var old = _active;
         old.Publish(_writePosition, _activeRecords, _activeMaxTimestamp);
         old.Seal(now);
-        var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: false);
+        var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: _options.PreTouchPages);
         StartSegment(next, _nextOffset, _options.PayloadFingerprint, now);
         var segments = Volatile.Read(ref _segments);
         var grown = new Segment[segments.Length + 1];

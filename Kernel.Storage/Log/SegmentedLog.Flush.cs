@@ -102,7 +102,7 @@ public sealed partial class SegmentedLog
                 var number = Volatile.Read(ref _prepareNumber);
                 if (number != 0 && !_preparedReady.IsSet)
                 {
-                    _prepared = CreateSegmentFile(number, touch: true);
+                    _prepared = CreateSegmentFile(number, touch: _options.PreTouchPages);
                     _preparedReady.Set();
                 }
                 if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();

@@ -22,7 +22,7 @@ public sealed partial class SegmentedLog
         }
         if (files.Count == 0)
         {
-            var first = CreateSegmentFile(0, touch: _options.PrepareNextSegment);
+            var first = CreateSegmentFile(0, touch: _options.PreTouchPages);
             StartSegment(first, 0, _options.PayloadFingerprint, NowUnixMs());
             _segments = [first];
             _lastFileNumber = 0;
@@ -62,6 +62,12 @@ public sealed partial class SegmentedLog
             tail.Region.Span(scan.ValidLength, (int)bytesDropped).Clear();
             tail.Region.Flush(scan.ValidLength, scan.ValidLength + bytesDropped);
             truncatedAt = scan.ValidLength;
+        }
+        if (_options.PreTouchPages)
+        {
+            // Every byte past the valid data is zero, so writing zero to the pages wholly past it is harmless.
+            var page = Environment.SystemPageSize;
+            tail.Region.PreTouch((scan.ValidLength + page - 1) & ~(long)(page - 1), tail.Region.Length);
         }
         tail.MarkScanned();
         _segments = segments.ToArray();

@@ -49,6 +49,7 @@ public sealed partial class SegmentedLog : IDisposable
     private int _disposed;           // 1 once Dispose began (Interlocked).
     private readonly object _signal = new();   // Monitor readers wait on for appends.
     private readonly Lock _flushLock = new();  // Serializes Flush, retention and truncation.
+    private FileStream? _directoryLock;        // Held open (exclusively) while the log is open.
 
     private SegmentedLog(string directory, LogOptions options)
     {
@@ -75,6 +76,7 @@ public sealed partial class SegmentedLog : IDisposable
         var log = new SegmentedLog(directory, options);
         try
         {
+            log.TakeDirectoryLock();
             log.Recover();
             log.StartMaintenance();
         }
@@ -136,6 +138,21 @@ public sealed partial class SegmentedLog : IDisposable
         DiscardPrepared();
         foreach (var s in Volatile.Read(ref _segments)) s.Retire(delete: false);
         Volatile.Write(ref _segments, []);
+        _directoryLock?.Dispose();
+    }
+
+    /// <summary>One writer per directory: an exclusive lock on <c>LOCK</c> (flock on Unix), released by the OS if the process dies.</summary>
+    private void TakeDirectoryLock()
+    {
+        var path = Path.Combine(_directory, "LOCK");
+        try
+        {
+            _directoryLock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{path}: the log is already open (by this or another process); a log has one writer", e);
+        }
     }
 
     private string PathOf(int fileNumber) =>

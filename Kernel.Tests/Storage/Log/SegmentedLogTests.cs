@@ -174,6 +174,19 @@ public sealed class SegmentedLogTests
     }
 
     [Fact]
+    public void Open_SameDirectoryTwice_FailsUntilClosed()
+    {
+        using var dir = new TempLogDirectory();
+        using (var first = SegmentedLog.Open(dir.Path, Small()))
+        {
+            var e = Assert.Throws<IOException>(() => SegmentedLog.Open(dir.Path, Small()));
+            Assert.Contains("already open", e.Message, StringComparison.Ordinal);
+        }
+        using var again = SegmentedLog.Open(dir.Path, Small());
+        Assert.Equal(0, again.EndOffset);
+    }
+
+    [Fact]
     public void Append_PayloadLargerThanSegment_Throws()
     {
         using var dir = new TempLogDirectory();

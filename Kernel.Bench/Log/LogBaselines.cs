@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+using FASTER.core;
+
+namespace Kernel.Bench.Log;
+
+/// <summary>
+/// What a .NET user would write instead of our log, measured in the same run: a FileStream with a
+/// 1 MiB buffer, FASTER's FasterLog (default Linux device, with a final commit), and a bare memory
+/// copy of the same records into pre-touched memory (the physical limit).
+/// </summary>
+internal static class LogBaselines
+{
+    /// <summary>Appends <paramref name="count"/> payloads through a FileStream with a 1 MiB buffer (payload bytes only, no framing).</summary>
+    public static double FileStreamAppend(string root, byte[] payload, long count, int warmups, int repeats) =>
+        BenchTiming.Median(
+            () => BenchTiming.NewDirectory(root),
+            dir =>
+            {
+                using var fs = new FileStream(Path.Combine(dir, "data.bin"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+                for (var i = 0; i < count; i++) fs.Write(payload);
+            },
+            BenchTiming.DeleteDirectory, count, warmups, repeats).OpsPerSec;
+
+    /// <summary>Reads back <paramref name="count"/> records of <paramref name="payload"/> length through a FileStream with a 1 MiB buffer.</summary>
+    public static double FileStreamRead(string root, byte[] payload, long count, int warmups, int repeats)
+    {
+        var dir = BenchTiming.NewDirectory(root);
+        try
+        {
+            var path = Path.Combine(dir, "data.bin");
+            using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+                for (var i = 0; i < count; i++) fs.Write(payload);
+            var buffer = new byte[payload.Length];
+            long sink = 0;
+            var rate = BenchTiming.Median(
+                () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20),
+                fs =>
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        fs.ReadExactly(buffer);
+                        sink += buffer[0];
+                    }
+                },
+                fs => fs.Dispose(), count, warmups, repeats).OpsPerSec;
+            GC.KeepAlive(sink);
+            return rate;
+        }
+        finally
+        {
+            BenchTiming.DeleteDirectory(dir);
+        }
+    }
+
+    /// <summary>Enqueues <paramref name="count"/> payloads into a FasterLog and commits (waiting for the commit) at the end.</summary>
+    public static double FasterLogAppend(string root, byte[] payload, long count, int warmups, int repeats) =>
+        BenchTiming.Median(
+            () =>
+            {
+                var dir = BenchTiming.NewDirectory(root);
+                var settings = new FasterLogSettings(dir, deleteDirOnDispose: true);
+                return (Dir: dir, Settings: settings, Log: new FasterLog(settings));
+            },
+            s =>
+            {
+                for (var i = 0; i < count; i++) s.Log.Enqueue(payload);
+                s.Log.Commit(spinWait: true);
+            },
+            s =>
+            {
+                s.Log.Dispose();
+                s.Settings.Dispose();
+                BenchTiming.DeleteDirectory(s.Dir);
+            },
+            count, warmups, repeats).OpsPerSec;
+
+    /// <summary>Copies <paramref name="count"/> payloads one after another into pre-touched native memory.</summary>
+    public static unsafe double MemoryCopy(byte[] payload, long count, int warmups, int repeats)
+    {
+        var bytes = (nuint)(payload.Length * count);
+        var memory = (byte*)NativeMemory.AlignedAlloc(bytes, 4096);
+        try
+        {
+            new Span<byte>(memory, (int)Math.Min(bytes, int.MaxValue)).Clear(); // touch every page first, as the log does
+            if (bytes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), "keep the memcpy baseline under 2 GiB");
+            return BenchTiming.Median(
+                () => 0,
+                _ =>
+                {
+                    var at = memory;
+                    var n = payload.Length;
+                    for (var i = 0; i < count; i++, at += n) payload.AsSpan().CopyTo(new Span<byte>(at, n));
+                },
+                _ => { }, count, warmups, repeats).OpsPerSec;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+}

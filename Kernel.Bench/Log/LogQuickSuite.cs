@@ -1,0 +1,141 @@
+using System.IO.Hashing;
+using Kernel.Bench.Quick;
+using Kernel.Storage.Common;
+using Kernel.Storage.Log;
+
+namespace Kernel.Bench.Log;
+
+/// <summary>
+/// Quick mode for the log (<c>quick log</c>): appends of 32- and 512-byte records against a
+/// FileStream (1 MiB buffer), FasterLog and a bare memory copy, the same with a final flush against
+/// FasterLog, sequential read-back, and the frame checksum (CRC-32C against XxHash3).
+/// </summary>
+/// <remarks>
+/// Each run appends into a fresh log whose single segment holds the whole run and was pre-touched
+/// when it was opened (untimed): that is the steady state the log's background preparation of the
+/// next segment gives the writer. The timed part is the appends (and the final flush).
+/// </remarks>
+public sealed class LogQuickSuite : IQuickSuite
+{
+    private const string Suite = "log";
+
+    /// <inheritdoc />
+    public string Name => Suite;
+
+    /// <inheritdoc />
+    public void Run(QuickReport report)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-log", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            AppendCases(report, root, 32, 4_000_000);
+            AppendCases(report, root, 512, 400_000);
+            ReadCase(report, root, 512, 400_000);
+            ChecksumCases(report);
+        }
+        finally
+        {
+            BenchTiming.DeleteDirectory(root);
+        }
+    }
+
+    private static byte[] Payload(int size)
+    {
+        var payload = new byte[size];
+        new Random(size).NextBytes(payload);
+        return payload;
+    }
+
+    private static LogOptions OptionsFor(int size, long count) => new()
+    {
+        SegmentBytes = ((count * (size + 24) + (1 << 20)) >> 20 << 20) + (1 << 20),
+        FlushPolicy = FlushPolicy.None,
+        PrepareNextSegment = false,
+        PreTouchPages = true,
+    };
+
+    private static (double OpsPerSec, double Alloc) LogAppend(string root, byte[] payload, long count, bool flush, int warmups, int repeats) =>
+        BenchTiming.Median(
+            () =>
+            {
+                var dir = BenchTiming.NewDirectory(root);
+                return (Dir: dir, Log: SegmentedLog.Open(dir, OptionsFor(payload.Length, count)));
+            },
+            s =>
+            {
+                var log = s.Log;
+                for (var i = 0; i < count; i++) log.Append(payload, i);
+                if (flush) log.Flush();
+            },
+            s =>
+            {
+                s.Log.Dispose();
+                BenchTiming.DeleteDirectory(s.Dir);
+            },
+            count, warmups, repeats);
+
+    private static void AppendCases(QuickReport report, string root, int size, long count)
+    {
+        var payload = Payload(size);
+        var name = $"append-{size}";
+        Measure.Progress($"log: {name} ({count:N0} records)");
+        var ours = LogAppend(root, payload, count, flush: false, warmups: 2, repeats: 5);
+        var fileStream = LogBaselines.FileStreamAppend(root, payload, count, warmups: 1, repeats: 5);
+        var memcpy = LogBaselines.MemoryCopy(payload, count, warmups: 2, repeats: 5);
+        Measure.Progress($"log: {name} fasterlog");
+        var faster = LogBaselines.FasterLogAppend(root, payload, count, warmups: 1, repeats: 3);
+        report.Ratio(Suite, name, ours.OpsPerSec, "filestream", fileStream, ours.Alloc);
+        report.Ratio(Suite, name, ours.OpsPerSec, "fasterlog", faster, ours.Alloc);
+        report.Ratio(Suite, name, ours.OpsPerSec, "memcpy", memcpy, ours.Alloc);
+
+        Measure.Progress($"log: {name}-flush");
+        var flushed = LogAppend(root, payload, count, flush: true, warmups: 1, repeats: 3);
+        report.Ratio(Suite, name + "-flush", flushed.OpsPerSec, "fasterlog", faster, flushed.Alloc);
+    }
+
+    private static void ReadCase(QuickReport report, string root, int size, long count)
+    {
+        var payload = Payload(size);
+        var name = $"read-{size}";
+        Measure.Progress($"log: {name}");
+        var dir = BenchTiming.NewDirectory(root);
+        try
+        {
+            using var log = SegmentedLog.Open(dir, OptionsFor(size, count));
+            for (var i = 0; i < count; i++) log.Append(payload, i);
+            long sink = 0;
+            var ours = BenchTiming.Median(
+                () => log.OpenReader(0),
+                reader =>
+                {
+                    while (reader.TryRead(out var record)) sink += record.Payload[^1];
+                },
+                reader => reader.Dispose(), count, warmups: 2, repeats: 5);
+            GC.KeepAlive(sink);
+            var fileStream = LogBaselines.FileStreamRead(root, payload, count, warmups: 1, repeats: 5);
+            report.Ratio(Suite, name, ours.OpsPerSec, "filestream", fileStream, ours.AllocBytesPerOp);
+            report.Metric(Suite, name, "payload_gb_per_s", ours.OpsPerSec * size / 1e9, "GB/s");
+        }
+        finally
+        {
+            BenchTiming.DeleteDirectory(dir);
+        }
+    }
+
+    /// <summary>The frame checksum: CRC-32C (hardware crc32) against XxHash3, over record-sized inputs.</summary>
+    private static void ChecksumCases(QuickReport report)
+    {
+        foreach (var size in (ReadOnlySpan<int>)[32, 512])
+        {
+            var data = Payload(size);
+            const long count = 2_000_000;
+            uint crcSink = 0;
+            ulong xxSink = 0;
+            var crc = Measure.Median(() => { for (var i = 0; i < count; i++) crcSink += Crc32C.Compute(data); }, count);
+            var xx = Measure.Median(() => { for (var i = 0; i < count; i++) xxSink += XxHash3.HashToUInt64(data); }, count);
+            GC.KeepAlive(crcSink + xxSink);
+            report.Ratio(Suite, $"checksum-{size}", crc.OpsPerSec, "xxhash3", xx.OpsPerSec, crc.AllocBytesPerOp);
+        }
+    }
+}
