@@ -10,13 +10,14 @@ namespace Kernel.Bench.Ring;
 /// </summary>
 public sealed class RingQuickSuite : IQuickSuite
 {
-    // Fixed event counts, sized so the whole suite takes about a minute on a 2-vCPU machine.
-    private const long RingEvents = 20_000_000;
-    private const long RingBatchEvents = 40_000_000;
-    private const long RingMultiEvents = 6_000_000;
-    private const long ChannelEvents = 3_000_000;
-    private const long ChannelMultiEvents = 1_500_000;
-    private const long BlockingCollectionEvents = 1_000_000;
+    // Fixed event counts, sized so the whole suite takes about a minute on a 2-vCPU machine
+    // (scaled down by the gate through QuickSettings; never below a few ring laps).
+    private static long RingEvents => QuickSettings.Scaled(20_000_000, 200_000);
+    private static long RingBatchEvents => QuickSettings.Scaled(40_000_000, 200_000);
+    private static long RingMultiEvents => QuickSettings.Scaled(6_000_000, 200_000);
+    private static long ChannelEvents => QuickSettings.Scaled(3_000_000, 100_000);
+    private static long ChannelMultiEvents => QuickSettings.Scaled(1_500_000, 100_000);
+    private static long BlockingCollectionEvents => QuickSettings.Scaled(1_000_000, 100_000);
     private const string Suite = "ring";
 
     /// <inheritdoc/>
