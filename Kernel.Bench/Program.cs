@@ -44,10 +44,15 @@ public static class Program
         return 0;
     }
 
-    /// <summary>Every <see cref="IQuickSuite"/> in this assembly, by name.</summary>
+    /// <summary>
+    /// Every <see cref="IQuickSuite"/> in this assembly, by name; classes that share a name are
+    /// combined into one suite, run in type-name order.
+    /// </summary>
     public static Dictionary<string, IQuickSuite> DiscoverSuites() =>
         typeof(Program).Assembly.GetTypes()
-            .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IQuickSuite).IsAssignableFrom(t))
+            .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IQuickSuite).IsAssignableFrom(t) && t != typeof(CompositeSuite))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
             .Select(t => (IQuickSuite)Activator.CreateInstance(t)!)
-            .ToDictionary(s => s.Name, StringComparer.Ordinal);
+            .GroupBy(s => s.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count() == 1 ? g.First() : new CompositeSuite(g.Key, g.ToList()), StringComparer.Ordinal);
 }
