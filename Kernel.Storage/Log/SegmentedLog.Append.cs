@@ -90,6 +90,11 @@ public sealed partial class SegmentedLog
     /// Publishes every completed record to readers, then applies the flush policy (with
     /// <see cref="FlushPolicy.EveryAppend"/> it returns once they are on disk).
     /// </summary>
+    /// <remarks>
+    /// A batch that does not fit the active segment rolls it; the roll publishes the records
+    /// completed before it in the old segment (readers may see them before this call), since a
+    /// sealed segment is final.
+    /// </remarks>
     /// <returns>The new <see cref="EndOffset"/>.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Commit()
