@@ -27,9 +27,13 @@ internal static class InterleavedCrc32C
     private static readonly uint[] s_shiftTwoLanes = BuildShiftTable(2 * Lane); // shift(c, 2 Lane)
 
     /// <summary>Continues a raw (not finalized) CRC-32C state over <paramref name="data"/>.</summary>
-    public static uint Append(uint state, ReadOnlySpan<byte> data)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Append(uint state, ReadOnlySpan<byte> data) =>
+        data.Length < 3 * Lane ? Crc32C.Append(state, data) : AppendBlocks(state, data);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static uint AppendBlocks(uint state, ReadOnlySpan<byte> data)
     {
-        if (data.Length < 3 * Lane) return Crc32C.Append(state, data);
         ref var p = ref MemoryMarshal.GetReference(data);
         var blocks = data.Length / (3 * Lane);
         var shift1 = s_shiftLane;
