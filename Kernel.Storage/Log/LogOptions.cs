@@ -43,10 +43,13 @@ public sealed class LogOptions
     /// <summary>The clock for segment creation times and retention by age (default the system clock).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>The largest segment: 1 GiB (spans over a segment stay below 2 GiB).</summary>
+    public const long MaxSegmentBytes = 1L << 30;
+
     internal void Validate()
     {
-        if (SegmentBytes < SegmentHeader.Length + 4096 || SegmentBytes % RecordFrame.Alignment != 0 || SegmentBytes > int.MaxValue * 64L)
-            throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, "SegmentBytes must be a multiple of 8, at least 4160");
+        if (SegmentBytes < SegmentHeader.Length + 4096 || SegmentBytes % RecordFrame.Alignment != 0 || SegmentBytes > MaxSegmentBytes)
+            throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, $"SegmentBytes must be a multiple of 8 from 4160 to {MaxSegmentBytes}");
         if (IndexIntervalBytes < 64)
             throw new ArgumentOutOfRangeException(nameof(IndexIntervalBytes), IndexIntervalBytes, "IndexIntervalBytes must be at least 64");
         if (FlushPolicy == FlushPolicy.Interval && FlushInterval <= TimeSpan.Zero)

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Kernel.Storage.Common;
 
 namespace Kernel.Storage.Log;
 
@@ -40,7 +39,7 @@ internal static class RecordFrame
         var state = BitOperations.Crc32C(uint.MaxValue, (ulong)offset);
         state = BitOperations.Crc32C(state, frameLength);
         state = BitOperations.Crc32C(state, (ulong)timestamp);
-        return ~Crc32C.Append(state, paddedPayload);
+        return ~InterleavedCrc32C.Append(state, paddedPayload);
     }
 
     /// <summary>Writes the 16-byte frame header at <paramref name="frame"/>.</summary>

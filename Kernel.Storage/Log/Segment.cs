@@ -97,7 +97,7 @@ internal sealed class Segment
             if (BaseOffset + result.Records != expectedEnd)
                 LogThrow.Corrupt(Path, result.ValidLength, $"segment ends at offset {BaseOffset + result.Records} but the next segment starts at offset {expectedEnd}");
             Publish(result.ValidLength, result.Records, result.MaxTimestamp);
-            Seal(Header.CreatedUnixMs);
+            Seal(SealedUnixMs); // set at open from the next segment's creation time
             _scanned = true;
         }
     }

@@ -10,8 +10,46 @@ public sealed partial class SegmentedLog
     /// <param name="payload">The record's bytes.</param>
     /// <param name="timestamp">The record's event time (readers can start from a time).</param>
     /// <returns>The record's offset.</returns>
+    /// <remarks>
+    /// The same work as <see cref="Reserve"/>, <see cref="Complete"/> and <see cref="Commit"/>, fused
+    /// so the checks run once (log/append-32 against filestream).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Append(ReadOnlySpan<byte> payload, long timestamp)
+    {
+        var length = payload.Length;
+        var position = _writePosition;
+        var aligned = RecordFrame.AlignedLength(length);
+        if (_reservedLength >= 0 || (uint)length > (uint)_maxPayload || position + aligned > _activeLength)
+            return AppendSlow(payload, timestamp);
+        var segment = _active;
+        var region = segment.Region;
+        // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+        var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
+        payload.CopyTo(padded);
+        var offset = _nextOffset;
+        var frameLength = (uint)(RecordFrame.HeaderLength + length);
+        var crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
+        RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
+        var index = segment.Index;
+        var maxTimestamp = _activeMaxTimestamp;
+        if (position >= index.NextPosition) index.Add(offset, position, maxTimestamp);
+        if (timestamp > maxTimestamp) _activeMaxTimestamp = maxTimestamp = timestamp;
+        var end = position + aligned;
+        var records = _activeRecords + 1;
+        _writePosition = end;
+        _activeRecords = records;
+        _nextOffset = offset + 1;
+        // Publication, as in Commit: the segment's length, then the end offset, after the bytes.
+        segment.Publish(end, records, maxTimestamp);
+        Volatile.Write(ref _endOffset, offset + 1);
+        if (Volatile.Read(ref _waiters) != 0) WakeReaders();
+        if (_flushEveryAppend) Flush();
+        return offset;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long AppendSlow(ReadOnlySpan<byte> payload, long timestamp)
     {
         payload.CopyTo(Reserve(payload.Length));
         var offset = Complete(timestamp);
@@ -90,6 +128,11 @@ public sealed partial class SegmentedLog
     /// Publishes every completed record to readers, then applies the flush policy (with
     /// <see cref="FlushPolicy.EveryAppend"/> it returns once they are on disk).
     /// </summary>
+    /// <remarks>
+    /// A batch that does not fit the active segment rolls it; the roll publishes the records
+    /// completed before it in the old segment (readers may see them before this call), since a
+    /// sealed segment is final.
+    /// </remarks>
     /// <returns>The new <see cref="EndOffset"/>.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Commit()
