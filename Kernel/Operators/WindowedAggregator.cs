@@ -98,7 +98,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _panes = new WindowBucket<TKey, TState, Hasher>[8];
         _fired = new WindowBucket<TKey, TState, Hasher>[8];
         _heads = new StateTable<TKey, int, Hasher>(TSpec.Name, TSpec.StateFingerprint, _session ? _initialCapacity : 0, trackRemovals: false);
-        for (var i = 0; i < options.PreallocatedWindows; i++) Return(Rent(0, 0));
+        for (var i = 0; i < options.PreallocatedWindows; i++)
+            _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
     }
 
     /// <summary>The effective window settings (declared, with the runtime overrides applied).</summary>
@@ -266,7 +267,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private void OnWatermarkMoved()
     {
-        _watermark = _tracker.Current;
+        // Monotonic even if the tracker lags the single-source fast path.
+        var w = _tracker.Current;
+        if (w > _watermark) _watermark = w;
         if (_watermark >= _nextTimerAt) RunTimers();
     }
 
