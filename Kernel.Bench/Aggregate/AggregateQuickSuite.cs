@@ -20,16 +20,16 @@ public sealed class AggregateQuickSuite : IQuickSuite
         Measure.Progress("aggregate: generating 20M orders");
         var orders = OrderData.Generate(days: 30, maxDelayMs: 600_000);
 
-        var op = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, RevenueByProductSpec>(OrderData.Products * 2);
-        ApplyBatch opApply = op.Apply;
-        var (opRate, opAlloc) = Measure.Median(() => Feed(orders, opApply), orders.Length);
-        Measure.Progress($"aggregate: operator {opRate:E3} ev/s, keys {op.Count}");
-
+        var op = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, RevenueByProductSpec>(OrderData.Products);
         var dict = new DictionaryRevenueLoop();
+        ApplyBatch opApply = op.Apply;
         ApplyBatch dictApply = dict.Apply;
-        var (dictRate, _) = Measure.Median(() => Feed(orders, dictApply), orders.Length);
-        Measure.Progress($"aggregate: dictionary-loop {dictRate:E3} ev/s, keys {dict.Count}");
-
+        var results = Interleaved.Median(orders.Length, warmups: 2, repeats: 5,
+            () => Feed(orders, opApply),
+            () => Feed(orders, dictApply));
+        var (opRate, opAlloc) = results[0];
+        var (dictRate, _) = results[1];
+        Measure.Progress($"aggregate: operator {opRate:E3} ev/s (keys {op.Count}), dictionary-loop {dictRate:E3} ev/s (keys {dict.Count})");
         report.Ratio("aggregate", "operator", opRate, "dictionary-loop", dictRate, opAlloc);
     }
 

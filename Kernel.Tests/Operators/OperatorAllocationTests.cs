@@ -61,6 +61,24 @@ public sealed class OperatorAllocationTests
     }
 
     [Fact]
+    public void PreallocatedWindows_FreshOperatorAllocatesNothingFromItsFirstEvent()
+    {
+        var orders = Days(6, 5_000, 500, 4);
+        var sink = new CountingSink();
+        WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec> Create() => new(sink, null,
+            new WindowOptions { Clock = new ManualClock(), InitialCapacity = 1_024, PreallocatedWindows = 4 });
+        var warm = Create();                                  // JIT and type loading happen here
+        warm.Apply(orders);
+        warm.EndOfInput();
+        var op = Create();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < orders.Length; i += 1_000) op.Apply(orders.AsSpan(i, 1_000));
+        op.EndOfInput();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(sink.Count / 2, op.RowsEmitted);
+    }
+
+    [Fact]
     public void Sliding_ZeroBytesPerEvent_InSteadyState()
     {
         var orders = Days(40, 5_000, 200, 3);

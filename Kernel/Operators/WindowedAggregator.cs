@@ -48,6 +48,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private readonly IClock _clock;
     private readonly WatermarkTracker _tracker;
     private readonly long[] _maxEventTime;
+    private readonly bool _singleSource;
 
     // The combined watermark (mirrors _tracker.Current) and the smallest watermark at which a
     // window fires or is cleaned up: the per-event path compares the two and does nothing else.
@@ -90,13 +91,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var now = _clock.NowMs;
         _tracker = new WatermarkTracker(options.Sources, w.IdleTimeoutMs, now);
         _maxEventTime = new long[options.Sources];
+        _singleSource = options.Sources == 1;
         Array.Fill(_maxEventTime, long.MinValue);
         _nextWatermarkTickMs = now + _watermarkIntervalMs;
         _nextEmitTickMs = now + w.EmitIntervalMs;
         _panes = new WindowBucket<TKey, TState, Hasher>[8];
         _fired = new WindowBucket<TKey, TState, Hasher>[8];
         _heads = new StateTable<TKey, int, Hasher>(TSpec.Name, TSpec.StateFingerprint, _session ? _initialCapacity : 0, trackRemovals: false);
-        for (var i = 0; i < options.PreallocatedWindows; i++) Return(Rent(0, 0));
+        for (var i = 0; i < options.PreallocatedWindows; i++)
+            _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
     }
 
     /// <summary>The effective window settings (declared, with the runtime overrides applied).</summary>
@@ -115,7 +118,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     public long RowsEmitted => _rowsEmitted;
 
     /// <summary>The watermark tracker (per-source watermarks and idleness), for inspection.</summary>
-    public WatermarkTracker Sources => _tracker;
+    public WatermarkTracker Sources
+    {
+        get
+        {
+            SyncTracker();
+            return _tracker;
+        }
+    }
 
     /// <summary>Processes a batch of events from source 0 (batch mode, no ring).</summary>
     public void Apply(ReadOnlySpan<TEvent> events)
@@ -157,12 +167,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <summary>Advances a source's watermark by hand (a regression is ignored), firing what it completes.</summary>
     public void AdvanceWatermark(long watermark, int source = 0)
     {
+        SyncTracker();
         if (_tracker.Advance(source, watermark)) OnWatermarkMoved();
     }
 
     /// <summary>End of input of a source (all sources in batch mode): once every source ended, the watermark is +∞ and every window fires.</summary>
     public void EndOfInput(int source = -1)
     {
+        SyncTracker();
         if (source >= 0)
         {
             if (_tracker.EndOfInput(source)) OnWatermarkMoved();
@@ -187,10 +199,23 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (t > _maxEventTime[source])
         {
             _maxEventTime[source] = t;
-            if (_perRecord && _tracker.Advance(source, BoundedOutOfOrderness.WatermarkOf(t, _outOfOrderness)))
+            if (_perRecord)
             {
-                _watermark = _tracker.Current;
-                if (_watermark >= _nextTimerAt) RunTimers();
+                var w = BoundedOutOfOrderness.WatermarkOf(t, _outOfOrderness);
+                if (_singleSource)
+                {
+                    // One source: the combined watermark is its own (it just sent an event, so it is
+                    // not idle). The tracker is brought up to date before anything reads it.
+                    if (w > _watermark)
+                    {
+                        _watermark = w;
+                        if (w >= _nextTimerAt) RunTimers();
+                    }
+                }
+                else if (_tracker.Advance(source, w))
+                {
+                    OnWatermarkMoved();
+                }
             }
         }
     }
@@ -198,6 +223,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void OnControl(in RingEntry<TEvent> entry, long sequence)
     {
+        SyncTracker();
         switch (entry.Kind)
         {
             case EntryKind.Watermark:
@@ -215,6 +241,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private void OnProcessingTime(long now)
     {
+        SyncTracker();
         if (!_perRecord && now >= _nextWatermarkTickMs)
         {
             _nextWatermarkTickMs = now + _watermarkIntervalMs;
@@ -231,9 +258,18 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
     }
 
+    /// <summary>With one source the per-record path moves <c>_watermark</c> without the tracker; catch it up.</summary>
+    private void SyncTracker()
+    {
+        if (_singleSource && _watermark > _tracker.WatermarkOf(0) && _tracker.Current != long.MaxValue)
+            _tracker.Advance(0, _watermark);
+    }
+
     private void OnWatermarkMoved()
     {
-        _watermark = _tracker.Current;
+        // Monotonic even if the tracker lags the single-source fast path.
+        var w = _tracker.Current;
+        if (w > _watermark) _watermark = w;
         if (_watermark >= _nextTimerAt) RunTimers();
     }
 
