@@ -26,12 +26,13 @@ public sealed class LsmQuickSuite : IQuickSuite
         try
         {
             var results = new Dictionary<(string Engine, string Case), (double Ops, double Alloc)>();
+            var metrics = new List<(string Case, string Metric, double Value, string Unit)>();
             var engines = new List<string> { "kernel", "zonetree", "rocksdb" };
             foreach (var name in engines.ToArray())
             {
                 try
                 {
-                    RunEngine(name, data, root, results);
+                    RunEngine(name, data, root, results, metrics);
                     foreach (var ((engine, c), (ops, alloc)) in results.Where(r => r.Key.Engine == name))
                         Measure.Progress($"lsm: {engine,-9} {c,-12} {ops,14:N0} ops/s {alloc,8:F1} B/op");
                 }
@@ -47,6 +48,7 @@ public sealed class LsmQuickSuite : IQuickSuite
                 foreach (var peer in engines.Where(e => e != "kernel"))
                     report.Ratio(Suite, c, ops, peer, results[(peer, c)].Ops, alloc);
             }
+            foreach (var (c, metric, value, unit) in metrics) report.Metric(Suite, c, metric, value, unit);
         }
         finally
         {
@@ -61,7 +63,8 @@ public sealed class LsmQuickSuite : IQuickSuite
         _ => new RocksDbEngine(dir),
     };
 
-    private static void RunEngine(string name, LsmBenchData data, string root, Dictionary<(string, string), (double, double)> results)
+    private static void RunEngine(string name, LsmBenchData data, string root, Dictionary<(string, string), (double, double)> results,
+        List<(string, string, double, string)> metrics)
     {
         Measure.Progress($"lsm: {name}");
         // Random puts, then reads on that store.
@@ -85,7 +88,17 @@ public sealed class LsmQuickSuite : IQuickSuite
             }, LsmBenchData.Count, warmups: 1, repeats: 3);
             if (misses != 4L * LsmBenchData.Count) throw new InvalidOperationException($"{name}: {misses} misses, expected {4L * LsmBenchData.Count}");
             if (engine is KernelLsmEngine k)
-                Measure.Progress($"lsm: kernel write amp {k.Store.WriteAmplification:F2}, read amp {k.Store.ReadAmplification:F2}, space amp {k.Store.SpaceAmplification:F2}, {k.Store.BytesOnDisk >> 20} MiB on disk, stalls {k.Store.WriteStalls}");
+            {
+                var store = k.Store;
+                Measure.Progress($"lsm: kernel write amp {store.WriteAmplification:F2}, read amp {store.ReadAmplification:F2}, space amp {store.SpaceAmplification:F2}, {store.BytesOnDisk >> 20} MiB on disk, stalls {store.WriteStalls}");
+                metrics.Add(("put-random", "write_amplification", store.WriteAmplification, "x"));
+                metrics.Add(("get-hit", "read_amplification", store.ReadAmplification, "tables/get"));
+                metrics.Add(("put-random", "space_amplification", store.SpaceAmplification, "x"));
+                metrics.Add(("put-random", "bytes_on_disk", store.BytesOnDisk, "bytes"));
+                var sw = Stopwatch.StartNew();
+                store.Checkpoint(Path.Combine(root, "kernel-checkpoint"));
+                metrics.Add(("checkpoint", "checkpoint_ms", sw.Elapsed.TotalMilliseconds, "ms"));
+            }
         }
         finally
         {

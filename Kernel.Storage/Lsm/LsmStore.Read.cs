@@ -21,10 +21,27 @@ public sealed partial class LsmStore
     /// <summary>As <see cref="TryGet(ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/>, reading at <paramref name="snapshot"/> (null: now).</summary>
     public bool TryGet(ReadOnlySpan<byte> key, LsmSnapshot? snapshot, out ReadOnlySpan<byte> value)
     {
+        // Optimistic: read the current view without pinning it (two interlocked operations saved
+        // per read, quick suite lsm get-hit). Memtables and cached blocks are garbage-collected
+        // arrays, safe without a pin; only a table closed by a finished compaction can fail, and
+        // it fails with ObjectDisposedException from its file handle: then read again, pinned.
+        var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
+        try
+        {
+            return Lookup(Volatile.Read(ref _view), key, seq, out value);
+        }
+        catch (ObjectDisposedException) when (!_disposed)
+        {
+            return TryGetPinned(key, seq, out value);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryGetPinned(ReadOnlySpan<byte> key, ulong seq, out ReadOnlySpan<byte> value)
+    {
         var view = AcquireView();
         try
         {
-            var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
             return Lookup(view, key, seq, out value);
         }
         finally

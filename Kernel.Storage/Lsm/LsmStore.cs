@@ -34,7 +34,7 @@ public sealed partial class LsmStore : IDisposable
     private readonly Thread _background;
     private bool _closing;                             // guarded by _state
     private volatile Exception? _backgroundError;
-    private bool _disposed;                            // guarded by _writeLock
+    private volatile bool _disposed;                   // written under _writeLock; read without it by the optimistic read path
 
     private LsmStore(LsmOptions options)
     {

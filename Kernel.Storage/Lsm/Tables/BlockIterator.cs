@@ -20,6 +20,7 @@ internal sealed class BlockIterator
     private int _keyLength;
     private int _valueOffset;
     private int _valueLength;
+    private ulong[]? _restartPrefixes;   // from the cached block when there is one
     private string _path = "";
     private long _fileOffset;
 
@@ -31,8 +32,15 @@ internal sealed class BlockIterator
     public int ValueLength => _valueLength;
 
     /// <summary>Points the cursor at a block's contents (without its checksum); not positioned afterwards.</summary>
+    public void Reset(CachedBlock block, string path, long fileOffset)
+    {
+        Reset(block.Data, block.Length, path, fileOffset);
+        _restartPrefixes = block.RestartPrefixes;
+    }
+
     public void Reset(byte[] data, int length, string path, long fileOffset)
     {
+        _restartPrefixes = null;
         _path = path;
         _fileOffset = fileOffset;
         _data = data;
@@ -86,10 +94,15 @@ internal sealed class BlockIterator
     {
         // Binary search for the last restart whose key is before the target.
         int lo = 0, hi = _restartCount - 1;
+        var prefixes = _restartPrefixes;
+        var prefix = prefixes is null ? 0 : CachedBlock.Prefix(userKey);
         while (lo < hi)
         {
             var mid = (lo + hi + 1) >> 1;
-            if (InternalKey.Compare(RestartKey(mid), userKey, trailer) < 0) lo = mid;
+            bool before;
+            if (prefixes is not null && prefixes[mid] != prefix) before = prefixes[mid] < prefix;
+            else before = InternalKey.Compare(RestartKey(mid), userKey, trailer) < 0;
+            if (before) lo = mid;
             else hi = mid - 1;
         }
         _next = RestartOffset(lo);
@@ -102,6 +115,14 @@ internal sealed class BlockIterator
 
     /// <summary>Moves to the first entry at or after the internal key <paramref name="target"/>.</summary>
     public void Seek(ReadOnlySpan<byte> target) => Seek(InternalKey.UserKey(target), InternalKey.TrailerOf(target));
+
+    /// <summary>The 8-byte prefix of every restart key's user key.</summary>
+    public ulong[] RestartPrefixes()
+    {
+        var result = new ulong[_restartCount];
+        for (var i = 0; i < _restartCount; i++) result[i] = CachedBlock.Prefix(InternalKey.UserKey(RestartKey(i)));
+        return result;
+    }
 
     private ReadOnlySpan<byte> RestartKey(int index)
     {

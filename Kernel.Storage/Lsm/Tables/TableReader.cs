@@ -35,7 +35,7 @@ internal sealed class TableReader
     private readonly BlockCache _cache;
     private readonly byte[][] _lastKeys;
     private readonly ulong[] _lastKeyPrefixes;     // first 8 bytes of each block's last user key, big-endian: most index compares stay in this array
-    private readonly byte[]?[] _blocks;            // cached blocks; a slot is set by CompareExchange and cleared by the cache's eviction
+    private readonly CachedBlock?[] _blocks;            // cached blocks; a slot is set by CompareExchange and cleared by the cache's eviction
     private readonly byte[] _referenced;           // CLOCK bits; racy on purpose (a lost bit costs a second chance)
     private readonly long[] _offsets;
     private readonly int[] _sizes;
@@ -51,8 +51,8 @@ internal sealed class TableReader
         _handle = handle;
         _cache = cache;
         _lastKeys = lastKeys;
-        _lastKeyPrefixes = lastKeys.Select(k => Prefix(InternalKey.UserKey(k))).ToArray();
-        _blocks = new byte[]?[offsets.Length];
+        _lastKeyPrefixes = lastKeys.Select(k => CachedBlock.Prefix(InternalKey.UserKey(k))).ToArray();
+        _blocks = new CachedBlock?[offsets.Length];
         _referenced = new byte[offsets.Length];
         _offsets = offsets;
         _sizes = sizes;
@@ -117,7 +117,7 @@ internal sealed class TableReader
     /// <summary>Index of the first block whose last key is at or after the probe (BlockCount when none).</summary>
     public int FindBlock(ReadOnlySpan<byte> userKey, ulong trailer)
     {
-        var prefix = Prefix(userKey);
+        var prefix = CachedBlock.Prefix(userKey);
         var prefixes = _lastKeyPrefixes;
         int lo = 0, hi = prefixes.Length;
         while (lo < hi)
@@ -139,16 +139,17 @@ internal sealed class TableReader
             if (_referenced[index] == 0) _referenced[index] = 1;
         }
         else block = LoadBlockSlow(index);
-        cursor.Reset(block, _sizes[index], Path, _offsets[index]);
+        cursor.Reset(block, Path, _offsets[index]);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] LoadBlockSlow(int index)
+    private CachedBlock LoadBlockSlow(int index)
     {
-        var block = ReadVerified(_handle, Path, _offsets[index], _sizes[index], "data block");
+        var bytes = ReadVerified(_handle, Path, _offsets[index], _sizes[index], "data block");
+        var block = new CachedBlock(bytes, _sizes[index], Path, _offsets[index]);
         _cache.NoteMiss();
-        if (block.Length <= _cache.Capacity && Interlocked.CompareExchange(ref _blocks[index], block, null) is null)
-            _cache.Added(this, index, block.Length);
+        if (bytes.Length <= _cache.Capacity && Interlocked.CompareExchange(ref _blocks[index], block, null) is null)
+            _cache.Added(this, index, bytes.Length);
         return block;
     }
 
@@ -157,7 +158,7 @@ internal sealed class TableReader
     internal void ClearReferenced(int index) => _referenced[index] = 0;
 
     /// <summary>Drops a cached block (the cache's lock is held); returns its size, 0 when it was not cached.</summary>
-    internal int Evict(int index) => Interlocked.Exchange(ref _blocks[index], null)?.Length ?? 0;
+    internal int Evict(int index) => Interlocked.Exchange(ref _blocks[index], null)?.Data.Length ?? 0;
 
     /// <summary>Drops every cached block (the cache's lock is held); returns their total size.</summary>
     internal long EvictAll()
@@ -167,14 +168,6 @@ internal sealed class TableReader
         return n;
     }
 
-    private static ulong Prefix(ReadOnlySpan<byte> userKey)
-    {
-        if (userKey.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(userKey);
-        Span<byte> padded = stackalloc byte[8];
-        padded.Clear();
-        userKey.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt64BigEndian(padded);
-    }
 
     public TableIterator NewIterator() => new(this);
 
