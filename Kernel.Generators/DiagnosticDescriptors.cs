@@ -1,10 +1,6 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 
-// Release tracking (RS2008) wants AnalyzerReleases.*.md as additional files in the csproj; the
-// id table in docs/diagnostics.md is the tracked list until the project file carries them.
-#pragma warning disable RS2008
-
 namespace Kernel.Generators;
 
 /// <summary>Every diagnostic the generator reports (KRN0001…); each has a row in docs/diagnostics.md.</summary>

@@ -84,6 +84,7 @@ internal static partial class Emitter
         w.Close();
         w.Line();
         EmitParseMember(w, codec);
+        if (codec.JsonLines) EmitCsvParser(w, codec);
         w.Close();
         w.Close();
         return w.ToString();
@@ -146,6 +147,7 @@ internal static partial class Emitter
         }
         w.Line(Formats + "Utf8Output.WriteRaw(output, " + Literal(columns.Count == 0 ? "{}\n" : "}\n") + "u8);");
         w.Close();
+        EmitJsonLinesParser(w, codec);
         w.Close();
         w.Close();
         return w.ToString();

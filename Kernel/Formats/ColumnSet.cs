@@ -33,7 +33,16 @@ public sealed class ColumnSet
         _explicit = explicitNames;
         _memberUtf8 = Array.ConvertAll(memberNames, Encoding.UTF8.GetBytes);
         _columnUtf8 = Array.ConvertAll(columnNames, Encoding.UTF8.GetBytes);
+        var order = new int[memberNames.Length];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        DeclarationOrder = new CsvColumnMap(order, (string[])columnNames.Clone());
     }
+
+    /// <summary>
+    /// The map of a file without a header: one column per member, in declaration order (the
+    /// order <c>Write</c> produces).
+    /// </summary>
+    public CsvColumnMap DeclarationOrder { get; }
 
     /// <summary>The number of members.</summary>
     public int Count => _memberNames.Length;
@@ -101,7 +110,8 @@ public sealed class ColumnSet
         {
             if (columnOf[m] < 0)
             {
-                error = new FormatError(1, -1, string.Empty, string.Empty,
+                // No position (the column is absent), but the name it should have, for the caller to show.
+                error = new FormatError(1, -1, _columnNames[m], string.Empty,
                     $"the header has no column for member '{_memberNames[m]}' (write '{_columnNames[m]}')");
                 return false;
             }
@@ -120,7 +130,7 @@ public sealed class ColumnSet
         for (var m = 0; m < Count && m < 64; m++)
         {
             if ((seen & (1UL << m)) == 0)
-                return new FormatError(line, -1, string.Empty, string.Empty, $"has no property for member '{_memberNames[m]}' (write '{_columnNames[m]}')");
+                return new FormatError(line, -1, _columnNames[m], string.Empty, $"has no property for member '{_memberNames[m]}' (write '{_columnNames[m]}')");
         }
         return new FormatError(line, -1, string.Empty, string.Empty, "is missing a property");
     }

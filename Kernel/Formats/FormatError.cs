@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using Kernel.Sources;
+
 namespace Kernel.Formats;
 
 /// <summary>
@@ -7,7 +10,7 @@ namespace Kernel.Formats;
 /// </summary>
 /// <param name="Line">The 1-based line number the caller passed in.</param>
 /// <param name="ColumnIndex">The 0-based CSV column or JSON property position; -1 when the error is about the whole line.</param>
-/// <param name="ColumnName">The column name from the header or JSON; empty when unknown.</param>
+/// <param name="ColumnName">The column name from the header or JSON (for a column missing from a header, the name expected); empty when unknown.</param>
 /// <param name="Value">The offending text (cut to 64 characters); empty when there is none.</param>
 /// <param name="Reason">What was expected.</param>
 public readonly record struct FormatError(long Line, int ColumnIndex, string ColumnName, string Value, string Reason)
@@ -27,6 +30,23 @@ public readonly record struct FormatError(long Line, int ColumnIndex, string Col
         var text = System.Text.Encoding.UTF8.GetString(cut);
         if (cut.Length < value.Length) text += "…";
         return new FormatError(line, columnIndex, columnName, text, reason);
+    }
+
+    /// <summary>
+    /// The error as a source's <see cref="RecordError"/>: the column name and value,
+    /// and the reason (a whole-line reason gets "the record" as its subject). The line is left
+    /// out: the source knows it, with the file and the byte position.
+    /// </summary>
+    /// <returns>The record error.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public RecordError ToRecordError()
+    {
+        if (Reason is null) return default;
+        var column = string.IsNullOrEmpty(ColumnName) ? null : ColumnName;
+        if (ColumnIndex >= 0) return new RecordError(column, Value ?? string.Empty, Reason);
+        // Header reasons already name their subject ("the header has no column …").
+        var reason = Reason.StartsWith("the ", StringComparison.Ordinal) ? Reason : "the record " + Reason;
+        return new RecordError(column, string.IsNullOrEmpty(Value) ? null : Value, reason);
     }
 
     /// <summary>The error as one sentence: <c>line 12, column 3 'price_cents': 'abc' is not an integer</c>.</summary>

@@ -89,7 +89,12 @@ public sealed class FileSource<T, TParser>
         if (startPosition > 0 && _options.Framing == RecordFraming.Lines)
         {
             (line, var header) = await ScanPrefixAsync(startPosition, headerPending, cancellationToken).ConfigureAwait(false);
-            if (headerPending) parser.ParseHeader(header.Span);
+            if (headerPending)
+            {
+                parser.ParseHeader(header.Span);
+                if (parser.TryGetHeaderError(out var error))
+                    SourceThrowHelper.ThrowBadRecord(new BadRecord(Name, 1, 0, error.Column, error.Value, error.Reason ?? "the parser rejected the header"));
+            }
             headerPending = false;
         }
         else if (startPosition > 0)

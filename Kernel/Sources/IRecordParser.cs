@@ -21,6 +21,26 @@ public interface IRecordParser<T>
     void ParseHeader(ReadOnlySpan<byte> header);
 
     /// <summary>
+    /// Called right after <see cref="ParseHeader"/>: returns true, with what is wrong (the missing
+    /// or repeated column), when the header cannot be used. The source then stops with a
+    /// <see cref="BadRecordException"/> naming its file and the header's line, whatever the
+    /// <see cref="SourceOptions.BadRecordPolicy"/>: no record could be read against that header.
+    /// </summary>
+    /// <remarks>
+    /// The default reports no error. It is a query rather than a second way to parse the header
+    /// because a default interface method runs on a boxed copy of a struct parser: state it kept
+    /// would be lost, whereas this default keeps none. That box is one small allocation per
+    /// header; a parser that must allocate nothing at all implements the method.
+    /// </remarks>
+    /// <param name="error">What is wrong with the header when the method returns true; default otherwise.</param>
+    /// <returns>True when the header was rejected.</returns>
+    bool TryGetHeaderError(out RecordError error)
+    {
+        error = default;
+        return false;
+    }
+
+    /// <summary>
     /// Parses one record. On failure returns false and describes the bad column and value in
     /// <paramref name="error"/>; the source adds the file name, line and byte position.
     /// </summary>

@@ -149,12 +149,26 @@ internal sealed partial class RecordReadLoop<T, TParser>
         if (_headerPending)
         {
             _headerPending = false;
-            _parser.ParseHeader(line);
+            OnHeader(line, number, start);
             return;
         }
         // Empty lines separate nothing in CSV or JSON lines: they are lines, not records.
         if (line.IsEmpty) return;
         Parse(line, number, start, end);
+    }
+
+    /// <summary>Hands the header to the parser; a header it rejects stops the source whatever the policy.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OnHeader(ReadOnlySpan<byte> line, long number, long start)
+    {
+        _parser.ParseHeader(line);
+        if (!_parser.TryGetHeaderError(out var error)) return;
+        var record = new BadRecord(_source, number, start, error.Column, error.Value, error.Reason ?? "the parser rejected the header");
+        _progress.AddBad(record);
+        // Resume at the header: nothing after it has been handled.
+        _framedPosition = start;
+        _failure = record;
+        _limit = -1;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -18,6 +18,13 @@ public struct RowParser : IRecordParser<Row>
 
     public void ParseHeader(ReadOnlySpan<byte> header) => _headers?.Add(Encoding.UTF8.GetString(header));
 
+    // Implemented, not inherited: the interface's default would box this struct once per header.
+    public readonly bool TryGetHeaderError(out RecordError error)
+    {
+        error = default;
+        return false;
+    }
+
     public bool TryParse(ReadOnlySpan<byte> record, out Row value, out RecordError error)
     {
         value = default;
