@@ -170,6 +170,15 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         }
     }
 
+    /// <summary>Takes a checkpoint now (after the one in flight, if any), besides the interval ones.</summary>
+    /// <exception cref="InvalidOperationException">The pipeline is not started, or is completing.</exception>
+    public Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFaulted();
+        if (_scheduler is null || _schedulerStopped) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
+        return _scheduler.TriggerAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Ends the input: moves every source's watermark to +∞ (every window fires), stops the interval
     /// checkpoints, takes a final checkpoint that commits every sink, and drains the kernel.
