@@ -1,35 +1,57 @@
+using System.IO.Hashing;
+using System.Text;
+using Kernel.Checkpoints;
 using Kernel.Operators;
-using Kernel.Ring;
-using Kernel.Runtime;
+using Kernel.Pipelines;
 using Kernel.Sources;
 using Revenue.Model;
 
 namespace Revenue.Jobs;
 
 /// <summary>
-/// <c>revenue stream</c>: orders flow through the ring into the generated daily-revenue operator in
-/// event time, the watermark advanced per record in file order. Late orders go to the late output;
-/// final rows go to revenue.csv.
+/// <c>revenue stream</c>: orders flow through the ring — journaled first — into the generated
+/// daily-revenue operator in event time, the watermark advanced per record in file order. Final rows
+/// and late orders go to exactly-once sinks in the data directory, committed at every checkpoint
+/// (<c>--checkpoint-interval</c>). Killed at any moment and started again with the same arguments,
+/// the job resumes from its data directory; when the input ends, a final checkpoint commits
+/// everything and revenue.csv (sorted by day, product) and late.csv are written from the committed
+/// outputs, byte for byte what an uninterrupted run writes.
 /// </summary>
+/// <remarks>
+/// A data directory belongs to one input: started on another file it would resume at the old
+/// file's position. Standard input cannot be resumed: after a restart, what is read from it is
+/// taken as the continuation of what the journal holds.
+/// </remarks>
 public sealed class StreamJob
 {
+    private static readonly ulong s_orderLayout = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(
+        "Revenue.Model.Order:OrderId:i64,ProductId:i64,CustomerId:i64,PriceCents:i64,Quantity:i64,TimestampMs:i64"));
+
     private readonly StreamSettings _settings;
+    private readonly CommittedOutputs _outputs;
+    private readonly OperatorParticipant _participant = new("daily-revenue");
 
     /// <summary>Prepares a run.</summary>
     public StreamJob(StreamSettings settings)
     {
         _settings = settings;
         Table = new RevenueTable();
-        Late = new LateOrders(settings.LateOutput);
-        Operator = new DailyOperator(new TableSink(Table), Late,
-            new WindowOptions { MaxOutOfOrdernessMs = settings.OutOfOrdernessMs, AllowedLatenessMs = settings.LatenessMs });
+        Late = new LateTally();
+        _outputs = new CommittedOutputs(settings.DataDirectory, Table, Late);
+        _participant.OnBarrierSeal(_outputs.SealEpoch);
+        Operator = new DailyOperator(_outputs, _outputs,
+            new WindowOptions { MaxOutOfOrdernessMs = settings.OutOfOrdernessMs, AllowedLatenessMs = settings.LatenessMs, Control = _participant });
+        _participant.Bind(Operator);
     }
 
-    /// <summary>The final rows (complete once <see cref="RunAsync"/> returns).</summary>
-    public RevenueTable Table { get; }
+    /// <summary>
+    /// The final rows: while the job runs, the rows this process produced (not yet committed); once
+    /// <see cref="RunAsync"/> returns, every committed row, including those of earlier runs over the same data directory.
+    /// </summary>
+    public RevenueTable Table { get; private set; }
 
-    /// <summary>The late orders.</summary>
-    public LateOrders Late { get; }
+    /// <summary>The late orders (live while running; the committed ones once <see cref="RunAsync"/> returns).</summary>
+    public LateTally Late { get; private set; }
 
     /// <summary>The operator (its watermark and counters may be read for display while it runs).</summary>
     public DailyOperator Operator { get; }
@@ -37,32 +59,54 @@ public sealed class StreamJob
     /// <summary>The source's progress, once the run has started.</summary>
     public SourceProgress? Progress { get; private set; }
 
-    /// <summary>Runs the input to its end and writes the outputs.</summary>
+    /// <summary>What recovery found, once the run has started.</summary>
+    public PipelineRecovery? Recovery { get; private set; }
+
+    /// <summary>Runs the input to its end (resuming from the data directory) and writes the outputs.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(_settings.DataDirectory);
+        Directory.CreateDirectory(Path.Combine(_settings.DataDirectory, "out"));
         var options = new SourceOptions { HasHeader = true, BadRecordPolicy = _settings.BadRecords };
-        await using (var kernel = new StreamKernel<Order>(new StreamKernelOptions { Name = "revenue", ProducerType = ProducerType.Single }))
+        using (_outputs)
         {
-            kernel.AddHandler("daily-revenue", Operator);
-            kernel.Start();
-            var target = new KernelTarget(kernel, _settings.Rate);
-            if (_settings.Input == "-")
+            await using (var pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
-                var source = StreamSource<Order, OrderCsvParser>.FromStandardInput(options);
-                Progress = source.Progress;
-                await source.RunAsync(target, ct).ConfigureAwait(false);
-            }
-            else
+                DataDirectory = _settings.DataDirectory,
+                EventLayoutFingerprint = s_orderLayout,
+                Name = "revenue",
+                CheckpointInterval = TimeSpan.FromMilliseconds(Math.Max(1, _settings.CheckpointIntervalMs)),
+            }))
             {
-                var source = new FileSource<Order, OrderCsvParser>(_settings.Input, options);
-                Progress = source.Progress;
-                await source.RunAsync(target, ct).ConfigureAwait(false);
+                pipeline.SetOperator("daily-revenue", Operator, _participant);
+                pipeline.AddSink(_outputs.Rows);
+                pipeline.AddSink(_outputs.Late);
+                var recovery = await pipeline.StartAsync(ct).ConfigureAwait(false);
+                Recovery = recovery;
+                if (recovery.CheckpointId > 0 || recovery.EventsReplayed > 0)
+                    Console.Error.WriteLine(
+                        $"stream: recovered from checkpoint {recovery.CheckpointId}, replayed {recovery.EventsReplayed:N0} journaled orders, resuming the input at byte {recovery.ResumePosition()}");
+                foreach (var message in recovery.Diagnostics) Console.Error.WriteLine("stream: " + message);
+                var target = new PacedTarget(pipeline, _settings.Rate);
+                if (_settings.Input == "-")
+                {
+                    var source = StreamSource<Order, OrderCsvParser>.FromStandardInput(options);
+                    Progress = source.Progress;
+                    await source.RunAsync(target, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    var source = new FileSource<Order, OrderCsvParser>(_settings.Input, options);
+                    Progress = source.Progress;
+                    await source.RunAsync(target, recovery.ResumePosition(), ct).ConfigureAwait(false);
+                }
+                // End of input: the watermark goes to +∞, every remaining day fires, a final checkpoint commits it all.
+                await pipeline.CompleteAsync(ct).ConfigureAwait(false);
             }
-            // End of input moves the watermark to +∞: every remaining day fires.
-            await kernel.CompleteAsync(ct).ConfigureAwait(false);
+            CrashPoints.Hit("before-outputs");
+            Table = _outputs.ReadCommittedRows();
+            Late = _outputs.ReadCommittedLate();
+            if (_settings.LateOutput is { } latePath) _outputs.CopyLateTo(latePath);
+            Table.WriteCsv(_settings.Output);
         }
-        Late.Complete();
-        Table.WriteCsv(_settings.Output);
     }
 }

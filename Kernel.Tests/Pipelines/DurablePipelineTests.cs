@@ -1,0 +1,169 @@
+using System.Globalization;
+using Kernel.Checkpoints;
+using Kernel.Journal;
+using Kernel.Operators;
+using Kernel.Pipelines;
+using Kernel.Sinks;
+using Kernel.Tests.Checkpoints;
+using Kernel.Tests.Operators.Specs;
+using Kernel.Time;
+
+namespace Kernel.Tests.Pipelines;
+
+/// <summary>
+/// The durable pipeline in process: a run stopped after a checkpoint and more events, then started
+/// again on its data directory, restores the checkpoint, replays exactly the journaled events after
+/// it, resumes the source after the last journaled one, and commits the same bytes as a run that was
+/// never stopped.
+/// </summary>
+public sealed class DurablePipelineTests : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _dir = new("pipeline");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(1, 1_000, 1_700)]
+    [InlineData(2, 2_500, 2_501)]
+    [InlineData(3, 10, 3_900)]
+    public async Task StopAfterCheckpoint_Restart_CommitsTheSameBytesAsAnUninterruptedRun(int seed, int checkpointAt, int stopAt)
+    {
+        var events = Arrivals(new Random(seed), 4_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            var recovery = await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(0, recovery.CheckpointId);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+
+        var resumed = Path.Combine(_dir.Path, "resumed");
+        await using (var first = new Run(resumed))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(first.Pipeline, events, 0, checkpointAt);
+            var checkpoint = await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout);
+            Assert.True(checkpoint.Outcome == CheckpointOutcome.Completed, $"seed {seed}: {checkpoint.Failure}");
+            await Publish(first.Pipeline, events, checkpointAt, stopAt);
+        }
+        long checkpointId;
+        await using (var second = new Run(resumed))
+        {
+            var recovery = await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            checkpointId = recovery.CheckpointId;
+            Assert.True(recovery.EventsReplayed == stopAt - checkpointAt, $"seed {seed}: replayed {recovery.EventsReplayed}, journaled after the checkpoint {stopAt - checkpointAt}");
+            var resumeAt = (int)recovery.ResumePosition();
+            Assert.True(resumeAt == stopAt, $"seed {seed}: resumes at {resumeAt}, the journal holds through {stopAt}");
+            await Publish(second.Pipeline, events, resumeAt, events.Length);
+            await second.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        Assert.True(checkpointId >= 1, $"seed {seed}: no checkpoint restored");
+        var expected = await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv"));
+        Assert.True(expected.Split('\n').Length > 50, $"seed {seed}: the reference run committed too few rows");
+        Assert.Equal(expected, await File.ReadAllTextAsync(Path.Combine(resumed, "rows.csv")));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "late.csv")), await File.ReadAllTextAsync(Path.Combine(resumed, "late.csv")));
+    }
+
+    [Fact]
+    public async Task Restart_OfAFinishedRun_CommitsNothingTwice()
+    {
+        var events = Arrivals(new Random(9), 2_000);
+        var dir = Path.Combine(_dir.Path, "finished");
+        await using (var run = new Run(dir))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        var once = await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv"));
+        await using (var again = new Run(dir))
+        {
+            var recovery = await again.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(0, recovery.EventsReplayed);
+            Assert.Equal(events.Length, recovery.ResumePosition());
+            await again.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        Assert.Equal(once, await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
+    /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
+    private static async Task Publish(DurablePipeline<Order, OrderTime> pipeline, Order[] events, int from, int to)
+    {
+        for (var i = from; i < to; i += 100)
+        {
+            var n = Math.Min(100, to - i);
+            var positions = Enumerable.Range(i + 1, n).Select(p => (long)p).ToArray();
+            await pipeline.PublishAsync(events.AsMemory(i, n), positions, default);
+        }
+    }
+
+    private static Order[] Arrivals(Random rng, int n)
+    {
+        var events = new List<(long SortKey, Order Order)>(n);
+        long t = 1_000;
+        for (var i = 0; i < n; i++)
+        {
+            t += rng.Next(0, 3);
+            var order = Order.Of(rng.Next(20), t, rng.Next(1, 1_000), rng.Next(1, 5), i);
+            var delay = rng.Next(20) == 0 ? rng.Next(0, 400) : rng.Next(0, 51);
+            events.Add((t + delay, order));
+        }
+        return events.OrderBy(e => e.SortKey).ThenBy(e => e.Order.OrderId).Select(e => e.Order).ToArray();
+    }
+
+    /// <summary>One process's worth of pipeline: operator, participant, sinks over a data directory.</summary>
+    private sealed class Run : IRowSink<RevenueRow>, ILateEventSink<Order>, IAsyncDisposable
+    {
+        private readonly TransactionalFileSink<RevenueRow> _rows;
+        private readonly TransactionalFileSink<Order> _late;
+
+        public Run(string dir)
+        {
+            Directory.CreateDirectory(dir);
+            _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
+                RowFormatter.FromText<RevenueRow>("product,start,revenue,orders", r => string.Create(CultureInfo.InvariantCulture, $"{r.ProductId},{r.WindowStartMs},{r.RevenueCents},{r.Orders}")), "rows");
+            _late = new TransactionalFileSink<Order>(Path.Combine(dir, "late.csv"),
+                RowFormatter.FromText<Order>("order", o => o.OrderId.ToString(CultureInfo.InvariantCulture)), "late");
+            var participant = new OperatorParticipant("op");
+            participant.OnBarrierSeal(_rows.SealEpoch);
+            participant.OnBarrierSeal(_late.SealEpoch);
+            var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(this, this, new WindowOptions
+            {
+                Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 100, SlideMs = 100 },
+                MaxOutOfOrdernessMs = 50, AllowedLatenessMs = 120, Clock = new ManualClock(), Control = participant,
+            });
+            participant.Bind(op);
+            Pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
+            {
+                DataDirectory = dir, EventLayoutFingerprint = 0x0DE5, RingSize = 1 << 10,
+                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = 1 << 20,
+            });
+            Pipeline.SetOperator("op", op, participant);
+            Pipeline.AddSink(_rows);
+            Pipeline.AddSink(_late);
+        }
+
+        public DurablePipeline<Order, OrderTime> Pipeline { get; }
+
+        public void OnRow(in RevenueRow row, in RowRevision revision)
+        {
+            if (revision.IsFinal) _rows.Write(row);
+        }
+
+        public void OnLateEvent(in Order e, long eventTimeMs, long watermark) => _late.Write(e);
+
+        public async ValueTask DisposeAsync()
+        {
+            await Pipeline.DisposeAsync();
+            _rows.Dispose();
+            _late.Dispose();
+        }
+    }
+
+    private readonly struct OrderTime : IEventTimestamp<Order>
+    {
+        public long TimestampOf(in Order e) => e.TimestampMs;
+    }
+}

@@ -1,0 +1,247 @@
+using Kernel.Checkpoints;
+using Kernel.Journal;
+using Kernel.Ring;
+using Kernel.Runtime;
+using Kernel.Sinks;
+using Kernel.Sources;
+using Kernel.Storage.Log;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kernel.Pipelines;
+
+/// <summary>
+/// A stream pipeline that survives being killed at any instant with exactly-once committed output:
+/// <code>
+///  source ─► ring ─► journal (first: every event, with its source position) ─► operator ─► transactional sinks
+///                  ▲ barrier N every interval (CheckpointScheduler)
+///  at barrier N: journal flushes and records its offset · operator copies its state and seals its sinks' epoch
+///  then: state files + sink pre-commit + manifest N (the commit point) + sink commit of epoch N
+/// </code>
+/// Start (<see cref="StartAsync"/>) on an existing data directory recovers: newest complete
+/// checkpoint → the operator's state → replay of the journal after the checkpoint's offset through
+/// the operator (not journaled again) → each source resumes after the last event the journal holds
+/// (<see cref="PipelineRecovery.ResumePosition"/>). <see cref="CompleteAsync"/> ends the input: every
+/// source's watermark goes to +∞, a final checkpoint commits everything, the kernel drains.
+/// </summary>
+/// <remarks>
+/// The pipeline is the source's <see cref="ISourceTarget{T}"/> (source 0); the source thread and the
+/// checkpoint scheduler both publish into the ring, so it is a multi-producer ring. A checkpoint that
+/// aborts faults the pipeline (the next publish throws): the sinks dropped that epoch, and the way
+/// back is a restart, which recovers from the last complete checkpoint.
+/// </remarks>
+/// <typeparam name="TEvent">The event type.</typeparam>
+/// <typeparam name="TTime">Reads an event's time for the journal's timestamps.</typeparam>
+public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBarrierInjector, IAsyncDisposable
+    where TEvent : unmanaged
+    where TTime : struct, IEventTimestamp<TEvent>
+{
+    private const string JournalName = "journal";
+    private readonly DurablePipelineOptions _options;
+    private readonly ILogger _logger;
+    private readonly List<ICheckpointSink> _sinks = [];
+    private string? _operatorName;
+    private IBatchHandler<TEvent>? _operator;
+    private OperatorParticipant? _operatorParticipant;
+    private SegmentedLog? _log;
+    private JournalParticipant<TEvent, TTime>? _journal;
+    private CheckpointCoordinator? _coordinator;
+    private CheckpointScheduler? _scheduler;
+    private StreamKernel<TEvent>? _kernel;
+    private bool _schedulerStopped;
+    // Set once by an aborted checkpoint (scheduler thread), read by the source thread: Volatile.
+    private Exception? _fault;
+
+    /// <summary>Creates the pipeline; add the operator and sinks, then <see cref="StartAsync"/>.</summary>
+    public DurablePipeline(DurablePipelineOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The kernel (after <see cref="StartAsync"/>).</summary>
+    public StreamKernel<TEvent> Kernel => _kernel ?? throw NotStarted();
+
+    /// <summary>The checkpoint coordinator (after <see cref="StartAsync"/>): stats of the last checkpoint.</summary>
+    public CheckpointCoordinator Coordinator => _coordinator ?? throw NotStarted();
+
+    /// <summary>The journal (after <see cref="StartAsync"/>).</summary>
+    public JournalHandler<TEvent, TTime> Journal => _journal?.Handler ?? throw NotStarted();
+
+    /// <summary>
+    /// Sets the operator: a ring handler that runs after the journal, created with
+    /// <paramref name="participant"/> as its control listener and bound to it.
+    /// </summary>
+    public void SetOperator(string name, IBatchHandler<TEvent> handler, OperatorParticipant participant)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(participant);
+        if (_operator is not null) throw new InvalidOperationException("the pipeline already has an operator");
+        if (name == JournalName) throw new ArgumentException($"'{JournalName}' is the journal's name", nameof(name));
+        _ = participant.Operator; // bound, or throws naming the participant
+        (_operatorName, _operator, _operatorParticipant) = (name, handler, participant);
+    }
+
+    /// <summary>Adds a sink the operator writes to: pre-committed and committed with every checkpoint, recovered on start.</summary>
+    public void AddSink(ICheckpointSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (_coordinator is not null) throw new InvalidOperationException("sinks are added before StartAsync");
+        _sinks.Add(sink);
+    }
+
+    /// <summary>
+    /// Opens the journal and the checkpoint store, recovers (restore, sinks settle, journal replay)
+    /// and starts the kernel and the interval checkpoints. Resume each source at
+    /// <see cref="PipelineRecovery.ResumePosition"/> of the result.
+    /// </summary>
+    public async Task<PipelineRecovery> StartAsync(CancellationToken cancellationToken)
+    {
+        if (_operator is null || _operatorParticipant is null) throw new InvalidOperationException("set the operator before StartAsync");
+        if (_coordinator is not null) throw new InvalidOperationException("the pipeline was already started");
+        Directory.CreateDirectory(_options.DataDirectory);
+        _log = SegmentedLog.Open(_options.JournalDirectory, new LogOptions
+        {
+            PayloadFingerprint = JournalRecord.Fingerprint<TEvent>(_options.EventLayoutFingerprint),
+            SegmentBytes = _options.JournalSegmentBytes,
+        });
+        _journal = new JournalParticipant<TEvent, TTime>(JournalName, new JournalHandler<TEvent, TTime>(_log, _options.EventLayoutFingerprint), _log);
+        var store = new CheckpointStore(_options.DataDirectory, _logger);
+        _coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = _options.KeepCheckpoints, Timeout = _options.CheckpointTimeout }, _logger);
+        _coordinator.Register(_journal);
+        _coordinator.Register(_operatorParticipant);
+        foreach (var sink in _sinks) _coordinator.RegisterSink(sink);
+
+        var load = await _coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var from = _journal.RestoredOffset;
+        var positions = new Dictionary<int, long>(_journal.RestoredPositions);
+        var replayed = JournalReplay.Run(_log, from, _operator, positions);
+        foreach (var (source, position) in positions) _journal.SeedPosition(source, position);
+        if (load.Manifest is not null || replayed > 0)
+            _logger.LogInformation("recovered from checkpoint {Id}: replayed {Events} journaled events from offset {Offset}",
+                load.Manifest?.CheckpointId ?? 0, replayed, from);
+
+        _kernel = new StreamKernel<TEvent>(new StreamKernelOptions { Name = _options.Name, RingSize = _options.RingSize, ProducerType = ProducerType.Multi });
+        _kernel.AddHandler(JournalName, _journal);
+        _kernel.AddHandler(_operatorName!, _operator, JournalName);
+        _kernel.Start();
+        _scheduler = new CheckpointScheduler(_coordinator, this, _options.CheckpointInterval, logger: _logger) { OnAborted = OnAborted };
+        _scheduler.Start();
+        return new PipelineRecovery(load.Manifest?.CheckpointId ?? 0, from, replayed, positions, load.Diagnostics);
+    }
+
+    /// <inheritdoc />
+    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
+    {
+        ThrowIfFaulted();
+        var ring = Kernel.Ring;
+        var chunk = Math.Min(ring.BufferSize, 1024);
+        var e = events.Span;
+        var p = positions.Span;
+        for (var at = 0; at < e.Length; at += chunk)
+        {
+            var n = Math.Min(chunk, e.Length - at);
+            PublishChunk(ring, e.Slice(at, n), p.Slice(at, n));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Puts barrier <paramref name="checkpointId"/> into the ring (the scheduler calls this) and returns its sequence.</summary>
+    public long InjectBarrier(long checkpointId)
+    {
+        var batch = Kernel.Ring.Claim(1);
+        try
+        {
+            ref var slot = ref batch[0];
+            slot.Kind = EntryKind.Barrier;
+            slot.SourceId = 0;
+            slot.Value = checkpointId;
+            slot.Event = default;
+            var sequence = batch.FirstSequence;
+            batch.Publish();
+            return sequence;
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+    }
+
+    /// <summary>Takes a checkpoint now (after the one in flight, if any), besides the interval ones.</summary>
+    /// <exception cref="InvalidOperationException">The pipeline is not started, or is completing.</exception>
+    public Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFaulted();
+        if (_scheduler is null || _schedulerStopped) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
+        return _scheduler.TriggerAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends the input: moves every source's watermark to +∞ (every window fires), stops the interval
+    /// checkpoints, takes a final checkpoint that commits every sink, and drains the kernel.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The final checkpoint failed, or an earlier one aborted.</exception>
+    public async Task<CheckpointResult> CompleteAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFaulted();
+        var kernel = Kernel;
+        for (var s = 0; s < _options.Sources; s++) kernel.PublishWatermark(long.MaxValue, s);
+        await StopSchedulerAsync().ConfigureAwait(false);
+        ThrowIfFaulted();
+        var coordinator = Coordinator;
+        var id = coordinator.ReserveCheckpointId();
+        var result = await coordinator.OnBarrierInjectedAsync(id, InjectBarrier(id), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome != CheckpointOutcome.Completed || result.Failure is not null)
+            throw new InvalidOperationException($"the final checkpoint {id} did not commit: {result.Failure?.Message}", result.Failure);
+        await kernel.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Stops the checkpoints and the kernel (draining what was published) and closes the journal.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopSchedulerAsync().ConfigureAwait(false);
+        if (_kernel is not null) await _kernel.DisposeAsync().ConfigureAwait(false);
+        _log?.Dispose();
+    }
+
+    private async ValueTask StopSchedulerAsync()
+    {
+        if (_scheduler is null || _schedulerStopped) return;
+        _schedulerStopped = true;
+        await _scheduler.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static void PublishChunk(RingBuffer<TEvent> ring, ReadOnlySpan<TEvent> events, ReadOnlySpan<long> positions)
+    {
+        using var batch = ring.Claim(events.Length);
+        for (var i = 0; i < events.Length; i++)
+        {
+            ref var slot = ref batch[i];
+            slot.Value = positions[i];
+            slot.Event = events[i];
+        }
+        batch.Publish();
+    }
+
+    private ValueTask OnAborted(CheckpointResult result, CancellationToken cancellationToken)
+    {
+        var fault = new InvalidOperationException(
+            $"checkpoint {result.CheckpointId} aborted ({result.Failure?.Message}); the sinks dropped its epoch, so the pipeline stops: start it again to recover from the last complete checkpoint",
+            result.Failure);
+        Interlocked.CompareExchange(ref _fault, fault, null);
+        _logger.LogError(fault, "pipeline {Name} faulted", _options.Name);
+        return ValueTask.CompletedTask;
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (Volatile.Read(ref _fault) is { } fault) throw new InvalidOperationException(fault.Message, fault);
+        if (_kernel is { Completion.IsFaulted: true } kernel) throw new InvalidOperationException($"pipeline {_options.Name}: a handler failed", kernel.Completion.Exception);
+    }
+
+    private static InvalidOperationException NotStarted() => new("the pipeline is not started; call StartAsync first");
+}

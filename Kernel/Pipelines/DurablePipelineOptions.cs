@@ -1,0 +1,44 @@
+namespace Kernel.Pipelines;
+
+/// <summary>Settings of a <see cref="DurablePipeline{TEvent, TTime}"/>.</summary>
+public sealed class DurablePipelineOptions
+{
+    /// <summary>The data directory: <c>journal/</c> and <c>checkpoints/</c> live here. One pipeline owns it.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>A fingerprint of the event's fields (names, types, order); the journal refuses to open for another layout.</summary>
+    public required ulong EventLayoutFingerprint { get; init; }
+
+    /// <summary>The pipeline's name (the kernel's name in metrics and logs).</summary>
+    public string Name { get; init; } = "pipeline";
+
+    /// <summary>Time between interval checkpoints.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a checkpoint may take before it is aborted.</summary>
+    public TimeSpan CheckpointTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Complete checkpoints kept on disk.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Ring slots (a power of two).</summary>
+    public int RingSize { get; init; } = 1 << 14;
+
+    /// <summary>The number of sources (ids 0 … Sources − 1); end of input moves each one's watermark to +∞.</summary>
+    public int Sources { get; init; } = 1;
+
+    /// <summary>The journal's segment size in bytes.</summary>
+    public long JournalSegmentBytes { get; init; } = 64L << 20;
+
+    /// <summary>The journal's directory inside <see cref="DataDirectory"/>.</summary>
+    public string JournalDirectory => Path.Combine(DataDirectory, "journal");
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(DataDirectory, nameof(DataDirectory));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CheckpointInterval, TimeSpan.Zero, nameof(CheckpointInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CheckpointTimeout, TimeSpan.Zero, nameof(CheckpointTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(KeepCheckpoints, 1, nameof(KeepCheckpoints));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Sources, 1, nameof(Sources));
+    }
+}

@@ -1,0 +1,50 @@
+using Kernel.Journal;
+using Kernel.Ring;
+using Kernel.Storage.Log;
+
+namespace Kernel.Pipelines;
+
+/// <summary>Feeds journaled events back through an operator on recovery, in journal order, without journaling them again.</summary>
+internal static class JournalReplay
+{
+    private const int BatchSize = 1024;
+
+    /// <summary>
+    /// Replays every record of <paramref name="log"/> from <paramref name="offset"/> to its end
+    /// through <paramref name="handler"/> as event entries, and records in <paramref name="positions"/>
+    /// the last source position seen per source. Returns the number of events replayed.
+    /// </summary>
+    public static long Run<T>(SegmentedLog log, long offset, IBatchHandler<T> handler, Dictionary<int, long> positions)
+        where T : unmanaged
+    {
+        if (offset >= log.EndOffset) return 0;
+        var batch = new RingEntry<T>[BatchSize];
+        long replayed = 0;
+        var n = 0;
+        using var reader = log.OpenReader(offset);
+        while (reader.TryRead(out var record))
+        {
+            if (!JournalRecord.TryRead<T>(record.Payload, out var e, out var position, out var source))
+                throw new InvalidDataException(
+                    $"journal {log.Directory}: record at offset {record.Offset} has {record.Payload.Length} bytes, a {typeof(T).Name} record has {JournalRecord.LengthOf<T>()}");
+            ref var slot = ref batch[n];
+            slot.Kind = EntryKind.Event;
+            slot.SourceId = source;
+            slot.Value = position;
+            slot.Event = e;
+            positions[source] = position;
+            if (++n == BatchSize)
+            {
+                handler.OnBatch(batch, replayed);
+                replayed += n;
+                n = 0;
+            }
+        }
+        if (n > 0)
+        {
+            handler.OnBatch(batch.AsSpan(0, n), replayed);
+            replayed += n;
+        }
+        return replayed;
+    }
+}
