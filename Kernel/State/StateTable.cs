@@ -19,9 +19,10 @@ namespace Kernel.State;
 /// </summary>
 /// <remarks>
 /// Layouts measured on the <c>aggregate</c> quick suite's workload (10,000 keys, 72-byte state), best
-/// first: this one (about 1.5× the next); dense entries behind an index of slots (two dependent loads,
-/// like <c>Dictionary</c>); dense entries with SIMD-probed tag bytes; inline slots indexed by the low
-/// bits of a folded hash (collisions made probe lengths, and so branches, unpredictable).
+/// first: this one (about 1.3× the hand-written <c>Dictionary</c> loop on a shared, noisy machine);
+/// dense entries behind an index of slots (two dependent loads, like <c>Dictionary</c>: about 1.0×);
+/// dense entries with SIMD-probed tag bytes; inline slots indexed by the low bits of a folded hash
+/// (collisions made probe lengths, and so branches, unpredictable: about 0.6×).
 /// Not thread-safe: one operator owns a table and calls it from its handler thread only.
 /// References returned by <see cref="GetValueRefOrAdd"/> are valid until the next add or remove.
 /// </remarks>
