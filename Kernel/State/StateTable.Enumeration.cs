@@ -8,14 +8,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>Enumerates the entries written to since the last snapshot (or restore).</summary>
     public Enumerator ChangedEntries => new(this, changedOnly: true);
 
-    /// <summary>The number of entries written to since the last snapshot (a scan of the dirty flags).</summary>
+    /// <summary>The number of entries written to since the last snapshot (a scan of the control bytes).</summary>
     public int ChangedCount
     {
         get
         {
             var n = 0;
-            var dirty = _dirty;
-            for (var d = 0; d < _count; d++) n += dirty[d];
+            foreach (var c in _control)
+                if (c == Dirty) n++;
             return n;
         }
     }
@@ -26,7 +26,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>Forgets which entries changed and which keys were removed (a snapshot was taken elsewhere).</summary>
     public void MarkClean()
     {
-        Array.Clear(_dirty, 0, _count);
+        var control = _control;
+        for (var i = 0; i < control.Length; i++)
+            if (control[i] == Dirty) control[i] = Clean;
         _removedCount = 0;
         _clearedSinceSnapshot = false;
     }
@@ -39,17 +41,15 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public ref struct Enumerator
     {
         private readonly StateEntry<TKey, TState>[] _entries;
-        private readonly byte[] _dirty;
-        private readonly int _count;
-        private readonly bool _changedOnly;
+        private readonly byte[] _control;
+        private readonly byte _required;
         private int _index;
 
         internal Enumerator(StateTable<TKey, TState, THasher> table, bool changedOnly)
         {
             _entries = table._entries;
-            _dirty = table._dirty;
-            _count = table._count;
-            _changedOnly = changedOnly;
+            _control = table._control;
+            _required = changedOnly ? (byte)2 : Clean;   // Dirty = 3 has both bits; Clean = 1 only the first
             _index = -1;
         }
 
@@ -59,11 +59,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
         /// <summary>Moves to the next matching entry.</summary>
         public bool MoveNext()
         {
+            var control = _control;
             var i = _index + 1;
-            if (_changedOnly)
-                while (i < _count && _dirty[i] == 0) i++;
+            while ((uint)i < (uint)control.Length && (control[i] & _required) == 0) i++;
             _index = i;
-            return i < _count;
+            return i < control.Length;
         }
 
         /// <summary>Returns this enumerator (so <c>foreach</c> works on <see cref="ChangedEntries"/>).</summary>
