@@ -15,8 +15,8 @@ public sealed class LsmOptions
     /// <summary>Target size of an uncompressed data block.</summary>
     public int BlockBytes { get; init; } = 4096;
 
-    /// <summary>Entries between two restart points in a block (each restart holds a full key).</summary>
-    public int RestartInterval { get; init; } = 16;
+    /// <summary>Entries between two restart points in a block (each restart holds a full key). 4 measured faster than 16 for point reads (quick suite lsm get-hit).</summary>
+    public int RestartInterval { get; init; } = 4;
 
     /// <summary>Bloom filter bits per key in each table (0 turns filters off).</summary>
     public int BloomBitsPerKey { get; init; } = 10;

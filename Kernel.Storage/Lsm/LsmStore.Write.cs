@@ -155,6 +155,8 @@ public sealed partial class LsmStore
             .Where(x => x.Ok && x.Number >= oldestWal)
             .OrderBy(x => x.Number)
             .ToList();
+        // Logs created after the last manifest may carry numbers at or past its next file number.
+        if (logs.Count > 0) _nextFileNumber = Math.Max(_nextFileNumber, logs[^1].Number + 1);
         lock (_writeLock)
         lock (_state)
         {

@@ -25,7 +25,7 @@ public sealed partial class LsmStore : IDisposable
     private readonly object _state = new();            // guards view changes, manifest, snapshots; Monitor for stalls and background waits
     private readonly object _compactionGate = new();   // one compaction at a time (background or manual)
     private readonly SortedDictionary<ulong, int> _snapshots = new();   // guarded by _state
-    private readonly byte[]?[] _compactCursor = new byte[]?[MaxLevels]; // guarded by _compactionGate
+    private readonly byte[]?[] _compactCursor = new byte[]?[MaxLevels]; // background thread only (PickCompaction)
     private StoreView _view;                           // replaced under _state (Volatile.Write publishes); read lock-free
     private ulong _lastSequence;                       // written under _writeLock after the batch is in the memtable (Volatile.Write publishes it to readers)
     private ulong _nextFileNumber;                     // guarded by _state
