@@ -177,14 +177,18 @@ public sealed class CsvParserTests
     public async Task FileSource_ExtraRecordsAllocateNothing()
     {
         // The read loop measures allocation around every framing pass on the thread that ran it.
-        // Mapping the header allocates once (the map); records after it must add nothing, so a
-        // file with 100,000 more records costs exactly what a small one does, and a file without
-        // a header costs nothing at all.
+        // Without a header, records must cost exactly nothing. Mapping a header allocates once
+        // (the map, under 1 KiB for six columns) and records after it must add nothing: 100,000
+        // more records would cost megabytes at even one small object each. The 256-byte bound
+        // absorbs the header's own cost moving by a few dozen bytes once the JIT has tiered up
+        // the mapping code (seen: 816 bytes, then 776).
         var small = await FramingAllocatedAsync(10_000, header: true);
         var large = await FramingAllocatedAsync(110_000, header: true);
-        Assert.True(small > 0, "the header map should be the one allocation");
-        Assert.Equal(small, large);
-        Assert.Equal(0, await FramingAllocatedAsync(110_000, header: false));
+        var headerless = await FramingAllocatedAsync(110_000, header: false);
+        var values = $"10,000 records: {small} B, 110,000: {large} B, 110,000 without a header: {headerless} B";
+        Assert.True(small is > 0 and < 1024, "the header map should be the one allocation; " + values);
+        Assert.True(Math.Abs(large - small) <= 256, "100,000 extra records allocated; " + values);
+        Assert.True(headerless == 0, "records without a header allocated; " + values);
     }
 
     private static async Task<long> FramingAllocatedAsync(int rows, bool header)
