@@ -6,7 +6,7 @@ namespace Kernel.Storage.Log;
 /// <remarks>
 /// Memory ordering. The writer writes a record's bytes, then publishes
 /// <see cref="_publishedLength"/> with <see cref="Volatile.Write(ref long, long)"/> (a release):
-/// a reader that takes <see cref="PublishedLength"/> with <see cref="Volatile.Read(ref long)"/> (an
+/// a reader that takes <see cref="PublishedLength"/> with <see cref="Volatile.Read(ref readonly long)"/> (an
 /// acquire) and reads only below it sees complete records. <see cref="_maxTimestamp"/> and
 /// <see cref="_recordCount"/> are written before the length they describe, so a reader that reads
 /// them after the length sees values at least that new. Sealing writes the final length, then

@@ -14,7 +14,7 @@ namespace Kernel.Storage.Log;
 /// <para>Memory ordering: the writer writes a record's bytes into the mapping, then on commit
 /// publishes the segment's length (<see cref="Segment.Publish"/>) and then <see cref="EndOffset"/>,
 /// each with <see cref="Volatile.Write(ref long, long)"/>. Readers take those with
-/// <see cref="Volatile.Read(ref long)"/> and read only below them, so they see whole records.
+/// <see cref="Volatile.Read(ref readonly long)"/> and read only below them, so they see whole records.
 /// Rolling to a new segment seals the old one before the new one is added to the segment array,
 /// which is replaced (never changed in place) and published with <see cref="Volatile.Write{T}(ref T, T)"/>.</para>
 /// <para>Threads: <see cref="Reserve"/>, <see cref="Complete"/>, <see cref="Commit"/>,

@@ -8,7 +8,7 @@ namespace Kernel.Storage.Log;
 /// <remarks>
 /// Single writer (the log writer, or the one thread that scans a segment), many readers. Entries are
 /// written first and <see cref="_count"/> is published after them with <see cref="Volatile.Write(ref int, int)"/>;
-/// readers take <see cref="Volatile.Read(ref int)"/> of the count and read only entries below it.
+/// readers take <see cref="Volatile.Read(ref readonly int)"/> of the count and read only entries below it.
 /// The arrays are sized for a full segment up front, so adding an entry never allocates.
 /// </remarks>
 internal sealed class SparseIndex

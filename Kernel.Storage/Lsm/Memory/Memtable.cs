@@ -22,7 +22,7 @@ namespace Kernel.Storage.Lsm.Memory;
 /// </code>
 /// Memory ordering: a node's bytes are written with plain stores before the slot that names it
 /// is published with <see cref="Volatile.Write(ref long, long)"/>; readers load slots with
-/// <see cref="Volatile.Read(ref long)"/>. The distinct-key count is published after its slot.
+/// <see cref="Volatile.Read(ref readonly long)"/>. The distinct-key count is published after its slot.
 /// Readers skip versions above their snapshot, which hides a batch still being applied.
 /// </summary>
 internal sealed class Memtable

@@ -5,7 +5,7 @@ using Kernel.Storage.Lsm.Format;
 namespace Kernel.Storage.Lsm.Tables;
 
 /// <summary>
-/// A cursor over one block (format drawn in <see cref="BlockBuilder"/>). Reusable: <see cref="Reset"/>
+/// A cursor over one block (format drawn in <see cref="BlockBuilder"/>). Reusable: <c>Reset</c>
 /// points it at another block. The value view points into the block's bytes; the key is rebuilt
 /// into the cursor's own buffer (prefix compression).
 /// </summary>
