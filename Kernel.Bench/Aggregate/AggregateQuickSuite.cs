@@ -20,7 +20,7 @@ public sealed class AggregateQuickSuite : IQuickSuite
         Measure.Progress("aggregate: generating 20M orders");
         var orders = OrderData.Generate(days: 30, maxDelayMs: 600_000);
 
-        var op = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, RevenueByProductSpec>(OrderData.Products);
+        var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products);
         var dict = new DictionaryRevenueLoop();
         ApplyBatch opApply = op.Apply;
         ApplyBatch dictApply = dict.Apply;

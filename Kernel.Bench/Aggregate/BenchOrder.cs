@@ -1,10 +1,10 @@
+using Kernel;
+
 namespace Kernel.Bench.Aggregate;
 
-/// <summary>
-/// The headline event, declared by hand for the benchmarks. STAND-IN: once the generator lands, the
-/// integrator replaces it with the <c>[StreamEvent]</c> <c>Order</c> of the sample.
-/// </summary>
-public struct BenchOrder
+/// <summary>The headline event as the benchmarks declare it: the generator compiles the aggregations over it.</summary>
+[StreamEvent]
+public partial struct BenchOrder
 {
     /// <summary>Order id.</summary>
     public long OrderId;
@@ -22,6 +22,7 @@ public struct BenchOrder
     public int Quantity;
 
     /// <summary>Event time, Unix ms.</summary>
+    [EventTime]
     public long TimestampMs;
 
     /// <summary>Price × quantity.</summary>

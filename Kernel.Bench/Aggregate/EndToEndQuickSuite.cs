@@ -46,7 +46,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
 
     private static void ThroughRing(BenchOrder[] orders)
     {
-        var op = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, RevenueByProductSpec>(OrderData.Products * 2);
+        var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2);
         var kernel = new StreamKernel<BenchOrder>(new StreamKernelOptions { RingSize = 1 << 16, ProducerType = ProducerType.Single });
         kernel.AddHandler("revenue", op);
         kernel.Start();

@@ -27,7 +27,7 @@ public sealed class DictionaryWindowLoop
     /// <summary>Folds one batch.</summary>
     public void Apply(ReadOnlySpan<BenchOrder> orders)
     {
-        const long day = DailyRevenueBenchSpec.Day;
+        const long day = DailyRevenue.Day;
         foreach (ref readonly var e in orders)
         {
             var t = e.TimestampMs;
@@ -52,7 +52,7 @@ public sealed class DictionaryWindowLoop
             if (t > _maxTime)
             {
                 _maxTime = t;
-                _watermark = t - DailyRevenueBenchSpec.MaxOutOfOrderness - 1;
+                _watermark = t - DailyRevenue.MaxOutOfOrderness - 1;
                 if (_watermark >= _nextClose) Fire();
             }
         }
@@ -70,7 +70,7 @@ public sealed class DictionaryWindowLoop
         var next = long.MaxValue;
         foreach (var (key, s) in _state)
         {
-            var close = key.Day + DailyRevenueBenchSpec.Day - 1;
+            var close = key.Day + DailyRevenue.Day - 1;
             if (close <= _watermark)
             {
                 var row = RevenueFolding.ToRow(key.Product, s, key.Day);

@@ -23,13 +23,13 @@ public sealed class WindowsQuickSuite : IQuickSuite
     public void Run(QuickReport report)
     {
         Measure.Progress("windows: generating 20M orders over 50 days");
-        var orders = OrderData.Generate(days: 50, maxDelayMs: DailyRevenueBenchSpec.MaxOutOfOrderness);
+        var orders = OrderData.Generate(days: 50, maxDelayMs: DailyRevenue.MaxOutOfOrderness);
 
         // Each run of the windowed query starts from empty state (time must start over), so the
         // operators and loops of every run are built before timing: the measured allocation is the
         // per-event path's alone.
         var sink = new CountingRowSink();
-        var daily = new Queue<WindowedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, DailyRevenueBenchSpec>>();
+        var daily = new Queue<WindowedAggregator<BenchOrder, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>>();
         var loops = new Queue<DictionaryWindowLoop>();
         for (var i = 0; i < Warmups + Repeats; i++)
         {
@@ -39,7 +39,7 @@ public sealed class WindowsQuickSuite : IQuickSuite
             }));
             loops.Enqueue(new DictionaryWindowLoop());
         }
-        var keyed = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, RevenueByProductSpec>(OrderData.Products);
+        var keyed = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products);
         AggregateQuickSuite.ApplyBatch keyedApply = keyed.Apply;
         long late = 0, loopLate = 0;
 
@@ -70,12 +70,12 @@ public sealed class WindowsQuickSuite : IQuickSuite
         report.Ratio("windows", "daily", dailyRate, "unwindowed", unwindowedRate, dailyAlloc);
     }
 
-    private sealed class CountingRowSink : IRowSink<BenchRevenueRow>
+    private sealed class CountingRowSink : IRowSink<DailyRevenue>
     {
         public long Rows;
         public long Revenue;
 
-        public void OnRow(in BenchRevenueRow row, in RowRevision revision)
+        public void OnRow(in DailyRevenue row, in RowRevision revision)
         {
             Rows++;
             Revenue += row.RevenueCents;
