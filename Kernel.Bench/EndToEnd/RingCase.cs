@@ -44,7 +44,7 @@ public sealed class RingCase(bool journal) : HeadlineCase
         }
     }
 
-    /// <summary>Bytes the journal held after the last run (0 without journal).</summary>
+    /// <summary>Bytes of segment files the journal left on disk after the last run (0 without journal).</summary>
     public long JournalBytes { get; private set; }
 
     /// <inheritdoc/>
@@ -90,9 +90,11 @@ public sealed class RingCase(bool journal) : HeadlineCase
         _kernel = null;
         if (_log is not null)
         {
-            JournalBytes = _log.EndOffset - _log.StartOffset;
             _log.Dispose();
             _log = null;
+            long bytes = 0;
+            foreach (var file in new DirectoryInfo(_directory!).EnumerateFiles()) bytes += file.Length;
+            JournalBytes = bytes;
         }
         if (_directory is not null)
         {
