@@ -15,9 +15,8 @@ namespace Kernel.Bench.Latency;
 public sealed class VisibilityProbe : IBatchHandler<LatencyEvent>
 {
     private readonly KeyedAggregator<LatencyEvent, long, LatencyTotals.State, LatencyTotals, LatencyTotals.Spec> _op;
-    private readonly LongHistogram _histogram;
+    private readonly LongHistogram _histogram; // written only on the handler thread; read after the kernel completes (its completion orders the reads)
     private readonly double _nanosPerTick = 1e9 / Stopwatch.Frequency;
-    private long _recorded; // Volatile.Write by the handler thread; read by the producer to wait for the last event.
 
     /// <summary>Creates a probe over <paramref name="op"/> recording into <paramref name="histogram"/>.</summary>
     public VisibilityProbe(KeyedAggregator<LatencyEvent, long, LatencyTotals.State, LatencyTotals, LatencyTotals.Spec> op, LongHistogram histogram)
@@ -26,15 +25,11 @@ public sealed class VisibilityProbe : IBatchHandler<LatencyEvent>
         _histogram = histogram;
     }
 
-    /// <summary>Events recorded so far.</summary>
-    public long Recorded => Volatile.Read(ref _recorded);
-
     /// <inheritdoc/>
     public void OnBatch(ReadOnlySpan<RingEntry<LatencyEvent>> entries, long firstSequence)
     {
         _op.OnBatch(entries, firstSequence);
         var now = Stopwatch.GetTimestamp();
-        var recorded = 0;
         var max = _histogram.HighestTrackableValue;
         for (var i = 0; i < entries.Length; i++)
         {
@@ -42,8 +37,6 @@ public sealed class VisibilityProbe : IBatchHandler<LatencyEvent>
             if (entry.Kind != EntryKind.Event) continue;
             var nanos = (long)((now - entry.Event.IntendedTicks) * _nanosPerTick);
             _histogram.RecordValue(Math.Clamp(nanos, 0, max));
-            recorded++;
         }
-        Volatile.Write(ref _recorded, _recorded + recorded);
     }
 }
