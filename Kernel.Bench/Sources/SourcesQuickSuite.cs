@@ -58,7 +58,7 @@ public sealed class SourcesQuickSuite : IQuickSuite
 
     private static long IngestKernel(byte[] data, long records)
     {
-        var source = new StreamSource<Order, OrderCsvParser>(new MemoryStream(data, writable: false), "orders.csv",
+        var source = new StreamSource<Order, Order.Csv.Parser>(new MemoryStream(data, writable: false), "orders.csv",
             new SourceOptions { HasHeader = true });
         var target = new SummingTarget();
         source.RunAsync(target).GetAwaiter().GetResult();
@@ -93,7 +93,7 @@ public sealed class SourcesQuickSuite : IQuickSuite
     {
         var span = data.AsSpan();
         span = span.Slice(span.IndexOf((byte)'\n') + 1);
-        var parser = new OrderCsvParser();
+        var parser = new Order.Csv.Parser();
         long sum = 0, count = 0;
         int lf;
         while ((lf = span.IndexOf((byte)'\n')) >= 0)
