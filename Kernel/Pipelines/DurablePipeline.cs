@@ -48,7 +48,9 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     private CheckpointCoordinator? _coordinator;
     private CheckpointScheduler? _scheduler;
     private StreamKernel<TEvent>? _kernel;
-    private bool _schedulerStopped;
+    private IntervalCheckpoints? _intervals;
+    // Set when CompleteAsync stops the interval checkpoints; on-demand ones are refused from then on.
+    private bool _completing;
     // Set once by an aborted checkpoint (scheduler thread), read by the source thread: Volatile.
     private Exception? _fault;
 
@@ -129,7 +131,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         _kernel.AddHandler(_operatorName!, _operator, JournalName);
         _kernel.Start();
         _scheduler = new CheckpointScheduler(_coordinator, this, _options.CheckpointInterval, logger: _logger) { OnAborted = OnAborted };
-        _scheduler.Start();
+        _intervals = new IntervalCheckpoints(_scheduler, _options.CheckpointInterval, _logger);
+        _intervals.Start();
         return new PipelineRecovery(load.Manifest?.CheckpointId ?? 0, from, replayed, positions, load.Diagnostics);
     }
 
@@ -150,8 +153,10 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     }
 
     /// <summary>Puts barrier <paramref name="checkpointId"/> into the ring (the scheduler calls this) and returns its sequence.</summary>
+    /// <exception cref="InvalidOperationException">An earlier checkpoint aborted: no later one may commit without its epoch.</exception>
     public long InjectBarrier(long checkpointId)
     {
+        ThrowIfFaulted();
         var batch = Kernel.Ring.Claim(1);
         try
         {
@@ -175,7 +180,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     public Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)
     {
         ThrowIfFaulted();
-        if (_scheduler is null || _schedulerStopped) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
+        if (_scheduler is null || _completing) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
         return _scheduler.TriggerAsync(cancellationToken);
     }
 
@@ -189,13 +194,13 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         ThrowIfFaulted();
         var kernel = Kernel;
         for (var s = 0; s < _options.Sources; s++) kernel.PublishWatermark(long.MaxValue, s);
-        await StopSchedulerAsync().ConfigureAwait(false);
+        _completing = true;
+        // Let a checkpoint in flight finish: cancelling it would abort it and drop its epoch's rows.
+        if (_intervals is not null) await _intervals.StopAsync(abortInFlight: false).ConfigureAwait(false);
         ThrowIfFaulted();
-        var coordinator = Coordinator;
-        var id = coordinator.ReserveCheckpointId();
-        var result = await coordinator.OnBarrierInjectedAsync(id, InjectBarrier(id), cancellationToken).ConfigureAwait(false);
+        var result = await _scheduler!.TriggerAsync(cancellationToken).ConfigureAwait(false);
         if (result.Outcome != CheckpointOutcome.Completed || result.Failure is not null)
-            throw new InvalidOperationException($"the final checkpoint {id} did not commit: {result.Failure?.Message}", result.Failure);
+            throw new InvalidOperationException($"the final checkpoint {result.CheckpointId} did not commit: {result.Failure?.Message}", result.Failure);
         await kernel.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -203,16 +208,10 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     /// <summary>Stops the checkpoints and the kernel (draining what was published) and closes the journal.</summary>
     public async ValueTask DisposeAsync()
     {
-        await StopSchedulerAsync().ConfigureAwait(false);
+        if (_intervals is not null) await _intervals.DisposeAsync().ConfigureAwait(false);
+        if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
         if (_kernel is not null) await _kernel.DisposeAsync().ConfigureAwait(false);
         _log?.Dispose();
-    }
-
-    private async ValueTask StopSchedulerAsync()
-    {
-        if (_scheduler is null || _schedulerStopped) return;
-        _schedulerStopped = true;
-        await _scheduler.DisposeAsync().ConfigureAwait(false);
     }
 
     private static void PublishChunk(RingBuffer<TEvent> ring, ReadOnlySpan<TEvent> events, ReadOnlySpan<long> positions)

@@ -1,0 +1,70 @@
+using Kernel.Checkpoints;
+using Microsoft.Extensions.Logging;
+
+namespace Kernel.Pipelines;
+
+/// <summary>
+/// Triggers a checkpoint every interval through a <see cref="CheckpointScheduler"/> (which keeps
+/// them one at a time). Unlike the scheduler's own loop it can stop without cancelling the
+/// checkpoint in flight: a cancelled checkpoint aborts, and an abort makes the sinks drop that
+/// epoch's rows, which a pipeline that goes on to its final checkpoint must not lose.
+/// </summary>
+internal sealed class IntervalCheckpoints : IAsyncDisposable
+{
+    private readonly CheckpointScheduler _scheduler;
+    private readonly TimeSpan _interval;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopTicks = new();
+    private readonly CancellationTokenSource _abortInFlight = new();
+    private Task? _loop;
+
+    public IntervalCheckpoints(CheckpointScheduler scheduler, TimeSpan interval, ILogger logger)
+    {
+        _scheduler = scheduler;
+        _interval = interval;
+        _logger = logger;
+    }
+
+    public void Start() => _loop = RunAsync();
+
+    /// <summary>Stops ticking and waits for the loop; with <paramref name="abortInFlight"/> the checkpoint in flight is cancelled (aborted), otherwise it completes.</summary>
+    public async Task StopAsync(bool abortInFlight)
+    {
+        await _stopTicks.CancelAsync().ConfigureAwait(false);
+        if (abortInFlight) await _abortInFlight.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(abortInFlight: true).ConfigureAwait(false);
+        _stopTicks.Dispose();
+        _abortInFlight.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        using var timer = new PeriodicTimer(_interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopTicks.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _scheduler.TriggerAsync(_abortInFlight.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_abortInFlight.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "an interval checkpoint failed; the next interval tries again");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopTicks.IsCancellationRequested)
+        {
+        }
+    }
+}
