@@ -12,13 +12,53 @@ internal sealed class RevenueProcess : IDisposable
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
     private readonly Process _process;
     private readonly Task<string> _stdout;
-    private readonly Task<string> _stderr;
+    private readonly System.Text.StringBuilder _stderr = new();
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Marker, TaskCompletionSource Seen)> _waiters = [];
 
     private RevenueProcess(Process process)
     {
         _process = process;
         _stdout = process.StandardOutput.ReadToEndAsync();
-        _stderr = process.StandardError.ReadToEndAsync();
+        process.ErrorDataReceived += OnStderr;
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Everything written to stderr so far.</summary>
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>True once a stderr line contains <paramref name="marker"/>; false when stderr closes (the process ended) first.</summary>
+    public async Task<bool> WaitForLineAsync(string marker, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stderr)
+        {
+            if (_stderr.ToString().Contains(marker, StringComparison.Ordinal)) return true;
+            _waiters.Add((marker, seen));
+        }
+        var done = await Task.WhenAny(seen.Task, _stderrClosed.Task).WaitAsync(timeout);
+        return done == seen.Task;
+    }
+
+    private void OnStderr(object sender, DataReceivedEventArgs e)
+    {
+        if (e.Data is null)
+        {
+            _stderrClosed.TrySetResult();
+            return;
+        }
+        lock (_stderr)
+        {
+            _stderr.Append(e.Data).Append('\n');
+            foreach (var (marker, seen) in _waiters)
+                if (e.Data.Contains(marker, StringComparison.Ordinal)) seen.TrySetResult();
+        }
     }
 
     public static RevenueProcess Start(string? crashAt, params string[] args)
@@ -52,10 +92,10 @@ internal sealed class RevenueProcess : IDisposable
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
-            throw new TimeoutException($"revenue did not finish in {s_timeout}: {_stderr.Result}");
+            throw new TimeoutException($"revenue did not finish in {s_timeout}: {Stderr}");
         }
-        _process.WaitForExit();
-        return (_process.ExitCode, _stderr.Result + _stdout.Result);
+        _process.WaitForExit(); // also waits for the stderr events to drain
+        return (_process.ExitCode, Stderr + _stdout.Result);
     }
 
     /// <summary>Waits up to <paramref name="milliseconds"/> for the process to end by itself; true when it did.</summary>
