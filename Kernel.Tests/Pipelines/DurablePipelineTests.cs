@@ -88,6 +88,27 @@ public sealed class DurablePipelineTests : IDisposable
         Assert.Equal(once, await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
     }
 
+    [Fact]
+    public async Task AbortedCheckpoint_FaultsThePipeline_AndNoLaterCheckpointCommits()
+    {
+        var events = Arrivals(new Random(5), 2_000);
+        var dir = Path.Combine(_dir.Path, "aborted");
+        await using (var run = new Run(dir, new FailingSink()))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, 1_000);
+            var checkpoint = await run.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(CheckpointOutcome.Aborted, checkpoint.Outcome);
+            Assert.Contains("failing", checkpoint.Failure!.Message, StringComparison.Ordinal);
+            var publish = await Assert.ThrowsAsync<InvalidOperationException>(() => Publish(run.Pipeline, events, 1_000, 1_100));
+            Assert.Contains($"checkpoint {checkpoint.CheckpointId} aborted", publish.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => run.Pipeline.CheckpointAsync(default));
+            Assert.Throws<InvalidOperationException>(() => run.Pipeline.InjectBarrier(99));
+        }
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir, "checkpoints"), "manifest", SearchOption.AllDirectories));
+        Assert.Equal("product,start,revenue,orders\n", await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
     /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
     private static async Task Publish(DurablePipeline<Order, OrderTime> pipeline, Order[] events, int from, int to)
     {
@@ -119,7 +140,7 @@ public sealed class DurablePipelineTests : IDisposable
         private readonly TransactionalFileSink<RevenueRow> _rows;
         private readonly TransactionalFileSink<Order> _late;
 
-        public Run(string dir)
+        public Run(string dir, ICheckpointSink? extraSink = null)
         {
             Directory.CreateDirectory(dir);
             _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
@@ -143,6 +164,7 @@ public sealed class DurablePipelineTests : IDisposable
             Pipeline.SetOperator("op", op, participant);
             Pipeline.AddSink(_rows);
             Pipeline.AddSink(_late);
+            if (extraSink is not null) Pipeline.AddSink(extraSink);
         }
 
         public DurablePipeline<Order, OrderTime> Pipeline { get; }
@@ -160,6 +182,20 @@ public sealed class DurablePipelineTests : IDisposable
             _rows.Dispose();
             _late.Dispose();
         }
+    }
+
+    /// <summary>A sink whose pre-commit always fails.</summary>
+    private sealed class FailingSink : ICheckpointSink
+    {
+        public string Name => "failing";
+
+        public ValueTask PreCommitAsync(long epoch, CancellationToken cancellationToken) => throw new IOException("disk full");
+
+        public ValueTask CommitAsync(long epoch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask AbortAsync(long epoch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask RecoverAsync(Func<long, bool> isEpochCommitted, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     private readonly struct OrderTime : IEventTimestamp<Order>

@@ -131,7 +131,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         _kernel.AddHandler(_operatorName!, _operator, JournalName);
         _kernel.Start();
         _scheduler = new CheckpointScheduler(_coordinator, this, _options.CheckpointInterval, logger: _logger) { OnAborted = OnAborted };
-        _intervals = new IntervalCheckpoints(_scheduler, _options.CheckpointInterval, _logger);
+        _intervals = new IntervalCheckpoints(_scheduler, _options.CheckpointInterval, _logger, () => Volatile.Read(ref _fault) is not null);
         _intervals.Start();
         return new PipelineRecovery(load.Manifest?.CheckpointId ?? 0, from, replayed, positions, load.Diagnostics);
     }

@@ -14,12 +14,18 @@ internal sealed class IntervalCheckpoints : IAsyncDisposable
     private readonly CheckpointScheduler _scheduler;
     private readonly TimeSpan _interval;
     private readonly ILogger _logger;
+    private readonly Func<bool> _faulted;
     private readonly CancellationTokenSource _stopTicks = new();
     private readonly CancellationTokenSource _abortInFlight = new();
     private Task? _loop;
 
-    public IntervalCheckpoints(CheckpointScheduler scheduler, TimeSpan interval, ILogger logger)
+    /// <param name="scheduler">Runs each checkpoint.</param>
+    /// <param name="interval">Time between checkpoints.</param>
+    /// <param name="logger">Receives failed checkpoints.</param>
+    /// <param name="faulted">True once the pipeline faulted: no further checkpoint is tried.</param>
+    public IntervalCheckpoints(CheckpointScheduler scheduler, TimeSpan interval, ILogger logger, Func<bool> faulted)
     {
+        _faulted = faulted;
         _scheduler = scheduler;
         _interval = interval;
         _logger = logger;
@@ -59,8 +65,10 @@ internal sealed class IntervalCheckpoints : IAsyncDisposable
                 }
                 catch (Exception e)
                 {
+                    if (_faulted()) return;
                     _logger.LogError(e, "an interval checkpoint failed; the next interval tries again");
                 }
+                if (_faulted()) return;
             }
         }
         catch (OperationCanceledException) when (_stopTicks.IsCancellationRequested)
