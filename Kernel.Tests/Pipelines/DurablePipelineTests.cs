@@ -89,6 +89,43 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task JournalSegments_NoKeptCheckpointNeeds_AreDeleted_AndRecoveryStillWorks()
+    {
+        var events = Arrivals(new Random(8), 12_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        var dir = Path.Combine(_dir.Path, "truncated");
+        const int segmentBytes = 16 << 10; // about 200 records a segment
+        await using (var first = new Run(dir, segmentBytes: segmentBytes))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            for (var at = 0; at < 8_000; at += 1_000)
+            {
+                await Publish(first.Pipeline, events, at, at + 1_000);
+                Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
+            }
+            await Publish(first.Pipeline, events, 8_000, 8_500);
+        }
+        var segments = Directory.GetFiles(Path.Combine(dir, "journal")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(segments.Length < 20, $"the journal should have lost its oldest segments, has {segments.Length}: {string.Join(", ", segments)}");
+        Assert.DoesNotContain("0000000000.seg", segments);
+        await using (var second = new Run(dir, segmentBytes: segmentBytes))
+        {
+            var recovery = await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(500, recovery.EventsReplayed);
+            Assert.Equal(8_500, recovery.ResumePosition());
+            await Publish(second.Pipeline, events, 8_500, events.Length);
+            await second.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv")), await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
+    [Fact]
     public async Task AbortedCheckpoint_FaultsThePipeline_AndNoLaterCheckpointCommits()
     {
         var events = Arrivals(new Random(5), 2_000);
@@ -160,7 +197,7 @@ public sealed class DurablePipelineTests : IDisposable
         private readonly TransactionalFileSink<RevenueRow> _rows;
         private readonly TransactionalFileSink<Order> _late;
 
-        public Run(string dir, ICheckpointSink? extraSink = null)
+        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20)
         {
             Directory.CreateDirectory(dir);
             _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
@@ -179,7 +216,7 @@ public sealed class DurablePipelineTests : IDisposable
             Pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
                 DataDirectory = dir, EventLayoutFingerprint = 0x0DE5, RingSize = 1 << 10,
-                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = 1 << 20,
+                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = segmentBytes, KeepCheckpoints = 2,
             });
             Pipeline.SetOperator("op", op, participant);
             Pipeline.AddSink(_rows);

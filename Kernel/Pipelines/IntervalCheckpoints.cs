@@ -11,7 +11,7 @@ namespace Kernel.Pipelines;
 /// </summary>
 internal sealed class IntervalCheckpoints : IAsyncDisposable
 {
-    private readonly CheckpointScheduler _scheduler;
+    private readonly Func<CancellationToken, Task<CheckpointResult>> _trigger;
     private readonly TimeSpan _interval;
     private readonly ILogger _logger;
     private readonly Func<bool> _faulted;
@@ -19,14 +19,14 @@ internal sealed class IntervalCheckpoints : IAsyncDisposable
     private readonly CancellationTokenSource _abortInFlight = new();
     private Task? _loop;
 
-    /// <param name="scheduler">Runs each checkpoint.</param>
+    /// <param name="trigger">Takes one checkpoint (through a <see cref="CheckpointScheduler"/>).</param>
     /// <param name="interval">Time between checkpoints.</param>
     /// <param name="logger">Receives failed checkpoints.</param>
     /// <param name="faulted">True once the pipeline faulted: no further checkpoint is tried.</param>
-    public IntervalCheckpoints(CheckpointScheduler scheduler, TimeSpan interval, ILogger logger, Func<bool> faulted)
+    public IntervalCheckpoints(Func<CancellationToken, Task<CheckpointResult>> trigger, TimeSpan interval, ILogger logger, Func<bool> faulted)
     {
         _faulted = faulted;
-        _scheduler = scheduler;
+        _trigger = trigger;
         _interval = interval;
         _logger = logger;
     }
@@ -57,7 +57,7 @@ internal sealed class IntervalCheckpoints : IAsyncDisposable
             {
                 try
                 {
-                    await _scheduler.TriggerAsync(_abortInFlight.Token).ConfigureAwait(false);
+                    await _trigger(_abortInFlight.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_abortInFlight.IsCancellationRequested)
                 {
