@@ -88,6 +88,84 @@ public sealed class DurablePipelineTests : IDisposable
         Assert.Equal(once, await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
     }
 
+    [Fact]
+    public async Task JournalSegments_NoKeptCheckpointNeeds_AreDeleted_AndRecoveryStillWorks()
+    {
+        var events = Arrivals(new Random(8), 12_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        var dir = Path.Combine(_dir.Path, "truncated");
+        const int segmentBytes = 16 << 10; // about 200 records a segment
+        await using (var first = new Run(dir, segmentBytes: segmentBytes))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            for (var at = 0; at < 8_000; at += 1_000)
+            {
+                await Publish(first.Pipeline, events, at, at + 1_000);
+                Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
+            }
+            await Publish(first.Pipeline, events, 8_000, 8_500);
+        }
+        var segments = Directory.GetFiles(Path.Combine(dir, "journal")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(segments.Length < 20, $"the journal should have lost its oldest segments, has {segments.Length}: {string.Join(", ", segments)}");
+        Assert.DoesNotContain("0000000000.seg", segments);
+        await using (var second = new Run(dir, segmentBytes: segmentBytes))
+        {
+            var recovery = await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(500, recovery.EventsReplayed);
+            Assert.Equal(8_500, recovery.ResumePosition());
+            await Publish(second.Pipeline, events, 8_500, events.Length);
+            await second.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv")), await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
+    [Fact]
+    public async Task AbortedCheckpoint_FaultsThePipeline_AndNoLaterCheckpointCommits()
+    {
+        var events = Arrivals(new Random(5), 2_000);
+        var dir = Path.Combine(_dir.Path, "aborted");
+        await using (var run = new Run(dir, new FailingSink()))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, 1_000);
+            var checkpoint = await run.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout);
+            Assert.Equal(CheckpointOutcome.Aborted, checkpoint.Outcome);
+            Assert.Contains("failing", checkpoint.Failure!.Message, StringComparison.Ordinal);
+            var publish = await Assert.ThrowsAsync<InvalidOperationException>(() => Publish(run.Pipeline, events, 1_000, 1_100));
+            Assert.Contains($"checkpoint {checkpoint.CheckpointId} aborted", publish.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => run.Pipeline.CheckpointAsync(default));
+            Assert.Throws<InvalidOperationException>(() => run.Pipeline.InjectBarrier(99));
+        }
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir, "checkpoints"), "manifest", SearchOption.AllDirectories));
+        Assert.Equal("product,start,revenue,orders\n", await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
+    [Fact]
+    public async Task Publish_AllocatesNothingPerEvent()
+    {
+        var events = Arrivals(new Random(6), 40_000);
+        var positions = Enumerable.Range(1, events.Length).Select(p => (long)p).ToArray();
+        await using var run = new Run(Path.Combine(_dir.Path, "alloc"));
+        await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+        Assert.True(run.Pipeline.PublishAsync(events.AsMemory(0, 1_000), positions.AsMemory(0, 1_000), default).IsCompletedSuccessfully);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1_000; i < events.Length; i += 1_000)
+        {
+            // Synchronous: the ring applies backpressure by waiting, never by a pending task.
+            var publish = run.Pipeline.PublishAsync(events.AsMemory(i, 1_000), positions.AsMemory(i, 1_000), default);
+            Assert.True(publish.IsCompletedSuccessfully);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1_024, $"publishing {events.Length - 1_000} events allocated {allocated} bytes on the publishing thread");
+        await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+    }
+
     /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
     private static async Task Publish(DurablePipeline<Order, OrderTime> pipeline, Order[] events, int from, int to)
     {
@@ -119,7 +197,7 @@ public sealed class DurablePipelineTests : IDisposable
         private readonly TransactionalFileSink<RevenueRow> _rows;
         private readonly TransactionalFileSink<Order> _late;
 
-        public Run(string dir)
+        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20)
         {
             Directory.CreateDirectory(dir);
             _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
@@ -138,11 +216,12 @@ public sealed class DurablePipelineTests : IDisposable
             Pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
                 DataDirectory = dir, EventLayoutFingerprint = 0x0DE5, RingSize = 1 << 10,
-                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = 1 << 20,
+                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = segmentBytes, KeepCheckpoints = 2,
             });
             Pipeline.SetOperator("op", op, participant);
             Pipeline.AddSink(_rows);
             Pipeline.AddSink(_late);
+            if (extraSink is not null) Pipeline.AddSink(extraSink);
         }
 
         public DurablePipeline<Order, OrderTime> Pipeline { get; }
@@ -160,6 +239,20 @@ public sealed class DurablePipelineTests : IDisposable
             _rows.Dispose();
             _late.Dispose();
         }
+    }
+
+    /// <summary>A sink whose pre-commit always fails.</summary>
+    private sealed class FailingSink : ICheckpointSink
+    {
+        public string Name => "failing";
+
+        public ValueTask PreCommitAsync(long epoch, CancellationToken cancellationToken) => throw new IOException("disk full");
+
+        public ValueTask CommitAsync(long epoch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask AbortAsync(long epoch, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask RecoverAsync(Func<long, bool> isEpochCommitted, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     private readonly struct OrderTime : IEventTimestamp<Order>

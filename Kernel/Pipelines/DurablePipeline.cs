@@ -48,7 +48,11 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     private CheckpointCoordinator? _coordinator;
     private CheckpointScheduler? _scheduler;
     private StreamKernel<TEvent>? _kernel;
-    private bool _schedulerStopped;
+    private IntervalCheckpoints? _intervals;
+    // Set when CompleteAsync stops the interval checkpoints; on-demand ones are refused from then on.
+    private bool _completing;
+    // Journal offsets of the checkpoints completed by this process, oldest first (at most KeepCheckpoints).
+    private readonly Queue<long> _completedOffsets = new();
     // Set once by an aborted checkpoint (scheduler thread), read by the source thread: Volatile.
     private Exception? _fault;
 
@@ -107,6 +111,9 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         {
             PayloadFingerprint = JournalRecord.Fingerprint<TEvent>(_options.EventLayoutFingerprint),
             SegmentBytes = _options.JournalSegmentBytes,
+            // Whole segments below the retention floor go on each roll; the floor (0 until enough
+            // checkpoints completed) keeps everything a kept checkpoint may replay.
+            RetentionBytes = _options.TruncateJournal ? 1 : 0,
         });
         _journal = new JournalParticipant<TEvent, TTime>(JournalName, new JournalHandler<TEvent, TTime>(_log, _options.EventLayoutFingerprint), _log);
         var store = new CheckpointStore(_options.DataDirectory, _logger);
@@ -129,7 +136,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         _kernel.AddHandler(_operatorName!, _operator, JournalName);
         _kernel.Start();
         _scheduler = new CheckpointScheduler(_coordinator, this, _options.CheckpointInterval, logger: _logger) { OnAborted = OnAborted };
-        _scheduler.Start();
+        _intervals = new IntervalCheckpoints(TriggerAsync, _options.CheckpointInterval, _logger, () => Volatile.Read(ref _fault) is not null);
+        _intervals.Start();
         return new PipelineRecovery(load.Manifest?.CheckpointId ?? 0, from, replayed, positions, load.Diagnostics);
     }
 
@@ -150,8 +158,10 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     }
 
     /// <summary>Puts barrier <paramref name="checkpointId"/> into the ring (the scheduler calls this) and returns its sequence.</summary>
+    /// <exception cref="InvalidOperationException">An earlier checkpoint aborted: no later one may commit without its epoch.</exception>
     public long InjectBarrier(long checkpointId)
     {
+        ThrowIfFaulted();
         var batch = Kernel.Ring.Claim(1);
         try
         {
@@ -175,8 +185,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     public Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)
     {
         ThrowIfFaulted();
-        if (_scheduler is null || _schedulerStopped) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
-        return _scheduler.TriggerAsync(cancellationToken);
+        if (_scheduler is null || _completing) throw new InvalidOperationException("the pipeline is not running: checkpoints are taken between StartAsync and CompleteAsync");
+        return TriggerAsync(cancellationToken);
     }
 
     /// <summary>
@@ -189,13 +199,13 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         ThrowIfFaulted();
         var kernel = Kernel;
         for (var s = 0; s < _options.Sources; s++) kernel.PublishWatermark(long.MaxValue, s);
-        await StopSchedulerAsync().ConfigureAwait(false);
+        _completing = true;
+        // Let a checkpoint in flight finish: cancelling it would abort it and drop its epoch's rows.
+        if (_intervals is not null) await _intervals.StopAsync(abortInFlight: false).ConfigureAwait(false);
         ThrowIfFaulted();
-        var coordinator = Coordinator;
-        var id = coordinator.ReserveCheckpointId();
-        var result = await coordinator.OnBarrierInjectedAsync(id, InjectBarrier(id), cancellationToken).ConfigureAwait(false);
+        var result = await TriggerAsync(cancellationToken).ConfigureAwait(false);
         if (result.Outcome != CheckpointOutcome.Completed || result.Failure is not null)
-            throw new InvalidOperationException($"the final checkpoint {id} did not commit: {result.Failure?.Message}", result.Failure);
+            throw new InvalidOperationException($"the final checkpoint {result.CheckpointId} did not commit: {result.Failure?.Message}", result.Failure);
         await kernel.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -203,16 +213,24 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     /// <summary>Stops the checkpoints and the kernel (draining what was published) and closes the journal.</summary>
     public async ValueTask DisposeAsync()
     {
-        await StopSchedulerAsync().ConfigureAwait(false);
+        if (_intervals is not null) await _intervals.DisposeAsync().ConfigureAwait(false);
+        if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
         if (_kernel is not null) await _kernel.DisposeAsync().ConfigureAwait(false);
         _log?.Dispose();
     }
 
-    private async ValueTask StopSchedulerAsync()
+    private async Task<CheckpointResult> TriggerAsync(CancellationToken cancellationToken)
     {
-        if (_scheduler is null || _schedulerStopped) return;
-        _schedulerStopped = true;
-        await _scheduler.DisposeAsync().ConfigureAwait(false);
+        var result = await _scheduler!.TriggerAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == CheckpointOutcome.Completed && result.Manifest is { } manifest)
+        {
+            // Scheduler calls never overlap, so the queue has one writer at a time.
+            _completedOffsets.Enqueue(manifest.JournalOffset);
+            while (_completedOffsets.Count > _options.KeepCheckpoints) _completedOffsets.Dequeue();
+            // The oldest checkpoint kept is the last a fallback may restore: the journal keeps what it replays.
+            if (_completedOffsets.Count == _options.KeepCheckpoints) _log!.RetentionFloor = _completedOffsets.Peek();
+        }
+        return result;
     }
 
     private static void PublishChunk(RingBuffer<TEvent> ring, ReadOnlySpan<TEvent> events, ReadOnlySpan<long> positions)

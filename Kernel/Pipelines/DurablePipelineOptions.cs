@@ -30,6 +30,12 @@ public sealed class DurablePipelineOptions
     /// <summary>The journal's segment size in bytes.</summary>
     public long JournalSegmentBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Deletes whole journal segments that no kept checkpoint replays (default true). The journal is
+    /// then a bounded replay buffer rather than an archive of the input.
+    /// </summary>
+    public bool TruncateJournal { get; init; } = true;
+
     /// <summary>The journal's directory inside <see cref="DataDirectory"/>.</summary>
     public string JournalDirectory => Path.Combine(DataDirectory, "journal");
 

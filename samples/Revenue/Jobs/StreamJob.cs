@@ -86,6 +86,7 @@ public sealed class StreamJob
                     Console.Error.WriteLine(
                         $"stream: recovered from checkpoint {recovery.CheckpointId}, replayed {recovery.EventsReplayed:N0} journaled orders, resuming the input at byte {recovery.ResumePosition()}");
                 foreach (var message in recovery.Diagnostics) Console.Error.WriteLine("stream: " + message);
+                Console.Error.WriteLine($"stream: reading {(_settings.Input == "-" ? "standard input" : _settings.Input)} from byte {recovery.ResumePosition()}");
                 var target = new PacedTarget(pipeline, _settings.Rate);
                 if (_settings.Input == "-")
                 {
