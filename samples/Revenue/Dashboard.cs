@@ -27,6 +27,9 @@ internal static class Dashboard
             : "-");
         status.AddRow("late orders", $"{job.Late.Count:N0} ({HeadlineJob.Money(job.Late.RevenueCents)})");
         status.AddRow("rows final", job.Table.Count.ToString("N0", CultureInfo.InvariantCulture));
+        var (checkpointId, stats) = job.LastCheckpoint;
+        status.AddRow("last checkpoint", checkpointId == 0 || stats is not { } s ? "-"
+            : string.Create(CultureInfo.InvariantCulture, $"#{checkpointId}: {s.Duration.TotalMilliseconds:F1} ms, pause {s.Pause.TotalMicroseconds:F0} µs, {s.BytesWritten:N0} bytes"));
 
         var days = new Table().Title("revenue per day (closed days)").AddColumn("day").AddColumn(new TableColumn("revenue").RightAligned()).AddColumn(new TableColumn("orders").RightAligned());
         foreach (var (day, cents, orders) in job.Table.Days())

@@ -17,6 +17,9 @@ internal static class HeadlineJob
     public static async Task<int> RunAsync()
     {
         var dir = Path.Combine(Environment.CurrentDirectory, "revenue-data");
+        // The headline job always starts over: an earlier run's journal and checkpoints would make
+        // this one resume (that is what `revenue stream` is for), not show a run from the start.
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
         var orders = Path.Combine(dir, "orders.csv");
         var settings = new OrderStreamSettings { Orders = 2_000_000, Days = 7, Seed = 2028, LateFraction = 0.001 };

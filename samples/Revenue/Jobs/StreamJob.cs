@@ -62,6 +62,12 @@ public sealed class StreamJob
     /// <summary>What recovery found, once the run has started.</summary>
     public PipelineRecovery? Recovery { get; private set; }
 
+    /// <summary>The newest completed checkpoint's id and stats (for display), once one has completed.</summary>
+    public (long Id, CheckpointStats? Stats) LastCheckpoint =>
+        Volatile.Read(ref _coordinator) is { } c ? (c.LastCompletedCheckpointId, c.LastCompletedStats) : (0, null);
+
+    private CheckpointCoordinator? _coordinator;
+
     /// <summary>Runs the input to its end (resuming from the data directory) and writes the outputs.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -82,6 +88,7 @@ public sealed class StreamJob
                 pipeline.AddSink(_outputs.Late);
                 var recovery = await pipeline.StartAsync(ct).ConfigureAwait(false);
                 Recovery = recovery;
+                Volatile.Write(ref _coordinator, pipeline.Coordinator);
                 if (recovery.CheckpointId > 0 || recovery.EventsReplayed > 0)
                     Console.Error.WriteLine(
                         $"stream: recovered from checkpoint {recovery.CheckpointId}, replayed {recovery.EventsReplayed:N0} journaled orders, resuming the input at byte {recovery.ResumePosition()}");
