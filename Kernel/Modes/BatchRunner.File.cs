@@ -19,15 +19,33 @@ public static partial class BatchRunner
     /// <param name="sourceOptions">Framing, header, bad-record policy; null for the defaults.</param>
     /// <param name="options">Batch settings (its <see cref="BatchOptions.BatchSize"/> is the source's).</param>
     /// <param name="cancellationToken">Stops the run (the input is then not completed).</param>
-    public static async Task<BatchResult> RunFileAsync<TEvent, TParser, TTarget>(TTarget target, string path, SourceOptions? sourceOptions = null, BatchOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<BatchResult> RunFileAsync<TEvent, TParser, TTarget>(TTarget target, string path, SourceOptions? sourceOptions = null, BatchOptions? options = null, CancellationToken cancellationToken = default)
         where TParser : struct, IRecordParser<TEvent>
         where TTarget : IBatchTarget<TEvent>
     {
         ArgumentNullException.ThrowIfNull(path);
+        return RunFileAsync<TEvent, TParser, TTarget>(target, new FileSource<TEvent, TParser>(path, sourceOptions), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs over a file source the caller built (to watch its <see cref="FileSource{T, TParser}.Progress"/>
+    /// or its bad records as well), from its start to the end of the file.
+    /// </summary>
+    /// <typeparam name="TEvent">The input event.</typeparam>
+    /// <typeparam name="TParser">The record parser (generated).</typeparam>
+    /// <typeparam name="TTarget">The operator as a batch target.</typeparam>
+    /// <param name="target">The operator as a batch target.</param>
+    /// <param name="source">The file source; not run before.</param>
+    /// <param name="options">Batch settings.</param>
+    /// <param name="cancellationToken">Stops the run (the input is then not completed).</param>
+    public static async Task<BatchResult> RunFileAsync<TEvent, TParser, TTarget>(TTarget target, FileSource<TEvent, TParser> source, BatchOptions? options = null, CancellationToken cancellationToken = default)
+        where TParser : struct, IRecordParser<TEvent>
+        where TTarget : IBatchTarget<TEvent>
+    {
+        ArgumentNullException.ThrowIfNull(source);
         options = Checked(options);
-        var source = new FileSource<TEvent, TParser>(path, sourceOptions);
-        var total = new FileInfo(path).Length;
-        var adapter = new SourceAdapter<TEvent, TTarget>(target, source.Progress, options, total);
+        var total = new FileInfo(source.FilePath).Length;
+        var adapter = new SourceAdapter<TEvent, TTarget>(target, options, total);
         await source.RunAsync(adapter, cancellationToken).ConfigureAwait(false);
         adapter.Meter.Bytes = source.Progress.BytesRead;
         if (options.CompleteAtEnd) adapter.Target.Complete();
@@ -38,14 +56,12 @@ public static partial class BatchRunner
     private sealed class SourceAdapter<TEvent, TTarget> : ISourceTarget<TEvent>
         where TTarget : IBatchTarget<TEvent>
     {
-        private readonly SourceProgress _progress;
         public TTarget Target;
         public ProgressMeter Meter;
 
-        public SourceAdapter(TTarget target, SourceProgress progress, BatchOptions options, long totalBytes)
+        public SourceAdapter(TTarget target, BatchOptions options, long totalBytes)
         {
             Target = target;
-            _progress = progress;
             Meter = new ProgressMeter(options, -1, totalBytes);
         }
 
