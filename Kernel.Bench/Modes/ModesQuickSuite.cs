@@ -12,7 +12,7 @@ namespace Kernel.Bench.Modes;
 /// <c>AggregateBy</c>, measured round-robin in the same run; <c>batch-queryable</c> is the same run
 /// through a <see cref="KeyedStateView{TEvent, TKey, TState, TRow, TSpec}"/> (the query gate's cost
 /// against plain batch). Metrics: point-query latency p50/p99 (µs) on hot state, idle and while a
-/// writer runs at half its saturation rate.
+/// writer runs at half its saturation rate; the rate of a batch run over a journal range.
 /// </summary>
 public sealed class ModesQuickSuite : IQuickSuite
 {
@@ -44,6 +44,7 @@ public sealed class ModesQuickSuite : IQuickSuite
         report.Ratio(Suite, "batch-queryable", viewRate, "batch", batchRate, viewAlloc);
 
         QueryLatency.Report(report, Suite, orders, viewRate);
+        JournalBatchRate.Report(report, Suite, orders);
     }
 
     private static long RunBatch(ModeOrder[] orders, BatchOptions options)
