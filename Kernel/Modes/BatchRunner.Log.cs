@@ -56,6 +56,26 @@ public static partial class BatchRunner
         return meter.Finish();
     }
 
+    /// <summary>
+    /// Runs over the journal from the first record whose timestamp is at least
+    /// <paramref name="fromTimestamp"/> ("the last 7 days") to the end of the log as it is when the
+    /// run starts. Records after that point are all read, even one with an earlier timestamp (a
+    /// journal is in arrival order, not event-time order).
+    /// </summary>
+    /// <param name="target">The operator as a batch target.</param>
+    /// <param name="log">The journal.</param>
+    /// <param name="fromTimestamp">The record timestamp (as appended) to start at.</param>
+    /// <param name="options">Batch settings.</param>
+    public static BatchResult RunLogSince<TEvent, TTarget>(TTarget target, SegmentedLog log, long fromTimestamp, BatchOptions? options = null)
+        where TEvent : unmanaged
+        where TTarget : IBatchTarget<TEvent>
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        long from;
+        using (var reader = log.OpenReaderAtTime(fromTimestamp)) from = reader.NextOffset;
+        return RunLog<TEvent, TTarget>(target, log, from, long.MaxValue, options);
+    }
+
     private static void ThrowRecordLength<TEvent>(SegmentedLog log, long offset, int length) where TEvent : unmanaged =>
         throw new InvalidDataException(
             $"journal {log.Directory}: record at offset {offset} has {length} bytes, a journaled {typeof(TEvent).Name} has {JournalRecord.LengthOf<TEvent>()}");
