@@ -21,6 +21,7 @@ public class RingQueryTests
         pipeline.AddHandler(view);
         pipeline.Start();
         using var done = new CancellationTokenSource();
+        long readerChecks = 0;   // Interlocked: the reader counts its checks; the publisher waits on it
 
         var reader = Task.Run(() =>
         {
@@ -43,6 +44,7 @@ public class RingQueryTests
                 foreach (var r in rows) total += r.Orders;
                 Assert.Equal(scan, total);
                 checks++;
+                Interlocked.Increment(ref readerChecks);
             }
             return checks;
         });
@@ -50,6 +52,13 @@ public class RingQueryTests
         var chunk = new Order[500];
         for (var i = 0; i < events; i += chunk.Length)
         {
+            // Every 40 chunks, let the reader check at least once more (bounded wait), so it queries
+            // while the pipeline runs even when this thread outpaces it.
+            if (i / chunk.Length % 40 == 0)
+            {
+                var mark = Volatile.Read(ref readerChecks);
+                SpinWait.SpinUntil(() => Volatile.Read(ref readerChecks) > mark, TimeSpan.FromSeconds(5));
+            }
             for (var j = 0; j < chunk.Length; j++)
                 chunk[j] = new Order { OrderId = i + j, ProductId = (i + j) % Products, PriceCents = 1, Quantity = 1, TimestampMs = Start + i + j };
             ring.Publish(chunk);
