@@ -6,7 +6,8 @@
 RESULTS_DIR holds one `<suite>.jsonl` per suite (the stdout of
 `dotnet run -c Release --project Kernel.Bench -- quick <suite>`) and `machine.txt`
 (free text about the machine and date). The paragraph under each table, saying what limits
-the figures, comes from Kernel.Bench/Notes/<suite>.md: written by people, kept beside the code.
+the figures, comes from Kernel.Bench/Notes/<suite>.md: written by people, kept beside the code;
+Notes/_summary.md (targets against figures) opens the page and Notes/_gate.md closes it.
 """
 import json, os, sys
 
@@ -31,6 +32,9 @@ def main():
     out += ["Every ratio compares two figures measured in the same process, one after the other "
             "(median of repeats after warm-up), so a slower or busier machine moves both sides. "
             "Absolute rates on this shared 2-core machine move by up to 2× between runs; ratios much less.", ""]
+    summary = os.path.join(notes, "_summary.md")
+    if os.path.exists(summary):
+        out += [open(summary).read().strip(), ""]
     for name in sorted(f for f in os.listdir(results) if f.endswith(".jsonl")):
         suite = name[:-6]
         records = [json.loads(l) for l in open(os.path.join(results, name)) if l.strip()]
@@ -51,6 +55,9 @@ def main():
         note = os.path.join(notes, suite + ".md")
         if os.path.exists(note):
             out += [open(note).read().strip(), ""]
+    gate = os.path.join(notes, "_gate.md")
+    if os.path.exists(gate):
+        out += [open(gate).read().strip(), ""]
     sys.stdout.write("\n".join(out) + "\n")
 
 main()

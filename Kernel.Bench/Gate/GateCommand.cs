@@ -5,7 +5,7 @@ using Kernel.Bench.Quick;
 namespace Kernel.Bench.Gate;
 
 /// <summary>
-/// <c>gate [--update-baseline] [--baseline path] [--scale f]</c>: runs every quick suite at a
+/// <c>gate [--update-baseline] [--baseline path] [--scale f] [--only suite,suite]</c>: runs every quick suite at a
 /// reduced scale, compares each ratio, allocation and metric with <c>baseline.json</c> within its
 /// tolerance, re-measures a failing suite up to three times before a failure counts, prints a table
 /// and exits 1 naming every regressed metric. Ratios are to baselines measured in the same
@@ -26,11 +26,13 @@ public static class GateCommand
             ? JsonSerializer.Deserialize<SortedDictionary<string, GateEntry>>(File.ReadAllText(path)) ?? new()
             : new SortedDictionary<string, GateEntry>(StringComparer.Ordinal);
 
+        var only = ArgAfter(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var watch = Stopwatch.StartNew();
         var measured = new SortedDictionary<string, GateMetric>(StringComparer.Ordinal);
         var failed = new List<string>();
         foreach (var suite in Program.DiscoverSuites().Values.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
+            if (only is not null && !only.Contains(suite.Name, StringComparer.Ordinal)) continue;
             for (var attempt = 1; attempt <= Attempts; attempt++)
             {
                 Console.Error.WriteLine($"gate: {suite.Name} (attempt {attempt})");
