@@ -17,12 +17,10 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
-        string? input = null;
         try
         {
             if (args.Length == 0) return await HeadlineJob.RunAsync().ConfigureAwait(false);
             var cl = CommandLine.Parse(args);
-            input = ValueOf(args, "--input");
             return cl.Verb switch
             {
                 "generate" => GenerateCommand.Run(cl),
@@ -37,16 +35,10 @@ internal static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
-        catch (Exception e) when (InputErrors.Describe(e, input) is { } message)
+        catch (Exception e) when (InputErrors.Describe(e) is { } message)
         {
             Console.Error.WriteLine("revenue: " + message);
             return 2;
         }
-    }
-
-    private static string? ValueOf(string[] args, string option)
-    {
-        var i = Array.IndexOf(args, option);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

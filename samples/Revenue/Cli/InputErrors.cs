@@ -1,4 +1,3 @@
-using Kernel.Formats;
 using Kernel.Sources;
 
 namespace Revenue.Cli;
@@ -15,10 +14,9 @@ internal static class InputErrors
     };
 
     /// <summary>The message for an input error, or null when the exception is not one.</summary>
-    public static string? Describe(Exception e, string? input) => e switch
+    public static string? Describe(Exception e) => e switch
     {
         BadRecordException bad => bad.Record.ToString(),
-        EventFormatException format => $"{Path.GetFileName(input)}: line 1: {format.Error}",
         FileNotFoundException missing => $"{missing.FileName}: no such file",
         DirectoryNotFoundException missing => missing.Message,
         _ => null,
