@@ -26,10 +26,12 @@ internal static class ReplayCommand
         var (outOfOrderness, lateness) = DataDirectory.ReadSettings(dir);
         using var log = DataDirectory.OpenJournal(dir);
         var offset = ResolveFrom(from, log);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = ReplayJob.Run(log, offset, outOfOrderness, lateness);
+        var seconds = Math.Max(watch.Elapsed.TotalSeconds, 1e-6);
         result.Table.WriteCsv(output);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"replay: {result.Records:N0} journaled orders from offset {offset}, {result.Late.Count:N0} late, {result.Table.Count:N0} rows → {output}"));
+            $"replay: {result.Records:N0} journaled orders from offset {offset}, {result.Late.Count:N0} late, {result.Table.Count:N0} rows → {output} ({seconds:F2} s, {result.Records / seconds:N0} orders/s)"));
         return 0;
     }
 

@@ -21,7 +21,7 @@ namespace Revenue.Jobs;
 /// file's position. Standard input cannot be resumed: after a restart, what is read from it is
 /// taken as the continuation of what the journal holds.
 /// </remarks>
-public sealed class StreamJob
+public sealed class StreamJob : IDisposable
 {
     private readonly StreamSettings _settings;
     private readonly CommittedOutputs _outputs;
@@ -73,6 +73,9 @@ public sealed class StreamJob
         Volatile.Read(ref _coordinator) is { } c ? (c.LastCompletedCheckpointId, c.LastCompletedStats) : (0, null);
 
     private CheckpointCoordinator? _coordinator;
+
+    /// <summary>Closes the outputs (the results table's store and lock) of a job that was never run; <see cref="RunAsync"/> closes them itself.</summary>
+    public void Dispose() => _outputs.Dispose();
 
     /// <summary>Runs the input to its end (resuming from the data directory) and writes the outputs.</summary>
     public async Task RunAsync(CancellationToken ct)
