@@ -71,6 +71,7 @@ public sealed class RevenueReplayQueryTests : IDisposable
         var missing = RevenueCli.Run("replay", "--data", P("nope"), "--out", P("replay.csv"));
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("no such directory", missing.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("usage:", missing.Stderr, StringComparison.Ordinal);   // a wrong directory is not a usage mistake
 
         Directory.CreateDirectory(P("empty"));
         var empty = RevenueCli.Run("replay", "--data", P("empty"), "--out", P("replay.csv"));

@@ -36,7 +36,7 @@ internal static class Program
         catch (UsageException e)
         {
             Console.Error.WriteLine("revenue: " + e.Message);
-            Console.Error.WriteLine(Usage);
+            if (e.ShowUsage) Console.Error.WriteLine(Usage);
             return 2;
         }
         catch (Exception e) when (InputErrors.Describe(e) is { } message)

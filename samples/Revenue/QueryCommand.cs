@@ -31,7 +31,7 @@ internal static class QueryCommand
         DataDirectory.RequireExists(dir);
         var results = DataDirectory.Results(dir);
         if (!Directory.Exists(results))
-            throw new UsageException($"--data {dir}: holds no results table (run `revenue stream --data {dir}` first)");
+            throw new UsageException($"--data {dir}: holds no results table (run `revenue stream --data {dir}` first)", showUsage: false);
 
         ResultsTable table;
         try
@@ -40,7 +40,7 @@ internal static class QueryCommand
         }
         catch (IOException e)
         {
-            throw new UsageException($"--data {dir}: {e.Message} (is a stream still running on it?)");
+            throw new UsageException($"--data {dir}: {e.Message} (is a stream still running on it?)", showUsage: false);
         }
         using (table)
         {

@@ -42,7 +42,7 @@ internal static class ReplayCommand
         if (long.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
         {
             if (offset < log.StartOffset || offset > log.EndOffset)
-                throw new UsageException($"--from {from}: the journal holds offsets {log.StartOffset} to {log.EndOffset - 1}");
+                throw new UsageException($"--from {from}: the journal holds offsets {log.StartOffset} to {log.EndOffset - 1}", showUsage: false);
             return offset;
         }
         if (!DateTime.TryParseExact(from, s_timeFormats, CultureInfo.InvariantCulture,

@@ -56,7 +56,7 @@ public static class DataDirectory
             var eq = line.IndexOf('=', StringComparison.Ordinal);
             if (eq < 0) continue;
             if (!long.TryParse(line.AsSpan(eq + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 0)
-                throw new UsageException($"{path}: bad value in '{line}'");
+                throw new UsageException($"{path}: bad value in '{line}'", showUsage: false);
             switch (line[..eq])
             {
                 case "out_of_orderness_ms": outOfOrderness = v; break;
@@ -69,7 +69,7 @@ public static class DataDirectory
     /// <summary>Checks that <paramref name="dir"/> exists; a usage error naming it otherwise.</summary>
     public static void RequireExists(string dir)
     {
-        if (!Directory.Exists(dir)) throw new UsageException($"--data {dir}: no such directory");
+        if (!Directory.Exists(dir)) throw new UsageException($"--data {dir}: no such directory", showUsage: false);
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public static class DataDirectory
         RequireExists(dir);
         var journal = Journal(dir);
         if (!Directory.Exists(journal) || !Directory.EnumerateFiles(journal, "*.seg").Any())
-            throw new UsageException($"--data {dir}: holds no journal (run `revenue stream --data {dir}` first)");
+            throw new UsageException($"--data {dir}: holds no journal (run `revenue stream --data {dir}` first)", showUsage: false);
         SegmentedLog log;
         try
         {
@@ -95,16 +95,16 @@ public static class DataDirectory
         }
         catch (IOException e) when (e is LogFormatException or LogCorruptionException)
         {
-            throw new UsageException($"--data {dir}: {e.Message}");
+            throw new UsageException($"--data {dir}: {e.Message}", showUsage: false);
         }
         catch (IOException e)
         {
-            throw new UsageException($"--data {dir}: {e.Message} (is a stream still running on it?)");
+            throw new UsageException($"--data {dir}: {e.Message} (is a stream still running on it?)", showUsage: false);
         }
         if (log.EndOffset == log.StartOffset)
         {
             log.Dispose();
-            throw new UsageException($"--data {dir}: the journal is empty");
+            throw new UsageException($"--data {dir}: the journal is empty", showUsage: false);
         }
         return log;
     }
