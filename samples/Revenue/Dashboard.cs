@@ -35,13 +35,32 @@ internal static class Dashboard
         foreach (var (day, cents, orders) in job.Table.Days())
             days.AddRow(RevenueTable.Day(day), HeadlineJob.Money(cents), orders.ToString("N0", CultureInfo.InvariantCulture));
 
-        var top = job.Table.TopProductsOfLatestDay(5, out var latest);
-        var products = new Table().Title(latest == 0 ? "top products" : $"top products on {RevenueTable.Day(latest)}")
+        var (top, title) = TopProducts(job, watermark);
+        var products = new Table().Title(title)
             .AddColumn("product").AddColumn(new TableColumn("revenue").RightAligned()).AddColumn(new TableColumn("orders").RightAligned());
         foreach (var (product, cents, orders) in top)
             products.AddRow(product.ToString(CultureInfo.InvariantCulture), HeadlineJob.Money(cents), orders.ToString("N0", CultureInfo.InvariantCulture));
 
         return new Rows(new Panel(status).Header("stream"), new Columns(days, products));
+    }
+
+    /// <summary>
+    /// Today's top products while the stream runs: a top-5 query on the operator's live state for the
+    /// open day (the day of the newest order, watermark + out-of-orderness), uncommitted and updated
+    /// with every batch. Once the input has ended (the watermark is +∞) no day is open any more, and the
+    /// latest day's final rows are shown instead.
+    /// </summary>
+    public static (List<(long ProductId, long RevenueCents, long Orders)> Rows, string Title) TopProducts(StreamJob job, long watermark)
+    {
+        if (watermark > long.MinValue && watermark < long.MaxValue - job.Settings.OutOfOrdernessMs)
+        {
+            var newest = watermark + job.Settings.OutOfOrdernessMs;
+            var today = newest - (long)((ulong)newest % 86_400_000UL);
+            var live = job.View.Top(today, 5, r => r.RevenueCents, out _);
+            return (live.Select(r => (r.ProductId, r.RevenueCents, r.Orders)).ToList(), $"top products today ({RevenueTable.Day(today)}, live)");
+        }
+        var final = job.Table.TopProductsOfLatestDay(5, out var latest);
+        return (final, latest == 0 ? "top products" : $"top products on {RevenueTable.Day(latest)} (final)");
     }
 
     private static string Bar(double fraction)

@@ -31,7 +31,7 @@ internal static class HeadlineJob
             new OrderGenerator(settings).Write(file);
         });
 
-        var job = new StreamJob(new StreamSettings
+        using var job = new StreamJob(new StreamSettings
         {
             Input = orders,
             DataDirectory = dir,

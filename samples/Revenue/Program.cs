@@ -13,6 +13,8 @@ internal static class Program
           revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
                          [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--rate N]
                          [--on-bad-record fail|skip]
+          revenue replay --data DIR [--from OFFSET|ISO-TIMESTAMP] --out revenue.csv
+          revenue query  --data DIR --product P [--day YYYY-MM-DD]
         """;
 
     private static async Task<int> Main(string[] args)
@@ -26,13 +28,15 @@ internal static class Program
                 "generate" => GenerateCommand.Run(cl),
                 "batch" => await BatchCommand.RunAsync(cl).ConfigureAwait(false),
                 "stream" => await StreamCommand.RunAsync(cl).ConfigureAwait(false),
+                "replay" => ReplayCommand.Run(cl),
+                "query" => QueryCommand.Run(cl),
                 _ => throw new UsageException($"unknown command '{cl.Verb}'"),
             };
         }
         catch (UsageException e)
         {
             Console.Error.WriteLine("revenue: " + e.Message);
-            Console.Error.WriteLine(Usage);
+            if (e.ShowUsage) Console.Error.WriteLine(Usage);
             return 2;
         }
         catch (Exception e) when (InputErrors.Describe(e) is { } message)

@@ -26,7 +26,7 @@ internal static class StreamCommand
             BadRecords = InputErrors.Policy(cl),
         };
         cl.RejectUnknown();
-        var job = new StreamJob(settings);
+        using var job = new StreamJob(settings);
         await job.RunAsync(CancellationToken.None).ConfigureAwait(false);
         Console.Error.WriteLine(
             $"stream: {job.Table.TotalOrders:N0} orders counted, {job.Late.Count:N0} late, {job.Table.Count:N0} rows → {settings.Output}");

@@ -11,7 +11,8 @@ namespace Revenue.Jobs;
 /// <summary>
 /// The stream job's exactly-once outputs in the data directory: final rows and late orders go to
 /// transactional sinks (<c>out/revenue.rows.csv</c>, <c>out/late.csv</c>), whose epochs are sealed
-/// at each barrier and made visible when the checkpoint completes. At the end of the input the job
+/// at each barrier and made visible when the checkpoint completes; final rows are also upserted into
+/// the results table (<c>results/</c>, an LSM store) in the same epochs. At the end of the input the job
 /// turns the committed files into revenue.csv (sorted) and late.csv. Rows are also tapped live
 /// (uncommitted) for the dashboard.
 /// </summary>
@@ -34,6 +35,7 @@ public sealed class CommittedOutputs : IRowSink<DailyRevenue>, ILateEventSink<Or
         LatePath = Path.Combine(dir, "late.csv");
         Rows = new TransactionalFileSink<DailyRevenue>(RowsPath, new RowsFormat(), "revenue");
         Late = new TransactionalFileSink<Order>(LatePath, new LateFormat(), "late");
+        Results = new ResultsTable(DataDirectory.Results(dataDirectory), "results");
         _live = live;
         _liveLate = liveLate;
     }
@@ -43,6 +45,9 @@ public sealed class CommittedOutputs : IRowSink<DailyRevenue>, ILateEventSink<Or
 
     /// <summary>The committed late orders.</summary>
     public TransactionalFileSink<Order> Late { get; }
+
+    /// <summary>The results table: the same final rows, upserted by (product, day) at each commit (what <c>revenue query</c> reads).</summary>
+    public ResultsTable Results { get; }
 
     /// <summary>The committed rows file.</summary>
     public string RowsPath { get; }
@@ -55,6 +60,7 @@ public sealed class CommittedOutputs : IRowSink<DailyRevenue>, ILateEventSink<Or
     {
         Rows.SealEpoch(epoch);
         Late.SealEpoch(epoch);
+        Results.SealEpoch(epoch);
     }
 
     /// <inheritdoc />
@@ -62,6 +68,7 @@ public sealed class CommittedOutputs : IRowSink<DailyRevenue>, ILateEventSink<Or
     {
         if (!revision.IsFinal) return;
         Rows.Write(row);
+        Results.Write(row);
         _live.Add(row);
     }
 
@@ -120,6 +127,7 @@ public sealed class CommittedOutputs : IRowSink<DailyRevenue>, ILateEventSink<Or
     {
         Rows.Dispose();
         Late.Dispose();
+        Results.Dispose();
     }
 
     private sealed class RowsFormat : IRowFormatter<DailyRevenue>

@@ -1,8 +1,7 @@
-using System.IO.Hashing;
-using System.Text;
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Pipelines;
+using Kernel.Queries;
 using Kernel.Sources;
 using Revenue.Model;
 
@@ -22,11 +21,8 @@ namespace Revenue.Jobs;
 /// file's position. Standard input cannot be resumed: after a restart, what is read from it is
 /// taken as the continuation of what the journal holds.
 /// </remarks>
-public sealed class StreamJob
+public sealed class StreamJob : IDisposable
 {
-    private static readonly ulong s_orderLayout = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(
-        "Revenue.Model.Order:OrderId:i64,ProductId:i64,CustomerId:i64,PriceCents:i64,Quantity:i64,TimestampMs:i64"));
-
     private readonly StreamSettings _settings;
     private readonly CommittedOutputs _outputs;
     private readonly OperatorParticipant _participant = new("daily-revenue");
@@ -42,6 +38,7 @@ public sealed class StreamJob
         Operator = new DailyOperator(_outputs, _outputs,
             new WindowOptions { MaxOutOfOrdernessMs = settings.OutOfOrdernessMs, AllowedLatenessMs = settings.LatenessMs, Control = _participant });
         _participant.Bind(Operator);
+        View = new WindowedStateView<Order, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>(Operator);
     }
 
     /// <summary>
@@ -56,6 +53,15 @@ public sealed class StreamJob
     /// <summary>The operator (its watermark and counters may be read for display while it runs).</summary>
     public DailyOperator Operator { get; }
 
+    /// <summary>
+    /// The operator's live state, queryable from any thread while the job runs (the ring feeds the
+    /// operator through this view): the open days' uncommitted rows, e.g. today's top products.
+    /// </summary>
+    public WindowedStateView<Order, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec> View { get; }
+
+    /// <summary>The event-time settings of the run.</summary>
+    public StreamSettings Settings => _settings;
+
     /// <summary>The source's progress, once the run has started.</summary>
     public SourceProgress? Progress { get; private set; }
 
@@ -68,24 +74,32 @@ public sealed class StreamJob
 
     private CheckpointCoordinator? _coordinator;
 
+    /// <summary>Closes the outputs (the results table's store and lock) of a job that was never run; <see cref="RunAsync"/> closes them itself.</summary>
+    public void Dispose() => _outputs.Dispose();
+
     /// <summary>Runs the input to its end (resuming from the data directory) and writes the outputs.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(_settings.DataDirectory, "out"));
+        DataDirectory.WriteSettings(_settings.DataDirectory, _settings.OutOfOrdernessMs, _settings.LatenessMs);
         var options = new SourceOptions { HasHeader = true, BadRecordPolicy = _settings.BadRecords };
         using (_outputs)
         {
             await using (var pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
                 DataDirectory = _settings.DataDirectory,
-                EventLayoutFingerprint = s_orderLayout,
+                EventLayoutFingerprint = DataDirectory.OrderLayout,
+                JournalSegmentBytes = DataDirectory.JournalSegmentBytes,
+                // The journal is kept whole, an archive of the input: `revenue replay` reads it from offset 0.
+                TruncateJournal = false,
                 Name = "revenue",
                 CheckpointInterval = TimeSpan.FromMilliseconds(Math.Max(1, _settings.CheckpointIntervalMs)),
             }))
             {
-                pipeline.SetOperator("daily-revenue", Operator, _participant);
+                pipeline.SetOperator("daily-revenue", View, _participant);
                 pipeline.AddSink(_outputs.Rows);
                 pipeline.AddSink(_outputs.Late);
+                pipeline.AddSink(_outputs.Results);
                 var recovery = await pipeline.StartAsync(ct).ConfigureAwait(false);
                 Recovery = recovery;
                 Volatile.Write(ref _coordinator, pipeline.Coordinator);
