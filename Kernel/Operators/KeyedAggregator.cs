@@ -69,6 +69,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)
     {
         var table = _table;
+        var seen = 0L;   // counted locally, added to _eventsSeen before a control entry and at the end
         for (var i = 0; i < entries.Length; i++)
         {
             // As in Apply; a control entry's (default) event only costs a useless hint.
@@ -76,14 +77,17 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
             ref readonly var entry = ref entries[i];
             if (entry.Kind == EntryKind.Event)
             {
-                _eventsSeen++;
+                seen++;
                 if (TSpec.Filter(entry.Event)) Fold(table, entry.Event);
             }
             else
             {
+                _eventsSeen += seen;
+                seen = 0;
                 OnControl(entry, firstSequence + i);
             }
         }
+        _eventsSeen += seen;
     }
 
     /// <summary>The row of <paramref name="key"/>, if the key has seen an event.</summary>
