@@ -30,14 +30,19 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         var count = QuickSettings.Scaled(orders.Length, 1_000_000);
         if (count < orders.Length) orders = orders[..(int)count];
 
-        var (ringRate, ringAlloc) = Measure.Median(() => ThroughRing(orders), orders.Length, warmups: 1, repeats: 3);
-        Measure.Progress($"aggregate/end-to-end: ring {ringRate:E3} ev/s");
-
+        // Round-robin (ring, loop, Rx, R3, ring, …) so that a shared machine's drifting load hits them alike.
         var dict = new DictionaryRevenueLoop();
-        var (dictRate, _) = Measure.Median(() => AggregateQuickSuite.Feed(orders, dict.Apply), orders.Length, warmups: 1, repeats: 3);
-        var (rxRate, _) = Measure.Median(() => ThroughRx(orders), orders.Length, warmups: 1, repeats: 3);
-        var (r3Rate, _) = Measure.Median(() => R3Revenue.Run(orders), orders.Length, warmups: 1, repeats: 3);
-        Measure.Progress($"aggregate/end-to-end: dictionary {dictRate:E3}, rx {rxRate:E3}, r3 {r3Rate:E3} ev/s");
+        AggregateQuickSuite.ApplyBatch dictApply = dict.Apply;
+        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3,
+            () => ThroughRing(orders),
+            () => AggregateQuickSuite.Feed(orders, dictApply),
+            () => ThroughRx(orders),
+            () => R3Revenue.Run(orders));
+        var (ringRate, ringAlloc) = results[0];
+        var (dictRate, _) = results[1];
+        var (rxRate, _) = results[2];
+        var (r3Rate, _) = results[3];
+        Measure.Progress($"aggregate/end-to-end: ring {ringRate:E3}, dictionary {dictRate:E3}, rx {rxRate:E3}, r3 {r3Rate:E3} ev/s");
 
         report.Ratio("aggregate", "end-to-end", ringRate, "dictionary-loop", dictRate, ringAlloc);
         report.Ratio("aggregate", "end-to-end", ringRate, "rx", rxRate, ringAlloc);

@@ -17,3 +17,19 @@ public struct CollidingLongHasher : IKeyHasher<long>
 {
     public static ulong Hash(in long key) => (ulong)(key & 15) * 0x0101010101010101UL;
 }
+
+/// <summary>The Fibonacci hash with direct mode allowed: integer keys index the table while they are dense.</summary>
+public struct DirectLongHasher : IKeyHasher<long>
+{
+    public static ulong Hash(in long key) => (ulong)key * 0x9E3779B97F4A7C15UL;
+
+    public static bool DirectIndex => true;
+}
+
+/// <summary>The same for <see cref="int"/> keys.</summary>
+public struct DirectIntHasher : IKeyHasher<int>
+{
+    public static ulong Hash(in int key) => (ulong)(long)key * 0x9E3779B97F4A7C15UL;
+
+    public static bool DirectIndex => true;
+}

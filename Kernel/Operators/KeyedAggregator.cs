@@ -22,6 +22,10 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
 {
+    // Events between asking for a slot and folding into it: enough to cover a cache miss at this
+    // loop's pace, few enough that the slot is still in L1 when used.
+    private const int PrefetchDistance = 8;
+
     private readonly StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
     private readonly IControlListener? _control;
     private long _eventsSeen;
@@ -51,6 +55,9 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         var table = _table;
         for (var i = 0; i < events.Length; i++)
         {
+            // Ask for the entry of the event PrefetchDistance ahead: by the time the loop folds it,
+            // its (random) slot is in cache, instead of each fold waiting for its own miss.
+            if (i + PrefetchDistance < events.Length) table.Prefetch(TSpec.KeyOf(events[i + PrefetchDistance]));
             ref readonly var e = ref events[i];
             if (!TSpec.Filter(e)) continue;
             Fold(table, e);
@@ -62,19 +69,25 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)
     {
         var table = _table;
+        var seen = 0L;   // counted locally, added to _eventsSeen before a control entry and at the end
         for (var i = 0; i < entries.Length; i++)
         {
+            // As in Apply; a control entry's (default) event only costs a useless hint.
+            if (i + PrefetchDistance < entries.Length) table.Prefetch(TSpec.KeyOf(entries[i + PrefetchDistance].Event));
             ref readonly var entry = ref entries[i];
             if (entry.Kind == EntryKind.Event)
             {
-                _eventsSeen++;
+                seen++;
                 if (TSpec.Filter(entry.Event)) Fold(table, entry.Event);
             }
             else
             {
+                _eventsSeen += seen;
+                seen = 0;
                 OnControl(entry, firstSequence + i);
             }
         }
+        _eventsSeen += seen;
     }
 
     /// <summary>The row of <paramref name="key"/>, if the key has seen an event.</summary>

@@ -11,4 +11,7 @@ internal readonly struct SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec> : IKey
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(in TKey key) => TSpec.HashKey(key);
+
+    /// <summary>Integer keys may index the table directly while they are dense (ids 0, 1, 2, …).</summary>
+    public static bool DirectIndex => true;
 }

@@ -12,6 +12,9 @@ namespace Kernel.Operators;
 // Panes no later window needs are released when a window fires.
 public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec>
 {
+    // Events between asking for a slot and folding into it (see KeyedAggregator).
+    private const int PrefetchDistance = 8;
+
     private WindowBucket<TKey, TState, Hasher>[] _panes;   // sorted by Start; windows not fired yet need them
     private int _paneCount;
     private WindowBucket<TKey, TState, Hasher>[] _fired;   // sorted by Start; fired, inside allowed lateness
@@ -35,6 +38,84 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             for (var i = 0; i < _firedCount; i++) n += _fired[i].Table.Count;
             return n;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> for the common case (one source, per-record watermarks, tumbling or sliding,
+    /// emission other than EveryUpdate): the same steps as <see cref="OnEvent"/>, with the cached pane's
+    /// bounds and table, the largest event time and the watermark held in locals across the batch and
+    /// written back only before a call that reads them (finding another pane, running timers). Events are
+    /// still judged one at a time against the watermark the events before them made.
+    /// </summary>
+    private void ApplyPanes(ReadOnlySpan<TEvent> events)
+    {
+        var maxT = _maxEventTime[0];
+        var watermark = _watermark;
+        var outOfOrderness = _outOfOrderness;
+        var trackChanged = _emit == EmitMode.Periodic;
+        var pane = _lastPane;
+        long paneStart = 0, paneLength = 0;   // an empty range: the first event looks its pane up
+        StateTable<TKey, WindowSlot<TState>, Hasher>? table = null;
+        if (pane is not null)
+        {
+            paneStart = pane.Start;
+            paneLength = pane.End - pane.Start;
+            table = pane.Table;
+        }
+        for (var i = 0; i < events.Length; i++)
+        {
+            // Ask for the slot of the event a few ahead in the current pane (see KeyedAggregator.Apply).
+            if (table is not null && i + PrefetchDistance < events.Length) table.Prefetch(TSpec.KeyOf(events[i + PrefetchDistance]));
+            ref readonly var e = ref events[i];
+            var t = TSpec.EventTime(e);
+            if (TSpec.Filter(e))
+            {
+                // t in [paneStart, paneStart + paneLength), in one unsigned compare.
+                if ((ulong)(t - paneStart) >= (ulong)paneLength)
+                {
+                    _watermark = watermark;
+                    pane = FindPaneSlow(e, t);
+                    if (pane is null) goto Watermark;   // late or allowed-late, handled there
+                    _lastPane = pane;
+                    paneStart = pane.Start;
+                    paneLength = pane.End - pane.Start;
+                    table = pane.Table;
+                }
+                ref var slot = ref table!.GetValueRefOrAdd(TSpec.KeyOf(e), out var added);
+                if (added) TSpec.Init(out slot.Agg);
+                TSpec.Update(ref slot.Agg, e);
+                if (trackChanged) slot.Changed = true;
+            }
+        Watermark:
+            if (t > maxT)
+            {
+                maxT = t;
+                var w = BoundedOutOfOrderness.WatermarkOf(t, outOfOrderness);
+                if (w > watermark)
+                {
+                    watermark = w;
+                    if (w >= _nextTimerAt)
+                    {
+                        _watermark = w;
+                        _maxEventTime[0] = maxT;
+                        RunTimers();
+                        // Firing drops the cached pane: look it up again at the next event.
+                        pane = _lastPane;
+                        paneStart = 0;
+                        paneLength = 0;
+                        table = null;
+                        if (pane is not null)
+                        {
+                            paneStart = pane.Start;
+                            paneLength = pane.End - pane.Start;
+                            table = pane.Table;
+                        }
+                    }
+                }
+            }
+        }
+        _watermark = watermark;
+        _maxEventTime[0] = maxT;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -296,5 +377,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Hash(in TKey key) => TSpec.HashKey(key);
+
+        /// <summary>Integer keys may index the tables directly while they are dense.</summary>
+        public static bool DirectIndex => true;
     }
 }

@@ -50,6 +50,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private readonly long[] _maxEventTime;
     private readonly bool _singleSource;
 
+    // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, no per-update emission.
+    private readonly bool _paneFastPath;
+
     // The combined watermark (mirrors _tracker.Current) and the smallest watermark at which a
     // window fires or is cleaned up: the per-event path compares the two and does nothing else.
     private long _watermark = long.MinValue;
@@ -92,6 +95,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _tracker = new WatermarkTracker(options.Sources, w.IdleTimeoutMs, now);
         _maxEventTime = new long[options.Sources];
         _singleSource = options.Sources == 1;
+        _paneFastPath = _singleSource && _perRecord && !_session && _emit != EmitMode.EveryUpdate;
         Array.Fill(_maxEventTime, long.MinValue);
         _nextWatermarkTickMs = now + _watermarkIntervalMs;
         _nextEmitTickMs = now + w.EmitIntervalMs;
@@ -130,7 +134,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <summary>Processes a batch of events from source 0 (batch mode, no ring).</summary>
     public void Apply(ReadOnlySpan<TEvent> events)
     {
-        for (var i = 0; i < events.Length; i++) OnEvent(events[i], 0);
+        if (_paneFastPath) ApplyPanes(events);
+        else for (var i = 0; i < events.Length; i++) OnEvent(events[i], 0);
         _eventsSeen += events.Length;
     }
 

@@ -15,4 +15,13 @@ public interface IKeyHasher<TKey>
     /// keys: one multiply, and dense keys spread over the slots almost without collision.
     /// </summary>
     static abstract ulong Hash(in TKey key);
+
+    /// <summary>
+    /// True to let a table whose key is <see cref="long"/> or <see cref="int"/> index its slots by the
+    /// key itself while every key is a small non-negative integer (dense ids: 0, 1, 2, …): a hit is then
+    /// one load, with no hash and no probe, like an array indexed by key. The table falls back to
+    /// <see cref="Hash"/> when the keys turn out sparse or negative (see <see cref="StateTable{TKey, TState, THasher}"/>).
+    /// False by default, so a hasher written to produce given collisions (tests) is always used.
+    /// </summary>
+    static virtual bool DirectIndex => false;
 }

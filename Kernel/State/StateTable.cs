@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kernel.State;
 
@@ -16,6 +17,16 @@ namespace Kernel.State;
 /// A lookup computes one slot index and reads the entry and its control byte in parallel; a hit is
 /// one dependent load, like an array indexed by key. Removal shifts the following probe run back, so
 /// there are no tombstones. Growth rehashes into arrays twice the size; nothing is allocated per lookup.
+/// <para>
+/// Direct mode: when the key is a <see cref="long"/> or <see cref="int"/> and the hasher allows it
+/// (<see cref="IKeyHasher{TKey}.DirectIndex"/>), the table starts by storing key k in slot k, so long as
+/// every key is in [0, slots): a lookup is a bounds compare, one control byte and the entry, with no
+/// hash and no probe (the "array indexed by product id" of dense ids). A key outside the slots makes the
+/// table either grow (while it stays at most 8 slots per key held, or within its initial size or 1,024
+/// slots) or rehash into the hashed layout above; a hashed table whose keys became dense enough goes
+/// back to direct mode when it next grows. Every operation is the same in both modes; only the slot a
+/// key lives in differs.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Layouts measured on the <c>aggregate</c> quick suite's workload (10,000 keys, 72-byte state), best
@@ -39,6 +50,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private const byte Dirty = 3;
     private const int MaxSlots = 1 << 30;
     private const int MinSlots = 16;
+    private const int MinDirectSlots = 1024;
+    private const int DirectSlotsPerKey = 8;
 
     private readonly string _name;
     private readonly ulong _fingerprint;
@@ -51,6 +64,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private int _shift;   // 64 − log2(slots): the home slot is hash >> _shift
     private int _count;
     private int _growAt;
+    private readonly int _initialSlots;
+
+    // Direct mode (see the remarks): every key held is an integer in [0, slots), in the slot of its value.
+    private bool _direct;
+
+    // An upper bound of the integer keys held (as unsigned: a negative key reads as huge); direct-capable tables only.
+    private ulong _maxIndex;
 
     // Keys removed since the last snapshot, so a Changes snapshot can carry their deletion.
     private TKey[] _removed = [];
@@ -77,6 +97,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, initialCapacity + initialCapacity / 3 + 1));
         _entries = new StateEntry<TKey, TState>[slots];
         _control = new byte[slots];
+        _initialSlots = slots;
+        _direct = MayDirect;
         SetSlots(slots);
     }
 
@@ -95,6 +117,22 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>The number of slots (a power of two; the table grows at 3/4 full).</summary>
     public int Slots => _mask + 1;
 
+    /// <summary>True while the table is in direct mode (integer keys stored in the slot of their value; see the remarks).</summary>
+    public bool IsDirect => MayDirect && _direct;
+
+    /// <summary>True when the key type and the hasher allow direct mode (a JIT-time constant).</summary>
+    private static bool MayDirect =>
+        (typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int)) && THasher.DirectIndex;
+
+    /// <summary>An integer key as an unsigned slot index (a negative key is huge, so never in range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong IndexOf(in TKey key)
+    {
+        if (typeof(TKey) == typeof(long)) return (ulong)Unsafe.As<TKey, long>(ref Unsafe.AsRef(in key));
+        if (typeof(TKey) == typeof(int)) return (ulong)(long)Unsafe.As<TKey, int>(ref Unsafe.AsRef(in key));
+        return ulong.MaxValue;
+    }
+
     /// <summary>
     /// Returns a reference to the state of <paramref name="key"/>, adding the key with a zeroed
     /// state when absent (<paramref name="added"/> tells the caller to initialize it). Marks the
@@ -104,11 +142,28 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public ref TState GetValueRefOrAdd(in TKey key, out bool added)
     {
         var mask = _mask;
-        var i = HomeOf(key);
         // The invariant making the unchecked reads safe: both arrays have mask + 1 elements, a home
         // slot (hash >> (64 − log2 slots)) is at most mask, and every next slot is reduced with "& mask".
         ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
         ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        if (MayDirect && _direct)
+        {
+            // Direct: the key is its slot, checked against mask; a hit is one control byte and the entry.
+            var k = IndexOf(key);
+            if (k > (ulong)(uint)mask) return ref AddOutsideDirect(key, out added);
+            ref var dc = ref Unsafe.Add(ref control, (nint)k);
+            ref var de = ref Unsafe.Add(ref entries, (nint)k);
+            added = dc == Empty;
+            if (added)
+            {
+                _count++;
+                de.Key = key;
+                de.State = default;
+            }
+            dc = Dirty;
+            return ref de.State;
+        }
+        var i = HomeOf(key);
         while (true)
         {
             // Entry and control byte are read together: for a hit, the key compare does not wait
@@ -127,6 +182,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 added = true;
                 if (_count >= _growAt) return ref AddAfterGrow(key);
                 _count++;
+                if (MayDirect && IndexOf(key) > _maxIndex) _maxIndex = IndexOf(key);
                 c = Dirty;
                 entry.Key = key;
                 entry.State = default;
@@ -134,6 +190,34 @@ public sealed partial class StateTable<TKey, TState, THasher>
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// <summary>
+    /// Hints the CPU to start loading the slot that a later lookup of <paramref name="key"/> reads
+    /// first (its direct slot, or its home slot when hashed), so that an operator can ask for the
+    /// entry of an event a few events ahead and find it in cache by the time it folds it. A hint only:
+    /// it reads nothing, changes nothing and never faults (a prefetch of a stale address is harmless).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe void Prefetch(in TKey key)
+    {
+        if (!Sse.IsSupported) return;
+        nint slot;
+        if (MayDirect && _direct)
+        {
+            var k = IndexOf(key);
+            if (k > (ulong)(uint)_mask) return;
+            slot = (nint)k;
+        }
+        else
+        {
+            slot = HomeOf(key);
+        }
+        ref var entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), slot);
+        var p = (byte*)Unsafe.AsPointer(ref entry);
+        Sse.Prefetch0(p);
+        // An entry wider than a cache line may end in the next one.
+        if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
     }
 
     /// <summary>
@@ -186,12 +270,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
         Array.Clear(_entries);
         _count = 0;
         _removedCount = 0;
+        _maxIndex = 0;
         _clearedSinceSnapshot = true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int SlotOf(in TKey key)
     {
+        if (MayDirect && _direct)
+        {
+            var k = IndexOf(key);
+            return k <= (ulong)(uint)_mask && _control[(int)k] != Empty ? (int)k : -1;
+        }
         var mask = _mask;
         var i = HomeOf(key);
         var control = _control;
@@ -219,7 +309,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var control = _control;
         var entries = _entries;
         var j = hole;
-        while (true)
+        while (!(MayDirect && _direct))   // direct mode has no probe runs: nothing to shift back
         {
             j = (j + 1) & mask;
             var c = control[j];
@@ -251,21 +341,60 @@ public sealed partial class StateTable<TKey, TState, THasher>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref TState AddAfterGrow(TKey key)
     {
-        Grow();
+        Grow(MayDirect ? IndexOf(key) : 0);
         var slot = InsertNew(key, Dirty);
         return ref _entries[slot].State;
     }
 
-    private void Grow()
+    /// <summary>Direct mode met a key outside the slots: grow the direct table if keys stay dense enough, else hash.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref TState AddOutsideDirect(TKey key, out bool added)
     {
+        var k = IndexOf(key);
+        if (DirectFits(k, _count + 1)) Rehash(DirectSlots(k), direct: true);
+        else Rehash(Math.Max(_mask + 1, HashedSlots(_count + 1)), direct: false);
+        // The key is absent (a direct table holds no key outside its slots) and there is room now.
+        added = true;
+        return ref _entries[InsertNew(key, Dirty)].State;
+    }
+
+    /// <summary>The hashed table is full: rehash twice the size, or into direct mode when the keys are dense enough.</summary>
+    private void Grow(ulong pendingIndex)
+    {
+        var maxIndex = Math.Max(_maxIndex, pendingIndex);
+        if (MayDirect && DirectFits(maxIndex, _count + 1))
+        {
+            Rehash(Math.Max(DirectSlots(maxIndex), _mask + 1), direct: true);
+            return;
+        }
         if (_mask + 1 >= MaxSlots) StateThrowHelper.ThrowTableFull(_name);
+        Rehash((_mask + 1) * 2, direct: false);
+    }
+
+    /// <summary>True when a direct table holding index <paramref name="maxIndex"/> stays within its memory bound for <paramref name="count"/> keys.</summary>
+    private bool DirectFits(ulong maxIndex, int count)
+    {
+        var limit = Math.Max(Math.Max(_initialSlots, MinDirectSlots), (long)count * DirectSlotsPerKey);
+        return maxIndex < (ulong)Math.Min(limit, MaxSlots);
+    }
+
+    private static int DirectSlots(ulong maxIndex) =>
+        (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, (long)maxIndex + 1));
+
+    private static int HashedSlots(int count) =>
+        (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, count + count / 3 + 1));
+
+    /// <summary>Moves every entry into new arrays of <paramref name="slots"/> slots in the given mode.</summary>
+    private void Rehash(int slots, bool direct)
+    {
         var oldEntries = _entries;
         var oldControl = _control;
-        var slots = oldEntries.Length * 2;
         _entries = new StateEntry<TKey, TState>[slots];
         _control = new byte[slots];
+        _direct = direct;
         SetSlots(slots);
         _count = 0;
+        _maxIndex = 0;
         for (var i = 0; i < oldControl.Length; i++)
         {
             if (oldControl[i] == Empty) continue;
@@ -274,10 +403,25 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
     }
 
-    /// <summary>Inserts a key known to be absent, with room known to exist; returns its slot.</summary>
+    /// <summary>Inserts a key known to be absent, with room known to exist (and in range in direct mode); returns its slot.</summary>
     private int InsertNew(in TKey key, byte control)
     {
         Debug.Assert(_count < _entries.Length, "InsertNew needs a free slot");
+        if (MayDirect)
+        {
+            var k = IndexOf(key);
+            if (k > _maxIndex) _maxIndex = k;
+            if (_direct)
+            {
+                Debug.Assert(k <= (ulong)(uint)_mask && _control[(int)k] == Empty, "direct insert out of range or taken");
+                var d = (int)k;
+                _control[d] = control;
+                _entries[d].Key = key;
+                _entries[d].State = default;
+                _count++;
+                return d;
+            }
+        }
         var mask = _mask;
         var i = HomeOf(key);
         while (_control[i] != Empty) i = (i + 1) & mask;
