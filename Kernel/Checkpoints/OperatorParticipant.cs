@@ -67,6 +67,8 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         foreach (var seal in _sealers) seal(checkpointId);
         var keys = op.StateEntries;
         _rendezvous.Arrive(checkpointId, new Capture(bytes, keys, Stopwatch.GetElapsedTime(start)));
+        // The operator's thread is inside the checkpoint: state captured, epochs sealed, nothing written.
+        CrashPoints.Hit("at-barrier");
     }
 
     /// <inheritdoc />

@@ -160,6 +160,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         var p = positions.Span;
         for (var at = 0; at < e.Length; at += chunk)
         {
+            // Part of this publish is in the ring (and maybe journaled), the rest is not.
+            if (at > 0) CrashPoints.Hit("mid-batch");
             var n = Math.Min(chunk, e.Length - at);
             PublishChunk(ring, e.Slice(at, n), p.Slice(at, n));
         }
