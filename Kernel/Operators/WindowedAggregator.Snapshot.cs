@@ -316,7 +316,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var timers = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 12)..]);
         var heads = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
         var nodeSize = KeySize + stateSize + 31;
-        if (nodes < 0 || timers < 0 || heads < 0 || live < 0 || live > nodes || free < -1 || free >= Math.Max(nodes, 1)
+        if (nodes < 0 || timers < 0 || heads < 0 || live < 0 || live > nodes || free < -1 || free >= nodes
             || at + SessionSectionHeader + (long)nodes * nodeSize + (long)timers * 16 + (long)heads * (KeySize + 4) > bodyEnd)
             ThrowBadSnapshot(at, $"{nodes} nodes, {timers} timers and {heads} heads (free {free}, live {live}) do not fit the session section");
         at += SessionSectionHeader;
