@@ -78,4 +78,71 @@ public sealed class CheckpointSchedulerTests : IDisposable
         Assert.Equal(CheckpointOutcome.Aborted, result.Outcome);
         Assert.Same(result, rewound);
     }
+
+    /// <summary>
+    /// A participant whose snapshot is in flight when the scheduler is disposed: the checkpoint must
+    /// complete (manifest written, sink epoch committed) rather than be cancelled and its epoch dropped.
+    /// </summary>
+    [Fact]
+    public async Task Dispose_WhileAnIntervalCheckpointIsInFlight_LetsItCompleteAndCommit()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        coordinator.Register(new FakeParticipant("op", async (_, token) =>
+        {
+            using var registration = token.Register(() => cancelled.TrySetResult());
+            entered.TrySetResult();
+            await release.Task;
+        }, _log));
+        coordinator.RegisterSink(new RecordingSink("sink", store, _log));
+        var scheduler = new CheckpointScheduler(coordinator, new FakeInjector(1), TimeSpan.FromMilliseconds(10));
+        scheduler.Start();
+        await entered.Task.WaitAsync(s_guard);
+
+        var disposing = scheduler.DisposeAsync().AsTask();
+        // Give a cancelling dispose the chance to reach the checkpoint before the snapshot finishes.
+        await Task.WhenAny(disposing, cancelled.Task, Task.Delay(200));
+        release.SetResult();
+        await disposing.WaitAsync(s_guard);
+
+        Assert.False(cancelled.Task.IsCompleted, "disposing cancelled the checkpoint in flight");
+        Assert.Equal(CheckpointOutcome.Completed, scheduler.LastResult?.Outcome);
+        Assert.True(store.IsComplete(1));
+        lock (_log)
+        {
+            Assert.Contains("commit:sink:1:manifest", _log);
+            Assert.DoesNotContain(_log, e => e.StartsWith("abort:", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_WaitsForAnOnDemandCheckpoint_AndLaterTriggersThrow()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        coordinator.Register(new FakeParticipant("op", async (_, _) =>
+        {
+            entered.TrySetResult();
+            await release.Task;
+        }, _log));
+        coordinator.RegisterSink(new RecordingSink("sink", store, _log));
+        var scheduler = new CheckpointScheduler(coordinator, new FakeInjector(1), TimeSpan.FromHours(1));
+        var trigger = scheduler.TriggerAsync(CancellationToken.None);
+        await entered.Task.WaitAsync(s_guard);
+
+        var disposing = scheduler.DisposeAsync().AsTask();
+        Assert.False(disposing.IsCompleted);
+        release.SetResult();
+        await disposing.WaitAsync(s_guard);
+
+        Assert.True(trigger.IsCompletedSuccessfully);
+        Assert.Equal(CheckpointOutcome.Completed, (await trigger).Outcome);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => scheduler.TriggerAsync(CancellationToken.None));
+        lock (_log) Assert.Contains("commit:sink:1:manifest", _log);
+    }
 }

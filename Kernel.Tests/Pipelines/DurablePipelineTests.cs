@@ -66,6 +66,54 @@ public sealed class DurablePipelineTests : IDisposable
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "late.csv")), await File.ReadAllTextAsync(Path.Combine(resumed, "late.csv")));
     }
 
+    /// <summary>
+    /// A savepoint taken mid-stream and started in a new data directory (no journal, no checkpoints
+    /// of its own) goes on from the savepoint's source position: the rows committed before it plus
+    /// those committed after equal an uninterrupted run's, byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData(11, 1_300)]
+    [InlineData(12, 3_111)]
+    public async Task Savepoint_StartedInANewDataDirectory_GoesOnFromItsSourcePosition(int seed, int cut)
+    {
+        var events = Arrivals(new Random(seed), 4_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+
+        var before = Path.Combine(_dir.Path, "before");
+        var savepointDir = Path.Combine(_dir.Path, "savepoint");
+        await using (var first = new Run(before))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(first.Pipeline, events, 0, cut);
+            var savepoint = await first.Pipeline.SavepointAsync(savepointDir, default).WaitAsync(s_timeout);
+            Assert.Equal(cut, savepoint.SourcePositions[0]);
+        }
+        Assert.True(File.Exists(Path.Combine(savepointDir, Savepoint.FileName)));
+
+        var after = Path.Combine(_dir.Path, "after");
+        await using (var second = new Run(after, savepoint: savepointDir))
+        {
+            var recovery = await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.True(recovery.ResumePosition() == cut, $"seed {seed}: resumes at {recovery.ResumePosition()}, the savepoint holds through {cut}");
+            Assert.Equal(0, recovery.EventsReplayed);
+            await Publish(second.Pipeline, events, cut, events.Length);
+            await second.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        static string Body(string text) => text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        var expected = await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv"));
+        var joined = await File.ReadAllTextAsync(Path.Combine(before, "rows.csv")) + Body(await File.ReadAllTextAsync(Path.Combine(after, "rows.csv")));
+        Assert.True(Body(await File.ReadAllTextAsync(Path.Combine(after, "rows.csv"))).Length > 0, $"seed {seed}: nothing committed after the savepoint");
+        Assert.Equal(expected, joined);
+        Assert.Equal(Body(await File.ReadAllTextAsync(Path.Combine(reference, "late.csv"))),
+            Body(await File.ReadAllTextAsync(Path.Combine(before, "late.csv"))) + Body(await File.ReadAllTextAsync(Path.Combine(after, "late.csv"))));
+    }
+
     [Fact]
     public async Task Restart_OfAFinishedRun_CommitsNothingTwice()
     {
@@ -197,7 +245,7 @@ public sealed class DurablePipelineTests : IDisposable
         private readonly TransactionalFileSink<RevenueRow> _rows;
         private readonly TransactionalFileSink<Order> _late;
 
-        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20)
+        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20, string? savepoint = null)
         {
             Directory.CreateDirectory(dir);
             _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
@@ -217,6 +265,7 @@ public sealed class DurablePipelineTests : IDisposable
             {
                 DataDirectory = dir, EventLayoutFingerprint = 0x0DE5, RingSize = 1 << 10,
                 CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = segmentBytes, KeepCheckpoints = 2,
+                RestoreFromSavepoint = savepoint,
             });
             Pipeline.SetOperator("op", op, participant);
             Pipeline.AddSink(_rows);

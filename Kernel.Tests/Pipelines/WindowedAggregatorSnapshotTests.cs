@@ -88,16 +88,63 @@ public sealed class WindowedAggregatorSnapshotTests
         Assert.Contains("0xA11CE5EED00000FF", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void SessionWindows_AreRefusedClearly()
+    public static TheoryData<int, EmitMode, long> SessionCases()
     {
-        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(new RowCollector(), null, new WindowOptions
-        {
-            Window = new WindowSpec { Kind = WindowKind.Session, GapMs = 25 },
-            MaxOutOfOrdernessMs = Bound, Clock = new ManualClock(),
-        });
-        var e = Assert.Throws<NotSupportedException>(() => op.WriteSnapshot(new ArrayBufferWriter<byte>()));
-        Assert.Contains("session", e.Message, StringComparison.Ordinal);
+        var data = new TheoryData<int, EmitMode, long>();
+        var seed = 300;
+        foreach (var emit in new[] { EmitMode.Final, EmitMode.OnWindowClose, EmitMode.EveryUpdate })
+            foreach (var lateness in new[] { 0L, 120L })
+                data.Add(seed++, emit, lateness);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SessionCases))]
+    public void Sessions_RestoreThenRemainingEvents_EqualsUninterruptedRun(int seed, EmitMode emit, long lateness) =>
+        RestoreThenRemainingEvents_EqualsUninterruptedRun(seed, WindowKind.Session, emit, lateness);
+
+    [Fact]
+    public void Sessions_SnapshotOfARestoredOperator_IsByteIdentical()
+    {
+        var events = Arrivals(new Random(23), 3_000);
+        var first = NewOperator(new RowCollector(), null, WindowKind.Session, EmitMode.Final, 120);
+        first.Apply(events.AsSpan(0, 2_000));
+        var bytes = Snapshot(first);
+        var second = NewOperator(new RowCollector(), null, WindowKind.Session, EmitMode.Final, 120);
+        second.RestoreSnapshot(bytes);
+        Assert.Equal(bytes, Snapshot(second));
+        Assert.Equal(first.StateEntries, second.StateEntries);
+        Assert.True(first.StateEntries > 0, "seed 23: the cut should fall while sessions are open");
+    }
+
+    /// <summary>
+    /// Two sessions of one key are open at the snapshot; after the restore an event falls between
+    /// them and bridges both: one session comes out, holding every order (hand-computed).
+    /// </summary>
+    [Fact]
+    public void Sessions_RestoreMidSession_ThenAnEventMergesTwoRestoredSessions()
+    {
+        var sink = new RowCollector();
+        var op = NewOperator(sink, null, WindowKind.Session, EmitMode.Final, 0);
+        // Gap 25, bound 50: sessions [1000, 1035) and [1060, 1085); the watermark (1060 − 50 − 1) closes neither.
+        op.Apply([Order.Of(1, 1_000, 100, 1, 1), Order.Of(1, 1_010, 200, 2, 2), Order.Of(1, 1_060, 300, 1, 3)]);
+        Assert.Empty(sink.Rows);
+        var restored = NewOperator(sink, null, WindowKind.Session, EmitMode.Final, 0);
+        restored.RestoreSnapshot(Snapshot(op));
+        Assert.Equal(2, restored.StateEntries);
+
+        // 1040 covers [1040, 1065): it overlaps [1060, 1085) only, which grows to [1040, 1085)…
+        restored.Apply([Order.Of(1, 1_040, 50, 4, 4)]);
+        Assert.Equal(2, restored.StateEntries);
+        // …and 1020 covers [1020, 1045): it overlaps both [1000, 1035) and [1040, 1085): one session.
+        restored.Apply([Order.Of(1, 1_020, 10, 1, 5)]);
+        Assert.Equal(1, restored.StateEntries);
+        restored.EndOfInput();
+
+        var row = Assert.Single(sink.Rows).Row;
+        Assert.Equal((1L, 1_000L, 1_085L), (row.ProductId, row.WindowStartMs, row.WindowEndMs));
+        Assert.Equal(5, row.Orders);
+        Assert.Equal(100 * 1 + 200 * 2 + 300 * 1 + 50 * 4 + 10 * 1, row.RevenueCents);
     }
 
     private static (string[] Lines, (long Seen, long Late, long Rows, long Watermark) Counters, long Late) Run(
@@ -146,7 +193,9 @@ public sealed class WindowedAggregatorSnapshotTests
 
     private static WindowOptions Options(WindowKind kind, EmitMode emit, long lateness) => new()
     {
-        Window = new WindowSpec { Kind = kind, SizeMs = 100, SlideMs = kind == WindowKind.Sliding ? 30 : 100, OffsetMs = 7 },
+        Window = kind == WindowKind.Session
+            ? new WindowSpec { Kind = kind, GapMs = 25 }
+            : new WindowSpec { Kind = kind, SizeMs = 100, SlideMs = kind == WindowKind.Sliding ? 30 : 100, OffsetMs = 7 },
         MaxOutOfOrdernessMs = Bound, AllowedLatenessMs = lateness, Emit = emit, Clock = new ManualClock(),
     };
 

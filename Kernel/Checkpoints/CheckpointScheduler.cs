@@ -7,6 +7,9 @@ namespace Kernel.Checkpoints;
 /// Takes checkpoints on an interval and on demand: reserves an id, has the injector put the barrier
 /// into the ring, and runs the coordinator. Triggers never overlap: an on-demand checkpoint waits
 /// for one in flight, and an interval tick that finds one in flight waits for it too.
+/// Disposing stops the interval and lets a checkpoint in flight run to its end (completed, or
+/// aborted by the coordinator's timeout): it is never cancelled halfway, so the sinks' epoch it
+/// covers is committed or discarded together with its manifest, never dropped by a stop.
 /// </summary>
 public sealed class CheckpointScheduler : IAsyncDisposable
 {
@@ -18,6 +21,7 @@ public sealed class CheckpointScheduler : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
+    private int _disposed;
 
     /// <summary>Creates a scheduler; call <see cref="Start"/> for interval checkpoints.</summary>
     /// <param name="coordinator">Runs each checkpoint.</param>
@@ -50,16 +54,25 @@ public sealed class CheckpointScheduler : IAsyncDisposable
     /// <exception cref="InvalidOperationException">Already started.</exception>
     public void Start()
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_loop is not null) throw new InvalidOperationException("the checkpoint scheduler is already started");
         _loop = RunLoopAsync(_stop.Token);
     }
 
     /// <summary>Takes a checkpoint now (after the one in flight, if any).</summary>
+    /// <param name="cancellationToken">
+    /// Cancels the wait for a checkpoint in flight and the checkpoint itself (which is then aborted:
+    /// its sinks discard the epoch, and <see cref="OnAborted"/> is not called).
+    /// </param>
+    /// <exception cref="ObjectDisposedException">The scheduler is disposed.</exception>
     public async Task<CheckpointResult> TriggerAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Disposed while this trigger waited for the gate: start nothing new.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var id = _coordinator.ReserveCheckpointId();
             var sequence = _injector.InjectBarrier(id);
             var result = await _coordinator.OnBarrierInjectedAsync(id, sequence, cancellationToken).ConfigureAwait(false);
@@ -74,11 +87,19 @@ public sealed class CheckpointScheduler : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the interval loop and waits for a checkpoint in flight.</summary>
+    /// <summary>
+    /// Stops the interval loop and waits for a checkpoint in flight (interval or on demand) to
+    /// complete or abort on its own; later triggers throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // Only the wait for the next tick observes _stop; a checkpoint in flight is not cancelled.
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
+        // An on-demand checkpoint in flight holds the gate: taking it waits for that checkpoint.
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        _gate.Release();
         _stop.Dispose();
         _gate.Dispose();
     }
@@ -92,7 +113,12 @@ public sealed class CheckpointScheduler : IAsyncDisposable
             {
                 try
                 {
-                    await TriggerAsync(stop).ConfigureAwait(false);
+                    // Not the stop token: a checkpoint that started runs to its end (see DisposeAsync).
+                    await TriggerAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

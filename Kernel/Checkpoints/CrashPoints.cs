@@ -10,7 +10,10 @@ namespace Kernel.Checkpoints;
 /// <c>KERNEL_CRASH_AT</c> is <c>&lt;point&gt;</c> or <c>&lt;point&gt;@&lt;n&gt;</c>, the process kills itself
 /// (SIGKILL, nothing flushed, no finalizers) the first, or the n-th, time execution reaches that
 /// point. Points in use: <c>after-snapshot</c>, <c>after-precommit</c>, <c>before-manifest</c>,
-/// <c>after-manifest</c>, <c>mid-commit</c>, <c>after-commit</c>, <c>mid-prune</c>.
+/// <c>after-manifest</c>, <c>mid-commit</c>, <c>after-commit</c>, <c>mid-prune</c> (the checkpoint
+/// protocol); <c>at-barrier</c> (an operator's thread, state captured at the barrier);
+/// <c>mid-batch</c> (between the ring chunks of one durable-pipeline publish); <c>mid-replay</c>
+/// (after each replayed journal batch during recovery).
 /// </summary>
 /// <remarks>
 /// The variable is read once, by the static constructor, the first time a point is reached. When it

@@ -67,6 +67,8 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         foreach (var seal in _sealers) seal(checkpointId);
         var keys = op.StateEntries;
         _rendezvous.Arrive(checkpointId, new Capture(bytes, keys, Stopwatch.GetElapsedTime(start)));
+        // The operator's thread is inside the checkpoint: state captured, epochs sealed, nothing written.
+        CrashPoints.Hit("at-barrier");
     }
 
     /// <inheritdoc />
@@ -110,6 +112,47 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Loads the operator's state from a savepoint (instead of a checkpoint): the same fingerprint
+    /// restores as is; another one is migrated field by field when both the savepoint and this build
+    /// carry a state layout and the change is compatible (<see cref="StateMigration.Plan"/>).
+    /// </summary>
+    /// <returns>The migration applied, or null when the layouts were the same.</returns>
+    /// <exception cref="InvalidDataException">The savepoint holds no state for this participant, the
+    /// change is incompatible (the message names the aggregation and the field), or the state is damaged.</exception>
+    public async ValueTask<StateMigration?> RestoreFromSavepointAsync(Savepoint savepoint, string directory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(savepoint);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var op = Operator;
+        var saved = savepoint.Operators.FirstOrDefault(o => string.Equals(o.Participant, Name, StringComparison.Ordinal))
+            ?? throw new InvalidDataException($"savepoint {directory} holds no state for participant '{Name}' (it has {string.Join(", ", savepoint.Operators.Select(o => "'" + o.Participant + "'"))})");
+        if (!string.Equals(saved.Aggregation, op.AggregationName, StringComparison.Ordinal))
+            throw new InvalidDataException($"savepoint {directory}: participant '{Name}' holds aggregation '{saved.Aggregation}', this build runs '{op.AggregationName}'");
+        StateMigration? migration = null;
+        if (saved.Fingerprint != op.StateFingerprint)
+        {
+            var current = (op as IMigratableSnapshotOperator)?.Layout;
+            if (saved.Layout is null || current is null)
+                throw new InvalidDataException(
+                    $"savepoint {directory}: aggregation '{op.AggregationName}' was saved with state fingerprint 0x{saved.Fingerprint:X16}, this build has 0x{op.StateFingerprint:X16}, and {(saved.Layout is null ? "the savepoint" : "this build")} carries no state layout to migrate by");
+            migration = StateMigration.Plan(saved.Layout, current);
+        }
+        var path = Savepoint.StatePath(directory, Name);
+        if (!File.Exists(path)) throw new InvalidDataException($"savepoint {directory}: the state file of participant '{Name}' ({path}) is missing");
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (migration is null) op.RestoreSnapshot(bytes);
+            else ((IMigratableSnapshotOperator)op).RestoreSnapshot(bytes, migration);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        return migration;
     }
 
     /// <inheritdoc />

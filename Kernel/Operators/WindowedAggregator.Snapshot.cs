@@ -1,17 +1,21 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Kernel.Checkpoints;
 using Kernel.Storage.Common;
 
 namespace Kernel.Operators;
 
-// Operator snapshot format, version 1 (little-endian). The whole state of a tumbling or sliding
-// windowed aggregation: watermark state, counters, the panes not fired yet and the fired windows
-// still inside their allowed lateness, each with its key table as a StateTable snapshot.
+// Operator snapshot format, version 2 (little-endian). The whole state of a windowed aggregation:
+// watermark state, counters, the panes not fired yet, the fired windows still inside their allowed
+// lateness, and (session windows) every session with its timers. The aggregate of each entry is
+// written as its own A-byte field, apart from the slot's bookkeeping, so a savepoint restore can
+// migrate it field by field to another state layout (StateMigration).
 //
 //  offset  size  field
 //  +0      4     magic "KWAG"
-//  +4      2     version (1)
-//  +6      2     reserved (0)
+//  +4      2     version (2)
+//  +6      2     flags: bit 0 = a session section follows the buckets
 //  +8      8     state fingerprint (TSpec.StateFingerprint)
 //  +16     8     combined watermark
 //  +24     8     start of the next window to fire (long.MaxValue: none)
@@ -21,17 +25,33 @@ namespace Kernel.Operators;
 //  +56     4     source count (S)
 //  +60     4     pane count (P)
 //  +64     4     fired-window count (F)
-//  +68     S×16  per source: max event time (i64), tracker watermark (i64)
-//  ...     (P+F)× bucket: start (i64), end (i64), table length (i32), StateTable snapshot ("KSTB")
+//  +68     4     key size in bytes (K)
+//  +72     4     aggregate (state) size in bytes (A)
+//  +76     S×16  per source: max event time (i64), tracker watermark (i64)
+//  ...     (P+F)× bucket: start (i64), end (i64), entry count n (i32),
+//                 n × entry: key (K), aggregate (A), revision (i32), changed (u8)
+//  [session section, when flagged]
+//  ...     20    node count N (i32), free-list head (i32), live sessions (i32), timer count T (i32), head count H (i32)
+//  ...     N×    node: key (K), start (i64), end (i64), aggregate (A), revision (i32), changed (u8),
+//                 next (i32), version (i32), fired (u8), live (u8)
+//  ...     T×16  timer heap in array order: at (i64), node (i32), version (i32)
+//  ...     H×    key (K), first node + 1 (i32)
 //  end−4   4     CRC-32C of every byte before it
 //
+// Nodes, timers and heads are written as they are (free nodes and stale timers included), so a
+// restored operator fires the same sessions in the same order as the one that wrote them.
+// Version 1 (tumbling and sliding only; buckets as StateTable "KSTB" snapshots) is still read.
 // Processing-time state (idleness, periodic watermark and emit ticks) is not saved: a restored
 // operator starts with every source active, as a freshly started one does.
-public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : ISnapshotOperator
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IMigratableSnapshotOperator
 {
     private const uint SnapshotMagic = 0x4741574B; // "KWAG"
-    private const ushort SnapshotVersion = 1;
-    private const int SnapshotHeaderSize = 68;
+    private const ushort SnapshotVersion = 2;
+    private const int SnapshotHeaderSize = 76;
+    private const int SnapshotHeaderSizeV1 = 68;
+    private const int SessionSectionHeader = 20;
+
+    private static StateLayout? s_layout;
 
     /// <inheritdoc />
     public string AggregationName => TSpec.Name;
@@ -39,43 +59,58 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <inheritdoc />
     public ulong StateFingerprint => TSpec.StateFingerprint;
 
+    /// <inheritdoc />
+    public StateLayout? Layout => s_layout ??= StateLayout.TryOf<TKey, TState>(TSpec.Name, TSpec.StateFingerprint, typeof(TSpec), StateSize, InitialState());
+
+    private static int KeySize => System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>();
+
+    private static int StateSize => System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+
+    private static int EntrySize => KeySize + StateSize + 5;
+
+    private static int NodeSize => KeySize + StateSize + 31;
+
     /// <summary>
     /// Writes the operator's complete state (see the layout above) to <paramref name="output"/>.
     /// Call it on the operator's thread, between batches (a barrier's control listener is such a place).
     /// </summary>
-    /// <exception cref="NotSupportedException">The operator runs session windows (not snapshotted yet).</exception>
     public int WriteSnapshot(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (_session) ThrowSessionsUnsupported();
-        var body = new ArrayBufferWriter<byte>(1024);
         var sources = _maxEventTime.Length;
-        var header = body.GetSpan(SnapshotHeaderSize + sources * 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], SnapshotVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 0);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], TSpec.StateFingerprint);
-        BinaryPrimitives.WriteInt64LittleEndian(header[16..], _watermark);
-        BinaryPrimitives.WriteInt64LittleEndian(header[24..], _nextFireStart);
-        BinaryPrimitives.WriteInt64LittleEndian(header[32..], _eventsSeen);
-        BinaryPrimitives.WriteInt64LittleEndian(header[40..], _lateEvents);
-        BinaryPrimitives.WriteInt64LittleEndian(header[48..], _rowsEmitted);
-        BinaryPrimitives.WriteInt32LittleEndian(header[56..], sources);
-        BinaryPrimitives.WriteInt32LittleEndian(header[60..], _paneCount);
-        BinaryPrimitives.WriteInt32LittleEndian(header[64..], _firedCount);
+        long size = SnapshotHeaderSize + sources * 16 + 4;
+        for (var i = 0; i < _paneCount; i++) size += 20 + (long)_panes[i].Table.Count * EntrySize;
+        for (var i = 0; i < _firedCount; i++) size += 20 + (long)_fired[i].Table.Count * EntrySize;
+        if (_session) size += SessionSectionHeader + (long)_nodeCount * NodeSize + (long)_timerCount * 16 + (long)_heads.Count * (KeySize + 4);
+        if (size > int.MaxValue) throw new InvalidOperationException($"aggregation '{TSpec.Name}': a snapshot of {size} bytes exceeds 2 GiB");
+        var total = (int)size;
+        var span = output.GetSpan(total)[..total];
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span, SnapshotMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], SnapshotVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], (ushort)(_session ? 1 : 0));
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], TSpec.StateFingerprint);
+        BinaryPrimitives.WriteInt64LittleEndian(span[16..], _watermark);
+        BinaryPrimitives.WriteInt64LittleEndian(span[24..], _nextFireStart);
+        BinaryPrimitives.WriteInt64LittleEndian(span[32..], _eventsSeen);
+        BinaryPrimitives.WriteInt64LittleEndian(span[40..], _lateEvents);
+        BinaryPrimitives.WriteInt64LittleEndian(span[48..], _rowsEmitted);
+        BinaryPrimitives.WriteInt32LittleEndian(span[56..], sources);
+        BinaryPrimitives.WriteInt32LittleEndian(span[60..], _paneCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
+        var at = SnapshotHeaderSize;
         for (var s = 0; s < sources; s++)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(header[(SnapshotHeaderSize + s * 16)..], _maxEventTime[s]);
-            BinaryPrimitives.WriteInt64LittleEndian(header[(SnapshotHeaderSize + s * 16 + 8)..], _tracker.WatermarkOf(s));
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _maxEventTime[s]);
+            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], _tracker.WatermarkOf(s));
+            at += 16;
         }
-        body.Advance(SnapshotHeaderSize + sources * 16);
-        for (var i = 0; i < _paneCount; i++) WriteBucket(body, _panes[i]);
-        for (var i = 0; i < _firedCount; i++) WriteBucket(body, _fired[i]);
-        var crc = Crc32C.Compute(body.WrittenSpan);
-        var total = body.WrittenCount + 4;
-        var span = output.GetSpan(total);
-        body.WrittenSpan.CopyTo(span);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[body.WrittenCount..], crc);
+        for (var i = 0; i < _paneCount; i++) at = WriteBucket(span, at, _panes[i]);
+        for (var i = 0; i < _firedCount; i++) at = WriteBucket(span, at, _fired[i]);
+        if (_session) at = WriteSessions(span, at);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         output.Advance(total);
         return total;
     }
@@ -86,49 +121,72 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not an operator snapshot, are damaged, or
     /// were written under another state fingerprint or source count (the message names the aggregation and the offset).</exception>
-    /// <exception cref="NotSupportedException">The operator runs session windows.</exception>
-    public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
+    public void RestoreSnapshot(ReadOnlySpan<byte> snapshot) => RestoreSnapshot(snapshot, null);
+
+    /// <summary>
+    /// Replaces the operator's state with <paramref name="snapshot"/>, written under the state
+    /// layout <paramref name="migration"/> starts from (a savepoint of an older build); every
+    /// aggregate is migrated to this build's layout. A null migration requires the same fingerprint.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are damaged, or do not match the migration's source layout.</exception>
+    public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, StateMigration? migration)
     {
-        if (_session) ThrowSessionsUnsupported();
-        if (snapshot.Length < SnapshotHeaderSize + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSize + 4}-byte minimum");
+        if (snapshot.Length < SnapshotHeaderSizeV1 + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
-        if (version != SnapshotVersion) ThrowBadSnapshot(4, $"version {version} is not supported (expected {SnapshotVersion})");
+        if (version is not (1 or SnapshotVersion)) ThrowBadSnapshot(4, $"version {version} is not supported (expected 1 or {SnapshotVersion})");
         var bodyEnd = snapshot.Length - 4;
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot[bodyEnd..]) != Crc32C.Compute(snapshot[..bodyEnd]))
             ThrowBadSnapshot(bodyEnd, "CRC-32C does not match the content");
         var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
-        if (fingerprint != TSpec.StateFingerprint)
+        if (migration is null && fingerprint != TSpec.StateFingerprint)
             ThrowBadSnapshot(8, $"state fingerprint 0x{fingerprint:X16} differs from this build's 0x{TSpec.StateFingerprint:X16} (the aggregation's state schema changed)");
+        if (migration is not null)
+        {
+            if (fingerprint != migration.FromFingerprint)
+                ThrowBadSnapshot(8, $"state fingerprint 0x{fingerprint:X16} is not the migration's source 0x{migration.FromFingerprint:X16}");
+            if (migration.ToStateSize != StateSize || migration.ToFingerprint != TSpec.StateFingerprint)
+                ThrowBadSnapshot(8, $"the migration targets fingerprint 0x{migration.ToFingerprint:X16} ({migration.ToStateSize} bytes), this build has 0x{TSpec.StateFingerprint:X16} ({StateSize} bytes)");
+            if (version == 1) ThrowBadSnapshot(4, "version 1 snapshots cannot be migrated; restore them with the build that wrote them");
+        }
         var sources = BinaryPrimitives.ReadInt32LittleEndian(snapshot[56..]);
         if (sources != _maxEventTime.Length) ThrowBadSnapshot(56, $"source count {sources} differs from the operator's {_maxEventTime.Length}");
         var panes = BinaryPrimitives.ReadInt32LittleEndian(snapshot[60..]);
         var fired = BinaryPrimitives.ReadInt32LittleEndian(snapshot[64..]);
         if (panes < 0 || fired < 0) ThrowBadSnapshot(60, $"bucket counts {panes} and {fired} must not be negative");
-        var at = SnapshotHeaderSize + sources * 16;
-        if (at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
+        var flags = version == 1 ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(snapshot[6..]);
+        if (((flags & 1) != 0) != _session)
+            ThrowBadSnapshot(6, _session ? "the snapshot holds no session windows but the operator runs them" : "the snapshot holds session windows but the operator does not run them");
+        var stateSize = StateSize;
+        if (version != 1)
+        {
+            var keySize = BinaryPrimitives.ReadInt32LittleEndian(snapshot[68..]);
+            if (keySize != KeySize) ThrowBadSnapshot(68, $"key size {keySize} differs from this build's {KeySize} (the key type changed)");
+            stateSize = BinaryPrimitives.ReadInt32LittleEndian(snapshot[72..]);
+            var expected = migration?.FromStateSize ?? StateSize;
+            if (stateSize != expected) ThrowBadSnapshot(72, $"aggregate size {stateSize} differs from the expected {expected}");
+        }
+        var at = (version == 1 ? SnapshotHeaderSizeV1 : SnapshotHeaderSize) + sources * 16;
+        if ((long)at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
 
         ClearBuckets();
+        if (_session) ClearSessions();
+        var sourceAt = at - sources * 16;
         for (var s = 0; s < sources; s++)
         {
-            _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(SnapshotHeaderSize + s * 16)..]);
-            _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(snapshot[(SnapshotHeaderSize + s * 16 + 8)..]));
+            _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16)..]);
+            _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16 + 8)..]));
         }
         for (var i = 0; i < panes + fired; i++)
         {
-            if (at + 20 > bodyEnd) ThrowBadSnapshot(at, $"bucket {i} of {panes + fired} runs past the end");
-            var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
-            var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
-            var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
-            at += 20;
-            if (length < 0 || at + length > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {i}'s table length {length} runs past the end");
-            var bucket = Rent(start, end);
-            bucket.Table.Restore(snapshot.Slice(at, length));
-            at += length;
+            var bucket = version == 1
+                ? ReadBucketV1(snapshot, ref at, bodyEnd, i, panes + fired)
+                : ReadBucket(snapshot, ref at, bodyEnd, i, panes + fired, stateSize, migration);
             if (i < panes) Insert(ref _panes, ref _paneCount, _paneCount, bucket);
             else Insert(ref _fired, ref _firedCount, _firedCount, bucket);
         }
-        if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last bucket");
+        if (_session) ReadSessions(snapshot, ref at, bodyEnd, stateSize, migration);
+        if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last section");
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(snapshot[24..]);
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[32..]);
@@ -138,16 +196,179 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         UpdateNextTimer();
     }
 
-    private static void WriteBucket(ArrayBufferWriter<byte> body, WindowBucket<TKey, TState, Hasher> bucket)
+    private static int WriteBucket(Span<byte> span, int at, WindowBucket<TKey, TState, Hasher> bucket)
     {
-        var header = body.GetSpan(20);
-        BinaryPrimitives.WriteInt64LittleEndian(header, bucket.Start);
-        BinaryPrimitives.WriteInt64LittleEndian(header[8..], bucket.End);
-        body.Advance(20);
-        var lengthAt = body.WrittenCount - 4;
-        var length = bucket.Table.WriteSnapshot(body, State.SnapshotScope.Full);
-        // The length slot was reserved before the table wrote; patch it now that it is known.
-        BinaryPrimitives.WriteInt32LittleEndian(System.Runtime.InteropServices.MemoryMarshal.AsMemory(body.WrittenMemory).Span[lengthAt..], length);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], bucket.Start);
+        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], bucket.End);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], bucket.Table.Count);
+        at += 20;
+        foreach (ref var entry in bucket.Table)
+        {
+            MemoryMarshal.Write(span[at..], in entry.Key);
+            at += KeySize;
+            MemoryMarshal.Write(span[at..], in entry.State.Agg);
+            at += StateSize;
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], entry.State.Revision);
+            span[at + 4] = entry.State.Changed ? (byte)1 : (byte)0;
+            at += 5;
+        }
+        return at;
+    }
+
+    private WindowBucket<TKey, TState, Hasher> ReadBucket(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count, int stateSize, StateMigration? migration)
+    {
+        if (at + 20 > bodyEnd) ThrowBadSnapshot(at, $"bucket {index} of {count} runs past the end");
+        var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
+        var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
+        var entries = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
+        at += 20;
+        var entrySize = KeySize + stateSize + 5;
+        if (entries < 0 || at + (long)entries * entrySize > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {index}'s {entries} entries run past the end");
+        var bucket = Rent(start, end);
+        for (var e = 0; e < entries; e++)
+        {
+            var key = MemoryMarshal.Read<TKey>(snapshot[at..]);
+            at += KeySize;
+            ref var slot = ref bucket.Table.GetValueRefOrAdd(key, out _);
+            ReadAggregate(snapshot.Slice(at, stateSize), migration, out slot.Agg);
+            at += stateSize;
+            slot.Revision = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
+            slot.Changed = snapshot[at + 4] != 0;
+            at += 5;
+        }
+        bucket.Table.MarkClean();
+        return bucket;
+    }
+
+    private WindowBucket<TKey, TState, Hasher> ReadBucketV1(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count)
+    {
+        if (at + 20 > bodyEnd) ThrowBadSnapshot(at, $"bucket {index} of {count} runs past the end");
+        var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
+        var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
+        var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
+        at += 20;
+        if (length < 0 || at + length > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {index}'s table length {length} runs past the end");
+        var bucket = Rent(start, end);
+        bucket.Table.Restore(snapshot.Slice(at, length));
+        at += length;
+        return bucket;
+    }
+
+    private static void ReadAggregate(ReadOnlySpan<byte> bytes, StateMigration? migration, out TState agg)
+    {
+        if (migration is null)
+        {
+            agg = MemoryMarshal.Read<TState>(bytes);
+            return;
+        }
+        agg = default;
+        migration.Migrate(bytes, MemoryMarshal.AsBytes(new Span<TState>(ref agg)));
+    }
+
+    private int WriteSessions(Span<byte> span, int at)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], _nodeCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 4)..], _freeNode);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], _sessionLive);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 12)..], _timerCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], _heads.Count);
+        at += SessionSectionHeader;
+        for (var i = 0; i < _nodeCount; i++)
+        {
+            ref var node = ref _nodes[i];
+            MemoryMarshal.Write(span[at..], in node.Key);
+            at += KeySize;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], node.Start);
+            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], node.End);
+            at += 16;
+            MemoryMarshal.Write(span[at..], in node.Slot.Agg);
+            at += StateSize;
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], node.Slot.Revision);
+            span[at + 4] = node.Slot.Changed ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 5)..], node.Next);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 9)..], node.Version);
+            span[at + 13] = node.Fired ? (byte)1 : (byte)0;
+            span[at + 14] = node.Live ? (byte)1 : (byte)0;
+            at += 15;
+        }
+        for (var i = 0; i < _timerCount; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _timers[i].At);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], _timers[i].Node);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 12)..], _timers[i].Version);
+            at += 16;
+        }
+        foreach (ref var head in _heads)
+        {
+            MemoryMarshal.Write(span[at..], in head.Key);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + KeySize)..], head.State);
+            at += KeySize + 4;
+        }
+        return at;
+    }
+
+    private void ReadSessions(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int stateSize, StateMigration? migration)
+    {
+        if (at + SessionSectionHeader > bodyEnd) ThrowBadSnapshot(at, "the session section runs past the end");
+        var nodes = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
+        var free = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 4)..]);
+        var live = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 8)..]);
+        var timers = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 12)..]);
+        var heads = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
+        var nodeSize = KeySize + stateSize + 31;
+        if (nodes < 0 || timers < 0 || heads < 0 || live < 0 || live > nodes || free < -1 || free >= nodes
+            || at + SessionSectionHeader + (long)nodes * nodeSize + (long)timers * 16 + (long)heads * (KeySize + 4) > bodyEnd)
+            ThrowBadSnapshot(at, $"{nodes} nodes, {timers} timers and {heads} heads (free {free}, live {live}) do not fit the session section");
+        at += SessionSectionHeader;
+        _nodes = new SessionNode[Math.Max(64, nodes)];
+        for (var i = 0; i < nodes; i++)
+        {
+            ref var node = ref _nodes[i];
+            node.Key = MemoryMarshal.Read<TKey>(snapshot[at..]);
+            at += KeySize;
+            node.Start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
+            node.End = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
+            at += 16;
+            ReadAggregate(snapshot.Slice(at, stateSize), migration, out node.Slot.Agg);
+            at += stateSize;
+            node.Slot.Revision = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
+            node.Slot.Changed = snapshot[at + 4] != 0;
+            node.Next = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 5)..]);
+            node.Version = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 9)..]);
+            node.Fired = snapshot[at + 13] != 0;
+            node.Live = snapshot[at + 14] != 0;
+            if (node.Next < -1 || node.Next >= nodes) ThrowBadSnapshot(at + 5, $"node {i} links to node {node.Next} of {nodes}");
+            at += 15;
+        }
+        _nodeCount = nodes;
+        _freeNode = free;
+        _sessionLive = live;
+        _timers = new SessionTimer[Math.Max(64, timers)];
+        for (var i = 0; i < timers; i++)
+        {
+            var node = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 8)..]);
+            if ((uint)node >= (uint)nodes) ThrowBadSnapshot(at + 8, $"timer {i} names node {node} of {nodes}");
+            _timers[i] = new SessionTimer(BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]), node, BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 12)..]));
+            at += 16;
+        }
+        _timerCount = timers;
+        for (var i = 0; i < heads; i++)
+        {
+            var key = MemoryMarshal.Read<TKey>(snapshot[at..]);
+            var head = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + KeySize)..]);
+            if (head < 1 || head > nodes) ThrowBadSnapshot(at + KeySize, $"session head {head} is not a node of {nodes}");
+            _heads.GetValueRefOrAdd(key, out _) = head;
+            at += KeySize + 4;
+        }
+    }
+
+    private void ClearSessions()
+    {
+        _heads.Clear();
+        _nodeCount = 0;
+        _freeNode = -1;
+        _sessionLive = 0;
+        _timerCount = 0;
     }
 
     private void ClearBuckets()
@@ -156,11 +377,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         while (_firedCount > 0) Return(RemoveAt(_fired, ref _firedCount, _firedCount - 1));
     }
 
+    private static byte[] InitialState()
+    {
+        TSpec.Init(out var state);
+        return MemoryMarshal.AsBytes(new ReadOnlySpan<TState>(in state)).ToArray();
+    }
+
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowBadSnapshot(int offset, string reason) =>
         throw new InvalidDataException($"operator snapshot of aggregation '{TSpec.Name}' at offset {offset}: {reason}");
-
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private static void ThrowSessionsUnsupported() =>
-        throw new NotSupportedException($"aggregation '{TSpec.Name}': snapshots of session windows are not supported yet; only tumbling and sliding windows are checkpointed");
 }

@@ -36,6 +36,14 @@ public sealed class DurablePipelineOptions
     /// </summary>
     public bool TruncateJournal { get; init; } = true;
 
+    /// <summary>
+    /// A savepoint directory (<see cref="Checkpoints.Savepoint"/>) to start from when the data
+    /// directory holds no complete checkpoint: the operator's state is loaded (migrated if the state
+    /// schema changed compatibly) and each source resumes after the position the savepoint recorded.
+    /// Ignored once the pipeline has checkpoints of its own. Null (default): start from scratch.
+    /// </summary>
+    public string? RestoreFromSavepoint { get; init; }
+
     /// <summary>The journal's directory inside <see cref="DataDirectory"/>.</summary>
     public string JournalDirectory => Path.Combine(DataDirectory, "journal");
 

@@ -1,3 +1,4 @@
+using Kernel.Checkpoints;
 using Kernel.Journal;
 using Kernel.Ring;
 using Kernel.Storage.Log;
@@ -38,12 +39,14 @@ internal static class JournalReplay
                 handler.OnBatch(batch, replayed);
                 replayed += n;
                 n = 0;
+                CrashPoints.Hit("mid-replay");
             }
         }
         if (n > 0)
         {
             handler.OnBatch(batch.AsSpan(0, n), replayed);
             replayed += n;
+            CrashPoints.Hit("mid-replay");
         }
         return replayed;
     }

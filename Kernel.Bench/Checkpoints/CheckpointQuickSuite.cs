@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using Kernel.Bench.EndToEnd;
+using Kernel.Bench.Quick;
+using Kernel.Checkpoints;
+using Kernel.Operators;
+using Kernel.Pipelines;
+using Kernel.Time;
+
+namespace Kernel.Bench.Checkpoints;
+
+/// <summary>
+/// Quick mode <c>checkpoint</c>, on the headline query (revenue per day per product):
+/// <list type="bullet">
+/// <item><c>pause</c>: the hot-path pause of a barrier (what the operator's thread does at it: copy
+/// its state, seal its sinks) with 1M keys in state and 10k of them updated since the last barrier,
+/// p50/p99 over many barriers; then time and bytes of one whole checkpoint of that state.</item>
+/// <item><c>recovery</c>: restoring that 1M-key state from its checkpoint file, and a durable
+/// pipeline's start on a data directory (checkpoint load and journal replay).</item>
+/// <item><c>replay</c>: events per second fed from the journal through the operator at that start.</item>
+/// <item><c>throughput-with-checkpoints</c> against <c>no-checkpoints</c>: the durable pipeline
+/// (journal, operator) with a checkpoint every second against the same pipeline with none, over
+/// the same stream for the same wall time, alternating runs.</item>
+/// </list>
+/// </summary>
+public sealed class CheckpointQuickSuite : IQuickSuite
+{
+    private const string Suite = "checkpoint";
+    private const int StateKeys = 1_000_000;
+    private const int DirtyKeys = 10_000;
+    private const int Barriers = 200;
+    private const ulong LayoutFingerprint = 0xBE4C_C4E0_0000_0001UL;
+
+    /// <inheritdoc/>
+    public string Name => Suite;
+
+    /// <inheritdoc/>
+    public void Run(QuickReport report)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-checkpoint-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            Pause(report, root);
+            Recovery(report, root);
+            Throughput(report, root);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static WindowedAggregator<HeadlineOrder, long, DailyProductRevenue.State, DailyProductRevenue, DailyProductRevenue.Spec> NewOperator(TotalsSink sink, int capacity, IControlListener? control = null) =>
+        new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = capacity, PreallocatedWindows = 2, Control = control });
+
+    private static void Pause(QuickReport report, string root)
+    {
+        var keys = (int)QuickSettings.Scaled(StateKeys, 10_000);
+        var dirty = Math.Min(DirtyKeys, keys);
+        var day = 1_700_000_000_000L / HeadlineData.Day * HeadlineData.Day;
+        var op = NewOperator(new TotalsSink(), keys * 2);
+        var participant = new OperatorParticipant("daily");
+        participant.Bind(op);
+        var fill = new HeadlineOrder[keys];
+        for (var i = 0; i < keys; i++) fill[i] = new HeadlineOrder { OrderId = i, ProductId = i, PriceCents = 100, Quantity = 1, TimestampMs = day + 1_000 };
+        op.Apply(fill);
+        var rng = new Random(7);
+        var updates = new HeadlineOrder[dirty];
+        var pauses = new double[Barriers];
+        for (var b = -5; b < Barriers; b++)
+        {
+            for (var i = 0; i < dirty; i++) updates[i] = new HeadlineOrder { ProductId = rng.Next(keys), PriceCents = 100, Quantity = 1, TimestampMs = day + 2_000 };
+            op.Apply(updates);
+            var start = Stopwatch.GetTimestamp();
+            participant.OnBarrier(b + 10, 0);
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            if (b >= 0) pauses[b] = elapsed.TotalMicroseconds;
+        }
+        Array.Sort(pauses);
+        Measure.Progress($"checkpoint: pause over {Barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[Barriers / 2]:F0} us, p99 {pauses[Barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us");
+        report.Metric(Suite, "pause", "p50_us", pauses[Barriers / 2], "us");
+        report.Metric(Suite, "pause", "p99_us", pauses[Barriers * 99 / 100], "us");
+
+        // One whole checkpoint of that state: barrier capture, state file, manifest.
+        var store = new CheckpointStore(Path.Combine(root, "pause"));
+        var coordinator = new CheckpointCoordinator(store);
+        var fresh = new OperatorParticipant("daily");
+        fresh.Bind(op);
+        coordinator.Register(fresh);
+        var id = coordinator.ReserveCheckpointId();
+        fresh.OnBarrier(id, 0);
+        var result = coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None).GetAwaiter().GetResult();
+        if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: the measured checkpoint did not complete: {result.Failure}");
+        report.Metric(Suite, "pause", "checkpoint_ms", result.Stats.Duration.TotalMilliseconds, "ms");
+        report.Metric(Suite, "pause", "checkpoint_bytes", result.Stats.BytesWritten, "B");
+        report.Metric(Suite, "pause", "checkpoint_keys", result.Stats.KeysWritten, "keys");
+
+        // Restore of that state in a new operator: the state part of recovery.
+        var file = Savepoint.StatePath(store.GetCheckpointDirectory(id), "daily");
+        var restores = new double[5];
+        for (var r = 0; r < restores.Length; r++)
+        {
+            var target = NewOperator(new TotalsSink(), keys * 2);
+            var start = Stopwatch.GetTimestamp();
+            target.RestoreSnapshot(File.ReadAllBytes(file));
+            restores[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (target.StateEntries != op.StateEntries) throw new InvalidOperationException("checkpoint: the restored state differs");
+        }
+        Array.Sort(restores);
+        report.Metric(Suite, "recovery", "restore_1m_keys_ms", restores[restores.Length / 2], "ms");
+    }
+
+    private static void Recovery(QuickReport report, string root)
+    {
+        var count = (int)QuickSettings.Scaled(5_000_000, 100_000);
+        var orders = HeadlineData.Generate(count);
+        var positions = new long[count];
+        for (var i = 0; i < count; i++) positions[i] = i;
+        var rates = new double[3];
+        var starts = new double[3];
+        for (var r = 0; r < rates.Length; r++)
+        {
+            var dir = Path.Combine(root, "recovery-" + r);
+            // Journal every order, checkpoint none (the interval is longer than the run), stop without completing.
+            using (var first = Open(dir, TimeSpan.FromHours(1), out _))
+            {
+                first.Pipeline.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+                first.Pipeline.PublishAsync(orders, positions, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+            using var second = Open(dir, TimeSpan.FromHours(1), out _);
+            var start = Stopwatch.GetTimestamp();
+            var recovery = second.Pipeline.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            if (recovery.EventsReplayed != count) throw new InvalidOperationException($"checkpoint: replayed {recovery.EventsReplayed} of {count} journaled orders");
+            starts[r] = elapsed.TotalMilliseconds;
+            rates[r] = count / elapsed.TotalSeconds;
+        }
+        Array.Sort(rates);
+        Array.Sort(starts);
+        Measure.Progress($"checkpoint: start with {count:N0} journaled orders: {starts[1]:F0} ms, {rates[1]:E3} ev/s");
+        report.Metric(Suite, "recovery", "start_ms", starts[1], "ms");
+        report.Metric(Suite, "replay", "events_per_sec", rates[1], "events/s");
+    }
+
+    private static void Throughput(QuickReport report, string root)
+    {
+        var seconds = Math.Max(1.0, 4.0 * QuickSettings.Scale);
+        var orders = HeadlineData.Generate(1 << 20);
+        var with = new List<double>();
+        var without = new List<double>();
+        long checkpoints = 0;
+        for (var r = 0; r < 6; r++)
+        {
+            var interval = r % 2 == 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromHours(1);
+            var dir = Path.Combine(root, "throughput-" + r);
+            using var run = Open(dir, interval, out var op);
+            run.Pipeline.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var rate = Stream(run.Pipeline, orders, seconds);
+            (r % 2 == 0 ? with : without).Add(rate);
+            if (r % 2 == 0) checkpoints = run.Pipeline.Coordinator.LastCompletedCheckpointId;
+            GC.KeepAlive(op);
+        }
+        with.Sort();
+        without.Sort();
+        Measure.Progress($"checkpoint: with checkpoints {string.Join(", ", with.Select(x => x.ToString("E3")))}; without {string.Join(", ", without.Select(x => x.ToString("E3")))}; {checkpoints} checkpoints in the last run");
+        report.Ratio(Suite, "throughput-with-checkpoints", with[1], "no-checkpoints", without[1], 0);
+    }
+
+    /// <summary>Publishes the orders again and again, each pass ten days later, for <paramref name="seconds"/> of wall time; then completes.</summary>
+    private static double Stream(DurablePipeline<HeadlineOrder, OrderTime> pipeline, HeadlineOrder[] orders, double seconds)
+    {
+        const int Chunk = 1 << 14;
+        var buffer = new HeadlineOrder[Chunk];
+        var positions = new long[Chunk];
+        var shift = HeadlineData.Days * HeadlineData.Day;
+        long published = 0;
+        var start = Stopwatch.GetTimestamp();
+        for (var pass = 0; Stopwatch.GetElapsedTime(start).TotalSeconds < seconds; pass++)
+        {
+            for (var at = 0; at < orders.Length; at += Chunk)
+            {
+                var n = Math.Min(Chunk, orders.Length - at);
+                for (var i = 0; i < n; i++)
+                {
+                    buffer[i] = orders[at + i];
+                    buffer[i].TimestampMs += pass * shift;
+                    positions[i] = published + i;
+                }
+                pipeline.PublishAsync(buffer.AsMemory(0, n), positions.AsMemory(0, n), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                published += n;
+            }
+        }
+        pipeline.CompleteAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return published / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static PipelineRun Open(string dir, TimeSpan interval, out WindowedAggregator<HeadlineOrder, long, DailyProductRevenue.State, DailyProductRevenue, DailyProductRevenue.Spec> op)
+    {
+        var participant = new OperatorParticipant("daily");
+        op = NewOperator(new TotalsSink(), HeadlineData.Products * 2, participant);
+        participant.Bind(op);
+        var pipeline = new DurablePipeline<HeadlineOrder, OrderTime>(new DurablePipelineOptions
+        {
+            DataDirectory = dir, EventLayoutFingerprint = LayoutFingerprint, RingSize = 1 << 16, CheckpointInterval = interval, TruncateJournal = false,
+        });
+        pipeline.SetOperator("daily", op, participant);
+        return new PipelineRun(pipeline);
+    }
+
+    private sealed class PipelineRun(DurablePipeline<HeadlineOrder, OrderTime> pipeline) : IDisposable
+    {
+        public DurablePipeline<HeadlineOrder, OrderTime> Pipeline { get; } = pipeline;
+
+        public void Dispose() => Pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+}
