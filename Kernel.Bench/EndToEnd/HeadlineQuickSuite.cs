@@ -7,7 +7,7 @@ namespace Kernel.Bench.EndToEnd;
 /// products, 10 days, 5% out of order within the 10-minute bound), through the ring and the generated
 /// windowed operator (<c>ring</c>), with the journal in front (<c>ring-journal</c>), and in the durable
 /// pipeline with checkpoints every 250 ms (<c>ring-checkpoints</c>), each against
-/// the baselines of the same run: <c>hand-loop</c>, <c>channels</c>, <c>rx</c>, <c>r3</c>. Cases run
+/// the baselines of the same run: <c>hand-loop</c>, <c>channels</c>, <c>rx</c>, <c>r3</c>, <c>akka</c>. Cases run
 /// round-robin (drift on a shared machine hits all alike); each run starts from empty state and
 /// emits every row; the warm-up run checks that every case produced the same rows.
 /// </summary>
@@ -28,7 +28,8 @@ public sealed class HeadlineQuickSuite : IQuickSuite
         var ring = new RingCase(journal: false);
         var journaled = new RingCase(journal: true);
         var checkpointed = new CheckpointedRingCase(count);
-        HeadlineCase[] cases = [ring, journaled, checkpointed, new HandLoopCase(), new ChannelsCase(), new RxCase(), new R3Case()];
+        using var akka = new AkkaCase();
+        HeadlineCase[] cases = [ring, journaled, checkpointed, new HandLoopCase(), new ChannelsCase(), new RxCase(), new R3Case(), akka];
         const int Kernels = 3; // cases before this index are Kernel's, the rest baselines
 
         // Warm-up: every case once (tiered JIT reaches optimized code), and the correctness check.

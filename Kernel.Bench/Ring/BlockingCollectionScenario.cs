@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 
 namespace Kernel.Bench.Ring;
@@ -33,12 +34,14 @@ internal sealed class BlockingCollectionScenario : IThroughputScenario
     // Runs per call reach tier-1 code (as the ring's and the channels' helpers do).
     private const int Chunk = 1024;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void AddRun(BlockingCollection<BenchEvent> queue, long first, int count)
     {
         for (var i = 0; i < count; i++)
             queue.Add(new BenchEvent(first + i));
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static long TakeRun(BlockingCollection<BenchEvent> queue, int count)
     {
         long sum = 0;

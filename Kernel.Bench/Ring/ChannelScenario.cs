@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Kernel.Bench.Ring;
@@ -58,6 +59,7 @@ internal sealed class ChannelScenario : IThroughputScenario
     }
 
     // A run of writes per call: called many times, it reaches tier-1 code, like the ring's helpers.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void WriteRun(Channel<BenchEvent>[] channels, long first, int count)
     {
         for (var i = 0; i < count; i++)
@@ -83,6 +85,7 @@ internal sealed class ChannelScenario : IThroughputScenario
     }
 
     // Reads exactly count items (waiting when empty); one run per call, for tier-1 code.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ReadRun(ChannelReader<BenchEvent> reader, int count, ref long sum)
     {
         var read = 0;

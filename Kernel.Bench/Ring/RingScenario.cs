@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kernel.Ring;
 
 namespace Kernel.Bench.Ring;
@@ -75,6 +76,7 @@ internal sealed class RingScenario : IThroughputScenario
     }
 
     // Runs of single publishes, one run per call, for the same reason as PublishBatch.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PublishRun(RingBuffer<BenchEvent> ring, long first, int count)
     {
         for (var i = 0; i < count; i++)
@@ -82,7 +84,10 @@ internal sealed class RingScenario : IThroughputScenario
     }
 
     // One claim per call: called millions of times, this reaches fully optimized (tier-1) code,
-    // where the claim's fields live in registers (a loop run a few times stays in OSR code).
+    // where the claim's fields live in registers. Not inlined: inside Produce's loop (run a few
+    // times, so compiled by on-stack replacement) the claim would stay in memory. The Channels and
+    // BlockingCollection helpers are kept out of line the same way.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PublishBatch(RingBuffer<BenchEvent> ring, long first, int count)
     {
         using var claim = ring.Claim(count);

@@ -17,27 +17,40 @@ namespace Kernel.Ring;
 public ref struct ClaimedBatch<T>
 {
     private readonly RingBuffer<T>? _ring;
+
+    // The ring's first slot (ring index 0, not the claim's first slot) and the index mask: slot i
+    // of the claim is (_firstIndex + i) & _mask, so a claim that wraps past the end of the ring
+    // needs no second branch, and an access is an add, an and and a bounds check on registers.
+    private readonly ref RingEntry<T> _slots;
     private readonly long _firstSequence;
+    private readonly int _firstIndex;
+    private readonly int _mask;
     private readonly int _count;
     private bool _finished;
 
-    private ClaimedBatch(RingBuffer<T> ring, long firstSequence, int count)
+    private ClaimedBatch(RingBuffer<T> ring, ref RingEntry<T> slots, long firstSequence, int mask, int count)
     {
         _ring = ring;
+        _slots = ref slots;
         _firstSequence = firstSequence;
+        _firstIndex = (int)(firstSequence & mask);
+        _mask = mask;
         _count = count;
     }
 
     internal static ClaimedBatch<T> Create(RingBuffer<T> ring, long firstSequence, int count)
     {
+        ref var slots = ref ring.FirstSlot;
+        var mask = ring.BufferSize - 1;
+        var first = (int)(firstSequence & mask);
         for (var i = 0; i < count; i++)
         {
-            ref var slot = ref ring.SlotAt(firstSequence + i);
+            ref var slot = ref Unsafe.Add(ref slots, (first + i) & mask);
             slot.Kind = EntryKind.Event;
             slot.SourceId = 0;
             slot.Value = 0;
         }
-        return new ClaimedBatch<T>(ring, firstSequence, count);
+        return new ClaimedBatch<T>(ring, ref slots, firstSequence, mask, count);
     }
 
     /// <summary>The ring sequence of slot 0.</summary>
@@ -54,7 +67,8 @@ public ref struct ClaimedBatch<T>
         {
             if ((uint)index >= (uint)_count || _finished)
                 RingThrowHelper.ThrowIndexOutOfRange(index, _finished ? 0 : _count);
-            return ref _ring!.SlotAt(_firstSequence + index);
+            // Safe: index < _count <= ring size, and the masked index is in [0, size).
+            return ref Unsafe.Add(ref _slots, (_firstIndex + index) & _mask);
         }
     }
 

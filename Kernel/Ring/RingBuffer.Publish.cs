@@ -15,15 +15,28 @@ public sealed partial class RingBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(in T item, int sourceId, long position)
     {
-        var sequence = Next(1);
+        // The producer kind is read once (the slot stores below could alias the field for the
+        // JIT); the multi-producer claim and publish are out of line, so the single-producer path
+        // keeps its registers. The event is never passed to a call, so it stays in registers too.
+        var single = _single;
+        var sequence = single is not null ? single.Next(1) : NextMulti();
         // Nothing between claim and publish can throw: a slot is published whole.
         ref var slot = ref SlotAt(sequence);
         slot.Kind = EntryKind.Event;
         slot.SourceId = sourceId;
         slot.Value = position;
         slot.Event = item;
-        PublishRange(sequence, sequence);
+        if (single is not null)
+            single.Publish(sequence);
+        else
+            PublishMulti(sequence);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long NextMulti() => _multi!.Next(1);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PublishMulti(long sequence) => _multi!.Publish(sequence);
 
     /// <summary>Publishes one event if there is room now; false (nothing published) when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -87,6 +87,10 @@ public sealed partial class RingBuffer<T>
         // Safe: the masked index is in [0, size) and the array holds size + 2 * _pad slots.
         ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), _pad + (int)(sequence & _indexMask));
 
+    /// <summary>The slot at ring index 0 (after the padding), for in-place claims that index it with a mask.</summary>
+    internal ref RingEntry<T> FirstSlot =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), _pad);
+
     /// <summary>The slots from ring index <paramref name="index"/> (not a sequence), for processors.</summary>
     internal ReadOnlySpan<RingEntry<T>> Slots(int index, int length) =>
         new(_entries, _pad + index, length);

@@ -95,6 +95,11 @@ public sealed class RingPipeline<T>
     {
         if (Interlocked.CompareExchange(ref _state, Started, Configuring) != Configuring)
             throw new InvalidOperationException("The pipeline was already started or stopped.");
+        StartProcessors();
+    }
+
+    private void StartProcessors()
+    {
         Volatile.Write(ref _running, _processors.Count);
         if (_processors.Count == 0)
         {
@@ -144,15 +149,16 @@ public sealed class RingPipeline<T>
 
     /// <summary>
     /// Lets every handler finish every entry published before the call, then stops them and
-    /// closes the ring. Before <see cref="Start"/> it is <see cref="Halt"/>. Completes with
-    /// <see cref="Completion"/> (faulted if a handler exception halted the pipeline).
+    /// closes the ring. Before <see cref="Start"/> it starts the handlers first, so entries
+    /// published before the start are drained too (use <see cref="Halt"/> to drop them).
+    /// Completes with <see cref="Completion"/> (faulted if a handler exception halted the pipeline).
     /// </summary>
     public Task ShutdownAsync()
     {
+        if (Interlocked.CompareExchange(ref _state, Started, Configuring) == Configuring)
+            StartProcessors();
         var previous = Interlocked.CompareExchange(ref _state, Stopping, Started);
-        if (previous == Configuring)
-            Halt();
-        else if (previous == Started)
+        if (previous == Started)
         {
             var target = _ring.Sequencer.ClaimedCursor;
             foreach (var processor in _processors)

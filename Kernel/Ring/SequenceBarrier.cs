@@ -19,6 +19,9 @@ internal sealed class SequenceBarrier
     // re-reads it after being woken sees the store that preceded the wake-up.
     private volatile bool _alerted;
 
+    /// <summary>Whether pausing paid off in this processor's recent waits (its thread only; see <see cref="SpinPhase"/>).</summary>
+    internal SpinHistory SpinHistory;
+
     /// <summary>Creates a barrier over the ring's cursor, or over <paramref name="dependents"/> when there are any.</summary>
     public SequenceBarrier(Sequencer sequencer, WaitStrategy waitStrategy, Sequence[] dependents)
     {

@@ -24,6 +24,10 @@ internal abstract class Sequencer
     // Set once by Close (halt); read by producers waiting for room so they never wait forever.
     private volatile bool _closed;
 
+    // Whether pausing paid off in the producers' recent waits for room (see SpinPhase). Written
+    // only on that slow path; with several producers a shared, racy hint.
+    private SpinHistory _capacitySpinHistory;
+
     /// <summary>Creates a sequencer for a ring of <paramref name="bufferSize"/> slots.</summary>
     protected Sequencer(int bufferSize)
     {
@@ -105,12 +109,15 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        var spin = new SpinPhase(s_capacitySpinTime);
+        var spin = new SpinPhase(s_capacitySpinTime, ref _capacitySpinHistory);
         while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);
             if (gating >= wrapPoint)
+            {
+                spin.Satisfied();
                 return gating;
+            }
             if (_closed)
                 RingThrowHelper.ThrowHalted();
         }

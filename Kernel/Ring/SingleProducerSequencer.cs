@@ -11,10 +11,15 @@ internal sealed class SingleProducerSequencer : Sequencer
 {
     // Producer-thread-only state, written on every claim, padded away from the base class's
     // fields (which processors read) so those writes invalidate no line a processor reads.
-    private ProducerState _producer = new() { NextValue = Sequence.InitialValue, CachedGating = Sequence.InitialValue };
+    private ProducerState _producer;
 
     /// <summary>Creates the sequencer for a ring of <paramref name="bufferSize"/> slots.</summary>
-    public SingleProducerSequencer(int bufferSize) : base(bufferSize) { }
+    public SingleProducerSequencer(int bufferSize) : base(bufferSize)
+    {
+        _producer.NextValue = Sequence.InitialValue;
+        // Nothing consumed yet (gating -1): the first lap may be claimed without looking.
+        _producer.ClaimLimit = Sequence.InitialValue + bufferSize;
+    }
 
     /// <inheritdoc/>
     public override long ClaimedCursor => Volatile.Read(ref _producer.NextValue);
@@ -25,9 +30,8 @@ internal sealed class SingleProducerSequencer : Sequencer
     {
         var current = _producer.NextValue;
         var next = current + count;
-        var wrapPoint = next - _bufferSize;
-        if (wrapPoint > _producer.CachedGating)
-            _producer.CachedGating = WaitForCapacity(wrapPoint, current);
+        if (next > _producer.ClaimLimit)
+            _producer.ClaimLimit = WaitForCapacity(next - _bufferSize, current) + _bufferSize;
         _producer.NextValue = next;
         return next;
     }
@@ -38,11 +42,10 @@ internal sealed class SingleProducerSequencer : Sequencer
     {
         var current = _producer.NextValue;
         var next = current + count;
-        var wrapPoint = next - _bufferSize;
-        if (wrapPoint > _producer.CachedGating)
+        if (next > _producer.ClaimLimit)
         {
-            _producer.CachedGating = GetMinimumGatingSequence(current);
-            if (wrapPoint > _producer.CachedGating)
+            _producer.ClaimLimit = GetMinimumGatingSequence(current) + _bufferSize;
+            if (next > _producer.ClaimLimit)
             {
                 highest = 0;
                 return false;
@@ -75,7 +78,11 @@ internal sealed class SingleProducerSequencer : Sequencer
     /// <inheritdoc/>
     public override long GetHighestPublished(long lowerBound, long availableSequence) => availableSequence;
 
-    /// <summary>The last claimed sequence and the slowest consumer seen when room was last checked, with a cache line of padding on each side.</summary>
+    /// <summary>
+    /// The last claimed sequence, and the highest sequence that may be claimed without looking at
+    /// the consumers again (the slowest consumer seen when room was last checked, plus the ring
+    /// size: one compare per claim), with a cache line of padding on each side.
+    /// </summary>
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private struct ProducerState
     {
@@ -83,6 +90,6 @@ internal sealed class SingleProducerSequencer : Sequencer
         public long NextValue;
 
         [FieldOffset(64)]
-        public long CachedGating;
+        public long ClaimLimit;
     }
 }

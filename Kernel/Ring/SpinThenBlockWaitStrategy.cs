@@ -25,12 +25,15 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
 
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
-        var spin = new SpinPhase(_spinTime);
+        var spin = new SpinPhase(_spinTime, ref barrier.SpinHistory);
         while (spin.SpinOnce())
         {
             var available = barrier.Poll(sequence);
             if (available >= sequence || barrier.IsAlerted)
+            {
+                spin.Satisfied();
                 return available;
+            }
         }
         return Block(sequence, barrier);
     }
