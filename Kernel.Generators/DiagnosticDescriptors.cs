@@ -93,12 +93,16 @@ internal static class DiagnosticDescriptors
         "KRN0021", "Member named like a generated nested type",
         "'{0}' has the name of the nested type '{1}' the generator adds; rename the member");
 
+    public static readonly DiagnosticDescriptor FirstLastOverUpserts = Error(
+        "KRN0022", "[First]/[Last] over another aggregation's rows",
+        "[{0}] on '{1}' cannot read the rows of aggregation '{2}': they arrive as upserts, and a replaced row's first or last value cannot be taken back; aggregate the events directly, or use [Min]/[Max]");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
         MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
-        ColumnTypeNotSupported, NameTakenByGeneratedType);
+        ColumnTypeNotSupported, NameTakenByGeneratedType, FirstLastOverUpserts);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

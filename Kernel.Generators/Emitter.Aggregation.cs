@@ -20,6 +20,11 @@ internal static partial class Emitter
             w.Line();
             EmitKey(w, model);
         }
+        if (model.IsUpsert)
+        {
+            w.Line();
+            EmitUpstreamKey(w, model);
+        }
         w.Line();
         EmitSpec(w, model);
         w.Close();
@@ -109,7 +114,8 @@ internal static partial class Emitter
         w.Line("/// The compiled form of <see cref=\"" + model.Type.Name + "\"/> for the runtime's struct-constrained operators:");
         w.Line("/// filter, key and fold inline into the operator's loop.");
         w.Line("/// </summary>");
-        w.Open("public readonly struct Spec : global::Kernel.Operators.IAggregationSpec<" + input + ", " + key + ", State, " + row + ">");
+        w.Open("public readonly struct Spec : global::Kernel.Operators.IAggregationSpec<" + input + ", " + key + ", State, " + row + ">"
+            + (model.IsUpsert ? ", global::Kernel.Operators.IUpsertSpec<" + input + ", UpstreamKey, State>" : string.Empty));
         EmitSchemaField(w, model);
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -160,6 +166,85 @@ internal static partial class Emitter
         EmitMerge(w, model);
         w.Line();
         EmitToRow(w, model, key, row);
+        if (model.IsUpsert)
+        {
+            w.Line();
+            EmitUpsertMembers(w, model, input);
+        }
+        w.Close();
+    }
+
+    private static void EmitUpstreamKey(SourceWriter w, AggregationModel model)
+    {
+        var parts = model.UpstreamKeys;
+        w.Line("/// <summary>What identifies a row of the input aggregation (its keys and window start): a later row with the same identity replaces it.</summary>");
+        w.Open("public readonly struct UpstreamKey : global::System.IEquatable<UpstreamKey>");
+        foreach (var k in parts)
+        {
+            w.Line("/// <summary>The input row's <c>" + k.SourceMember + "</c>.</summary>");
+            w.Line("public readonly " + k.TypeName + " " + k.RowMember + ";");
+            w.Line();
+        }
+        w.Line("/// <summary>Creates an identity from its components.</summary>");
+        w.Open("public UpstreamKey(" + string.Join(", ", parts.Select(k => k.TypeName + " " + Camel(k.RowMember))) + ")");
+        foreach (var k in parts) w.Line(k.RowMember + " = " + Camel(k.RowMember) + ";");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public bool Equals(UpstreamKey other) => " + (parts.Count == 0 ? "true" : string.Join(" && ", parts.Select(k => k.RowMember + " == other." + k.RowMember))) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override bool Equals(object? obj) => obj is UpstreamKey other && Equals(other);");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override int GetHashCode() => unchecked((int)(Spec.HashUpstreamKey(in this) >> 32));");
+        w.Close();
+    }
+
+    private static void EmitUpsertMembers(SourceWriter w, AggregationModel model, string input)
+    {
+        var parts = model.UpstreamKeys;
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Line("public static UpstreamKey UpstreamKeyOf(in " + input + " row) => new UpstreamKey(" + string.Join(", ", parts.Select(k => "row." + k.SourceMember)) + ");");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static ulong HashUpstreamKey(in UpstreamKey key)");
+        w.Line("var h = 0UL;");
+        foreach (var k in parts)
+        {
+            w.Line("h = unchecked((h ^ " + ToUlong("key." + k.RowMember, k.Kind) + ") * 0x9E3779B97F4A7C15UL);");
+        }
+        w.Line("return h;");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static bool Invertible => " + (model.Invertible ? "true" : "false") + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        if (!model.Invertible)
+        {
+            w.Line("public static void Retract(ref State state, in " + input + " row)");
+            w.Line("    => throw new global::System.NotSupportedException(\"" + model.Type.Name + " has [Min]/[Max]: its state is rebuilt, not retracted\");");
+            return;
+        }
+        w.Line(Inline);
+        w.Open("public static void Retract(ref State state, in " + input + " row)");
+        foreach (var a in model.Aggregates)
+        {
+            var s = "state." + a.RowMember;
+            var v = "row." + a.SourceMember;
+            switch (a.Op)
+            {
+                case AggregateOp.Sum: w.Line(s + " -= " + v + ";"); break;
+                case AggregateOp.Count: w.Line(s + "--;"); break;
+                case AggregateOp.Avg:
+                    w.Line(s + "_Sum -= " + v + ";");
+                    w.Line(s + "_Count--;");
+                    break;
+            }
+        }
         w.Close();
     }
 

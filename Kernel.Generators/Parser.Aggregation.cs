@@ -45,12 +45,14 @@ internal static partial class Parser
         var rowMembers = InstanceMembers(type);
         foreach (var m in rowMembers)
         {
-            ParseRowMember(m, type, input, inputMembers, compilation, known, keys, aggregates, ref windowStart, ref windowEnd, diagnostics, ct);
+            ParseRowMember(m, type, input, inputIsAggregation, inputMembers, compilation, known, keys, aggregates, ref windowStart, ref windowEnd, diagnostics, ct);
         }
+        var upstreamKeys = inputIsAggregation ? UpstreamIdentity(inputMembers, known) : new List<KeyPartModel>();
         var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, diagnostics, ct);
         var generated = new List<string> { "Spec", "State" };
         if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");
         if (keys.Count > 1 || (keys.Count == 1 && keys[0].Kind == ValueKind.Enum)) generated.Add("Key");
+        if (inputIsAggregation) generated.Add("UpstreamKey");
         CheckGeneratedNames(type, rowMembers, generated, diagnostics);
 
         if (typeRef is null || HasErrors(diagnostics))
@@ -64,7 +66,7 @@ internal static partial class Parser
         var model = new AggregationModel(
             typeRef, TypeName(input), where, eventTime, EquatableArray.From(keys), EquatableArray.From(aggregates),
             windowStart, windowEnd, window, EquatableArray.From(keyFields), EquatableArray.From(stateFields),
-            Fingerprint(keyFields, stateFields), codec);
+            Fingerprint(keyFields, stateFields), codec, inputIsAggregation, EquatableArray.From(upstreamKeys));
         return new AggregationResult(model, edge, EquatableArray.From(diagnostics));
     }
 
@@ -92,7 +94,7 @@ internal static partial class Parser
     }
 
     private static void ParseRowMember(
-        MemberInfo m, INamedTypeSymbol type, INamedTypeSymbol input, List<MemberInfo> inputMembers,
+        MemberInfo m, INamedTypeSymbol type, INamedTypeSymbol input, bool inputIsAggregation, List<MemberInfo> inputMembers,
         Compilation compilation, KnownSymbols known, List<KeyPartModel> keys, List<AggregateModel> aggregates,
         ref string windowStart, ref string windowEnd, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
@@ -185,6 +187,11 @@ internal static partial class Parser
             "First" => AggregateOp.First,
             _ => AggregateOp.Last,
         };
+        if (op is AggregateOp.First or AggregateOp.Last && inputIsAggregation)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FirstLastOverUpserts, location, role, qualified, input.Name));
+            return;
+        }
         if (op is AggregateOp.Sum or AggregateOp.Min or AggregateOp.Max or AggregateOp.Avg && !IsNumeric(sourceKind))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AggregateOverNonNumeric, location, role, qualified, sourceQualified, sourceType));
@@ -210,6 +217,24 @@ internal static partial class Parser
             return;
         }
         aggregates.Add(new AggregateModel(op, m.Name, TypeName(m.Type), rowKind, sourceName));
+    }
+
+    /// <summary>
+    /// What identifies a row of an upstream aggregation: its <c>[Key]</c> members and its
+    /// <c>[WindowStart]</c>, in declaration order. Rows with equal identities revise one another.
+    /// Members of types the upstream cannot key by are its own diagnostics, so they are skipped here.
+    /// </summary>
+    private static List<KeyPartModel> UpstreamIdentity(List<MemberInfo> inputMembers, KnownSymbols known)
+    {
+        var parts = new List<KeyPartModel>();
+        foreach (var m in inputMembers)
+        {
+            if (!HasAttribute(m.Symbol, known.Key) && !HasAttribute(m.Symbol, known.WindowStart)) continue;
+            var kind = KindOf(m.Type, known, out var underlying);
+            if (kind is not (ValueKind.Boolean or ValueKind.Char or ValueKind.Enum) && !IsInteger(kind)) continue;
+            parts.Add(new KeyPartModel(m.Name, m.Name, TypeName(m.Type), kind, underlying));
+        }
+        return parts;
     }
 
     /// <summary>Whether a value of <paramref name="source"/> converts to <paramref name="destination"/> without a cast (identity or implicit numeric).</summary>

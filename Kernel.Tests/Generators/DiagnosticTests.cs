@@ -228,6 +228,13 @@ public sealed class DiagnosticTests
             "Emit Interval on 'Bad': a duration is required; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d");
 
     [Fact]
+    public void KRN0022_LastOverAnotherAggregationsRows()
+        => AssertDiagnostic("KRN0022",
+            "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Sum(nameof(Order.RevenueCents))] public long Revenue; }\n"
+            + "[Aggregation(typeof(Up))]\npublic partial struct Down { [[|Last(nameof(Up.Revenue))|]] public long Latest; }\n",
+            "[Last] on 'Down.Latest' cannot read the rows of aggregation 'Up': they arrive as upserts, and a replaced row's first or last value cannot be taken back; aggregate the events directly, or use [Min]/[Max]");
+
+    [Fact]
     public void EveryDescriptor_HasATestAndARowInTheDocs()
     {
         var docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "diagnostics.md"));
