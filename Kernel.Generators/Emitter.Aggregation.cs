@@ -25,6 +25,11 @@ internal static partial class Emitter
             w.Line();
             EmitUpstreamKey(w, model);
         }
+        if (model.Sketches.Count > 0)
+        {
+            w.Line();
+            EmitSketches(w, model);
+        }
         w.Line();
         EmitSpec(w, model);
         w.Close();
@@ -64,6 +69,9 @@ internal static partial class Emitter
             "First" => source + " of the earliest event.",
             "FirstTime" => "The event time of the earliest event (<c>long.MaxValue</c> before any).",
             "Last" => source + " of the latest event.",
+            "DistinctCount" => "The handle of the HyperLogLog counting " + source + " in <see cref=\"Sketches\"/> (0 before the first event).",
+            "Sample" => "The handle of the reservoir sampling the events in <see cref=\"Sketches\"/> (0 before the first event).",
+            "TopK" => "The handle of the leaderboard ranking by " + source + " in <see cref=\"Sketches\"/> (0 before the first row).",
             _ => "The event time of the latest event (<c>long.MinValue</c> before any).",
         };
     }
@@ -171,6 +179,139 @@ internal static partial class Emitter
             w.Line();
             EmitUpsertMembers(w, model, input);
         }
+        if (model.Sketches.Count > 0)
+        {
+            w.Line();
+            EmitSideMembers(w, model, input, row);
+        }
+        w.Close();
+    }
+
+    private static string PoolType(SketchModel k, AggregationModel model) => k.Op switch
+    {
+        AggregateOp.DistinctCount => "global::Kernel.Sketches.HyperLogLogPool",
+        AggregateOp.Sample => "global::Kernel.Sketches.ReservoirPool<" + model.InputFullName + ">",
+        _ => "global::Kernel.Sketches.LeaderboardPool<" + k.KeyTypeName + ", " + k.ValueTypeName + ">",
+    };
+
+    private static string PoolArguments(SketchModel k) => k.Op == AggregateOp.Sample
+        ? Int(k.Size) + ", " + k.Seed.ToString(CultureInfo.InvariantCulture) + "UL"
+        : Int(k.Size);
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void EmitSketches(SourceWriter w, AggregationModel model)
+    {
+        w.Line("/// <summary>The side state of <see cref=\"" + model.Type.Name + "\"/>: one pool of sketches per sketch member, addressed by the handles in <see cref=\"State\"/>.</summary>");
+        w.Open("public sealed class Sketches : global::Kernel.Operators.SideState");
+        foreach (var k in model.Sketches)
+        {
+            w.Line("/// <summary>The sketches of <c>" + k.RowMember + "</c>.</summary>");
+            w.Line("public readonly " + PoolType(k, model) + " " + k.RowMember + " = new " + PoolType(k, model) + "(" + PoolArguments(k) + ");");
+            w.Line();
+        }
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override long Live => " + string.Join(" + ", model.Sketches.Select(k => "(long)" + k.RowMember + ".Live")) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void WriteSnapshot(global::System.Buffers.IBufferWriter<byte> output)");
+        foreach (var k in model.Sketches) w.Line(k.RowMember + ".WriteSnapshot(output);");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void RestoreSnapshot(global::System.ReadOnlySpan<byte> snapshot)");
+        w.Line("var at = 0;");
+        foreach (var k in model.Sketches) w.Line("at += " + k.RowMember + ".RestoreSnapshot(snapshot.Slice(at));");
+        w.Open("if (at != snapshot.Length)");
+        w.Line("throw new global::System.IO.InvalidDataException(" + Literal(model.Type.Name + " side state: ") + " + (snapshot.Length - at) + \" bytes follow the last sketch pool\");");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void Clear()");
+        foreach (var k in model.Sketches) w.Line(k.RowMember + ".Clear();");
+        w.Close();
+        w.Close();
+    }
+
+    private static string HashInput(SketchModel k)
+    {
+        var v = "e." + k.SourceMember;
+        return k.SourceKind switch
+        {
+            ValueKind.Boolean => "(" + v + " ? 1L : 0L)",
+            ValueKind.DateTime => v + ".Ticks",
+            ValueKind.DateTimeOffset => v + ".UtcTicks",
+            _ => "unchecked((long)" + v + ")",
+        };
+    }
+
+    private static void EmitSideMembers(SourceWriter w, AggregationModel model, string input, string row)
+    {
+        // The side state is the Sketches object CreateSideState made for this operator, so the
+        // unchecked cast is safe and the per-event path has no type check or virtual call.
+        const string Cast = "global::System.Runtime.CompilerServices.Unsafe.As<Sketches>(side)";
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static bool HasSideState => true;");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static global::Kernel.Operators.SideState CreateSideState() => new Sketches();");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void UpdateSide(global::Kernel.Operators.SideState side, ref State state, in " + input + " e)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("if (" + h + " == 0) " + h + " = s." + k.RowMember + ".Rent();");
+            switch (k.Op)
+            {
+                case AggregateOp.DistinctCount: w.Line("s." + k.RowMember + "[" + h + "].Add(" + HashInput(k) + ");"); break;
+                case AggregateOp.Sample: w.Line("s." + k.RowMember + "[" + h + "].Add(in e);"); break;
+                default: w.Line("s." + k.RowMember + "[" + h + "].Set(e." + k.KeyMember + ", e." + k.SourceMember + ");"); break;
+            }
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void RetractSide(global::Kernel.Operators.SideState side, ref State state, in " + input + " e)");
+        var retracts = model.Sketches.Where(k => k.Op == AggregateOp.TopK).ToList();
+        if (retracts.Count > 0) w.Line("var s = " + Cast + ";");
+        foreach (var k in retracts)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("if (" + h + " != 0) s." + k.RowMember + "[" + h + "].Remove(e." + k.KeyMember + ");");
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void SideToRow(global::Kernel.Operators.SideState side, in State state, ref " + row + " row)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("row." + k.RowMember + " = " + h + " == 0 ? " + (k.Op == AggregateOp.DistinctCount ? "0L" : "null!") + " : s." + k.RowMember + "[" + h + "]"
+                + (k.Op == AggregateOp.DistinctCount ? ".Count()" : string.Empty) + ";");
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void ReleaseSide(global::Kernel.Operators.SideState side, ref State state)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Open("if (" + h + " != 0)");
+            w.Line("s." + k.RowMember + ".Release(" + h + ");");
+            w.Line(h + " = 0;");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void CopySideHandles(in State from, ref State to)");
+        foreach (var k in model.Sketches) w.Line("to." + k.RowMember + "_Sketch = from." + k.RowMember + "_Sketch;");
         w.Close();
     }
 

@@ -15,6 +15,7 @@ namespace Kernel.Generators.Model;
 /// <param name="Fingerprint">FNV-1a of the layouts.</param>
 /// <param name="RowCodec">The CSV writer/reader of rows, or null when the row is also a <c>[StreamEvent]</c>.</param>
 /// <param name="IsUpsert">Whether the input is another aggregation's rows (consumed as upserts).</param>
+/// <param name="Sketches">The sketch members (kept in the side state), in row declaration order.</param>
 /// <param name="UpstreamKeys">The upstream row's identity (its keys and window start) when <paramref name="IsUpsert"/>.</param>
 internal sealed record AggregationModel(
     TypeRef Type,
@@ -31,7 +32,8 @@ internal sealed record AggregationModel(
     ulong Fingerprint,
     CodecModel? RowCodec,
     bool IsUpsert,
-    EquatableArray<KeyPartModel> UpstreamKeys)
+    EquatableArray<KeyPartModel> UpstreamKeys,
+    EquatableArray<SketchModel> Sketches)
 {
     /// <summary>A generated <c>Key</c> struct is needed for composite keys and enum keys (enums are not <c>IEquatable</c>).</summary>
     public bool NeedsKeyStruct => Keys.Count > 1 || (Keys.Count == 1 && Keys[0].Kind == ValueKind.Enum);

@@ -52,6 +52,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     private readonly StateTable<TUpstreamKey, TEvent, UpstreamHasher> _latest;
     private readonly StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
     private readonly IControlListener? _control;
+    private readonly SideState? _side;   // [TopK] leaderboards; null unless TSpec.HasSideState
     private long _rowsApplied;
 
     /// <summary>Creates the operator with an empty state.</summary>
@@ -62,6 +63,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         _latest = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
         _table = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
         _control = control;
+        if (TSpec.HasSideState) _side = TSpec.CreateSideState();
     }
 
     /// <summary>The number of downstream keys held.</summary>
@@ -115,11 +117,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             return false;
         }
         TSpec.ToRow(key, slot.Agg, 0, 0, out row);
+        if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);
         return true;
     }
 
     /// <summary>Enumerates every downstream key's current row (no order); the state must not change meanwhile.</summary>
-    public RowEnumerator GetRows() => new(_table.GetEnumerator());
+    public RowEnumerator GetRows() => new(_table.GetEnumerator(), _side);
 
     private void Upsert(in TEvent row)
     {
@@ -127,6 +130,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         ref var latest = ref _latest.GetValueRefOrAdd(TSpec.UpstreamKeyOf(row), out var added);
         var hadOld = !added && TSpec.Filter(latest);
         var oldKey = hadOld ? TSpec.KeyOf(latest) : default;
+        if (hadOld && TSpec.HasSideState) RetractSide(oldKey, latest);
         if (hadOld && TSpec.Invertible) Retract(oldKey, latest);
         latest = row;
         var hasNew = TSpec.Filter(row);
@@ -135,7 +139,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             // The old row may have been the extreme: rebuild its key from the kept rows (the new row
             // included when it belongs to the same key, so it is not folded again below).
             Rebuild(oldKey);
-            if (hasNew && TSpec.KeyOf(row).Equals(oldKey)) return;
+            if (hasNew && TSpec.KeyOf(row).Equals(oldKey))
+            {
+                // Rebuilt with the new row's aggregates; its sketches are fed here (the rebuild keeps them as they are).
+                if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref _table.GetValueRefOrAdd(oldKey, out _).Agg, row);
+                return;
+            }
         }
         if (hasNew) Fold(row);
     }
@@ -146,7 +155,15 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         ref var slot = ref _table.GetValueRefOrAdd(TSpec.KeyOf(row), out var added);
         if (added) TSpec.Init(out slot.Agg);
         TSpec.Update(ref slot.Agg, row);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
         slot.Rows++;
+    }
+
+    private void RetractSide(in TKey key, in TEvent old)
+    {
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
+        TSpec.RetractSide(_side!, ref slot.Agg, old);
     }
 
     private void Retract(in TKey key, in TEvent old)
@@ -155,6 +172,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
         if (--slot.Rows == 0)
         {
+            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
             _table.Remove(key);
             return;
         }
@@ -173,12 +191,14 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             TSpec.Update(ref agg, r);
             rows++;
         }
+        ref var slot = ref _table.GetValueRefOrAdd(key, out _);
         if (rows == 0)
         {
+            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
             _table.Remove(key);
             return;
         }
-        ref var slot = ref _table.GetValueRefOrAdd(key, out _);
+        if (TSpec.HasSideState) TSpec.CopySideHandles(slot.Agg, ref agg);   // the sketches were updated in place
         slot.Agg = agg;
         slot.Rows = rows;
     }
@@ -217,6 +237,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         body.WrittenSpan.CopyTo(span);
         BinaryPrimitives.WriteUInt32LittleEndian(span[body.WrittenCount..], crc);
         output.Advance(total);
+        if (TSpec.HasSideState) total += SideStateSnapshot.Write(output, _side!, total);
         return total;
     }
 
@@ -224,6 +245,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     /// <exception cref="InvalidDataException">The bytes are damaged or were written under another state fingerprint.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);
         if (snapshot.Length < 32) ThrowBad(0, $"{snapshot.Length} bytes is shorter than the 32-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBad(0, "magic is not \"KUPS\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -241,6 +263,20 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         _latest.Restore(latest);
         _table.Restore(table);
         _rowsApplied = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
+        if (TSpec.HasSideState) RefillSide();
+    }
+
+    /// <summary>Leaderboards are not serialized (they are exact over the kept rows): refill them after a restore.</summary>
+    private void RefillSide()
+    {
+        foreach (ref var entry in _latest)
+        {
+            ref var row = ref entry.State;
+            if (!TSpec.Filter(row)) continue;
+            ref var slot = ref _table.GetValueRefOrNullRef(TSpec.KeyOf(row));
+            if (Unsafe.IsNullRef(ref slot)) ThrowBad(0, "a kept upstream row has no downstream state");
+            TSpec.UpdateSide(_side!, ref slot.Agg, row);
+        }
     }
 
     private static void WriteTable<TK, TS, TH>(ArrayBufferWriter<byte> body, StateTable<TK, TS, TH> table)
@@ -287,11 +323,13 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     {
         private StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
         private TRow _current;
+        private readonly SideState? _side;
 
-        internal RowEnumerator(StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner)
+        internal RowEnumerator(StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner, SideState? side)
         {
             _inner = inner;
             _current = default!;
+            _side = side;
         }
 
         /// <summary>The current row.</summary>
@@ -303,6 +341,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             if (!_inner.MoveNext()) return false;
             ref var entry = ref _inner.Current;
             TSpec.ToRow(entry.Key, entry.State.Agg, 0, 0, out _current);
+            if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State.Agg, ref _current);
             return true;
         }
 
