@@ -37,6 +37,15 @@ internal static class SideStateSnapshot
     /// <exception cref="InvalidDataException">The trailer or the side state is damaged.</exception>
     public static ReadOnlySpan<byte> Read(ReadOnlySpan<byte> snapshot, SideState side, string name)
     {
+        var state = Split(snapshot, name, out var sideBytes);
+        side.RestoreSnapshot(sideBytes);
+        return state;
+    }
+
+    /// <summary>Splits <paramref name="snapshot"/> into the operator's own part (returned) and the checked side-state bytes.</summary>
+    /// <exception cref="InvalidDataException">The trailer is damaged or the side state's CRC does not match.</exception>
+    public static ReadOnlySpan<byte> Split(ReadOnlySpan<byte> snapshot, string name, out ReadOnlySpan<byte> side)
+    {
         if (snapshot.Length < TrailerSize) Throw(name, 0, $"{snapshot.Length} bytes cannot hold the side-state trailer");
         var end = snapshot.Length - TrailerSize;
         var sideLength = BinaryPrimitives.ReadInt32LittleEndian(snapshot[end..]);
@@ -44,9 +53,8 @@ internal static class SideStateSnapshot
         var stateLength = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(end + 8)..]);
         if (stateLength < 0 || sideLength < 0 || (long)stateLength + sideLength != end)
             Throw(name, end, $"lengths {stateLength} + {sideLength} do not add up to {end}");
-        var sideBytes = snapshot.Slice(stateLength, sideLength);
-        if (Crc32C.Compute(sideBytes) != crc) Throw(name, end + 4, "CRC-32C of the side state does not match");
-        side.RestoreSnapshot(sideBytes);
+        side = snapshot.Slice(stateLength, sideLength);
+        if (Crc32C.Compute(side) != crc) Throw(name, end + 4, "CRC-32C of the side state does not match");
         return snapshot[..stateLength];
     }
 

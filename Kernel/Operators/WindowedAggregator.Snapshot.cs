@@ -77,6 +77,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         body.WrittenSpan.CopyTo(span);
         BinaryPrimitives.WriteUInt32LittleEndian(span[body.WrittenCount..], crc);
         output.Advance(total);
+        if (TSpec.HasSideState) total += SideStateSnapshot.Write(output, _side!, total);   // [side-state]
         return total;
     }
 
@@ -90,6 +91,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
         if (_session) ThrowSessionsUnsupported();
+        ReadOnlySpan<byte> side = default;   // [side-state] restored once the old buckets have released their sketches
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < SnapshotHeaderSize + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSize + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -109,6 +112,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
 
         ClearBuckets();
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);   // [side-state]
         for (var s = 0; s < sources; s++)
         {
             _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(SnapshotHeaderSize + s * 16)..]);

@@ -20,7 +20,7 @@ public sealed class HyperLogLogPool : SketchPool<HyperLogLog>
     protected override HyperLogLog Create() => new(_precision);
 
     /// <inheritdoc/>
-    protected override void Reset(HyperLogLog sketch) => sketch.Clear();
+    protected override void Reset(HyperLogLog sketch) => sketch.Reset();   // back to sparse: a reused sketch estimates as a new one
 
     /// <inheritdoc/>
     protected override int SizeOf(HyperLogLog sketch) => sketch.SerializedSize;

@@ -11,8 +11,10 @@ namespace Kernel.Sketches;
 /// pairs grows past what it has held before.
 /// </summary>
 /// <remarks>
-/// <para>Snapshot section (little-endian): live count u32 · handle high-water mark u32 · per live
-/// sketch: handle i32 · length i32 · the sketch's own serialized form (with its frame and CRC).</para>
+/// <para>Snapshot section (little-endian): live count u32 · handle high-water mark u32 · rents i64 ·
+/// per live sketch: handle i32 · length i32 · the sketch's own serialized form (with its frame and CRC).</para>
+/// <para>What a rented sketch does may depend only on the rent's number (<see cref="OnRent"/>), never
+/// on which released sketch is reused: a restored pool then continues exactly like the original.</para>
 /// <para>Single-threaded, like the operator that owns it.</para>
 /// </remarks>
 /// <typeparam name="T">The sketch type.</typeparam>
@@ -24,6 +26,7 @@ public abstract class SketchPool<T> where T : class
     private int _freeCount;
     private int _highWater;
     private int _liveCount;
+    private long _rents;
 
     /// <summary>The number of sketches handed out and not released.</summary>
     public int Live => _liveCount;
@@ -51,6 +54,7 @@ public abstract class SketchPool<T> where T : class
         }
         _live[index] = true;
         _liveCount++;
+        OnRent(_items[index]!, ++_rents);
         return index + 1;
     }
 
@@ -88,10 +92,11 @@ public abstract class SketchPool<T> where T : class
     public void WriteSnapshot(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var head = output.GetSpan(8);
+        var head = output.GetSpan(16);
         BinaryPrimitives.WriteInt32LittleEndian(head, _liveCount);
         BinaryPrimitives.WriteInt32LittleEndian(head[4..], _highWater);
-        output.Advance(8);
+        BinaryPrimitives.WriteInt64LittleEndian(head[8..], _rents);
+        output.Advance(16);
         for (var i = 0; i < _highWater; i++)
         {
             if (!_live[i]) continue;
@@ -109,7 +114,7 @@ public abstract class SketchPool<T> where T : class
     /// <exception cref="InvalidDataException">The section is damaged.</exception>
     public int RestoreSnapshot(ReadOnlySpan<byte> source)
     {
-        if (source.Length < 8) SketchThrowHelper.InvalidData("sketch pool", "header", 0, $"{source.Length} bytes is shorter than 8");
+        if (source.Length < 16) SketchThrowHelper.InvalidData("sketch pool", "header", 0, $"{source.Length} bytes is shorter than 16");
         var live = BinaryPrimitives.ReadInt32LittleEndian(source);
         var highWater = BinaryPrimitives.ReadInt32LittleEndian(source[4..]);
         if (live < 0 || highWater < live) SketchThrowHelper.InvalidData("sketch pool", "counts", 0, $"{live} live sketches and high-water mark {highWater} are inconsistent");
@@ -117,7 +122,8 @@ public abstract class SketchPool<T> where T : class
         if (highWater > _items.Length) Grow(Math.Max(highWater, _items.Length * 2));
         for (var i = _highWater; i < highWater; i++) _items[i] ??= Create();
         _highWater = highWater;
-        var at = 8;
+        _rents = BinaryPrimitives.ReadInt64LittleEndian(source[8..]);
+        var at = 16;
         for (var n = 0; n < live; n++)
         {
             if (at + 8 > source.Length) SketchThrowHelper.InvalidData("sketch pool", "entry", at, "runs past the end");
@@ -140,6 +146,11 @@ public abstract class SketchPool<T> where T : class
             _free[_freeCount++] = i;
         }
         return at;
+    }
+
+    /// <summary>Called with each rented (empty) sketch and the rent's number, 1, 2, …; nothing by default.</summary>
+    protected virtual void OnRent(T sketch, long rent)
+    {
     }
 
     /// <summary>Makes a new empty sketch (only while the pool grows).</summary>
