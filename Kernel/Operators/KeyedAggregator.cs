@@ -55,7 +55,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         {
             ref readonly var e = ref events[i];
             if (!TSpec.Filter(e)) continue;
-            Fold(table, _side, e);
+            Fold(table, e);
         }
         _eventsSeen += events.Length;
     }
@@ -70,7 +70,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
             if (entry.Kind == EntryKind.Event)
             {
                 _eventsSeen++;
-                if (TSpec.Filter(entry.Event)) Fold(table, _side, entry.Event);
+                if (TSpec.Filter(entry.Event)) Fold(table, entry.Event);
             }
             else
             {
@@ -115,13 +115,13 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, SideState? side, in TEvent e)
+    private void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
     {
         var key = TSpec.KeyOf(e);
         ref var state = ref table.GetValueRefOrAdd(key, out var added);
         if (added) TSpec.Init(out state);
         TSpec.Update(ref state, e);
-        if (TSpec.HasSideState) TSpec.UpdateSide(side!, ref state, e);   // [side-state]
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
