@@ -93,12 +93,33 @@ internal static class DiagnosticDescriptors
         "KRN0021", "Member named like a generated nested type",
         "'{0}' has the name of the nested type '{1}' the generator adds; rename the member");
 
+    public static readonly DiagnosticDescriptor FirstLastOverUpserts = Error(
+        "KRN0022", "[First]/[Last] over another aggregation's rows",
+        "[{0}] on '{1}' cannot read the rows of aggregation '{2}': they arrive as upserts, and a replaced row's first or last value cannot be taken back; aggregate the events directly, or use [Min]/[Max]");
+
+    public static readonly DiagnosticDescriptor SketchSizeOutOfRange = Error(
+        "KRN0023", "Sketch size out of range",
+        "[{0}] on '{1}': {2} is {3}; it must be {4}");
+
+    public static readonly DiagnosticDescriptor DistinctCountNotHashable = Error(
+        "KRN0024", "[DistinctCount] over a member that cannot be hashed",
+        "[DistinctCount] on '{0}' needs a member it can hash (an integer, bool, char, enum, DateTime or DateTimeOffset), but '{1}' is '{2}'");
+
+    public static readonly DiagnosticDescriptor TopKByNonNumeric = Error(
+        "KRN0025", "[TopK] ranks by a non-numeric member",
+        "[TopK] on '{0}' ranks by '{1}' of type '{2}'; By must name a numeric member of '{3}'");
+
+    public static readonly DiagnosticDescriptor SketchInputMismatch = Error(
+        "KRN0026", "Sketch over the wrong kind of input",
+        "[{0}] on '{1}' {2}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
         MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
-        ColumnTypeNotSupported, NameTakenByGeneratedType);
+        ColumnTypeNotSupported, NameTakenByGeneratedType, FirstLastOverUpserts,
+        SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

@@ -20,6 +20,16 @@ internal static partial class Emitter
             w.Line();
             EmitKey(w, model);
         }
+        if (model.IsUpsert)
+        {
+            w.Line();
+            EmitUpstreamKey(w, model);
+        }
+        if (model.Sketches.Count > 0)
+        {
+            w.Line();
+            EmitSketches(w, model);
+        }
         w.Line();
         EmitSpec(w, model);
         w.Close();
@@ -59,6 +69,9 @@ internal static partial class Emitter
             "First" => source + " of the earliest event.",
             "FirstTime" => "The event time of the earliest event (<c>long.MaxValue</c> before any).",
             "Last" => source + " of the latest event.",
+            "DistinctCount" => "The handle of the HyperLogLog counting " + source + " in <see cref=\"Sketches\"/> (0 before the first event).",
+            "Sample" => "The handle of the reservoir sampling the events in <see cref=\"Sketches\"/> (0 before the first event).",
+            "TopK" => "The handle of the leaderboard ranking by " + source + " in <see cref=\"Sketches\"/> (0 before the first row).",
             _ => "The event time of the latest event (<c>long.MinValue</c> before any).",
         };
     }
@@ -109,7 +122,8 @@ internal static partial class Emitter
         w.Line("/// The compiled form of <see cref=\"" + model.Type.Name + "\"/> for the runtime's struct-constrained operators:");
         w.Line("/// filter, key and fold inline into the operator's loop.");
         w.Line("/// </summary>");
-        w.Open("public readonly struct Spec : global::Kernel.Operators.IAggregationSpec<" + input + ", " + key + ", State, " + row + ">");
+        w.Open("public readonly struct Spec : global::Kernel.Operators.IAggregationSpec<" + input + ", " + key + ", State, " + row + ">"
+            + (model.IsUpsert ? ", global::Kernel.Operators.IUpsertSpec<" + input + ", UpstreamKey, State>" : string.Empty));
         EmitSchemaField(w, model);
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -160,6 +174,218 @@ internal static partial class Emitter
         EmitMerge(w, model);
         w.Line();
         EmitToRow(w, model, key, row);
+        if (model.IsUpsert)
+        {
+            w.Line();
+            EmitUpsertMembers(w, model, input);
+        }
+        if (model.Sketches.Count > 0)
+        {
+            w.Line();
+            EmitSideMembers(w, model, input, row);
+        }
+        w.Close();
+    }
+
+    private static string PoolType(SketchModel k, AggregationModel model) => k.Op switch
+    {
+        AggregateOp.DistinctCount => "global::Kernel.Sketches.HyperLogLogPool",
+        AggregateOp.Sample => "global::Kernel.Sketches.ReservoirPool<" + model.InputFullName + ">",
+        _ => "global::Kernel.Sketches.LeaderboardPool<" + k.KeyTypeName + ", " + k.ValueTypeName + ">",
+    };
+
+    private static string PoolArguments(SketchModel k) => k.Op == AggregateOp.Sample
+        ? Int(k.Size) + ", " + k.Seed.ToString(CultureInfo.InvariantCulture) + "UL"
+        : Int(k.Size);
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void EmitSketches(SourceWriter w, AggregationModel model)
+    {
+        w.Line("/// <summary>The side state of <see cref=\"" + model.Type.Name + "\"/>: one pool of sketches per sketch member, addressed by the handles in <see cref=\"State\"/>.</summary>");
+        w.Open("public sealed class Sketches : global::Kernel.Operators.SideState");
+        foreach (var k in model.Sketches)
+        {
+            w.Line("/// <summary>The sketches of <c>" + k.RowMember + "</c>.</summary>");
+            w.Line("public readonly " + PoolType(k, model) + " " + k.RowMember + " = new " + PoolType(k, model) + "(" + PoolArguments(k) + ");");
+            w.Line();
+        }
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override long Live => " + string.Join(" + ", model.Sketches.Select(k => "(long)" + k.RowMember + ".Live")) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void WriteSnapshot(global::System.Buffers.IBufferWriter<byte> output)");
+        foreach (var k in model.Sketches) w.Line(k.RowMember + ".WriteSnapshot(output);");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void RestoreSnapshot(global::System.ReadOnlySpan<byte> snapshot)");
+        w.Line("var at = 0;");
+        foreach (var k in model.Sketches) w.Line("at += " + k.RowMember + ".RestoreSnapshot(snapshot.Slice(at));");
+        w.Open("if (at != snapshot.Length)");
+        w.Line("throw new global::System.IO.InvalidDataException(" + Literal(model.Type.Name + " side state: ") + " + (snapshot.Length - at) + \" bytes follow the last sketch pool\");");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public override void Clear()");
+        foreach (var k in model.Sketches) w.Line(k.RowMember + ".Clear();");
+        w.Close();
+        w.Close();
+    }
+
+    private static string HashInput(SketchModel k)
+    {
+        var v = "e." + k.SourceMember;
+        return k.SourceKind switch
+        {
+            ValueKind.Boolean => "(" + v + " ? 1L : 0L)",
+            ValueKind.DateTime => v + ".Ticks",
+            ValueKind.DateTimeOffset => v + ".UtcTicks",
+            _ => "unchecked((long)" + v + ")",
+        };
+    }
+
+    private static void EmitSideMembers(SourceWriter w, AggregationModel model, string input, string row)
+    {
+        // The side state is the Sketches object CreateSideState made for this operator, so the
+        // unchecked cast is safe and the per-event path has no type check or virtual call.
+        const string Cast = "global::System.Runtime.CompilerServices.Unsafe.As<Sketches>(side)";
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static bool HasSideState => true;");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static global::Kernel.Operators.SideState CreateSideState() => new Sketches();");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static void UpdateSide(global::Kernel.Operators.SideState side, ref State state, in " + input + " e)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("if (" + h + " == 0) " + h + " = s." + k.RowMember + ".Rent();");
+            switch (k.Op)
+            {
+                case AggregateOp.DistinctCount: w.Line("s." + k.RowMember + "[" + h + "].Add(" + HashInput(k) + ");"); break;
+                case AggregateOp.Sample: w.Line("s." + k.RowMember + "[" + h + "].Add(in e);"); break;
+                default: w.Line("s." + k.RowMember + "[" + h + "].Set(e." + k.KeyMember + ", e." + k.SourceMember + ");"); break;
+            }
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void RetractSide(global::Kernel.Operators.SideState side, ref State state, in " + input + " e)");
+        var retracts = model.Sketches.Where(k => k.Op == AggregateOp.TopK).ToList();
+        if (retracts.Count > 0) w.Line("var s = " + Cast + ";");
+        foreach (var k in retracts)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("if (" + h + " != 0) s." + k.RowMember + "[" + h + "].Remove(e." + k.KeyMember + ");");
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void SideToRow(global::Kernel.Operators.SideState side, in State state, ref " + row + " row)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Line("row." + k.RowMember + " = " + h + " == 0 ? " + (k.Op == AggregateOp.DistinctCount ? "0L" : "null!") + " : s." + k.RowMember + "[" + h + "]"
+                + (k.Op == AggregateOp.DistinctCount ? ".Count()" : string.Empty) + ";");
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void ReleaseSide(global::Kernel.Operators.SideState side, ref State state)");
+        w.Line("var s = " + Cast + ";");
+        foreach (var k in model.Sketches)
+        {
+            var h = "state." + k.RowMember + "_Sketch";
+            w.Open("if (" + h + " != 0)");
+            w.Line("s." + k.RowMember + ".Release(" + h + ");");
+            w.Line(h + " = 0;");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Open("public static void CopySideHandles(in State from, ref State to)");
+        foreach (var k in model.Sketches) w.Line("to." + k.RowMember + "_Sketch = from." + k.RowMember + "_Sketch;");
+        w.Close();
+    }
+
+    private static void EmitUpstreamKey(SourceWriter w, AggregationModel model)
+    {
+        var parts = model.UpstreamKeys;
+        w.Line("/// <summary>What identifies a row of the input aggregation (its keys and window start): a later row with the same identity replaces it.</summary>");
+        w.Open("public readonly struct UpstreamKey : global::System.IEquatable<UpstreamKey>");
+        foreach (var k in parts)
+        {
+            w.Line("/// <summary>The input row's <c>" + k.SourceMember + "</c>.</summary>");
+            w.Line("public readonly " + k.TypeName + " " + k.RowMember + ";");
+            w.Line();
+        }
+        w.Line("/// <summary>Creates an identity from its components.</summary>");
+        w.Open("public UpstreamKey(" + string.Join(", ", parts.Select(k => k.TypeName + " " + Camel(k.RowMember))) + ")");
+        foreach (var k in parts) w.Line(k.RowMember + " = " + Camel(k.RowMember) + ";");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public bool Equals(UpstreamKey other) => " + (parts.Count == 0 ? "true" : string.Join(" && ", parts.Select(k => k.RowMember + " == other." + k.RowMember))) + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override bool Equals(object? obj) => obj is UpstreamKey other && Equals(other);");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public override int GetHashCode() => unchecked((int)(Spec.HashUpstreamKey(in this) >> 32));");
+        w.Close();
+    }
+
+    private static void EmitUpsertMembers(SourceWriter w, AggregationModel model, string input)
+    {
+        var parts = model.UpstreamKeys;
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Line("public static UpstreamKey UpstreamKeyOf(in " + input + " row) => new UpstreamKey(" + string.Join(", ", parts.Select(k => "row." + k.SourceMember)) + ");");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static ulong HashUpstreamKey(in UpstreamKey key)");
+        w.Line("var h = 0UL;");
+        foreach (var k in parts)
+        {
+            w.Line("h = unchecked((h ^ " + ToUlong("key." + k.RowMember, k.Kind) + ") * 0x9E3779B97F4A7C15UL);");
+        }
+        w.Line("return h;");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public static bool Invertible => " + (model.Invertible ? "true" : "false") + ";");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        if (!model.Invertible)
+        {
+            w.Line("public static void Retract(ref State state, in " + input + " row)");
+            w.Line("    => throw new global::System.NotSupportedException(\"" + model.Type.Name + " has [Min]/[Max]: its state is rebuilt, not retracted\");");
+            return;
+        }
+        w.Line(Inline);
+        w.Open("public static void Retract(ref State state, in " + input + " row)");
+        foreach (var a in model.Aggregates)
+        {
+            var s = "state." + a.RowMember;
+            var v = "row." + a.SourceMember;
+            switch (a.Op)
+            {
+                case AggregateOp.Sum: w.Line(s + " -= " + v + ";"); break;
+                case AggregateOp.Count: w.Line(s + "--;"); break;
+                case AggregateOp.Avg:
+                    w.Line(s + "_Sum -= " + v + ";");
+                    w.Line(s + "_Count--;");
+                    break;
+            }
+        }
         w.Close();
     }
 

@@ -34,6 +34,11 @@ internal sealed class KnownSymbols
         Watermark = compilation.GetTypeByMetadataName("Kernel.WatermarkAttribute");
         AllowedLateness = compilation.GetTypeByMetadataName("Kernel.AllowedLatenessAttribute");
         Emit = compilation.GetTypeByMetadataName("Kernel.EmitAttribute");
+        DistinctCount = compilation.GetTypeByMetadataName("Kernel.DistinctCountAttribute");
+        Sample = compilation.GetTypeByMetadataName("Kernel.SampleAttribute");
+        TopK = compilation.GetTypeByMetadataName("Kernel.TopKAttribute");
+        Reservoir = compilation.GetTypeByMetadataName("Kernel.Sketches.Reservoir`1");
+        Leaderboard = compilation.GetTypeByMetadataName("Kernel.Sketches.Leaderboard`2");
         DateTime = compilation.GetTypeByMetadataName("System.DateTime");
         DateTimeOffset = compilation.GetTypeByMetadataName("System.DateTimeOffset");
     }
@@ -59,6 +64,11 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? Watermark { get; }
     public INamedTypeSymbol? AllowedLateness { get; }
     public INamedTypeSymbol? Emit { get; }
+    public INamedTypeSymbol? DistinctCount { get; }
+    public INamedTypeSymbol? Sample { get; }
+    public INamedTypeSymbol? TopK { get; }
+    public INamedTypeSymbol? Reservoir { get; }
+    public INamedTypeSymbol? Leaderboard { get; }
     public INamedTypeSymbol? DateTime { get; }
     public INamedTypeSymbol? DateTimeOffset { get; }
 

@@ -8,7 +8,7 @@ namespace Kernel.Generators;
 
 internal static partial class Parser
 {
-    private static readonly string[] s_roles = { "Key", "Sum", "Count", "Min", "Max", "Avg", "First", "Last", "WindowStart", "WindowEnd" };
+    private static readonly string[] s_roles = { "Key", "Sum", "Count", "Min", "Max", "Avg", "First", "Last", "WindowStart", "WindowEnd", "DistinctCount", "Sample", "TopK" };
 
     /// <summary>Parses one <c>[Aggregation]</c> declaration.</summary>
     public static AggregationResult ParseAggregation(GeneratorAttributeSyntaxContext context, CancellationToken ct)
@@ -40,17 +40,21 @@ internal static partial class Parser
         var where = ParseWhere(type, input, inputMembers, known, diagnostics, ct);
         var keys = new List<KeyPartModel>();
         var aggregates = new List<AggregateModel>();
+        var sketches = new List<SketchModel>();
         var windowStart = string.Empty;
         var windowEnd = string.Empty;
         var rowMembers = InstanceMembers(type);
         foreach (var m in rowMembers)
         {
-            ParseRowMember(m, type, input, inputMembers, compilation, known, keys, aggregates, ref windowStart, ref windowEnd, diagnostics, ct);
+            ParseRowMember(m, type, input, inputIsAggregation, inputMembers, compilation, known, keys, aggregates, sketches, ref windowStart, ref windowEnd, diagnostics, ct);
         }
+        var upstreamKeys = inputIsAggregation ? UpstreamIdentity(inputMembers, known) : new List<KeyPartModel>();
         var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, diagnostics, ct);
         var generated = new List<string> { "Spec", "State" };
         if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");
         if (keys.Count > 1 || (keys.Count == 1 && keys[0].Kind == ValueKind.Enum)) generated.Add("Key");
+        if (inputIsAggregation) generated.Add("UpstreamKey");
+        if (sketches.Count > 0) generated.Add("Sketches");
         CheckGeneratedNames(type, rowMembers, generated, diagnostics);
 
         if (typeRef is null || HasErrors(diagnostics))
@@ -60,11 +64,14 @@ internal static partial class Parser
         var keyFields = new List<StateFieldModel>();
         foreach (var k in keys) keyFields.Add(new StateFieldModel(k.RowMember, k.TypeName, "Key", k.SourceMember));
         var stateFields = StateLayout(aggregates);
-        var codec = HasAttribute(type, known.StreamEvent) ? null : BuildCodec(typeRef, rowMembers, known, jsonLines: false, diagnostics);
+        foreach (var k in sketches) stateFields.Add(new StateFieldModel(k.RowMember + "_Sketch", "int", k.Op.ToString(), SketchSource(k)));
+        // Sample and TopK members are handles to live sketches, not values: no CSV column.
+        var codecMembers = rowMembers.FindAll(m => !HasAttribute(m.Symbol, known.Sample) && !HasAttribute(m.Symbol, known.TopK));
+        var codec = HasAttribute(type, known.StreamEvent) ? null : BuildCodec(typeRef, codecMembers, known, jsonLines: false, diagnostics);
         var model = new AggregationModel(
             typeRef, TypeName(input), where, eventTime, EquatableArray.From(keys), EquatableArray.From(aggregates),
             windowStart, windowEnd, window, EquatableArray.From(keyFields), EquatableArray.From(stateFields),
-            Fingerprint(keyFields, stateFields), codec);
+            Fingerprint(keyFields, stateFields), codec, inputIsAggregation, EquatableArray.From(upstreamKeys), EquatableArray.From(sketches));
         return new AggregationResult(model, edge, EquatableArray.From(diagnostics));
     }
 
@@ -92,11 +99,11 @@ internal static partial class Parser
     }
 
     private static void ParseRowMember(
-        MemberInfo m, INamedTypeSymbol type, INamedTypeSymbol input, List<MemberInfo> inputMembers,
+        MemberInfo m, INamedTypeSymbol type, INamedTypeSymbol input, bool inputIsAggregation, List<MemberInfo> inputMembers,
         Compilation compilation, KnownSymbols known, List<KeyPartModel> keys, List<AggregateModel> aggregates,
-        ref string windowStart, ref string windowEnd, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        List<SketchModel> sketches, ref string windowStart, ref string windowEnd, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        INamedTypeSymbol?[] roleTypes = { known.Key, known.Sum, known.Count, known.Min, known.Max, known.Avg, known.First, known.Last, known.WindowStart, known.WindowEnd };
+        INamedTypeSymbol?[] roleTypes = { known.Key, known.Sum, known.Count, known.Min, known.Max, known.Avg, known.First, known.Last, known.WindowStart, known.WindowEnd, known.DistinctCount, known.Sample, known.TopK };
         string? role = null;
         AttributeData? attribute = null;
         foreach (var a in m.Symbol.GetAttributes())
@@ -123,6 +130,12 @@ internal static partial class Parser
         }
         var rowKind = KindOf(m.Type, known, out var underlying);
         var rowType = ShortTypeName(m.Type);
+        if (role is "DistinctCount" or "Sample" or "TopK")
+        {
+            var sketch = ParseSketch(role, attribute!, location, qualified, m, rowKind, rowType, input, inputIsAggregation, inputMembers, known, diagnostics);
+            if (sketch is not null) sketches.Add(sketch);
+            return;
+        }
         if (role is "WindowStart" or "WindowEnd")
         {
             if (rowKind != ValueKind.Int64)
@@ -185,6 +198,11 @@ internal static partial class Parser
             "First" => AggregateOp.First,
             _ => AggregateOp.Last,
         };
+        if (op is AggregateOp.First or AggregateOp.Last && inputIsAggregation)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FirstLastOverUpserts, location, role, qualified, input.Name));
+            return;
+        }
         if (op is AggregateOp.Sum or AggregateOp.Min or AggregateOp.Max or AggregateOp.Avg && !IsNumeric(sourceKind))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AggregateOverNonNumeric, location, role, qualified, sourceQualified, sourceType));
@@ -210,6 +228,146 @@ internal static partial class Parser
             return;
         }
         aggregates.Add(new AggregateModel(op, m.Name, TypeName(m.Type), rowKind, sourceName));
+    }
+
+    private static SketchModel? ParseSketch(
+        string role, AttributeData attribute, Location? location, string qualified, MemberInfo m, ValueKind rowKind, string rowType,
+        INamedTypeSymbol input, bool inputIsAggregation, List<MemberInfo> inputMembers, KnownSymbols known, List<DiagnosticInfo> diagnostics)
+    {
+        var inputName = input.Name;
+        if (role == "TopK" && !inputIsAggregation)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SketchInputMismatch, location, role, qualified,
+                $"ranks the rows of another aggregation, but its input '{inputName}' is not an [Aggregation]"));
+            return null;
+        }
+        if (role != "TopK" && inputIsAggregation)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SketchInputMismatch, location, role, qualified,
+                $"reads events, but the rows of aggregation '{inputName}' arrive as upserts and a sketch cannot take a replaced row back"));
+            return null;
+        }
+        if (role == "DistinctCount")
+        {
+            var precision = NamedInt(attribute, "Precision") ?? 14;
+            if (precision is < 4 or > 18)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SketchSizeOutOfRange, location, role, qualified, "Precision", precision.ToString(System.Globalization.CultureInfo.InvariantCulture), "from 4 to 18"));
+                return null;
+            }
+            var sourceName = StringArgument(attribute, 0) ?? m.Name;
+            if (!TryFindMember(inputMembers, sourceName, out var source))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNotFound, location, inputName, sourceName, role, qualified));
+                return null;
+            }
+            var kind = KindOf(source.Type, known, out _);
+            if (kind is not (ValueKind.Boolean or ValueKind.Char or ValueKind.Enum or ValueKind.DateTime or ValueKind.DateTimeOffset) && !IsInteger(kind))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DistinctCountNotHashable, location, qualified, inputName + "." + sourceName, ShortTypeName(source.Type)));
+                return null;
+            }
+            if (rowKind != ValueKind.Int64)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputCannotHold, location, qualified, rowType, "a [DistinctCount] (a 64-bit estimate)", "long"));
+                return null;
+            }
+            return new SketchModel(AggregateOp.DistinctCount, m.Name, sourceName, kind, precision, 0, string.Empty, string.Empty, string.Empty);
+        }
+        var size = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is int n ? n : 0;
+        if (size <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SketchSizeOutOfRange, location, role, qualified, role == "Sample" ? "the capacity" : "k",
+                size.ToString(System.Globalization.CultureInfo.InvariantCulture), "at least 1"));
+            return null;
+        }
+        if (role == "Sample")
+        {
+            var expected = known.Reservoir?.Construct(input);
+            if (expected is null || !SymbolEqualityComparer.Default.Equals(m.Type, expected))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputCannotHold, location, qualified, rowType, $"a [Sample] of '{inputName}' events", $"Kernel.Sketches.Reservoir<{inputName}>"));
+                return null;
+            }
+            var seed = NamedLong(attribute, "Seed") ?? 0;
+            return new SketchModel(AggregateOp.Sample, m.Name, string.Empty, ValueKind.Unsupported, size, seed, string.Empty, string.Empty, string.Empty);
+        }
+        var by = NamedString(attribute, "By") ?? string.Empty;
+        if (!TryFindMember(inputMembers, by, out var byMember))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNotFound, location, inputName, by, role, qualified));
+            return null;
+        }
+        if (!IsNumeric(KindOf(byMember.Type, known, out _)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TopKByNonNumeric, location, qualified, inputName + "." + by, ShortTypeName(byMember.Type), inputName));
+            return null;
+        }
+        MemberInfo? upstreamKey = null;
+        var upstreamKeys = 0;
+        foreach (var member in inputMembers)
+        {
+            if (!HasAttribute(member.Symbol, known.Key)) continue;
+            upstreamKeys++;
+            upstreamKey = member;
+        }
+        if (upstreamKeys != 1 || upstreamKey is not { } key || !IsInteger(KindOf(key.Type, known, out _)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SketchInputMismatch, location, role, qualified,
+                $"ranks the keys of '{inputName}', which needs exactly one [Key] member of an integer type"));
+            return null;
+        }
+        var board = known.Leaderboard?.Construct(key.Type, byMember.Type);
+        if (board is null || !SymbolEqualityComparer.Default.Equals(m.Type, board))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OutputCannotHold, location, qualified, rowType,
+                $"a [TopK] of '{inputName}' by '{by}'", $"Kernel.Sketches.Leaderboard<{ShortTypeName(key.Type)}, {ShortTypeName(byMember.Type)}>"));
+            return null;
+        }
+        return new SketchModel(AggregateOp.TopK, m.Name, by, KindOf(byMember.Type, known, out _), size, 0, TypeName(key.Type), key.Name, TypeName(byMember.Type));
+    }
+
+    private static string SketchSource(SketchModel k) => k.Op switch
+    {
+        AggregateOp.DistinctCount => k.SourceMember + " p" + k.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        AggregateOp.Sample => "k" + k.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => k.SourceMember + " k" + k.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static int? NamedInt(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key == name && pair.Value.Value is int value) return value;
+        }
+        return null;
+    }
+
+    private static long? NamedLong(AttributeData attribute, string name)
+    {
+        foreach (var pair in attribute.NamedArguments)
+        {
+            if (pair.Key == name && pair.Value.Value is long value) return value;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// What identifies a row of an upstream aggregation: its <c>[Key]</c> members and its
+    /// <c>[WindowStart]</c>, in declaration order. Rows with equal identities revise one another.
+    /// Members of types the upstream cannot key by are its own diagnostics, so they are skipped here.
+    /// </summary>
+    private static List<KeyPartModel> UpstreamIdentity(List<MemberInfo> inputMembers, KnownSymbols known)
+    {
+        var parts = new List<KeyPartModel>();
+        foreach (var m in inputMembers)
+        {
+            if (!HasAttribute(m.Symbol, known.Key) && !HasAttribute(m.Symbol, known.WindowStart)) continue;
+            var kind = KindOf(m.Type, known, out var underlying);
+            if (kind is not (ValueKind.Boolean or ValueKind.Char or ValueKind.Enum) && !IsInteger(kind)) continue;
+            parts.Add(new KeyPartModel(m.Name, m.Name, TypeName(m.Type), kind, underlying));
+        }
+        return parts;
     }
 
     /// <summary>Whether a value of <paramref name="source"/> converts to <paramref name="destination"/> without a cast (identity or implicit numeric).</summary>

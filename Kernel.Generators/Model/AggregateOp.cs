@@ -10,4 +10,7 @@ internal enum AggregateOp
     Avg = 5,
     First = 7,
     Last = 9,
+    DistinctCount = 11,
+    Sample = 12,
+    TopK = 13,
 }

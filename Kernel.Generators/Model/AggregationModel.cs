@@ -14,6 +14,9 @@ namespace Kernel.Generators.Model;
 /// <param name="StateFields">The state layout (schema).</param>
 /// <param name="Fingerprint">FNV-1a of the layouts.</param>
 /// <param name="RowCodec">The CSV writer/reader of rows, or null when the row is also a <c>[StreamEvent]</c>.</param>
+/// <param name="IsUpsert">Whether the input is another aggregation's rows (consumed as upserts).</param>
+/// <param name="Sketches">The sketch members (kept in the side state), in row declaration order.</param>
+/// <param name="UpstreamKeys">The upstream row's identity (its keys and window start) when <paramref name="IsUpsert"/>.</param>
 internal sealed record AggregationModel(
     TypeRef Type,
     string InputFullName,
@@ -27,8 +30,24 @@ internal sealed record AggregationModel(
     EquatableArray<StateFieldModel> KeyFields,
     EquatableArray<StateFieldModel> StateFields,
     ulong Fingerprint,
-    CodecModel? RowCodec)
+    CodecModel? RowCodec,
+    bool IsUpsert,
+    EquatableArray<KeyPartModel> UpstreamKeys,
+    EquatableArray<SketchModel> Sketches)
 {
     /// <summary>A generated <c>Key</c> struct is needed for composite keys and enum keys (enums are not <c>IEquatable</c>).</summary>
     public bool NeedsKeyStruct => Keys.Count > 1 || (Keys.Count == 1 && Keys[0].Kind == ValueKind.Enum);
+
+    /// <summary>Retract undoes Update exactly: every aggregate is a sum, a count or an average.</summary>
+    public bool Invertible
+    {
+        get
+        {
+            foreach (var a in Aggregates)
+            {
+                if (a.Op is not (AggregateOp.Sum or AggregateOp.Count or AggregateOp.Avg)) return false;
+            }
+            return true;
+        }
+    }
 }

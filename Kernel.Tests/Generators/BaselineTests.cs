@@ -59,6 +59,31 @@ public sealed class BaselineTests
         }
         """;
 
+    internal const string Sketches = """
+        using Kernel;
+        using Kernel.Sketches;
+
+        namespace Shop;
+
+        [Aggregation(typeof(Order))]
+        [TumblingWindow("1d")]
+        public partial struct DailyReach
+        {
+            [Key] public long ProductId;
+            [WindowStart] public long DayStartMs;
+            [DistinctCount(nameof(Order.CustomerId))] public long Customers;
+            [Sample(100, Seed = 42)] public Reservoir<Order> Sample;
+        }
+
+        [Aggregation(typeof(RevenueByProduct))]
+        public partial struct TopProducts
+        {
+            [TopK(10, By = nameof(RevenueByProduct.RevenueCents))] public Leaderboard<long, long> Top;
+            [Sum(nameof(RevenueByProduct.RevenueCents))] public long RevenueCents;
+            [Count] public long Products;
+        }
+        """;
+
     internal const string Readings = """
         using System;
         using Kernel;
@@ -98,9 +123,11 @@ public sealed class BaselineTests
         "Shop.DailyRevenue.Aggregation.g.cs",
         "Sensors.SensorStats.Aggregation.g.cs",
         "Sensors.Reading.JsonLines.g.cs",
+        "Shop.DailyReach.Aggregation.g.cs",
+        "Shop.TopProducts.Aggregation.g.cs",
     };
 
-    private static readonly Lazy<GeneratorHarness.Run> s_shop = new(() => GeneratorHarness.RunGenerator(Revenue, Daily));
+    private static readonly Lazy<GeneratorHarness.Run> s_shop = new(() => GeneratorHarness.RunGenerator(Revenue, Daily, Sketches));
     private static readonly Lazy<GeneratorHarness.Run> s_sensors = new(() => GeneratorHarness.RunGenerator(Readings));
 
     [Theory]

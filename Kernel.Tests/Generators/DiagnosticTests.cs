@@ -228,6 +228,58 @@ public sealed class DiagnosticTests
             "Emit Interval on 'Bad': a duration is required; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d");
 
     [Fact]
+    public void KRN0022_LastOverAnotherAggregationsRows()
+        => AssertDiagnostic("KRN0022",
+            "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Sum(nameof(Order.RevenueCents))] public long Revenue; }\n"
+            + "[Aggregation(typeof(Up))]\npublic partial struct Down { [[|Last(nameof(Up.Revenue))|]] public long Latest; }\n",
+            "[Last] on 'Down.Latest' cannot read the rows of aggregation 'Up': they arrive as upserts, and a replaced row's first or last value cannot be taken back; aggregate the events directly, or use [Min]/[Max]");
+
+    [Fact]
+    public void KRN0023_SampleOfZeroEvents()
+        => AssertDiagnostic("KRN0023",
+            "using Kernel;\nusing Kernel.Sketches;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Bad { [Key] public long ProductId; [[|Sample(0)|]] public Reservoir<Order> Some; }\n",
+            "[Sample] on 'Bad.Some': the capacity is 0; it must be at least 1");
+
+    [Fact]
+    public void KRN0023_DistinctCountPrecisionTooHigh()
+        => AssertDiagnostic("KRN0023",
+            Aggregation("    [[|DistinctCount(nameof(Order.ProductId), Precision = 19)|]] public long Products;"),
+            "[DistinctCount] on 'Bad.Products': Precision is 19; it must be from 4 to 18");
+
+    [Fact]
+    public void KRN0024_DistinctCountOverDouble()
+        => AssertDiagnostic("KRN0024",
+            "using Kernel;\nnamespace App;\n[StreamEvent]\npublic partial struct Tick { public long Id; public double Price; }\n"
+            + "[Aggregation(typeof(Tick))]\npublic partial struct Bad { [[|DistinctCount(nameof(Tick.Price))|]] public long Prices; }\n",
+            "[DistinctCount] on 'Bad.Prices' needs a member it can hash (an integer, bool, char, enum, DateTime or DateTimeOffset), but 'Tick.Price' is 'double'");
+
+    [Fact]
+    public void KRN0025_TopKByBool()
+        => AssertDiagnostic("KRN0025",
+            "using Kernel;\nusing Kernel.Sketches;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Count] public long N; public bool Flag; }\n"
+            + "[Aggregation(typeof(Up))]\npublic partial struct Bad { [[|TopK(3, By = nameof(Up.Flag))|]] public Leaderboard<long, long> Top; }\n",
+            "[TopK] on 'Bad.Top' ranks by 'Up.Flag' of type 'bool'; By must name a numeric member of 'Up'");
+
+    [Fact]
+    public void KRN0026_TopKOverEvents()
+        => AssertDiagnostic("KRN0026",
+            "using Kernel;\nusing Kernel.Sketches;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Bad { [[|TopK(3, By = nameof(Order.PriceCents))|]] public Leaderboard<long, long> Top; }\n",
+            "[TopK] on 'Bad.Top' ranks the rows of another aggregation, but its input 'Order' is not an [Aggregation]");
+
+    [Fact]
+    public void KRN0026_DistinctCountOverUpserts()
+        => AssertDiagnostic("KRN0026",
+            "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Count] public long N; }\n"
+            + "[Aggregation(typeof(Up))]\npublic partial struct Bad { [[|DistinctCount(nameof(Up.ProductId))|]] public long Products; }\n",
+            "[DistinctCount] on 'Bad.Products' reads events, but the rows of aggregation 'Up' arrive as upserts and a sketch cannot take a replaced row back");
+
+    [Fact]
+    public void KRN0005_SampleIntoTheWrongType()
+        => AssertDiagnostic("KRN0005",
+            "using Kernel;\nusing Kernel.Sketches;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Bad { [[|Sample(3)|]] public Reservoir<long> Some; }\n",
+            "'Bad.Some' of type 'Reservoir<long>' cannot hold a [Sample] of 'Order' events; use Kernel.Sketches.Reservoir<Order>");
+
+    [Fact]
     public void EveryDescriptor_HasATestAndARowInTheDocs()
     {
         var docs = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "diagnostics.md"));

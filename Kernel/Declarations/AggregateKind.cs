@@ -35,4 +35,13 @@ public enum AggregateKind
 
     /// <summary>The event time of the latest event.</summary>
     LastTime = 10,
+
+    /// <summary>The handle of a <c>[DistinctCount]</c> member's HyperLogLog (in the side state).</summary>
+    DistinctCount = 11,
+
+    /// <summary>The handle of a <c>[Sample]</c> member's reservoir (in the side state).</summary>
+    Sample = 12,
+
+    /// <summary>The handle of a <c>[TopK]</c> member's leaderboard (in the side state).</summary>
+    TopK = 13,
 }

@@ -53,4 +53,40 @@ public interface IAggregationSpec<TEvent, TKey, TState, TRow>
 
     /// <summary>Builds the output row of a key's state; window bounds are 0 for an aggregation without a window.</summary>
     static abstract void ToRow(in TKey key, in TState state, long windowStartMs, long windowEndMs, out TRow row);
+
+    // Side state: the sketches of [DistinctCount], [Sample] and [TopK] members, kept beside the hot
+    // table (see SideState). The defaults describe a spec without any, so hand-written specs need
+    // nothing; operators test HasSideState, a constant the JIT folds, so for those specs every call
+    // below and the branch around it disappear.
+
+    /// <summary>True when the spec keeps sketches beside its state (generated <c>true</c> for sketch members).</summary>
+    static virtual bool HasSideState => false;
+
+    /// <summary>Creates the operator's side state (one per operator instance); null without sketches.</summary>
+    static virtual SideState? CreateSideState() => null;
+
+    /// <summary>Folds one event into the sketches of a state, renting them on first use (after <c>Update</c>).</summary>
+    static virtual void UpdateSide(SideState side, ref TState state, in TEvent e)
+    {
+    }
+
+    /// <summary>Takes one upstream row back out of the sketches of a state (upserts: <c>[TopK]</c> removes the row's key).</summary>
+    static virtual void RetractSide(SideState side, ref TState state, in TEvent e)
+    {
+    }
+
+    /// <summary>Fills the sketch members of a row (estimates, sample and leaderboard handles) after <c>ToRow</c>.</summary>
+    static virtual void SideToRow(SideState side, in TState state, ref TRow row)
+    {
+    }
+
+    /// <summary>Releases a state's sketches (when its key or window is freed) and zeroes its handles.</summary>
+    static virtual void ReleaseSide(SideState side, ref TState state)
+    {
+    }
+
+    /// <summary>Copies the sketch handles of one state into another (a state rebuilt in place keeps its sketches).</summary>
+    static virtual void CopySideHandles(in TState from, ref TState to)
+    {
+    }
 }

@@ -28,6 +28,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
 
     private readonly StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
     private readonly IControlListener? _control;
+    private readonly SideState? _side;   // [side-state] sketches beside the table; null unless TSpec.HasSideState
     private long _eventsSeen;
     private long _watermark = long.MinValue;
 
@@ -38,6 +39,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     {
         _table = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity);
         _control = control;
+        if (TSpec.HasSideState) _side = TSpec.CreateSideState();   // [side-state]
     }
 
     /// <summary>The number of keys held.</summary>
@@ -100,25 +102,39 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
             return false;
         }
         TSpec.ToRow(key, state, 0, 0, out row);
+        if (TSpec.HasSideState) TSpec.SideToRow(_side!, state, ref row);   // [side-state]
         return true;
     }
 
     /// <summary>Enumerates every key's current row (no order); the state must not change meanwhile.</summary>
-    public RowEnumerator GetRows() => new(_table.GetEnumerator());
+    public RowEnumerator GetRows() => new(_table.GetEnumerator(), _side);
 
-    /// <summary>Writes the state (or its changes since the last snapshot) as bytes; see <see cref="StateTable{TKey, TState, THasher}.WriteSnapshot"/>.</summary>
-    public int WriteSnapshot(IBufferWriter<byte> output, SnapshotScope scope) => _table.WriteSnapshot(output, scope);
+    /// <summary>
+    /// Writes the state (or its changes since the last snapshot) as bytes; see <see cref="StateTable{TKey, TState, THasher}.WriteSnapshot"/>.
+    /// A spec with sketches appends its side state (always whole) and the table's length.
+    /// </summary>
+    public int WriteSnapshot(IBufferWriter<byte> output, SnapshotScope scope)
+    {
+        var length = _table.WriteSnapshot(output, scope);
+        if (TSpec.HasSideState) length += SideStateSnapshot.Write(output, _side!, length);   // [side-state]
+        return length;
+    }
 
     /// <summary>Restores a snapshot written by <see cref="WriteSnapshot"/>; refuses one of another state fingerprint.</summary>
-    public void Restore(ReadOnlySpan<byte> snapshot) => _table.Restore(snapshot);
+    public void Restore(ReadOnlySpan<byte> snapshot)
+    {
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
+        _table.Restore(snapshot);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
+    private void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
     {
         var key = TSpec.KeyOf(e);
         ref var state = ref table.GetValueRefOrAdd(key, out var added);
         if (added) TSpec.Init(out state);
         TSpec.Update(ref state, e);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -143,11 +159,13 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     {
         private StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
         private TRow _current;
+        private readonly SideState? _side;
 
-        internal RowEnumerator(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner)
+        internal RowEnumerator(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner, SideState? side)
         {
             _inner = inner;
             _current = default!;
+            _side = side;
         }
 
         /// <summary>The current row.</summary>
@@ -159,6 +177,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
             if (!_inner.MoveNext()) return false;
             ref var entry = ref _inner.Current;
             TSpec.ToRow(entry.Key, entry.State, 0, 0, out _current);
+            if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State, ref _current);   // [side-state]
             return true;
         }
 

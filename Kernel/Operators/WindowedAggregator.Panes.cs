@@ -131,6 +131,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         ref var slot = ref pane.Table.GetValueRefOrAdd(TSpec.KeyOf(e), out var added);
         if (added) TSpec.Init(out slot.Agg);
         TSpec.Update(ref slot.Agg, e);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
         slot.Changed = true;
         if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e);
     }
@@ -198,6 +199,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     ref var p = ref pane.Table.GetValueRefOrAdd(key, out var padded);
                     if (padded) TSpec.Init(out p.Agg);
                     TSpec.Update(ref p.Agg, e);
+                    if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref p.Agg, e);   // [side-state]
                     p.Changed = true;
                     paneUpdated = true;
                 }
@@ -207,6 +209,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref var slot = ref window.Table.GetValueRefOrAdd(key, out var added);
             if (added) TSpec.Init(out slot.Agg);
             TSpec.Update(ref slot.Agg, e);
+            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
             slot.Changed = true;
             if (_emit is EmitMode.OnWindowClose or EmitMode.EveryUpdate) Emit(key, ref slot, start, end, isFinal: false);
         }
@@ -350,6 +353,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private void Return(WindowBucket<TKey, TState, Hasher> bucket)
     {
         if (ReferenceEquals(bucket, _lastPane)) _lastPane = null;
+        if (TSpec.HasSideState)   // [side-state] the window's sketches go back to their pools with it
+            foreach (ref var entry in bucket.Table) TSpec.ReleaseSide(_side!, ref entry.State.Agg);
         bucket.Table.Clear();
         _pool.Push(bucket);
     }

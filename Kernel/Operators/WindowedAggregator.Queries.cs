@@ -26,6 +26,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (w.Table.TryGetValue(key, out var slot))
             {
                 TSpec.ToRow(key, slot.Agg, w.Start, w.End, out row);
+                if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);   // [side-state]
                 return true;
             }
             row = default!;
@@ -45,10 +46,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     found = true;
                 }
                 TSpec.Merge(ref agg, slot.Agg);
+                if (TSpec.HasSideState) TSpec.CopySideHandles(slot.Agg, ref agg);   // [side-state] tumbling only: one pane
             }
             if (found)
             {
                 TSpec.ToRow(key, agg, windowStartMs, end, out row);
+                if (TSpec.HasSideState) TSpec.SideToRow(_side!, agg, ref row);   // [side-state]
                 return true;
             }
         }
@@ -104,6 +107,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             foreach (ref var entry in w.Table)
             {
                 TSpec.ToRow(entry.Key, entry.State.Agg, w.Start, w.End, out var row);
+                if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State.Agg, ref row);   // [side-state]
                 visitor.Visit(row);
                 count++;
             }
@@ -121,6 +125,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 foreach (ref var entry in pane.Table)
                 {
                     TSpec.ToRow(entry.Key, entry.State.Agg, pane.Start, pane.End, out var row);
+                    if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State.Agg, ref row);   // [side-state]
                     visitor.Visit(row);
                     count++;
                 }

@@ -112,6 +112,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (_session) at = WriteSessions(span, at);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         output.Advance(total);
+        if (TSpec.HasSideState) total += SideStateSnapshot.Write(output, _side!, total);   // [side-state]
         return total;
     }
 
@@ -131,6 +132,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <exception cref="InvalidDataException">The bytes are damaged, or do not match the migration's source layout.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, StateMigration? migration)
     {
+        ReadOnlySpan<byte> side = default;   // [side-state] restored once the old buckets have released their sketches
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < SnapshotHeaderSizeV1 + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -171,6 +174,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
         ClearBuckets();
         if (_session) ClearSessions();
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);   // [side-state]
         var sourceAt = at - sources * 16;
         for (var s = 0; s < sources; s++)
         {

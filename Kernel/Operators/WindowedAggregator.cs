@@ -49,6 +49,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private readonly WatermarkTracker _tracker;
     private readonly long[] _maxEventTime;
     private readonly bool _singleSource;
+    private readonly SideState? _side;   // [side-state] sketches beside the tables; null unless TSpec.HasSideState
 
     // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, no per-update emission.
     private readonly bool _paneFastPath;
@@ -102,6 +103,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _panes = new WindowBucket<TKey, TState, Hasher>[8];
         _fired = new WindowBucket<TKey, TState, Hasher>[8];
         _heads = new StateTable<TKey, int, Hasher>(TSpec.Name, TSpec.StateFingerprint, _session ? _initialCapacity : 0, trackRemovals: false);
+        if (TSpec.HasSideState) _side = TSpec.CreateSideState();   // [side-state]
         for (var i = 0; i < options.PreallocatedWindows; i++)
             _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
     }
@@ -288,6 +290,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private void Emit(in TKey key, ref WindowSlot<TState> slot, long start, long end, bool isFinal)
     {
         TSpec.ToRow(key, slot.Agg, start, end, out var row);
+        if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);   // [side-state]
         var revision = new RowRevision(start, end, slot.Revision, isFinal, _watermark);
         slot.Revision++;
         slot.Changed = false;
@@ -311,6 +314,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (w.Emit == EmitMode.Periodic && w.EmitIntervalMs <= 0) OperatorThrowHelper.ThrowOption("EmitIntervalMs", w.EmitIntervalMs, "must be positive for Periodic emission");
         if (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs && w.Emit is EmitMode.Periodic or EmitMode.EveryUpdate)
             OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final or OnWindowClose for sliding windows (partial sliding results are not supported yet)");
+        // [side-state] Sketches are not merged across panes or sessions yet: tumbling windows only.
+        if (TSpec.HasSideState && (w.Kind == WindowKind.Session || (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs)))
+            OperatorThrowHelper.ThrowOption("Window.Kind", (long)w.Kind, "must be Tumbling for an aggregation with [DistinctCount]/[Sample] members (sketches are not merged across panes or sessions yet)");
         if (options.Sources < 1) OperatorThrowHelper.ThrowOption("Sources", options.Sources, "must be at least 1");
         if (options.PreallocatedWindows < 0) OperatorThrowHelper.ThrowOption("PreallocatedWindows", options.PreallocatedWindows, "must not be negative");
         if (options.WatermarkIntervalMs <= 0) OperatorThrowHelper.ThrowOption("WatermarkIntervalMs", options.WatermarkIntervalMs, "must be positive");

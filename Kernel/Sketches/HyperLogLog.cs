@@ -53,6 +53,11 @@ public sealed partial class HyperLogLog
     private int _sparseCount;
     private int _sparseSorted;
 
+    // Arrays kept by Reset for reuse: the sparse buffer of a sketch that turned dense, and the
+    // registers of a dense sketch that was reset to sparse. Null until then.
+    private uint[]? _spareSparse;
+    private byte[]? _spareRegisters;
+
     /// <summary>Creates an empty sketch with 2^<paramref name="precision"/> registers.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is outside [4, 18].</exception>
     public HyperLogLog(int precision = 14)
@@ -127,6 +132,29 @@ public sealed partial class HyperLogLog
     {
         if (_registers is not null)
             Array.Clear(_registers);
+        _sparseCount = 0;
+        _sparseSorted = 0;
+    }
+
+    /// <summary>
+    /// Forgets every item and returns to the representation of a new sketch (sparse, for p ≥ 6), so
+    /// that it behaves exactly as a new one would; unlike <see cref="Clear"/>, estimates of the next
+    /// items do not depend on whether the sketch was dense before. Both arrays are kept: turning dense
+    /// again allocates nothing. Sketch pools reset this way between windows.
+    /// </summary>
+    public void Reset()
+    {
+        if (_registers is not null && _spareSparse is not null)
+        {
+            _spareRegisters = _registers;
+            _registers = null;
+            _sparse = _spareSparse;
+            _spareSparse = null;
+        }
+        else if (_registers is not null)
+        {
+            Array.Clear(_registers);   // p < 6 starts dense
+        }
         _sparseCount = 0;
         _sparseSorted = 0;
     }
@@ -231,10 +259,16 @@ public sealed partial class HyperLogLog
     private void ConvertToDense()
     {
         Debug.Assert(_registers is null, "Only a sparse sketch converts.");
-        var registers = new byte[RegisterCount];
+        var registers = _spareRegisters ?? new byte[RegisterCount];
+        if (_spareRegisters is not null)
+        {
+            Array.Clear(registers);
+            _spareRegisters = null;
+        }
         foreach (var entry in _sparse.AsSpan(0, _sparseCount))
             ApplyDense(entry, registers);
         _registers = registers;
+        _spareSparse = _sparse;
         _sparse = null;
         _sparseCount = 0;
         _sparseSorted = 0;

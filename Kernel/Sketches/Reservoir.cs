@@ -148,6 +148,13 @@ public sealed partial class Reservoir<T> where T : unmanaged
         _lValid = false;
     }
 
+    /// <summary>Forgets every item and restarts the random sequence from <paramref name="seed"/>, as a new reservoir would.</summary>
+    public void Clear(ulong seed)
+    {
+        Clear();
+        _random = new SketchRandom(seed);
+    }
+
     /// <summary>Algorithm L replacements made since construction (each costs three random draws).</summary>
     internal long ReplacementsL => _replacementsL;
 

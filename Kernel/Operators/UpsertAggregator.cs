@@ -1,0 +1,351 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Kernel.Ring;
+using Kernel.State;
+using Kernel.Storage.Common;
+
+namespace Kernel.Operators;
+
+/// <summary>
+/// Runs an unwindowed aggregation whose input is another aggregation's rows, consuming them as
+/// upserts: a row replaces the previous row of the same upstream identity (its key members and
+/// window start), so a product revised five times counts once, with its latest values.
+/// </summary>
+/// <remarks>
+/// <para>The operator keeps the latest upstream row per identity. On a revision it retracts the old
+/// row from its downstream key and folds the new one. Sums, counts and averages are retracted by
+/// subtraction (<see cref="IUpsertSpec{TEvent, TUpstreamKey, TState}.Retract"/>); a spec with
+/// <c>[Min]</c> or <c>[Max]</c> is not invertible, so the affected downstream key is rebuilt from
+/// the kept rows (a scan of the upstream rows: O(upstream keys) per revision of such a spec).
+/// A downstream key whose last upstream row leaves it (the filter now rejects the row, or the row
+/// moved to another key) is removed. <c>[First]</c>/<c>[Last]</c> over upserts are refused at build
+/// time (KRN0022). A <c>double</c> sum retracted by subtraction can differ from a fresh sum by rounding.</para>
+/// <para>Single-threaded, like every operator. Nothing is allocated per row once the keys exist.</para>
+/// </remarks>
+/// <typeparam name="TEvent">The upstream row.</typeparam>
+/// <typeparam name="TUpstreamKey">The upstream row's identity (generated <c>UpstreamKey</c>).</typeparam>
+/// <typeparam name="TKey">The downstream grouping key.</typeparam>
+/// <typeparam name="TState">The downstream state per key.</typeparam>
+/// <typeparam name="TRow">The downstream row.</typeparam>
+/// <typeparam name="TSpec">The compiled downstream aggregation (generated).</typeparam>
+public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IRowSink<TEvent>, ISnapshotOperator
+    where TEvent : unmanaged
+    where TUpstreamKey : unmanaged, IEquatable<TUpstreamKey>
+    where TKey : unmanaged, IEquatable<TKey>
+    where TState : unmanaged
+    where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>, IUpsertSpec<TEvent, TUpstreamKey, TState>
+{
+    // Snapshot format, version 1 (little-endian):
+    //  +0   4  magic "KUPS"
+    //  +4   2  version (1)
+    //  +6   2  reserved (0)
+    //  +8   8  state fingerprint (TSpec.StateFingerprint)
+    //  +16  8  rows applied
+    //  +24  4  length of the upstream-rows table snapshot (A), then A bytes ("KSTB")
+    //  ...  4  length of the downstream table snapshot (B), then B bytes ("KSTB")
+    //  end−4 4 CRC-32C of every byte before it
+    private const uint SnapshotMagic = 0x5350554B; // "KUPS"
+    private const ushort SnapshotVersion = 1;
+
+    private readonly StateTable<TUpstreamKey, TEvent, UpstreamHasher> _latest;
+    private readonly StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
+    private readonly IControlListener? _control;
+    private readonly SideState? _side;   // [TopK] leaderboards; null unless TSpec.HasSideState
+    private long _rowsApplied;
+
+    /// <summary>Creates the operator with an empty state.</summary>
+    /// <param name="initialCapacity">Upstream identities (and downstream keys) to hold before the tables first grow.</param>
+    /// <param name="control">Told about barriers and end of input met in the ring; may be null.</param>
+    public UpsertAggregator(int initialCapacity = 1024, IControlListener? control = null)
+    {
+        _latest = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
+        _table = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
+        _control = control;
+        if (TSpec.HasSideState) _side = TSpec.CreateSideState();
+    }
+
+    /// <summary>The number of downstream keys held.</summary>
+    public int Count => _table.Count;
+
+    /// <summary>The number of upstream identities whose latest row is kept.</summary>
+    public int UpstreamRows => _latest.Count;
+
+    /// <summary>Upstream rows applied (revisions included).</summary>
+    public long RowsApplied => _rowsApplied;
+
+    /// <inheritdoc/>
+    public string AggregationName => TSpec.Name;
+
+    /// <inheritdoc/>
+    public ulong StateFingerprint => TSpec.StateFingerprint;
+
+    /// <inheritdoc/>
+    public long StateEntries => _table.Count + (long)_latest.Count;
+
+    /// <summary>Applies a batch of upstream rows, in order.</summary>
+    public void Apply(ReadOnlySpan<TEvent> rows)
+    {
+        for (var i = 0; i < rows.Length; i++) Upsert(rows[i]);
+    }
+
+    /// <summary>Applies one upstream row: it replaces the previous row of its identity.</summary>
+    public void Apply(in TEvent row) => Upsert(row);
+
+    /// <summary>Receives an upstream operator's emitted row (attach this operator as its sink).</summary>
+    public void OnRow(in TEvent row, in RowRevision revision) => Upsert(row);
+
+    /// <inheritdoc/>
+    public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)
+    {
+        for (var i = 0; i < entries.Length; i++)
+        {
+            ref readonly var entry = ref entries[i];
+            if (entry.Kind == EntryKind.Event) Upsert(entry.Event);
+            else OnControl(entry, firstSequence + i);
+        }
+    }
+
+    /// <summary>The row of <paramref name="key"/>, if some current upstream row feeds it.</summary>
+    public bool TryGet(in TKey key, out TRow row)
+    {
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot))
+        {
+            row = default!;
+            return false;
+        }
+        TSpec.ToRow(key, slot.Agg, 0, 0, out row);
+        if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);
+        return true;
+    }
+
+    /// <summary>Enumerates every downstream key's current row (no order); the state must not change meanwhile.</summary>
+    public RowEnumerator GetRows() => new(_table.GetEnumerator(), _side);
+
+    private void Upsert(in TEvent row)
+    {
+        _rowsApplied++;
+        ref var latest = ref _latest.GetValueRefOrAdd(TSpec.UpstreamKeyOf(row), out var added);
+        var hadOld = !added && TSpec.Filter(latest);
+        var oldKey = hadOld ? TSpec.KeyOf(latest) : default;
+        if (hadOld && TSpec.HasSideState) RetractSide(oldKey, latest);
+        if (hadOld && TSpec.Invertible) Retract(oldKey, latest);
+        latest = row;
+        var hasNew = TSpec.Filter(row);
+        if (hadOld && !TSpec.Invertible)
+        {
+            // The old row may have been the extreme: rebuild its key from the kept rows (the new row
+            // included when it belongs to the same key, so it is not folded again below).
+            Rebuild(oldKey);
+            if (hasNew && TSpec.KeyOf(row).Equals(oldKey))
+            {
+                // Rebuilt with the new row's aggregates; its sketches are fed here (the rebuild keeps them as they are).
+                if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref _table.GetValueRefOrAdd(oldKey, out _).Agg, row);
+                return;
+            }
+        }
+        if (hasNew) Fold(row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Fold(in TEvent row)
+    {
+        ref var slot = ref _table.GetValueRefOrAdd(TSpec.KeyOf(row), out var added);
+        if (added) TSpec.Init(out slot.Agg);
+        TSpec.Update(ref slot.Agg, row);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
+        slot.Rows++;
+    }
+
+    private void RetractSide(in TKey key, in TEvent old)
+    {
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
+        TSpec.RetractSide(_side!, ref slot.Agg, old);
+    }
+
+    private void Retract(in TKey key, in TEvent old)
+    {
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
+        if (--slot.Rows == 0)
+        {
+            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
+            _table.Remove(key);
+            return;
+        }
+        TSpec.Retract(ref slot.Agg, old);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Rebuild(TKey key)
+    {
+        TSpec.Init(out TState agg);
+        long rows = 0;
+        foreach (ref var entry in _latest)
+        {
+            ref var r = ref entry.State;
+            if (!TSpec.Filter(r) || !TSpec.KeyOf(r).Equals(key)) continue;
+            TSpec.Update(ref agg, r);
+            rows++;
+        }
+        ref var slot = ref _table.GetValueRefOrAdd(key, out _);
+        if (rows == 0)
+        {
+            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
+            _table.Remove(key);
+            return;
+        }
+        if (TSpec.HasSideState) TSpec.CopySideHandles(slot.Agg, ref agg);   // the sketches were updated in place
+        slot.Agg = agg;
+        slot.Rows = rows;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OnControl(in RingEntry<TEvent> entry, long sequence)
+    {
+        switch (entry.Kind)
+        {
+            case EntryKind.Barrier:
+                _control?.OnBarrier(entry.Value, sequence);
+                break;
+            case EntryKind.EndOfInput:
+                _control?.OnEndOfInput(entry.SourceId, sequence);
+                break;
+        }
+    }
+
+    /// <summary>Writes the kept upstream rows and the downstream state (layout above); call between batches.</summary>
+    public int WriteSnapshot(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var body = new ArrayBufferWriter<byte>(1024);
+        var header = body.GetSpan(24);
+        BinaryPrimitives.WriteUInt32LittleEndian(header, SnapshotMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], SnapshotVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], TSpec.StateFingerprint);
+        BinaryPrimitives.WriteInt64LittleEndian(header[16..], _rowsApplied);
+        body.Advance(24);
+        WriteTable(body, _latest);
+        WriteTable(body, _table);
+        var crc = Crc32C.Compute(body.WrittenSpan);
+        var total = body.WrittenCount + 4;
+        var span = output.GetSpan(total);
+        body.WrittenSpan.CopyTo(span);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[body.WrittenCount..], crc);
+        output.Advance(total);
+        if (TSpec.HasSideState) total += SideStateSnapshot.Write(output, _side!, total);
+        return total;
+    }
+
+    /// <summary>Replaces the state with a snapshot written by <see cref="WriteSnapshot"/>; call before any row is applied.</summary>
+    /// <exception cref="InvalidDataException">The bytes are damaged or were written under another state fingerprint.</exception>
+    public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
+    {
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);
+        if (snapshot.Length < 32) ThrowBad(0, $"{snapshot.Length} bytes is shorter than the 32-byte minimum");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBad(0, "magic is not \"KUPS\"");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
+        if (version != SnapshotVersion) ThrowBad(4, $"version {version} is not supported (expected {SnapshotVersion})");
+        var bodyEnd = snapshot.Length - 4;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot[bodyEnd..]) != Crc32C.Compute(snapshot[..bodyEnd]))
+            ThrowBad(bodyEnd, "CRC-32C does not match the content");
+        var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
+        if (fingerprint != TSpec.StateFingerprint)
+            ThrowBad(8, $"state fingerprint 0x{fingerprint:X16} differs from this build's 0x{TSpec.StateFingerprint:X16}");
+        var at = 24;
+        var latest = ReadTable(snapshot, ref at, bodyEnd);
+        var table = ReadTable(snapshot, ref at, bodyEnd);
+        if (at != bodyEnd) ThrowBad(at, $"{bodyEnd - at} bytes follow the last table");
+        _latest.Restore(latest);
+        _table.Restore(table);
+        _rowsApplied = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
+        if (TSpec.HasSideState) RefillSide();
+    }
+
+    /// <summary>Leaderboards are not serialized (they are exact over the kept rows): refill them after a restore.</summary>
+    private void RefillSide()
+    {
+        foreach (ref var entry in _latest)
+        {
+            ref var row = ref entry.State;
+            if (!TSpec.Filter(row)) continue;
+            ref var slot = ref _table.GetValueRefOrNullRef(TSpec.KeyOf(row));
+            if (Unsafe.IsNullRef(ref slot)) ThrowBad(0, "a kept upstream row has no downstream state");
+            TSpec.UpdateSide(_side!, ref slot.Agg, row);
+        }
+    }
+
+    private static void WriteTable<TK, TS, TH>(ArrayBufferWriter<byte> body, StateTable<TK, TS, TH> table)
+        where TK : unmanaged, IEquatable<TK>
+        where TS : unmanaged
+        where TH : struct, IKeyHasher<TK>
+    {
+        body.GetSpan(4);
+        body.Advance(4);
+        var lengthAt = body.WrittenCount - 4;
+        var length = table.WriteSnapshot(body, SnapshotScope.Full);
+        BinaryPrimitives.WriteInt32LittleEndian(System.Runtime.InteropServices.MemoryMarshal.AsMemory(body.WrittenMemory).Span[lengthAt..], length);
+    }
+
+    private static ReadOnlySpan<byte> ReadTable(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd)
+    {
+        if (at + 4 > bodyEnd) ThrowBad(at, "a table length runs past the end");
+        var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
+        at += 4;
+        if (length < 0 || at + length > bodyEnd) ThrowBad(at - 4, $"table length {length} runs past the end");
+        var table = snapshot.Slice(at, length);
+        at += length;
+        return table;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowBad(int offset, string reason) =>
+        throw new InvalidDataException($"upsert snapshot of aggregation '{TSpec.Name}' at offset {offset}: {reason}");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLost(in TKey key) =>
+        throw new InvalidOperationException($"aggregation '{TSpec.Name}': key {key} lost its state while an upstream row still counted for it (state corrupted)");
+
+    /// <summary>The spec's upstream-identity hash as a state-table hasher.</summary>
+    private readonly struct UpstreamHasher : IKeyHasher<TUpstreamKey>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong Hash(in TUpstreamKey key) => TSpec.HashUpstreamKey(key);
+    }
+
+    /// <summary>An allocation-free enumerator of rows, built from the state as it goes.</summary>
+    public ref struct RowEnumerator
+    {
+        private StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
+        private TRow _current;
+        private readonly SideState? _side;
+
+        internal RowEnumerator(StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner, SideState? side)
+        {
+            _inner = inner;
+            _current = default!;
+            _side = side;
+        }
+
+        /// <summary>The current row.</summary>
+        public readonly TRow Current => _current;
+
+        /// <summary>Moves to the next key's row.</summary>
+        public bool MoveNext()
+        {
+            if (!_inner.MoveNext()) return false;
+            ref var entry = ref _inner.Current;
+            TSpec.ToRow(entry.Key, entry.State.Agg, 0, 0, out _current);
+            if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State.Agg, ref _current);
+            return true;
+        }
+
+        /// <summary>Returns this enumerator (for <c>foreach</c>).</summary>
+        public readonly RowEnumerator GetEnumerator() => this;
+    }
+}
