@@ -169,6 +169,7 @@ public sealed partial class SegmentedLog
         _activeRecords = 0;
         _activeMaxTimestamp = long.MinValue;
         next.Publish(_writePosition, 0, long.MinValue);
+        PersistIndex(old);
         RequestPrepare();
         if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetention();
     }

@@ -83,6 +83,8 @@ public sealed partial class SegmentedLog
             for (var i = segments.Length - 1; i > k; i--) segments[i].Retire(delete: true);
             var used = target.PublishedLength;
             if (segments.Length - 1 == k) used = Math.Max(used, _writePosition);
+            // The index file goes before the data changes: a crash in between leaves no stale index.
+            SegmentIndexFile.Delete(target.Path);
             region.Span(position, (int)(used - position)).Clear();
             region.Flush(position, used);
 
