@@ -24,12 +24,21 @@ public sealed partial class SegmentedLog
             return AppendSlow(payload, timestamp);
         var segment = _active;
         var region = segment.Region;
-        // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
-        var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
-        payload.CopyTo(padded);
         var offset = _nextOffset;
         var frameLength = (uint)(RecordFrame.HeaderLength + length);
-        var crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
+        uint crc;
+        if (length < RecordFrame.FusedCopyLimit)
+        {
+            // One pass over the payload; the frame fits (checked above), padding included.
+            crc = RecordFrame.CopyAndChecksum(offset, frameLength, timestamp, payload, ref region.At(position + RecordFrame.HeaderLength));
+        }
+        else
+        {
+            // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+            var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
+            payload.CopyTo(padded);
+            crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
+        }
         RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
         var index = segment.Index;
         var maxTimestamp = _activeMaxTimestamp;
