@@ -84,6 +84,7 @@ public sealed partial class SegmentedLog
         _active = tail;
         _activeLength = tail.Region.Length;
         _writePosition = validLength;
+        ResetWriteBehind(validLength);
         _activeRecords = records;
         _activeMaxTimestamp = maxTimestamp;
         _nextOffset = tail.BaseOffset + records;

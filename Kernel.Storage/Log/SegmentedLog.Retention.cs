@@ -97,6 +97,7 @@ public sealed partial class SegmentedLog
             _active = target;
             _activeLength = region.Length;
             _writePosition = position;
+            ResetWriteBehind(position);
             _activeRecords = scan.Records;
             _activeMaxTimestamp = scan.MaxTimestamp;
             _nextOffset = keepEnd;
