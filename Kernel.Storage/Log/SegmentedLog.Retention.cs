@@ -83,8 +83,13 @@ public sealed partial class SegmentedLog
             for (var i = segments.Length - 1; i > k; i--) segments[i].Retire(delete: true);
             var used = target.PublishedLength;
             if (segments.Length - 1 == k) used = Math.Max(used, _writePosition);
-            // The index file goes before the data changes: a crash in between leaves no stale index.
-            SegmentIndexFile.Delete(target.Path);
+            // The index file goes (durably) before the data changes: no crash, power loss included, can
+            // leave an index that describes bytes this cut rewrites.
+            if (File.Exists(SegmentIndexFile.PathFor(target.Path)))
+            {
+                SegmentIndexFile.Delete(target.Path);
+                LogDirectorySync.Sync(_directory); // the deletion reaches the disk before the cut does
+            }
             region.Span(position, (int)(used - position)).Clear();
             region.Flush(position, used);
 
