@@ -21,6 +21,22 @@ internal static class LogBaselines
             },
             BenchTiming.DeleteDirectory, count, warmups, repeats).OpsPerSec;
 
+    /// <summary>
+    /// The disk's own ceiling for a durable append of the same bytes: <paramref name="count"/>
+    /// payloads through a FileStream with a 1 MiB buffer, then one fdatasync (<c>Flush(true)</c>),
+    /// timed together (payload bytes only, no framing).
+    /// </summary>
+    public static double FileStreamFsync(string root, byte[] payload, long count, int warmups, int repeats) =>
+        BenchTiming.Median(
+            () => BenchTiming.NewDirectory(root),
+            dir =>
+            {
+                using var fs = new FileStream(Path.Combine(dir, "data.bin"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+                for (var i = 0; i < count; i++) fs.Write(payload);
+                fs.Flush(flushToDisk: true);
+            },
+            BenchTiming.DeleteDirectory, count, warmups, repeats).OpsPerSec;
+
     /// <summary>Reads back <paramref name="count"/> records of <paramref name="payload"/> length through a FileStream with a 1 MiB buffer.</summary>
     public static double FileStreamRead(string root, byte[] payload, long count, int warmups, int repeats)
     {

@@ -130,8 +130,14 @@ public sealed class LogReader : IDisposable
         var i = 0;
         for (; i < segments.Length; i++)
         {
-            if (i + 1 < segments.Length && !segments[i].IsScanned) segments[i].EnsureScanned(segments[i + 1].BaseOffset);
-            if (segments[i].MaxTimestamp >= timestamp) break;
+            var s = segments[i];
+            if (i + 1 < segments.Length && !s.IsScanned)
+            {
+                // A segment whose index file says no record is that late is skipped without reading it.
+                if (s.HasSummary && s.SummaryMaxTimestamp < timestamp) continue;
+                s.EnsureScanned(segments[i + 1].BaseOffset);
+            }
+            if (s.MaxTimestamp >= timestamp) break;
         }
         if (i == segments.Length)
         {

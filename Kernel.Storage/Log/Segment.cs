@@ -81,9 +81,11 @@ internal sealed class Segment
     public void Unseal() => Volatile.Write(ref _sealed, false);
 
     /// <summary>
-    /// Walks the records of a segment found on disk once, building its index and published length.
-    /// Only sealed segments are scanned lazily; a bad frame here is corruption in the middle of the
-    /// log. <paramref name="expectedEnd"/> is the next segment's base offset.
+    /// Makes a sealed segment found on disk readable, once: loads its persisted index
+    /// (<see cref="SegmentIndexFile"/>) when that is present and agrees with the data, and otherwise
+    /// walks every record (checking each), rebuilding the index and rewriting its file. A bad frame
+    /// found by the walk is corruption in the middle of the log. <paramref name="expectedEnd"/> is
+    /// the next segment's base offset.
     /// </summary>
     public void EnsureScanned(long expectedEnd)
     {
@@ -91,14 +93,59 @@ internal sealed class Segment
         lock (_scanLock)
         {
             if (_scanned) return;
-            var result = SegmentScanner.Scan(this, Region.Length);
-            if (result.Torn)
-                LogThrow.Corrupt(Path, result.ValidLength, $"bad record (offset {BaseOffset + result.Records}) in a sealed segment: checksum or length does not match");
-            if (BaseOffset + result.Records != expectedEnd)
-                LogThrow.Corrupt(Path, result.ValidLength, $"segment ends at offset {BaseOffset + result.Records} but the next segment starts at offset {expectedEnd}");
-            Publish(result.ValidLength, result.Records, result.MaxTimestamp);
+            if (SegmentIndexFile.TryLoad(this, expectedEnd, out var summary))
+            {
+                Publish(summary.ValidLength, summary.Records, summary.MaxTimestamp);
+                IndexSource = SegmentIndexSource.Loaded;
+            }
+            else
+            {
+                var result = SegmentScanner.Scan(this, Region.Length);
+                if (result.Torn)
+                    LogThrow.Corrupt(Path, result.ValidLength, $"bad record (offset {BaseOffset + result.Records}) in a sealed segment: checksum or length does not match");
+                if (BaseOffset + result.Records != expectedEnd)
+                    LogThrow.Corrupt(Path, result.ValidLength, $"segment ends at offset {BaseOffset + result.Records} but the next segment starts at offset {expectedEnd}");
+                Publish(result.ValidLength, result.Records, result.MaxTimestamp);
+                IndexSource = SegmentIndexSource.Rebuilt;
+                TryWriteIndex();
+            }
             Seal(SealedUnixMs); // set at open from the next segment's creation time
             _scanned = true;
+        }
+    }
+
+    /// <summary>Where this segment's index came from (for tests and diagnostics).</summary>
+    public SegmentIndexSource IndexSource { get; private set; }
+
+    /// <summary>True when the segment's index file header was read at open (<see cref="SummaryMaxTimestamp"/> is valid).</summary>
+    public bool HasSummary { get; private set; }
+
+    /// <summary>The largest timestamp in the segment, from its index file's header (valid with <see cref="HasSummary"/>).</summary>
+    public long SummaryMaxTimestamp { get; private set; }
+
+    /// <summary>Reads the header of the segment's index file, if it has a usable one (at open, before any reader).</summary>
+    public void ReadSummary()
+    {
+        if (!SegmentIndexFile.TryReadSummary(Path, Header, out var summary)) return;
+        SummaryMaxTimestamp = summary.MaxTimestamp;
+        HasSummary = true;
+    }
+
+    /// <summary>Writes the index file of this sealed segment; a failure only costs a scan at the next open.</summary>
+    public bool TryWriteIndex()
+    {
+        try
+        {
+            SegmentIndexFile.Write(this);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -123,15 +170,34 @@ internal sealed class Segment
     {
         if (Interlocked.Decrement(ref _refCount) != 0) return;
         Region.Dispose();
-        if (Volatile.Read(ref _deleteOnRelease)) File.Delete(Path);
+        if (!Volatile.Read(ref _deleteOnRelease)) return;
+        File.Delete(Path);
+        SegmentIndexFile.Delete(Path);
     }
 
     /// <summary>Drops the log's reference and deletes the file once every reader is done with it.</summary>
     public void Retire(bool delete)
     {
         // Linux lets a mapped file be unlinked (readers keep the pages); elsewhere the last release deletes it.
-        if (delete && OperatingSystem.IsLinux()) File.Delete(Path);
+        if (delete && OperatingSystem.IsLinux())
+        {
+            SegmentIndexFile.Delete(Path);
+            File.Delete(Path);
+        }
         else Volatile.Write(ref _deleteOnRelease, delete);
         Release();
     }
+}
+
+/// <summary>Where a segment's sparse index came from.</summary>
+internal enum SegmentIndexSource
+{
+    /// <summary>Built by the writer as it appended, or by recovery's scan of the tail segment.</summary>
+    Written,
+
+    /// <summary>Loaded from the segment's index file.</summary>
+    Loaded,
+
+    /// <summary>Rebuilt by walking the segment (no usable index file).</summary>
+    Rebuilt,
 }

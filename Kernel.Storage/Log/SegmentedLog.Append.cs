@@ -24,16 +24,29 @@ public sealed partial class SegmentedLog
             return AppendSlow(payload, timestamp);
         var segment = _active;
         var region = segment.Region;
-        // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
-        var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
-        payload.CopyTo(padded);
         var offset = _nextOffset;
         var frameLength = (uint)(RecordFrame.HeaderLength + length);
-        var crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
+        uint crc;
+        if (length < RecordFrame.FusedCopyLimit)
+        {
+            // One pass over the payload; the frame fits (checked above), padding included.
+            crc = RecordFrame.CopyAndChecksum(offset, frameLength, timestamp, payload, ref region.At(position + RecordFrame.HeaderLength));
+        }
+        else
+        {
+            // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+            var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
+            payload.CopyTo(padded);
+            crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
+        }
         RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
         var index = segment.Index;
         var maxTimestamp = _activeMaxTimestamp;
-        if (position >= index.NextPosition) index.Add(offset, position, maxTimestamp);
+        if (position >= index.NextPosition)
+        {
+            index.Add(offset, position, maxTimestamp);
+            if (position >= _writeBehindNext) StartWriteBehind(position);
+        }
         if (timestamp > maxTimestamp) _activeMaxTimestamp = maxTimestamp = timestamp;
         var end = position + aligned;
         var records = _activeRecords + 1;
@@ -116,7 +129,11 @@ public sealed partial class SegmentedLog
             region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength)));
         RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
         var index = _active.Index;
-        if (position >= index.NextPosition) index.Add(offset, position, _activeMaxTimestamp);
+        if (position >= index.NextPosition)
+        {
+            index.Add(offset, position, _activeMaxTimestamp);
+            if (position >= _writeBehindNext) StartWriteBehind(position);
+        }
         if (timestamp > _activeMaxTimestamp) _activeMaxTimestamp = timestamp;
         _writePosition = position + aligned;
         _activeRecords++;
@@ -147,6 +164,24 @@ public sealed partial class SegmentedLog
         return end;
     }
 
+    /// <summary>Starts the disk write of the active segment's bytes below <paramref name="position"/> not yet started (writer only).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StartWriteBehind(long position)
+    {
+        var to = position & ~(long)(Environment.SystemPageSize - 1);
+        _active.Region.StartWriteBack(_writeBehindFrom, to);
+        _writeBehindFrom = to;
+        _writeBehindNext = to + _options.WriteBehindBytes;
+    }
+
+    /// <summary>Write-behind of the active segment starts again from <paramref name="position"/> (writer only).</summary>
+    private void ResetWriteBehind(long position)
+    {
+        var bytes = _options.WriteBehindBytes;
+        _writeBehindFrom = position & ~(long)(Environment.SystemPageSize - 1);
+        _writeBehindNext = bytes > 0 ? _writeBehindFrom + bytes : long.MaxValue;
+    }
+
     /// <summary>Seals the active segment and starts the next one (prepared ahead when possible).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Roll()
@@ -168,7 +203,10 @@ public sealed partial class SegmentedLog
         _writePosition = SegmentHeader.Length;
         _activeRecords = 0;
         _activeMaxTimestamp = long.MinValue;
+        if (_options.WriteBehindBytes > 0) old.Region.StartWriteBack(_writeBehindFrom, old.PublishedLength);
+        ResetWriteBehind(SegmentHeader.Length);
         next.Publish(_writePosition, 0, long.MinValue);
+        PersistIndex(old);
         RequestPrepare();
         if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetention();
     }

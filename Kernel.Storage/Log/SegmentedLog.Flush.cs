@@ -11,6 +11,7 @@ public sealed partial class SegmentedLog
     private int _prepareNumber;      // Volatile: file number requested by the writer, 0 = none.
     private volatile bool _stopping;
     private Exception? _backgroundError;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _indexWrites = new(); // Sealed segments whose index file the maintenance thread writes.
 
     /// <summary>
     /// Forces every committed record to the disk (msync of the bytes written since the last flush)
@@ -90,6 +91,36 @@ public sealed partial class SegmentedLog
         Volatile.Write(ref _prepareNumber, 0);
     }
 
+    /// <summary>Has the index file of a segment just sealed written: on the maintenance thread when there is one, else now (writer only).</summary>
+    private void PersistIndex(Segment sealedSegment)
+    {
+        if (_maintenance is null)
+        {
+            WriteIndex(sealedSegment);
+            return;
+        }
+        _indexWrites.Enqueue(sealedSegment);
+        _wake.Set();
+    }
+
+    private void DrainIndexWrites()
+    {
+        while (_indexWrites.TryDequeue(out var s)) WriteIndex(s);
+    }
+
+    /// <summary>
+    /// Writes a segment's index file if it is still sealed and kept. Under the flush lock, which
+    /// retention and truncation hold while they delete segments or reopen one for writing.
+    /// </summary>
+    private void WriteIndex(Segment segment)
+    {
+        lock (_flushLock)
+        {
+            if (!segment.IsSealed || Array.IndexOf(Volatile.Read(ref _segments), segment) < 0) return;
+            segment.TryWriteIndex();
+        }
+    }
+
     private void MaintenanceLoop()
     {
         var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
@@ -106,6 +137,7 @@ public sealed partial class SegmentedLog
                     _preparedReady.Set();
                 }
                 if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();
+                DrainIndexWrites();
             }
 #pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
             catch (Exception e)
@@ -117,5 +149,6 @@ public sealed partial class SegmentedLog
         }
         // Whatever was requested is settled so that Dispose never waits forever.
         _preparedReady.Set();
+        DrainIndexWrites();
     }
 }

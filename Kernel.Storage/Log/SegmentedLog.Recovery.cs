@@ -12,6 +12,7 @@ public sealed partial class SegmentedLog
     private void Recover()
     {
         var files = ListSegmentFiles();
+        DeleteStrayIndexFiles(files);
         var blanks = 0;
         // A blank last file is a segment that was prepared ahead and never started.
         while (files.Count > 0 && IsBlankFile(files[^1].Path))
@@ -49,11 +50,13 @@ public sealed partial class SegmentedLog
         }
         for (var i = 0; i + 1 < segments.Count; i++)
         {
+            segments[i].ReadSummary();
             segments[i].SealedUnixMs = segments[i + 1].Header.CreatedUnixMs;
             segments[i].FlushedLength = 0; // what a killed writer left in the page cache may not be on disk yet
         }
 
         var tail = segments[^1];
+        SegmentIndexFile.Delete(tail.Path); // the tail is scanned (below) and written to: an index of it is stale
         var scan = SegmentScanner.Scan(tail, tail.Region.Length);
         long bytesDropped = 0, recordsDropped = 0, truncatedAt = -1;
         if (scan.Torn)
@@ -81,6 +84,7 @@ public sealed partial class SegmentedLog
         _active = tail;
         _activeLength = tail.Region.Length;
         _writePosition = validLength;
+        ResetWriteBehind(validLength);
         _activeRecords = records;
         _activeMaxTimestamp = maxTimestamp;
         _nextOffset = tail.BaseOffset + records;
@@ -105,6 +109,18 @@ public sealed partial class SegmentedLog
         }
         files.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return files;
+    }
+
+    /// <summary>Deletes index files left half-written or without their segment (retention or truncation interrupted).</summary>
+    private void DeleteStrayIndexFiles(List<(int Number, string Path)> segmentFiles)
+    {
+        foreach (var path in System.IO.Directory.EnumerateFiles(_directory, "*" + SegmentIndexFile.Extension + "*"))
+        {
+            if (path.EndsWith(SegmentIndexFile.Extension + ".tmp", StringComparison.Ordinal)) File.Delete(path);
+            else if (path.EndsWith(SegmentIndexFile.Extension, StringComparison.Ordinal)
+                && !segmentFiles.Exists(f => string.Equals(Path.ChangeExtension(f.Path, SegmentIndexFile.Extension), path, StringComparison.Ordinal)))
+                File.Delete(path);
+        }
     }
 
     private static bool IsBlankFile(string path)

@@ -83,6 +83,13 @@ public sealed partial class SegmentedLog
             for (var i = segments.Length - 1; i > k; i--) segments[i].Retire(delete: true);
             var used = target.PublishedLength;
             if (segments.Length - 1 == k) used = Math.Max(used, _writePosition);
+            // The index file goes (durably) before the data changes: no crash, power loss included, can
+            // leave an index that describes bytes this cut rewrites.
+            if (File.Exists(SegmentIndexFile.PathFor(target.Path)))
+            {
+                SegmentIndexFile.Delete(target.Path);
+                LogDirectorySync.Sync(_directory); // the deletion reaches the disk before the cut does
+            }
             region.Span(position, (int)(used - position)).Clear();
             region.Flush(position, used);
 
@@ -95,6 +102,7 @@ public sealed partial class SegmentedLog
             _active = target;
             _activeLength = region.Length;
             _writePosition = position;
+            ResetWriteBehind(position);
             _activeRecords = scan.Records;
             _activeMaxTimestamp = scan.MaxTimestamp;
             _nextOffset = keepEnd;

@@ -40,6 +40,8 @@ public sealed partial class SegmentedLog : IDisposable
     private long _activeMaxTimestamp;// Writer only.
     private int _reservedLength = -1;// Writer only: payload length of the open reservation, -1 when none.
     private int _lastFileNumber;     // Writer only: number of the newest file (active or prepared).
+    private long _writeBehindFrom;   // Writer only: where in _active the next write-behind starts (page-aligned).
+    private long _writeBehindNext = long.MaxValue; // Writer only: the write position that triggers it; MaxValue when off.
 
     private long _endOffset;         // Published by Commit (Volatile.Write) after the segment length.
     private long _durableOffset;     // Published by Flush (Volatile.Write) after msync returned.

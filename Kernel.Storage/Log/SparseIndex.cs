@@ -30,6 +30,20 @@ internal sealed class SparseIndex
         _interval = interval;
     }
 
+    /// <summary>Entries published so far (acquire).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The most entries the index can hold.</summary>
+    public int Capacity => _offsets.Length;
+
+    /// <summary>Entry <paramref name="i"/> (below <see cref="Count"/>).</summary>
+    public void Entry(int i, out long offset, out long position, out long maxTimestampBefore)
+    {
+        offset = _offsets[i];
+        position = _positions[i];
+        maxTimestampBefore = _maxTimestampBefore[i];
+    }
+
     /// <summary>The position at or after which the next record gets an entry.</summary>
     public long NextPosition => _nextPosition;
 
