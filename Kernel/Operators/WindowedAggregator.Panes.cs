@@ -84,6 +84,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 ref var slot = ref table!.GetValueRefOrAdd(TSpec.KeyOf(e), out var added);
                 if (added) TSpec.Init(out slot.Agg);
                 TSpec.Update(ref slot.Agg, e);
+                if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
                 if (trackChanged) slot.Changed = true;
             }
         Watermark:
