@@ -1,4 +1,5 @@
 using Kernel.Ring;
+using Kernel.Sources;
 
 namespace Kernel.Runtime;
 
@@ -24,6 +25,33 @@ public sealed partial class StreamKernel<TEvent>
     /// <exception cref="OperationCanceledException">Cancelled while waiting; the event was not published.</exception>
     public ValueTask PublishAsync(TEvent item, CancellationToken cancellationToken = default) =>
         _ring.PublishAsync(item, cancellationToken);
+
+    /// <summary>
+    /// Publishes the events in order; while the ring is full, waits for room asynchronously (woken
+    /// by the handlers' progress), so a caller such as a source stops reading instead of buffering.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting; a prefix of the events may have been published.</exception>
+    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> items, CancellationToken cancellationToken = default)
+    {
+        var published = _ring.TryPublish(items.Span);
+        return published == items.Length ? default : PublishRestAsync(items[published..], cancellationToken);
+    }
+
+    private async ValueTask PublishRestAsync(ReadOnlyMemory<TEvent> items, CancellationToken cancellationToken)
+    {
+        // One event at a time waits for room for one slot; then the rest goes in as many as fit.
+        while (!items.IsEmpty)
+        {
+            await _ring.PublishAsync(items.Span[0], cancellationToken).ConfigureAwait(false);
+            items = items[1..];
+            items = items[_ring.TryPublish(items.Span)..];
+        }
+    }
+
+    /// <summary>A source publishing into the kernel: its batches go into the ring (positions are not journaled here).</summary>
+    ValueTask ISourceTarget<TEvent>.PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
+        PublishAsync(events, cancellationToken);
 
     /// <summary>Publishes a watermark: no later event of <paramref name="sourceId"/> is older than <paramref name="eventTimeMs"/>.</summary>
     public void PublishWatermark(long eventTimeMs, int sourceId = 0)

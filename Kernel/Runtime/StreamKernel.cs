@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Kernel.Ring;
+using Kernel.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,7 +21,7 @@ namespace Kernel.Runtime;
 /// </code>
 /// </example>
 /// <typeparam name="TEvent">The event type; an unmanaged struct on the hot path.</typeparam>
-public sealed partial class StreamKernel<TEvent> : IAsyncDisposable
+public sealed partial class StreamKernel<TEvent> : IAsyncDisposable, ISourceTarget<TEvent>
 {
     private const int Configuring = 0;
     private const int Running = 1;
