@@ -117,7 +117,7 @@ public sealed partial class LsmStore
 
     private void WriteManifestLocked(TableReader[][] levels, RangeTombstone[] tombstones, ulong walNumber)
     {
-        Manifest.Write(_dir, BuildManifestLocked(levels, tombstones, walNumber));
+        _manifest.Apply(BuildManifestLocked(levels, tombstones, walNumber));
     }
 
     private ManifestData BuildManifestLocked(TableReader[][] levels, RangeTombstone[] tombstones, ulong walNumber)

@@ -32,6 +32,7 @@ public sealed partial class LsmStore : IDisposable
     private ulong _flushedSequence;                    // guarded by _state
     private WalWriter? _wal;                           // guarded by _writeLock
     private readonly Thread _background;
+    private readonly ManifestLog _manifest;            // guarded by _state
     private bool _closing;                             // guarded by _state
     private volatile Exception? _backgroundError;
     private volatile bool _disposed;                   // written under _writeLock; read without it by the optimistic read path
@@ -43,7 +44,9 @@ public sealed partial class LsmStore : IDisposable
         Directory.CreateDirectory(_dir);
         _cache = new BlockCache(options.BlockCacheBytes);
         File.Delete(Path.Combine(_dir, FileNames.ManifestTemp));
-        var data = Manifest.Read(_dir) ?? new ManifestData();
+        var found = Manifest.Read(_dir, out var logState);
+        var data = found ?? new ManifestData();
+        _manifest = new ManifestLog(_dir, found, logState);
         var levels = OpenTables(data);
         _nextFileNumber = Math.Max(1, data.NextFileNumber);
         _lastSequence = _flushedSequence = data.LastSequence;
@@ -120,6 +123,7 @@ public sealed partial class LsmStore : IDisposable
         }
         _background.Join();
         _wal?.Dispose();
+        lock (_state) _manifest.Dispose();
         _view.Release();
     }
 
