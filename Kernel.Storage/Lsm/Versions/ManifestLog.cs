@@ -8,9 +8,6 @@ namespace Kernel.Storage.Lsm.Versions;
 /// </summary>
 internal sealed class ManifestLog : IDisposable
 {
-    /// <summary>Edits may grow to this many bytes, or to twice the snapshot, before a new snapshot replaces them.</summary>
-    internal const long MinRewriteBytes = 64 << 10;
-
     private readonly string _dir;
     private readonly string _path;
     private ManifestData? _current;     // what the file says now; null before the first write
@@ -18,9 +15,11 @@ internal sealed class ManifestLog : IDisposable
     private long _length;               // valid bytes of the file
     private long _snapshotBytes;
     private long _tornTail;
+    private readonly long _rewriteBytes;   // edits may grow to this, or to twice the snapshot, before a new snapshot replaces them
 
-    public ManifestLog(string dir, ManifestData? current, ManifestLogState state)
+    public ManifestLog(string dir, ManifestData? current, ManifestLogState state, long rewriteBytes)
     {
+        _rewriteBytes = rewriteBytes;
         _dir = dir;
         _path = Path.Combine(dir, FileNames.Manifest);
         _current = current;
@@ -46,7 +45,7 @@ internal sealed class ManifestLog : IDisposable
     /// <summary>Makes <paramref name="next"/> the version on disk: one appended edit, or a new snapshot.</summary>
     public void Apply(ManifestData next)
     {
-        if (_current is null || _length - _snapshotBytes > Math.Max(MinRewriteBytes, 2 * _snapshotBytes))
+        if (_current is null || _length - _snapshotBytes > Math.Max(_rewriteBytes, 2 * _snapshotBytes))
         {
             WriteSnapshot(next);
             return;
