@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Kernel.Storage.Lsm.Memory;
 using Kernel.Storage.Lsm.Tables;
 using Kernel.Storage.Lsm.Versions;
@@ -33,6 +34,7 @@ public sealed partial class LsmStore : IDisposable
     private WalWriter? _wal;                           // guarded by _writeLock
     private readonly Thread _background;
     private readonly ManifestLog _manifest;            // guarded by _state
+    private readonly Meter _meter;
     private bool _closing;                             // guarded by _state
     private volatile Exception? _backgroundError;
     private volatile bool _disposed;                   // written under _writeLock; read without it by the optimistic read path
@@ -46,7 +48,7 @@ public sealed partial class LsmStore : IDisposable
         File.Delete(Path.Combine(_dir, FileNames.ManifestTemp));
         var found = Manifest.Read(_dir, out var logState);
         var data = found ?? new ManifestData();
-        _manifest = new ManifestLog(_dir, found, logState);
+        _manifest = new ManifestLog(_dir, found, logState, options.ManifestRewriteBytes);
         var levels = OpenTables(data);
         _nextFileNumber = Math.Max(1, data.NextFileNumber);
         _lastSequence = _flushedSequence = data.LastSequence;
@@ -57,6 +59,7 @@ public sealed partial class LsmStore : IDisposable
         foreach (var level in levels)
             foreach (var t in level) t.Release();   // the view holds them now
         if (options.UseWal) RecoverWal(data.WalNumber);
+        _meter = CreateMeter();
         _background = new Thread(BackgroundLoop) { IsBackground = true, Name = "lsm-background" };
         _background.Start();
     }
@@ -124,6 +127,7 @@ public sealed partial class LsmStore : IDisposable
         _background.Join();
         _wal?.Dispose();
         lock (_state) _manifest.Dispose();
+        _meter.Dispose();
         _view.Release();
     }
 
