@@ -10,8 +10,9 @@ namespace Kernel.Storage.Lsm;
 /// An embedded log-structured merge-tree key-value store over bytes. Writes go to a memtable;
 /// full memtables are flushed in the background to immutable sorted tables (level 0), and a
 /// background leveled compaction merges them down. Reads merge the memtables and every level,
-/// newest version first. The manifest, rewritten atomically, names the live tables: a crash
-/// reopens to the last manifest. Unflushed writes are lost on a crash unless
+/// newest version first. The manifest (a snapshot plus a log of fsynced edits, replaced
+/// atomically by a new snapshot as it grows) names the live tables: a crash reopens to the last
+/// whole edit. Unflushed writes are lost on a crash unless
 /// <see cref="LsmOptions.UseWal"/> is on.
 /// Thread safety: any number of readers and writers; writers are serialized by a lock, readers take none.
 /// </summary>
