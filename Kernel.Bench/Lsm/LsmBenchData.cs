@@ -9,8 +9,20 @@ namespace Kernel.Bench.Lsm;
 /// </summary>
 public sealed class LsmBenchData
 {
-    /// <summary>Keys in the store.</summary>
-    public const int Count = 1_000_000;
+    /// <summary>
+    /// Keys in the store: 1M in quick mode; the full suite sets <c>KERNEL_LSM_KEYS</c> (e.g.
+    /// <c>KERNEL_LSM_KEYS=10000000</c> for the 10M-key run of issue 6).
+    /// </summary>
+    public static int Count { get; } = KeysFromEnvironment();
+
+    private static int KeysFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable("KERNEL_LSM_KEYS");
+        if (string.IsNullOrEmpty(text)) return 1_000_000;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < PrefixKeys * 10 || n > 100_000_000)
+            throw new ArgumentException($"KERNEL_LSM_KEYS={text}: expected a key count from {PrefixKeys * 10} to 100000000");
+        return n;
+    }
 
     /// <summary>Keys selected by one prefix.</summary>
     public const int PrefixKeys = 100_000;
@@ -31,8 +43,9 @@ public sealed class LsmBenchData
             BinaryPrimitives.WriteUInt64BigEndian(Sequential.AsSpan(i * 16), (ulong)(i / PrefixKeys));
             BinaryPrimitives.WriteUInt64BigEndian(Sequential.AsSpan(i * 16 + 8), (ulong)i);
         }
-        GetOrder = Enumerable.Range(0, Count).ToArray();
-        rng.Shuffle(GetOrder);
+        var order = Enumerable.Range(0, Count).ToArray();
+        rng.Shuffle(order);
+        GetOrder = order.AsSpan(0, GetCount).ToArray();
     }
 
     /// <summary>Random keys, 16 bytes each, back to back.</summary>
@@ -44,7 +57,10 @@ public sealed class LsmBenchData
     /// <summary>Sequential keys.</summary>
     public byte[] Sequential { get; }
 
-    /// <summary>A shuffled order of indexes for gets.</summary>
+    /// <summary>Gets per timed pass: every key at 1M, 1M of them (as issue 6 asks) in a larger store.</summary>
+    public static int GetCount => Math.Min(Count, 1_000_000);
+
+    /// <summary>A shuffled order of <see cref="GetCount"/> distinct indexes for gets.</summary>
     public int[] GetOrder { get; }
 
     /// <summary>Key <paramref name="i"/> of <paramref name="keys"/>.</summary>

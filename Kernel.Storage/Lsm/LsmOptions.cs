@@ -51,6 +51,9 @@ public sealed class LsmOptions
     /// <summary>Compact in the background when a level outgrows its target (off: only <see cref="LsmStore.CompactAll"/> compacts).</summary>
     public bool AutoCompaction { get; init; } = true;
 
+    /// <summary>Bytes of manifest edits (at least; or twice the snapshot) before a new snapshot replaces the edit log. Internal: tests lower it.</summary>
+    internal long ManifestRewriteBytes { get; init; } = 64 << 10;
+
     internal void Validate()
     {
         if (string.IsNullOrEmpty(Directory)) throw new ArgumentException("LsmOptions.Directory is required", nameof(Directory));

@@ -8,6 +8,7 @@ namespace Kernel.Storage.Lsm;
 public sealed partial class LsmStore
 {
     private long _flushBytesWritten;          // guarded by _state
+    private long _flushes;                    // guarded by _state
 
     /// <summary>
     /// Makes every write so far durable: turns the memtable into a table and waits until all
@@ -84,7 +85,11 @@ public sealed partial class LsmStore
         {
             using var it = new MemtableIterator(imm);
             table = WriteTable(number, it, out var bytes);
-            lock (_state) _flushBytesWritten += bytes;
+            lock (_state)
+            {
+                _flushBytesWritten += bytes;
+                if (table is not null) _flushes++;
+            }
         }
         lock (_state)
         {
@@ -117,7 +122,7 @@ public sealed partial class LsmStore
 
     private void WriteManifestLocked(TableReader[][] levels, RangeTombstone[] tombstones, ulong walNumber)
     {
-        Manifest.Write(_dir, BuildManifestLocked(levels, tombstones, walNumber));
+        _manifest.Apply(BuildManifestLocked(levels, tombstones, walNumber));
     }
 
     private ManifestData BuildManifestLocked(TableReader[][] levels, RangeTombstone[] tombstones, ulong walNumber)

@@ -146,7 +146,7 @@ public sealed partial class LsmStore
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InRange(TableReader t, ReadOnlySpan<byte> key) =>
-        key.SequenceCompareTo(t.Properties.SmallestKey) >= 0 && key.SequenceCompareTo(t.Properties.LargestKey) <= 0;
+        KeyOrder.Compare(key, t.Properties.SmallestKey) >= 0 && KeyOrder.Compare(key, t.Properties.LargestKey) <= 0;
 
     /// <summary>The table of a sorted level whose range holds <paramref name="key"/>, or null.</summary>
     private static TableReader? FindTable(TableReader[] level, ReadOnlySpan<byte> key)
@@ -155,9 +155,9 @@ public sealed partial class LsmStore
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (level[mid].Properties.LargestKey.AsSpan().SequenceCompareTo(key) < 0) lo = mid + 1;
+            if (KeyOrder.Compare(level[mid].Properties.LargestKey, key) < 0) lo = mid + 1;
             else hi = mid;
         }
-        return lo < level.Length && key.SequenceCompareTo(level[lo].Properties.SmallestKey) >= 0 ? level[lo] : null;
+        return lo < level.Length && KeyOrder.Compare(key, level[lo].Properties.SmallestKey) >= 0 ? level[lo] : null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Kernel.Storage.Lsm.Memory;
 using Kernel.Storage.Lsm.Tables;
 using Kernel.Storage.Lsm.Versions;
@@ -9,8 +10,9 @@ namespace Kernel.Storage.Lsm;
 /// An embedded log-structured merge-tree key-value store over bytes. Writes go to a memtable;
 /// full memtables are flushed in the background to immutable sorted tables (level 0), and a
 /// background leveled compaction merges them down. Reads merge the memtables and every level,
-/// newest version first. The manifest, rewritten atomically, names the live tables: a crash
-/// reopens to the last manifest. Unflushed writes are lost on a crash unless
+/// newest version first. The manifest (a snapshot plus a log of fsynced edits, replaced
+/// atomically by a new snapshot as it grows) names the live tables: a crash reopens to the last
+/// whole edit. Unflushed writes are lost on a crash unless
 /// <see cref="LsmOptions.UseWal"/> is on.
 /// Thread safety: any number of readers and writers; writers are serialized by a lock, readers take none.
 /// </summary>
@@ -32,6 +34,8 @@ public sealed partial class LsmStore : IDisposable
     private ulong _flushedSequence;                    // guarded by _state
     private WalWriter? _wal;                           // guarded by _writeLock
     private readonly Thread _background;
+    private readonly ManifestLog _manifest;            // guarded by _state
+    private readonly Meter _meter;
     private bool _closing;                             // guarded by _state
     private volatile Exception? _backgroundError;
     private volatile bool _disposed;                   // written under _writeLock; read without it by the optimistic read path
@@ -43,7 +47,9 @@ public sealed partial class LsmStore : IDisposable
         Directory.CreateDirectory(_dir);
         _cache = new BlockCache(options.BlockCacheBytes);
         File.Delete(Path.Combine(_dir, FileNames.ManifestTemp));
-        var data = Manifest.Read(_dir) ?? new ManifestData();
+        var found = Manifest.Read(_dir, out var logState);
+        var data = found ?? new ManifestData();
+        _manifest = new ManifestLog(_dir, found, logState, options.ManifestRewriteBytes);
         var levels = OpenTables(data);
         _nextFileNumber = Math.Max(1, data.NextFileNumber);
         _lastSequence = _flushedSequence = data.LastSequence;
@@ -54,6 +60,7 @@ public sealed partial class LsmStore : IDisposable
         foreach (var level in levels)
             foreach (var t in level) t.Release();   // the view holds them now
         if (options.UseWal) RecoverWal(data.WalNumber);
+        _meter = CreateMeter();
         _background = new Thread(BackgroundLoop) { IsBackground = true, Name = "lsm-background" };
         _background.Start();
     }
@@ -120,6 +127,8 @@ public sealed partial class LsmStore : IDisposable
         }
         _background.Join();
         _wal?.Dispose();
+        lock (_state) _manifest.Dispose();
+        _meter.Dispose();
         _view.Release();
     }
 

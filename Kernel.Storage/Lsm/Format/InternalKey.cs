@@ -50,7 +50,7 @@ internal static class InternalKey
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
-        var c = a[..^TrailerBytes].SequenceCompareTo(b[..^TrailerBytes]);
+        var c = KeyOrder.Compare(a[..^TrailerBytes], b[..^TrailerBytes]);
         if (c != 0) return c;
         var ta = TrailerOf(a);
         var tb = TrailerOf(b);
@@ -61,7 +61,7 @@ internal static class InternalKey
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> userKey, ulong trailer)
     {
-        var c = a[..^TrailerBytes].SequenceCompareTo(userKey);
+        var c = KeyOrder.Compare(a[..^TrailerBytes], userKey);
         if (c != 0) return c;
         var ta = TrailerOf(a);
         return ta > trailer ? -1 : ta < trailer ? 1 : 0;

@@ -29,11 +29,17 @@ internal sealed class Memtable
 {
     private const int HeaderBytes = 12;
 
-    private readonly byte[] _arena;
-    private readonly long[] _slots;
+    private readonly int _capacity;
+    private readonly int _slotCount;
     private readonly int _mask;
-    private readonly int[] _distinct;        // slot of each distinct key, in first-insert order
     private readonly int _maxDistinct;
+    // Allocated by the first Add (writer), before the first slot is published: a memtable that
+    // stays empty (a store opened to be read, the one made on close) costs no arena (quick suite lsm reopen).
+    private byte[] _arena = [];
+    private long[] _slots = [];
+    private int[] _distinct = [];            // slot of each distinct key, in first-insert order
+    private int _lastDistinctNode;           // writer only: newest node of the last new key
+    private volatile bool _ordered = true;   // every new key so far arrived after the one before (cleared before the count is published)
     private int _used = 16;                  // writer writes, Volatile for readers of UsedBytes
     private int _distinctCount;              // published with Volatile.Write after the slot
     private long _count;
@@ -43,18 +49,22 @@ internal sealed class Memtable
 
     public Memtable(int capacity, ulong walNumber)
     {
-        capacity = Math.Max(capacity, 4096);
-        _arena = GC.AllocateUninitializedArray<byte>(capacity);
-        var slots = (int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, capacity / 32)));
-        _slots = new long[slots];
-        _mask = slots - 1;
-        _maxDistinct = slots / 4 * 3;
-        _distinct = new int[_maxDistinct];
+        _capacity = Math.Max(capacity, 4096);
+        _slotCount = (int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, _capacity / 32)));
+        _mask = _slotCount - 1;
+        _maxDistinct = _slotCount / 4 * 3;
         WalNumber = walNumber;
     }
 
+    private void Allocate()
+    {
+        _arena = GC.AllocateUninitializedArray<byte>(_capacity);
+        _slots = new long[_slotCount];
+        _distinct = GC.AllocateUninitializedArray<int>(_maxDistinct);
+    }
+
     public ulong WalNumber { get; }
-    public int Capacity => _arena.Length;
+    public int Capacity => _capacity;
     public int UsedBytes => Volatile.Read(ref _used);
     public long Count => Volatile.Read(ref _count);
     public ulong MinSequence { get; private set; } = ulong.MaxValue;
@@ -68,7 +78,7 @@ internal sealed class Memtable
 
     /// <summary>True when <paramref name="entries"/> entries of <paramref name="bytes"/> arena bytes in all fit.</summary>
     public bool HasRoom(int bytes, int entries) =>
-        _used + (long)bytes <= _arena.Length && _distinctCount + (long)entries <= _maxDistinct;
+        _used + (long)bytes <= _capacity && _distinctCount + (long)entries <= _maxDistinct;
 
     public void AddTombstone(RangeTombstone tombstone)
     {
@@ -83,6 +93,7 @@ internal sealed class Memtable
     /// <summary>Adds an entry (writer only). The caller checked <see cref="HasRoom"/>.</summary>
     public void Add(ReadOnlySpan<byte> userKey, ulong sequence, EntryKind kind, ReadOnlySpan<byte> value)
     {
+        if (_arena.Length == 0) Allocate();
         var hash = BloomFilter.Hash(userKey);
         var tag = (long)(hash >> 32) << 32;
         var keyLength = userKey.Length + InternalKey.TrailerBytes;
@@ -99,6 +110,9 @@ internal sealed class Memtable
             if (s == 0)
             {
                 Int(node + 8) = 0;
+                // Keys that arrive in order (sequential puts) need no sort at flush (quick suite lsm put-seq).
+                if (_ordered && _distinctCount > 0 && UserKeyAt(_lastDistinctNode).SequenceCompareTo(userKey) > 0) _ordered = false;
+                _lastDistinctNode = node;
                 Volatile.Write(ref _slots[i], tag | (uint)node);
                 _distinct[_distinctCount] = i;
                 Volatile.Write(ref _distinctCount, _distinctCount + 1);
@@ -158,8 +172,14 @@ internal sealed class Memtable
             var count = Volatile.Read(ref _distinctCount);
             var sorted = _sorted;
             if (sorted.Length == count) return sorted;
+            if (_ordered)
+            {
+                // Read after the count: true here means the first `count` keys arrived in order.
+                _sorted = _distinct.AsSpan(0, count).ToArray();
+                return _sorted;
+            }
             var added = _distinct.AsSpan(sorted.Length, count - sorted.Length).ToArray();
-            Array.Sort(added, CompareSlots);
+            SortSlots(added);
             var merged = new int[count];
             int a = 0, b = 0, o = 0;
             while (a < sorted.Length && b < added.Length)
@@ -183,6 +203,26 @@ internal sealed class Memtable
     internal ReadOnlySpan<byte> UserKeyAt(int node) => _arena.AsSpan(node + HeaderBytes, Int(node) - InternalKey.TrailerBytes);
 
     internal ReadOnlySpan<byte> ValueAt(int node) => _arena.AsSpan(node + HeaderBytes + Int(node), Int(node + 4));
+
+    /// <summary>
+    /// Sorts slots by user key: first by the keys' 8-byte big-endian prefixes (a primitive sort,
+    /// no delegate call per compare), then each run of equal prefixes by the whole key.
+    /// </summary>
+    private void SortSlots(int[] slots)
+    {
+        var prefixes = System.Buffers.ArrayPool<ulong>.Shared.Rent(slots.Length);
+        for (var i = 0; i < slots.Length; i++) prefixes[i] = CachedBlock.Prefix(UserKeyAt(HeadOf(slots[i])));
+        Array.Sort(prefixes, slots, 0, slots.Length);
+        var comparer = Comparer<int>.Create(CompareSlots);
+        for (var start = 0; start < slots.Length;)
+        {
+            var end = start + 1;
+            while (end < slots.Length && prefixes[end] == prefixes[start]) end++;
+            if (end - start > 1) Array.Sort(slots, start, end - start, comparer);
+            start = end;
+        }
+        System.Buffers.ArrayPool<ulong>.Shared.Return(prefixes);
+    }
 
     private int CompareSlots(int a, int b) => UserKeyAt(HeadOf(a)).SequenceCompareTo(UserKeyAt(HeadOf(b)));
 

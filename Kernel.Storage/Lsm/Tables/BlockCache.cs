@@ -14,6 +14,7 @@ internal sealed class BlockCache
     private readonly long _capacity;
     private long _bytes;                                                      // guarded by _lock
     private long _misses;                                                     // Interlocked
+    private long _hits;                                                       // plain increments from readers: approximate under concurrency, free on the hot path
 
     public BlockCache(long capacityBytes) => _capacity = capacityBytes;
 
@@ -21,7 +22,11 @@ internal sealed class BlockCache
     public long Bytes { get { lock (_lock) return _bytes; } }
     public long Misses => Volatile.Read(ref _misses);
 
+    public long Hits => Volatile.Read(ref _hits);
+
     public void NoteMiss() => Interlocked.Increment(ref _misses);
+
+    public void NoteHit() => _hits++;
 
     /// <summary>Accounts a block just stored in <paramref name="table"/>'s slot and evicts until within bounds.</summary>
     public void Added(TableReader table, int block, int bytes)

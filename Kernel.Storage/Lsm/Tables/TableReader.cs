@@ -137,6 +137,7 @@ internal sealed class TableReader
         if (block is not null)
         {
             if (_referenced[index] == 0) _referenced[index] = 1;
+            _cache.NoteHit();
         }
         else block = LoadBlockSlow(index);
         cursor.Reset(block, Path, _offsets[index]);
