@@ -295,6 +295,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private WindowBucket<TKey, TState, Hasher>? FireSlidingWindow(long start, long end)
     {
         if (!_stacksValid) ResetStacks();
+        if (_backPanes.Length == 0)
+        {
+            // Once per operator: room for a window's panes, so the stacks do not grow in steps.
+            var panes = (int)Math.Min(_size / _pane + 2, 1 << 16);
+            _front = new WindowBucket<TKey, TState, Hasher>[panes];
+            _backPanes = new WindowBucket<TKey, TState, Hasher>[panes];
+            _backStarts = new long[panes];
+        }
         while (_frontCount > 0 && _front[_frontHead].Start < start)
         {
             var suffix = _front[_frontHead];
@@ -328,8 +336,23 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (end > _stackEnd) _stackEnd = end;
         if (!any) return null;
 
-        var window = Rent(start, end);
-        if (_frontCount > 0) MergeInto(window, _front[_frontHead]);
+        WindowBucket<TKey, TState, Hasher> window;
+        if (_frontCount > 0 && _front[_frontHead].Start < start + _slide)
+        {
+            // The oldest suffix leaves the front at the next fire anyway: take it as the window's table
+            // instead of copying it.
+            window = _front[_frontHead];
+            _front[_frontHead] = null!;
+            _frontHead++;
+            _frontCount--;
+            window.Start = start;
+            window.End = end;
+        }
+        else
+        {
+            window = Rent(start, end);
+            if (_frontCount > 0) MergeInto(window, _front[_frontHead]);
+        }
         if (_back is not null) MergeInto(window, _back);
         return window;
     }
