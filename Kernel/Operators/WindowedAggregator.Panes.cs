@@ -258,6 +258,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var window = FireSlidingWindow(start, end);
             // Panes that end at or before the next window's start are needed by no later window.
             while (_paneCount > 0 && _panes[0].End <= start + _slide) Return(RemoveAt(_panes, ref _paneCount, 0));
+            // No pane left: nothing the stacks hold is needed again; give their tables back now (gaps, end of input).
+            if (_paneCount == 0) ResetStacks();
             if (window is not null) FireWindow(window);
         }
         // The next window to fire: the next slide, or jump to the earliest pane's first window.
