@@ -93,7 +93,7 @@ public sealed class WindowsQuickSuite : IQuickSuite
         var sink1h = new SlidingSink<HourlyRevenue>();
         var ops1m = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenueEveryMinute.State, HourlyRevenueEveryMinute, HourlyRevenueEveryMinute.Spec>>();
         var ops1h = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenue.State, HourlyRevenue, HourlyRevenue.Spec>>();
-        var options = new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = 1_000, PreallocatedWindows = 96 };
+        var options = new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = 1_000, PreallocatedWindows = 192 };
         for (var i = 0; i < Warmups + Repeats; i++)
         {
             ops1m.Enqueue(new(sink1m, null, options));

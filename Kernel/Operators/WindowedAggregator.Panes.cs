@@ -203,6 +203,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref p.Agg, e);   // [side-state]
                     p.Changed = true;
                     paneUpdated = true;
+                    // A pane the sliding stacks already hold changed behind their back: rebuild them at the next fire.
+                    if (pane.Start < _stackEnd) _stacksValid = false;
                 }
                 continue;
             }
@@ -257,20 +259,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         else
         {
-            WindowBucket<TKey, TState, Hasher>? window = null;
-            for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
-            {
-                if (_panes[i].Start < start) continue;
-                window ??= Rent(start, end);
-                foreach (ref var entry in _panes[i].Table)
-                {
-                    ref var slot = ref window.Table.GetValueRefOrAdd(entry.Key, out var added);
-                    if (added) TSpec.Init(out slot.Agg);
-                    TSpec.Merge(ref slot.Agg, entry.State.Agg);
-                }
-            }
+            var window = FireSlidingWindow(start, end);
             // Panes that end at or before the next window's start are needed by no later window.
             while (_paneCount > 0 && _panes[0].End <= start + _slide) Return(RemoveAt(_panes, ref _paneCount, 0));
+            // No pane left: nothing the stacks hold is needed again; give their tables back now (gaps, end of input).
+            if (_paneCount == 0) ResetStacks();
             if (window is not null) FireWindow(window);
         }
         // The next window to fire: the next slide, or jump to the earliest pane's first window.
@@ -282,6 +275,149 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (firstForPane > next) next = firstForPane;
         }
         _nextFireStart = next;
+    }
+
+    // Sliding windows fire through a two-stacks aggregation over panes, per key (one table per stack
+    // entry): the "back" is one running table, the merge of the panes pushed since the last flip; the
+    // "front" holds, per older pane, the merge of it and every newer front pane (a suffix). A window is
+    // front's oldest suffix merged with the back. A fire evicts the panes before its start from the
+    // front; when an eviction finds the front empty, the back is flipped into fresh suffixes. Each pane
+    // is merged into the back once and into the suffixes once per flip, so a fire costs a constant number
+    // of merges per key (amortized), not size/slide of them. The aggregates are merge-only, so nothing is
+    // ever subtracted. Stack tables are rented from the bucket pool like panes.
+    // A pane the stacks hold can still change afterwards (an event behind the watermark that later,
+    // unfired windows need): that marks the stacks stale and the next fire rebuilds them from the panes.
+    private WindowBucket<TKey, TState, Hasher>[] _front = [];   // suffixes, oldest first from _frontHead; Start = the pane's
+    private int _frontHead;
+    private int _frontCount;
+    private WindowBucket<TKey, TState, Hasher>? _back;            // the merge of _backPanes, null when none
+    private WindowBucket<TKey, TState, Hasher>[] _backPanes = [];  // panes pushed since the last flip, oldest first
+    private long[] _backStarts = [];                              // their starts (a released pane's bucket is reused)
+    private int _backCount;
+    private long _stackEnd = long.MinValue;                       // panes starting before this have been pushed
+    private bool _stacksValid = true;
+
+    /// <summary>Fires the sliding window [start, end): the merge of its panes, or null when it has none.</summary>
+    private WindowBucket<TKey, TState, Hasher>? FireSlidingWindow(long start, long end)
+    {
+        if (!_stacksValid) ResetStacks();
+        if (_backPanes.Length == 0)
+        {
+            // Once per operator: room for a window's panes, so the stacks do not grow in steps.
+            var panes = (int)Math.Min(_size / _pane + 2, 1 << 16);
+            _front = new WindowBucket<TKey, TState, Hasher>[panes];
+            _backPanes = new WindowBucket<TKey, TState, Hasher>[panes];
+            _backStarts = new long[panes];
+        }
+        while (_frontCount > 0 && _front[_frontHead].Start < start)
+        {
+            var suffix = _front[_frontHead];
+            _front[_frontHead] = null!;
+            _frontHead++;
+            _frontCount--;
+            Return(suffix);
+        }
+        if (_frontCount == 0 && _backCount > 0 && _backStarts[0] < start) Flip(start);
+
+        var from = Math.Max(_stackEnd, start);
+        var any = false;
+        for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+        {
+            var pane = _panes[i];
+            if (pane.Start < start) continue;
+            any = true;
+            if (pane.Start < from) continue;
+            _back ??= Rent(pane.Start, pane.End);
+            MergeInto(_back, pane);
+            if (_backCount == _backPanes.Length)
+            {
+                var capacity = Math.Max(8, _backCount * 2);
+                Array.Resize(ref _backPanes, capacity);
+                Array.Resize(ref _backStarts, capacity);
+            }
+            _backPanes[_backCount] = pane;
+            _backStarts[_backCount] = pane.Start;
+            _backCount++;
+        }
+        if (end > _stackEnd) _stackEnd = end;
+        if (!any) return null;
+
+        WindowBucket<TKey, TState, Hasher> window;
+        if (_frontCount > 0 && _front[_frontHead].Start < start + _slide)
+        {
+            // The oldest suffix leaves the front at the next fire anyway: take it as the window's table
+            // instead of copying it.
+            window = _front[_frontHead];
+            _front[_frontHead] = null!;
+            _frontHead++;
+            _frontCount--;
+            window.Start = start;
+            window.End = end;
+        }
+        else
+        {
+            window = Rent(start, end);
+            if (_frontCount > 0) MergeInto(window, _front[_frontHead]);
+        }
+        if (_back is not null) MergeInto(window, _back);
+        return window;
+    }
+
+    /// <summary>Turns the back into front suffixes, newest first, skipping the panes before <paramref name="start"/> (evicted, maybe released).</summary>
+    private void Flip(long start)
+    {
+        Debug.Assert(_frontCount == 0, "flip with a non-empty front");
+        var keep = 0;
+        while (keep < _backCount && _backStarts[keep] < start) keep++;
+        var n = _backCount - keep;
+        if (_front.Length < n) _front = new WindowBucket<TKey, TState, Hasher>[Math.Max(8, n * 2)];
+        _frontHead = 0;
+        _frontCount = n;
+        WindowBucket<TKey, TState, Hasher>? newer = null;
+        for (var j = _backCount - 1; j >= keep; j--)
+        {
+            var pane = _backPanes[j];
+            var suffix = Rent(pane.Start, pane.End);
+            if (newer is not null) MergeInto(suffix, newer);
+            MergeInto(suffix, pane);
+            _front[j - keep] = suffix;
+            newer = suffix;
+        }
+        ClearBack();
+    }
+
+    private void ClearBack()
+    {
+        if (_back is not null) Return(_back);
+        _back = null;
+        Array.Clear(_backPanes, 0, _backCount);
+        _backCount = 0;
+    }
+
+    /// <summary>Drops every stack table: the next fire pushes its panes again (stale stacks, restore).</summary>
+    private void ResetStacks()
+    {
+        for (var i = 0; i < _frontCount; i++)
+        {
+            Return(_front[_frontHead + i]);
+            _front[_frontHead + i] = null!;
+        }
+        _frontHead = 0;
+        _frontCount = 0;
+        ClearBack();
+        _stackEnd = long.MinValue;
+        _stacksValid = true;
+    }
+
+    private static void MergeInto(WindowBucket<TKey, TState, Hasher> into, WindowBucket<TKey, TState, Hasher> from)
+    {
+        var table = into.Table;
+        foreach (ref var entry in from.Table)
+        {
+            ref var slot = ref table.GetValueRefOrAdd(entry.Key, out var added);
+            if (added) TSpec.Init(out slot.Agg);
+            TSpec.Merge(ref slot.Agg, entry.State.Agg);
+        }
     }
 
     private void FireWindow(WindowBucket<TKey, TState, Hasher> window)

@@ -377,6 +377,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private void ClearBuckets()
     {
+        ResetStacks();
         while (_paneCount > 0) Return(RemoveAt(_panes, ref _paneCount, _paneCount - 1));
         while (_firedCount > 0) Return(RemoveAt(_fired, ref _firedCount, _firedCount - 1));
     }
