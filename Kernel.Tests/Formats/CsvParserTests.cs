@@ -204,11 +204,19 @@ public sealed class CsvParserTests
         var warm = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
         await warm.RunAsync(new CountingTarget<Order>()).WaitAsync(SourceRun.Timeout);
 
-        var source = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
-        var target = new CountingTarget<Order>();
-        await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
-        Assert.Equal(rows, target.Count);
-        Assert.Equal(0, source.Progress.BadRecords);
-        return source.FramingAllocatedBytes;
+        // The least figure of up to five fresh runs (stopping at zero): the library sums the
+        // counter around every framing pass, so a one-off jump of the per-thread counter under a
+        // loaded parallel run (see Allocations) lands in one run; a per-record allocation in all.
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 5 && least > 0; attempt++)
+        {
+            var source = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
+            var target = new CountingTarget<Order>();
+            await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
+            Assert.Equal(rows, target.Count);
+            Assert.Equal(0, source.Progress.BadRecords);
+            least = Math.Min(least, source.FramingAllocatedBytes);
+        }
+        return least;
     }
 }

@@ -57,10 +57,18 @@ public sealed class AllocationTests
 
         // Framing and parsing are measured around every pass over a read buffer, on the thread
         // that ran it (file reads complete on pool threads, so a whole-run count would not do).
-        var source = new FileSource<Row, RowParser>(file.FilePath, new SourceOptions { HasHeader = true });
-        var target = new CountingTarget<Row>();
-        await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
-        Assert.Equal(200_000, target.Count);
-        Assert.Equal(0, source.FramingAllocatedBytes);
+        // The least figure of up to five fresh runs (stopping at zero): a one-off jump of the
+        // per-thread counter under a loaded parallel run (see Allocations) lands in one run, a
+        // per-record allocation in every one.
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 5 && least > 0; attempt++)
+        {
+            var source = new FileSource<Row, RowParser>(file.FilePath, new SourceOptions { HasHeader = true });
+            var target = new CountingTarget<Row>();
+            await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
+            Assert.Equal(200_000, target.Count);
+            least = Math.Min(least, source.FramingAllocatedBytes);
+        }
+        Assert.Equal(0, least);
     }
 }
