@@ -1,6 +1,7 @@
 using System.Text;
 using Kernel.Sources;
 using Kernel.Tests.Generators.Declarations;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Sources.Support;
 
 namespace Kernel.Tests.Formats;
@@ -160,11 +161,14 @@ public sealed class CsvParserTests
         parser.ParseHeader(Order.Csv.Header[..^1]);
         long sum = 0;
         for (var i = 0; i < 1000; i++) sum += Parse(ref parser, lines[i % 3]);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 30_000; i++) sum += Parse(ref parser, lines[i % 3]);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1_000 / 3 * (1 + 2 + 3) + 1, sum);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            sum = 0;
+            for (var i = 0; i < 30_000; i++) sum += Parse(ref parser, lines[i % 3]);
+        });
         Assert.Equal(0, allocated);
-        Assert.Equal(31_000 / 3 * (1 + 2 + 3) + 1, sum);
+        Assert.Equal(30_000 / 3 * (1 + 2 + 3), sum);
 
         static long Parse(ref Order.Csv.Parser parser, byte[] line)
         {
@@ -200,11 +204,19 @@ public sealed class CsvParserTests
         var warm = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
         await warm.RunAsync(new CountingTarget<Order>()).WaitAsync(SourceRun.Timeout);
 
-        var source = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
-        var target = new CountingTarget<Order>();
-        await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
-        Assert.Equal(rows, target.Count);
-        Assert.Equal(0, source.Progress.BadRecords);
-        return source.FramingAllocatedBytes;
+        // The least figure of up to five fresh runs (stopping at zero): the library sums the
+        // counter around every framing pass, so a one-off jump of the per-thread counter under a
+        // loaded parallel run (see Allocations) lands in one run; a per-record allocation in all.
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 5 && least > 0; attempt++)
+        {
+            var source = new FileSource<Order, Order.Csv.Parser>(file.FilePath, options);
+            var target = new CountingTarget<Order>();
+            await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
+            Assert.Equal(rows, target.Count);
+            Assert.Equal(0, source.Progress.BadRecords);
+            least = Math.Min(least, source.FramingAllocatedBytes);
+        }
+        return least;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Kernel.Operators;
 using Kernel.Tests.Generators.Declarations;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Generators;
 
@@ -220,9 +221,9 @@ public sealed class SpecBehaviorTests
         var expected = 0L;
         foreach (var o in orders) expected += o.PriceCents * o.Quantity;
         FoldAll<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(orders, out _); // JIT the path first
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        FoldAll<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(orders, out var row);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        RevenueByProduct row = default;
+        var allocated = Allocations.SteadyState(() =>
+            FoldAll<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(orders, out row));
         Assert.Equal(expected, row.RevenueCents);
         Assert.Equal(0, allocated);
     }

@@ -6,6 +6,7 @@ using Kernel.Queries;
 using Kernel.Sources;
 using Kernel.Storage.Log;
 using Kernel.Tests.Generators.Declarations;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Storage.Log;
 using Kernel.Time;
 using Xunit;
@@ -228,21 +229,24 @@ public class BatchModeTests
         var orders = Orders(89, 200_000, 500, 5, shuffle: true);
         // Warm up (JIT, pools) on identical operators, then measure fresh ones built beforehand.
         RunBoth(orders);
-        // Three measured runs: an allocation per event shows in every one; a one-off by the runtime
-        // on this thread under a loaded machine (seen once in a full parallel run) in one at most.
-        var allocations = new long[3];
-        for (var k = 0; k < allocations.Length; k++)
-        {
-            var keyed = Keyed(capacity: 2048);
-            var windowed = Daily(new CountingDailySink(), prealloc: 8);
-            var view = new KeyedStateView<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(Keyed(capacity: 2048));
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            BatchRunner.Run(BatchTarget.For(keyed), (ReadOnlySpan<Order>)orders);
-            BatchRunner.Run(BatchTarget.For(windowed), (ReadOnlySpan<Order>)orders);
-            BatchRunner.Run(view, (ReadOnlySpan<Order>)orders);   // the queryable view: the gate per batch allocates nothing either
-            allocations[k] = GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Assert.True(allocations.Min() == 0, $"batch mode allocated {string.Join(", ", allocations)} bytes over {3 * orders.Length} events in each of three runs");
+        // Each attempt builds fresh operators outside the measured window (Allocations.SteadyState).
+        var keyed = Keyed(capacity: 2048);
+        var windowed = Daily(new CountingDailySink(), prealloc: 8);
+        var view = new KeyedStateView<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(Keyed(capacity: 2048));
+        var allocated = Allocations.SteadyState(
+            prepare: () =>
+            {
+                keyed = Keyed(capacity: 2048);
+                windowed = Daily(new CountingDailySink(), prealloc: 8);
+                view = new KeyedStateView<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(Keyed(capacity: 2048));
+            },
+            body: () =>
+            {
+                BatchRunner.Run(BatchTarget.For(keyed), (ReadOnlySpan<Order>)orders);
+                BatchRunner.Run(BatchTarget.For(windowed), (ReadOnlySpan<Order>)orders);
+                BatchRunner.Run(view, (ReadOnlySpan<Order>)orders);   // the queryable view: the gate per batch allocates nothing either
+            });
+        Assert.True(allocated == 0, $"batch mode allocated {allocated} bytes over {3 * orders.Length} events");
     }
 
     private static void RunBoth(Order[] orders)

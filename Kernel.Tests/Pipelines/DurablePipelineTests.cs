@@ -5,6 +5,7 @@ using Kernel.Operators;
 using Kernel.Pipelines;
 using Kernel.Sinks;
 using Kernel.Tests.Checkpoints;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Operators.Specs;
 using Kernel.Time;
 
@@ -197,20 +198,25 @@ public sealed class DurablePipelineTests : IDisposable
     [Fact]
     public async Task Publish_AllocatesNothingPerEvent()
     {
-        var events = Arrivals(new Random(6), 40_000);
+        // A warm-up batch, then 39,000 fresh events per measured attempt (Allocations.SteadyState:
+        // the first window without a GC counts), up to three attempts.
+        const int PerAttempt = 39_000;
+        var events = Arrivals(new Random(6), 1_000 + 3 * PerAttempt);
         var positions = Enumerable.Range(1, events.Length).Select(p => (long)p).ToArray();
         await using var run = new Run(Path.Combine(_dir.Path, "alloc"));
         await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
         Assert.True(run.Pipeline.PublishAsync(events.AsMemory(0, 1_000), positions.AsMemory(0, 1_000), default).IsCompletedSuccessfully);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 1_000; i < events.Length; i += 1_000)
+        var at = 1_000;
+        var allocated = Allocations.SteadyState(() =>
         {
-            // Synchronous: the ring applies backpressure by waiting, never by a pending task.
-            var publish = run.Pipeline.PublishAsync(events.AsMemory(i, 1_000), positions.AsMemory(i, 1_000), default);
-            Assert.True(publish.IsCompletedSuccessfully);
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated < 1_024, $"publishing {events.Length - 1_000} events allocated {allocated} bytes on the publishing thread");
+            for (var end = at + PerAttempt; at < end; at += 1_000)
+            {
+                // Synchronous: the ring applies backpressure by waiting, never by a pending task.
+                var publish = run.Pipeline.PublishAsync(events.AsMemory(at, 1_000), positions.AsMemory(at, 1_000), default);
+                Assert.True(publish.IsCompletedSuccessfully);
+            }
+        }, attempts: 3);
+        Assert.True(allocated < 1_024, $"publishing {PerAttempt} events allocated {allocated} bytes on the publishing thread");
         await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
     }
 

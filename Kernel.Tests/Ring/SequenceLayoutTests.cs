@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Kernel.Ring;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Ring;
 
@@ -29,13 +30,12 @@ public sealed class SequenceLayoutTests
     public void Instance_OccupiesAtLeastThePaddedSize()
     {
         // Allocation size of one instance: header + method table + the padded fields.
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var sequence = new Sequence();
-        var after = GC.GetAllocatedBytesForCurrentThread();
+        Sequence? sequence = null;
+        var allocated = Allocations.SteadyState(() => sequence = new Sequence());
         GC.KeepAlive(sequence);
 
-        Assert.True(after - before >= Sequence.PaddedSize + 2 * IntPtr.Size,
-            $"a Sequence took {after - before} bytes; its fields alone need {Sequence.PaddedSize}");
+        Assert.True(allocated >= Sequence.PaddedSize + 2 * IntPtr.Size,
+            $"a Sequence took {allocated} bytes; its fields alone need {Sequence.PaddedSize}");
     }
 
     [Fact]

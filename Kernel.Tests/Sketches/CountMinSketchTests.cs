@@ -1,4 +1,5 @@
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -108,9 +109,11 @@ public sealed class CountMinSketchTests
             for (var i = 0; i < 100_000; i++) cms.Add(i & 1023, 3);
         }
         Run();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Run();
+        });
+        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -230,9 +231,11 @@ public sealed class HyperLogLogTests
         }
         Run();
         Assert.True(sparse.IsSparse);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Run();
+        });
+        Assert.Equal(0, allocated);
     }
 
     private readonly record struct CustomerKey(int Region, int Id);

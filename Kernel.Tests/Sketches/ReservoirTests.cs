@@ -1,4 +1,5 @@
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -289,9 +290,10 @@ public sealed class ReservoirTests
             }
         }
         Run(); // warm-up: JIT and tiering
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Run();
+        });
         Assert.Equal(0, allocated);
     }
 

@@ -1,4 +1,5 @@
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -137,8 +138,10 @@ public sealed class SpaceSavingMergeTests
         var b = new SpaceSaving<long>(100);
         foreach (var key in SkewedStream(9, 10_000, 5000)) b.Add(key);
         a.Merge(b);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        a.Merge(b);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            a.Merge(b);
+        });
+        Assert.Equal(0, allocated);
     }
 }

@@ -1,4 +1,5 @@
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -116,9 +117,11 @@ public sealed class SpaceSavingTests
             summary.CopyTop(top);
         }
         Run();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Run();
+        });
+        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Kernel.Sketches;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Sketches;
 
@@ -144,8 +145,10 @@ public sealed class WeightedReservoirTests
             }
         }
         Run();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Run();
+        });
+        Assert.Equal(0, allocated);
     }
 }

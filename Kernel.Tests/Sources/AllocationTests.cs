@@ -1,5 +1,6 @@
 using System.Text;
 using Kernel.Sources;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Sources.Support;
 
 namespace Kernel.Tests.Sources;
@@ -17,14 +18,20 @@ public sealed class AllocationTests
     {
         // A memory stream and a synchronous target: the whole run completes on this thread, so the
         // thread's allocation counter sees all of it (pipe reads, framing, parsing, publishing).
-        var source = new StreamSource<Row, RowParser>(new MemoryStream(csv), "memory", new SourceOptions { HasHeader = true });
-        var target = new CountingTarget<Row>();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var run = source.RunAsync(target);
-        var after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.True(run.IsCompletedSuccessfully, "the run did not complete synchronously");
-        Assert.Equal(csv.Length, target.LastPosition);
-        return after - before;
+        // Each attempt runs a fresh source built outside the measured window (see Allocations).
+        StreamSource<Row, RowParser>? source = null;
+        CountingTarget<Row>? target = null;
+        Task? run = null;
+        var allocated = Allocations.SteadyState(
+            prepare: () =>
+            {
+                source = new StreamSource<Row, RowParser>(new MemoryStream(csv), "memory", new SourceOptions { HasHeader = true });
+                target = new CountingTarget<Row>();
+            },
+            body: () => run = source!.RunAsync(target!));
+        Assert.True(run!.IsCompletedSuccessfully, "the run did not complete synchronously");
+        Assert.Equal(csv.Length, target!.LastPosition);
+        return allocated;
     }
 
     [Fact]
@@ -50,10 +57,18 @@ public sealed class AllocationTests
 
         // Framing and parsing are measured around every pass over a read buffer, on the thread
         // that ran it (file reads complete on pool threads, so a whole-run count would not do).
-        var source = new FileSource<Row, RowParser>(file.FilePath, new SourceOptions { HasHeader = true });
-        var target = new CountingTarget<Row>();
-        await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
-        Assert.Equal(200_000, target.Count);
-        Assert.Equal(0, source.FramingAllocatedBytes);
+        // The least figure of up to five fresh runs (stopping at zero): a one-off jump of the
+        // per-thread counter under a loaded parallel run (see Allocations) lands in one run, a
+        // per-record allocation in every one.
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 5 && least > 0; attempt++)
+        {
+            var source = new FileSource<Row, RowParser>(file.FilePath, new SourceOptions { HasHeader = true });
+            var target = new CountingTarget<Row>();
+            await source.RunAsync(target).WaitAsync(SourceRun.Timeout);
+            Assert.Equal(200_000, target.Count);
+            least = Math.Min(least, source.FramingAllocatedBytes);
+        }
+        Assert.Equal(0, least);
     }
 }

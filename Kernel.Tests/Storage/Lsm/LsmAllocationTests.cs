@@ -1,4 +1,5 @@
 using Kernel.Storage.Lsm;
+using Kernel.Tests.Infrastructure;
 
 namespace Kernel.Tests.Storage.Lsm;
 
@@ -31,9 +32,10 @@ public sealed class LsmAllocationTests
             }
         }
         Round();   // warm-up: loads blocks into the cache, creates the per-thread cursor
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Round();
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = Allocations.SteadyState(() =>
+        {
+            Round();
+        });
         Assert.Equal(0, allocated);
         Assert.True(found > 0);
     }
