@@ -130,11 +130,18 @@ public sealed partial class SegmentedLog
             if (_stopping) break;
             try
             {
-                var number = Volatile.Read(ref _prepareNumber);
-                if (number != 0 && !_preparedReady.IsSet)
+                // The event first, then the number: the writer resets the event before it writes a
+                // new number, and zeroes the number only after taking a prepared file. Read the other
+                // way round, a number read just before the writer took its file could be paired with
+                // the event the writer reset for the next request, and the taken file created again.
+                if (!_preparedReady.IsSet)
                 {
-                    _prepared = CreateSegmentFile(number, touch: _options.PreTouchPages);
-                    _preparedReady.Set();
+                    var number = Volatile.Read(ref _prepareNumber);
+                    if (number != 0)
+                    {
+                        _prepared = CreateSegmentFile(number, touch: _options.PreTouchPages);
+                        _preparedReady.Set();
+                    }
                 }
                 if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();
                 DrainIndexWrites();
