@@ -179,6 +179,10 @@ public sealed partial class SegmentedLog : IDisposable
         {
             stream.SetLength(length);
             stream.Flush(flushToDisk: true); // the file's size is durable before any record relies on it
+            // And its name: fsync of a new file does not make its directory entry durable (POSIX; ext4's
+            // journal happens to, other file systems need not), and a flush that advances DurableOffset
+            // over records in a file the directory forgot would be a lie after power loss.
+            LogDirectorySync.Sync(_directory);
             region = new MappedRegion(stream, length);
         }
         catch
