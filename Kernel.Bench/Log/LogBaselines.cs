@@ -11,15 +11,16 @@ namespace Kernel.Bench.Log;
 internal static class LogBaselines
 {
     /// <summary>Appends <paramref name="count"/> payloads through a FileStream with a 1 MiB buffer (payload bytes only, no framing).</summary>
-    public static double FileStreamAppend(string root, byte[] payload, long count, int warmups, int repeats) =>
-        BenchTiming.Median(
+    public static TimedCase FileStreamAppend(string root, byte[] payload, long count) =>
+        TimedCase.Of(
+            "filestream",
             () => BenchTiming.NewDirectory(root),
             dir =>
             {
                 using var fs = new FileStream(Path.Combine(dir, "data.bin"), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
                 for (var i = 0; i < count; i++) fs.Write(payload);
             },
-            BenchTiming.DeleteDirectory, count, warmups, repeats).OpsPerSec;
+            BenchTiming.DeleteDirectory);
 
     /// <summary>
     /// The disk's own ceiling for a durable append of the same bytes: <paramref name="count"/>
@@ -100,28 +101,28 @@ internal static class LogBaselines
                 BenchTiming.DeleteDirectory(s.Dir);
             });
 
-    /// <summary>Copies <paramref name="count"/> payloads one after another into pre-touched native memory.</summary>
-    public static unsafe double MemoryCopy(byte[] payload, long count, int warmups, int repeats)
+    /// <summary>
+    /// Copies <paramref name="count"/> payloads one after another into native memory whose pages
+    /// were touched first, as the log's are (allocated and touched in the untimed setup).
+    /// </summary>
+    public static unsafe TimedCase MemoryCopy(byte[] payload, long count)
     {
         var bytes = (nuint)(payload.Length * count);
-        var memory = (byte*)NativeMemory.AlignedAlloc(bytes, 4096);
-        try
-        {
-            new Span<byte>(memory, (int)Math.Min(bytes, int.MaxValue)).Clear(); // touch every page first, as the log does
-            if (bytes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), "keep the memcpy baseline under 2 GiB");
-            return BenchTiming.Median(
-                () => 0,
-                _ =>
-                {
-                    var at = memory;
-                    var n = payload.Length;
-                    for (var i = 0; i < count; i++, at += n) payload.AsSpan().CopyTo(new Span<byte>(at, n));
-                },
-                _ => { }, count, warmups, repeats).OpsPerSec;
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(memory);
-        }
+        if (bytes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), "keep the memcpy baseline under 2 GiB");
+        return TimedCase.Of(
+            "memcpy",
+            () =>
+            {
+                var memory = (byte*)NativeMemory.AlignedAlloc(bytes, 4096);
+                new Span<byte>(memory, (int)bytes).Clear(); // touch every page first, as the log does
+                return (nint)memory;
+            },
+            memory =>
+            {
+                var at = (byte*)memory;
+                var n = payload.Length;
+                for (var i = 0; i < count; i++, at += n) payload.AsSpan().CopyTo(new Span<byte>(at, n));
+            },
+            memory => NativeMemory.AlignedFree((void*)memory));
     }
 }
