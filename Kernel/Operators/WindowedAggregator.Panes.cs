@@ -134,15 +134,50 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         TSpec.Update(ref slot.Agg, e);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
         slot.Changed = true;
-        if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e);
+        if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e, t);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void EmitUpdate(WindowBucket<TKey, TState, Hasher> pane, in TEvent e)
+    private void EmitUpdate(WindowBucket<TKey, TState, Hasher> pane, in TEvent e, long t)
     {
-        // Only tumbling reaches here (sliding refuses EveryUpdate), so the pane is the window.
         var key = TSpec.KeyOf(e);
-        Emit(key, ref pane.Table.GetValueRefOrAdd(key, out _), pane.Start, pane.End, isFinal: false);
+        if (_size == _pane)
+        {
+            // Tumbling: the pane is the window, and its slot counts the window's rows.
+            Emit(key, ref pane.Table.GetValueRefOrAdd(key, out _), pane.Start, pane.End, isFinal: false);
+            return;
+        }
+        // Sliding: the pane's slot counts its events instead (see EmitOpenWindow); every window that
+        // holds t is open here (the event was not behind the watermark for any of them).
+        pane.Table.GetValueRefOrAdd(key, out _).Revision++;
+        var last = TumblingWindows.StartOf(t, _slide, _offset);
+        for (var start = SlidingWindows.FirstWindowStart(t, _size, _slide, _offset); start <= last; start += _slide)
+            EmitOpenWindow(key, start, start + _size);
+    }
+
+    /// <summary>
+    /// EveryUpdate, sliding: emits the current row of <paramref name="key"/> in the open window
+    /// [start, end), the merge of its panes. Each event a pane slot takes while a window holding it is
+    /// open makes one row of every open window holding it, so a pane slot's <c>Revision</c> counts its
+    /// events, and the rows a window emitted so far are the sum over its panes (this row included);
+    /// firing sums them the same way (MergeInto), so the fired window's revisions continue the count.
+    /// </summary>
+    private void EmitOpenWindow(in TKey key, long start, long end)
+    {
+        TSpec.Init(out var agg);
+        var rows = 0;
+        for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+        {
+            var pane = _panes[i];
+            if (pane.Start < start) continue;
+            ref var slot = ref pane.Table.GetValueRefOrNullRef(key);
+            if (Unsafe.IsNullRef(ref slot)) continue;
+            TSpec.Merge(ref agg, slot.Agg);
+            rows += slot.Revision;
+        }
+        TSpec.ToRow(key, agg, start, end, out var row);
+        _rowsEmitted++;
+        _sink.OnRow(row, new RowRevision(start, end, rows - 1, false, _watermark));
     }
 
     /// <summary>
@@ -202,10 +237,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     TSpec.Update(ref p.Agg, e);
                     if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref p.Agg, e);   // [side-state]
                     p.Changed = true;
+                    if (_emit == EmitMode.EveryUpdate) p.Revision++;   // sliding: the pane slot counts its events (EmitOpenWindow)
                     paneUpdated = true;
                     // A pane the sliding stacks already hold changed behind their back: rebuild them at the next fire.
                     if (pane.Start < _stackEnd) _stacksValid = false;
                 }
+                if (_emit == EmitMode.EveryUpdate) EmitOpenWindow(key, start, end);
                 continue;
             }
             var window = GetOrCreateFired(start, end);
@@ -417,6 +454,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref var slot = ref table.GetValueRefOrAdd(entry.Key, out var added);
             if (added) TSpec.Init(out slot.Agg);
             TSpec.Merge(ref slot.Agg, entry.State.Agg);
+            // Pane slots count rows only under sliding EveryUpdate (EmitOpenWindow); elsewhere they are 0.
+            slot.Revision += entry.State.Revision;
         }
     }
 
