@@ -51,7 +51,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private readonly bool _singleSource;
     private readonly SideState? _side;   // [side-state] sketches beside the tables; null unless TSpec.HasSideState
 
-    // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, no per-update emission.
+    // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, Final or OnWindowClose
+    // (Periodic marks changed slots and EveryUpdate emits per event: both take OnEvent).
     private readonly bool _paneFastPath;
 
     // The combined watermark (mirrors _tracker.Current) and the smallest watermark at which a
@@ -96,7 +97,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _tracker = new WatermarkTracker(options.Sources, w.IdleTimeoutMs, now);
         _maxEventTime = new long[options.Sources];
         _singleSource = options.Sources == 1;
-        _paneFastPath = _singleSource && _perRecord && !_session && _emit != EmitMode.EveryUpdate;
+        _paneFastPath = _singleSource && _perRecord && !_session && _emit is EmitMode.Final or EmitMode.OnWindowClose;
         Array.Fill(_maxEventTime, long.MinValue);
         _nextWatermarkTickMs = now + _watermarkIntervalMs;
         _nextEmitTickMs = now + w.EmitIntervalMs;
