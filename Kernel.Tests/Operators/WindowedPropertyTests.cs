@@ -21,10 +21,7 @@ public sealed class WindowedPropertyTests
             foreach (var emit in new[] { EmitMode.Final, EmitMode.OnWindowClose, EmitMode.EveryUpdate })
                 foreach (var lateness in new long[] { 0, 40 })
                     foreach (var withLate in new[] { false, true })
-                    {
-                        if (kind == WindowKind.Sliding && emit == EmitMode.EveryUpdate) continue;
                         data.Add(seed++, kind, emit, lateness, withLate);
-                    }
         return data;
     }
 
@@ -65,6 +62,74 @@ public sealed class WindowedPropertyTests
         var finals = sink.Rows.Where(r => r.Revision.IsFinal).Select(r => (r.Row.ProductId, r.Row.WindowStartMs)).ToList();
         Assert.True(finals.Count == expected.Count && finals.Distinct().Count() == finals.Count, $"seed {seed}: final rows");
         if (emit == EmitMode.Final) Assert.True(sink.Rows.Count == expected.Count, $"seed {seed}: Final emits once");
+        Assert.Equal(0, op.OpenBuckets);
+    }
+
+    /// <summary>
+    /// EveryUpdate, row by row: for every (key, window), one row per event counted in it, in arrival
+    /// order, carrying the running aggregate of the events counted so far with revisions 0, 1, 2, …;
+    /// then one final row with the whole aggregate. Windows: tumbling, and sliding with a slide that
+    /// differs from the size (several windows per event, panes of gcd(size, slide)).
+    /// </summary>
+    [Theory]
+    [InlineData(300, WindowKind.Tumbling, 0L)]
+    [InlineData(301, WindowKind.Tumbling, 40L)]
+    [InlineData(302, WindowKind.Sliding, 0L)]
+    [InlineData(303, WindowKind.Sliding, 40L)]
+    [InlineData(304, WindowKind.Sliding, 40L)]
+    public void EveryUpdate_RowsPerWindow_AreTheRunningAggregateOfItsCountedEvents(int seed, WindowKind kind, long lateness)
+    {
+        var rng = new Random(seed);
+        var arrivals = Arrivals(rng, 3_000, withLate: true, keys: 6);
+        var size = 100L;
+        var slide = kind == WindowKind.Sliding ? 40L : 100L;   // sliding: panes of 20, up to 3 windows per event
+        var sink = new RowCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = kind, SizeMs = size, SlideMs = slide, OffsetMs = 3 },
+            MaxOutOfOrdernessMs = Bound, AllowedLatenessMs = lateness, Emit = EmitMode.EveryUpdate, Clock = new ManualClock(),
+        });
+        for (var i = 0; i < arrivals.Length;)
+        {
+            var n = Math.Min(arrivals.Length - i, rng.Next(1, 100));
+            op.Apply(arrivals.AsSpan(i, n));
+            i += n;
+        }
+        op.EndOfInput();
+
+        // The model: the watermark before each arrival decides which windows count it (not released).
+        var expected = new Dictionary<(long, long, long), List<(int Rev, bool Final, long Revenue, long Orders)>>();
+        var sums = new Dictionary<(long, long, long), (long Revenue, long Orders)>();
+        long max = long.MinValue;
+        foreach (var o in arrivals)
+        {
+            var w = max == long.MinValue ? long.MinValue : max - Bound - 1;
+            max = Math.Max(max, o.TimestampMs);
+            if (!o.IsPaid) continue;
+            var lastStart = o.TimestampMs - (((o.TimestampMs - 3) % slide) + slide) % slide;
+            for (var start = lastStart - ((size - 1) / slide) * slide; start <= lastStart; start += slide)
+            {
+                if (start + size <= o.TimestampMs || start + size - 1 + lateness <= w) continue;
+                var k = (o.ProductId, start, start + size);
+                var a = sums.GetValueOrDefault(k);
+                a = (a.Revenue + o.RevenueCents, a.Orders + 1);
+                sums[k] = a;
+                if (!expected.TryGetValue(k, out var list)) expected[k] = list = new();
+                list.Add(((int)a.Orders - 1, false, a.Revenue, a.Orders));
+            }
+        }
+        foreach (var (k, list) in expected) list.Add((list.Count, true, sums[k].Revenue, sums[k].Orders));
+
+        var actual = sink.Rows
+            .GroupBy(r => (r.Row.ProductId, r.Row.WindowStartMs, r.Row.WindowEndMs))
+            .ToDictionary(g => g.Key, g => g.Select(r => (r.Revision.Revision, r.Revision.IsFinal, r.Row.RevenueCents, r.Row.Orders)).ToList());
+        Assert.True(op.LateEvents > 0, $"seed {seed}: no late events");
+        Assert.True(expected.Count == actual.Count, $"seed {seed}: {actual.Count} (key, window) groups, model {expected.Count}");
+        foreach (var (k, list) in expected)
+        {
+            Assert.True(actual.TryGetValue(k, out var rows), $"seed {seed}: no rows for {k}");
+            Assert.True(list.SequenceEqual(rows), $"seed {seed}: rows of {k}: [{string.Join(", ", rows)}] vs model [{string.Join(", ", list)}]");
+        }
         Assert.Equal(0, op.OpenBuckets);
     }
 

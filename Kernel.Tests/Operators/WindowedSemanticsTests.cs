@@ -100,6 +100,70 @@ public sealed class WindowedSemanticsTests
     }
 
     [Fact]
+    public void EveryUpdate_Sliding_EmitsARowPerWindowHoldingTheEvent_RevisionsContinueAfterFiring()
+    {
+        // Size 10, slide 5 (panes of 5): an instant is in two windows. Bound 0, lateness 3.
+        var sink = new RowCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 10, SlideMs = 5 },
+            AllowedLatenessMs = 3, Emit = EmitMode.EveryUpdate, Clock = new ManualClock(),
+        });
+        Feed(op, 3);      // in [-5,5) and [0,10); then W = 2
+        Feed(op, 7);      // in [0,10) and [5,15); W = 6 ≥ 4: [-5,5) fires (no row: it is released at 4 + 3 = 7)
+        Feed(op, 12);     // in [5,15) and [10,20); W = 11: [-5,5) released (final r1), then [0,10) fires (9 ≤ 11)
+        Feed(op, 6);      // W = 11: fired [0,10) is revised (r2, allowed: 9 + 3 > 11); open [5,15) gets its third row
+        Assert.Equal(new[]
+        {
+            "1@-5-5:1/100 r0", "1@0-10:1/100 r0",
+            "1@0-10:2/200 r1", "1@5-15:1/100 r0",
+            "1@5-15:2/200 r1", "1@10-20:1/100 r0", "1@-5-5:1/100 r1F",
+            "1@0-10:3/300 r2", "1@5-15:3/300 r2",
+        }, sink.Lines());
+        sink.Clear();
+        op.EndOfInput();  // W = +∞: [0,10) released at 12, [5,15) fires at 14 and is released at 17 before [10,20) fires at 19
+        Assert.Equal(new[] { "1@0-10:3/300 r3F", "1@5-15:3/300 r3F", "1@10-20:1/100 r1F" }, sink.Lines());
+        Assert.Equal(0, op.LateEvents);
+        Assert.Equal(0, op.OpenBuckets);
+    }
+
+    [Fact]
+    public void EveryUpdate_Sliding_TwoKeys_RowsCarryEachKeysOwnPanes()
+    {
+        // Size 6, slide 4: panes of gcd = 2; windows [..., -4..2, 0..6, 4..10, ...]. Bound 0, no lateness.
+        var sink = new RowCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 6, SlideMs = 4 },
+            Emit = EmitMode.EveryUpdate, Clock = new ManualClock(),
+        });
+        op.Apply([Order.Of(1, 1)]);   // 1 is in [-4,2) and [0,6)
+        op.Apply([Order.Of(2, 4)]);   // W = 0; 4 is in [0,6) and [4,10)
+        op.Apply([Order.Of(1, 5)]);   // W = 3 (so [-4,2) fired and was released after key 2); 5 is in [0,6) and [4,10)
+        Assert.Equal(new[]
+        {
+            "1@-4-2:1/100 r0", "1@0-6:1/100 r0",
+            "2@0-6:1/100 r0", "2@4-10:1/100 r0", "1@-4-2:1/100 r1F",
+            "1@0-6:2/200 r1", "1@4-10:1/100 r0",
+        }, sink.Lines());
+        sink.Clear();
+        op.EndOfInput();
+        Assert.Equal(new[] { "1@0-6:2/200 r2F", "2@0-6:1/100 r1F", "1@4-10:1/100 r1F", "2@4-10:1/100 r1F" },
+            sink.Lines().OrderBy(l => l.Split(':')[0].Split('@')[1], StringComparer.Ordinal).ThenBy(l => l, StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void Periodic_OnSlidingWindows_IsRefusedAtConstruction()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(new RowCollector(), null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 10, SlideMs = 5 },
+            Emit = EmitMode.Periodic, EmitIntervalMs = 1_000, Clock = new ManualClock(),
+        }));
+        Assert.Contains("Emit", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Periodic_EmitsChangedRowsEachInterval_OfInjectedProcessingTime()
     {
         var sink = new RowCollector();

@@ -42,17 +42,18 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     /// <summary>
     /// <see cref="Apply"/> for the common case (one source, per-record watermarks, tumbling or sliding,
-    /// emission other than EveryUpdate): the same steps as <see cref="OnEvent"/>, with the cached pane's
-    /// bounds and table, the largest event time and the watermark held in locals across the batch and
-    /// written back only before a call that reads them (finding another pane, running timers). Events are
-    /// still judged one at a time against the watermark the events before them made.
+    /// Final or OnWindowClose emission): the same steps as <see cref="OnEvent"/>, with the cached pane's
+    /// bounds and table and the largest event time held in locals across the batch. The watermark is
+    /// not kept per event: it is a function of the largest event time (<c>maxT − B − 1</c>), so the loop
+    /// only compares a new largest time with the event time at which the watermark would reach the next
+    /// timer, and brings <c>_watermark</c> up to date before any call that reads it (finding another
+    /// pane, running timers) and at the end. Events are still judged one at a time against the
+    /// watermark the events before them made.
     /// </summary>
     private void ApplyPanes(ReadOnlySpan<TEvent> events)
     {
         var maxT = _maxEventTime[0];
-        var watermark = _watermark;
-        var outOfOrderness = _outOfOrderness;
-        var trackChanged = _emit == EmitMode.Periodic;
+        var dueAt = TimerDueAt();
         var pane = _lastPane;
         long paneStart = 0, paneLength = 0;   // an empty range: the first event looks its pane up
         StateTable<TKey, WindowSlot<TState>, Hasher>? table = null;
@@ -73,8 +74,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 // t in [paneStart, paneStart + paneLength), in one unsigned compare.
                 if ((ulong)(t - paneStart) >= (ulong)paneLength)
                 {
-                    _watermark = watermark;
+                    SyncWatermark(maxT);
                     pane = FindPaneSlow(e, t);
+                    dueAt = TimerDueAt();   // a new pane or fired window may bring the next timer forward
                     if (pane is null) goto Watermark;   // late or allowed-late, handled there
                     _lastPane = pane;
                     paneStart = pane.Start;
@@ -85,38 +87,51 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 if (added) TSpec.Init(out slot.Agg);
                 TSpec.Update(ref slot.Agg, e);
                 if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
-                if (trackChanged) slot.Changed = true;
             }
         Watermark:
             if (t > maxT)
             {
                 maxT = t;
-                var w = BoundedOutOfOrderness.WatermarkOf(t, outOfOrderness);
-                if (w > watermark)
+                if (t >= dueAt)
                 {
-                    watermark = w;
-                    if (w >= _nextTimerAt)
+                    SyncWatermark(maxT);
+                    _maxEventTime[0] = maxT;
+                    if (_watermark >= _nextTimerAt) RunTimers();
+                    dueAt = TimerDueAt();
+                    // Firing drops the cached pane: look it up again at the next event.
+                    pane = _lastPane;
+                    paneStart = 0;
+                    paneLength = 0;
+                    table = null;
+                    if (pane is not null)
                     {
-                        _watermark = w;
-                        _maxEventTime[0] = maxT;
-                        RunTimers();
-                        // Firing drops the cached pane: look it up again at the next event.
-                        pane = _lastPane;
-                        paneStart = 0;
-                        paneLength = 0;
-                        table = null;
-                        if (pane is not null)
-                        {
-                            paneStart = pane.Start;
-                            paneLength = pane.End - pane.Start;
-                            table = pane.Table;
-                        }
+                        paneStart = pane.Start;
+                        paneLength = pane.End - pane.Start;
+                        table = pane.Table;
                     }
                 }
             }
         }
-        _watermark = watermark;
+        SyncWatermark(maxT);
         _maxEventTime[0] = maxT;
+    }
+
+    /// <summary>
+    /// The smallest event time whose watermark (<c>t − B − 1</c>) reaches the next timer; saturates at
+    /// <see cref="long.MaxValue"/>, where the caller checks the watermark itself, so it is never later than the true one.
+    /// </summary>
+    private long TimerDueAt()
+    {
+        var next = _nextTimerAt;
+        var lead = _outOfOrderness + 1;
+        return next > long.MaxValue - lead ? long.MaxValue : next + lead;
+    }
+
+    /// <summary>Raises <c>_watermark</c> to the watermark of <paramref name="maxT"/> (it may already be above: a watermark advanced by hand).</summary>
+    private void SyncWatermark(long maxT)
+    {
+        var w = BoundedOutOfOrderness.WatermarkOf(maxT, _outOfOrderness);
+        if (w > _watermark) _watermark = w;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -134,15 +149,50 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         TSpec.Update(ref slot.Agg, e);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
         slot.Changed = true;
-        if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e);
+        if (_emit == EmitMode.EveryUpdate) EmitUpdate(pane, e, t);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void EmitUpdate(WindowBucket<TKey, TState, Hasher> pane, in TEvent e)
+    private void EmitUpdate(WindowBucket<TKey, TState, Hasher> pane, in TEvent e, long t)
     {
-        // Only tumbling reaches here (sliding refuses EveryUpdate), so the pane is the window.
         var key = TSpec.KeyOf(e);
-        Emit(key, ref pane.Table.GetValueRefOrAdd(key, out _), pane.Start, pane.End, isFinal: false);
+        if (_size == _pane)
+        {
+            // Tumbling: the pane is the window, and its slot counts the window's rows.
+            Emit(key, ref pane.Table.GetValueRefOrAdd(key, out _), pane.Start, pane.End, isFinal: false);
+            return;
+        }
+        // Sliding: the pane's slot counts its events instead (see EmitOpenWindow); every window that
+        // holds t is open here (the event was not behind the watermark for any of them).
+        pane.Table.GetValueRefOrAdd(key, out _).Revision++;
+        var last = TumblingWindows.StartOf(t, _slide, _offset);
+        for (var start = SlidingWindows.FirstWindowStart(t, _size, _slide, _offset); start <= last; start += _slide)
+            EmitOpenWindow(key, start, start + _size);
+    }
+
+    /// <summary>
+    /// EveryUpdate, sliding: emits the current row of <paramref name="key"/> in the open window
+    /// [start, end), the merge of its panes. Each event a pane slot takes while a window holding it is
+    /// open makes one row of every open window holding it, so a pane slot's <c>Revision</c> counts its
+    /// events, and the rows a window emitted so far are the sum over its panes (this row included);
+    /// firing sums them the same way (MergeInto), so the fired window's revisions continue the count.
+    /// </summary>
+    private void EmitOpenWindow(in TKey key, long start, long end)
+    {
+        TSpec.Init(out var agg);
+        var rows = 0;
+        for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+        {
+            var pane = _panes[i];
+            if (pane.Start < start) continue;
+            ref var slot = ref pane.Table.GetValueRefOrNullRef(key);
+            if (Unsafe.IsNullRef(ref slot)) continue;
+            TSpec.Merge(ref agg, slot.Agg);
+            rows += slot.Revision;
+        }
+        TSpec.ToRow(key, agg, start, end, out var row);
+        _rowsEmitted++;
+        _sink.OnRow(row, new RowRevision(start, end, rows - 1, false, _watermark));
     }
 
     /// <summary>
@@ -202,10 +252,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     TSpec.Update(ref p.Agg, e);
                     if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref p.Agg, e);   // [side-state]
                     p.Changed = true;
+                    if (_emit == EmitMode.EveryUpdate) p.Revision++;   // sliding: the pane slot counts its events (EmitOpenWindow)
                     paneUpdated = true;
                     // A pane the sliding stacks already hold changed behind their back: rebuild them at the next fire.
                     if (pane.Start < _stackEnd) _stacksValid = false;
                 }
+                if (_emit == EmitMode.EveryUpdate) EmitOpenWindow(key, start, end);
                 continue;
             }
             var window = GetOrCreateFired(start, end);
@@ -417,6 +469,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref var slot = ref table.GetValueRefOrAdd(entry.Key, out var added);
             if (added) TSpec.Init(out slot.Agg);
             TSpec.Merge(ref slot.Agg, entry.State.Agg);
+            // Pane slots count rows only under sliding EveryUpdate (EmitOpenWindow); elsewhere they are 0.
+            slot.Revision += entry.State.Revision;
         }
     }
 
@@ -492,7 +546,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (ReferenceEquals(bucket, _lastPane)) _lastPane = null;
         if (TSpec.HasSideState)   // [side-state] the window's sketches go back to their pools with it
             foreach (ref var entry in bucket.Table) TSpec.ReleaseSide(_side!, ref entry.State.Agg);
-        bucket.Table.Clear();
+        bucket.Table.ClearForReuse();
         _pool.Push(bucket);
     }
 

@@ -51,7 +51,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private readonly bool _singleSource;
     private readonly SideState? _side;   // [side-state] sketches beside the tables; null unless TSpec.HasSideState
 
-    // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, no per-update emission.
+    // Apply's specialized loop (see ApplyPanes): one source, per-record watermarks, panes, Final or OnWindowClose
+    // (Periodic marks changed slots and EveryUpdate emits per event: both take OnEvent).
     private readonly bool _paneFastPath;
 
     // The combined watermark (mirrors _tracker.Current) and the smallest watermark at which a
@@ -96,7 +97,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _tracker = new WatermarkTracker(options.Sources, w.IdleTimeoutMs, now);
         _maxEventTime = new long[options.Sources];
         _singleSource = options.Sources == 1;
-        _paneFastPath = _singleSource && _perRecord && !_session && _emit != EmitMode.EveryUpdate;
+        _paneFastPath = _singleSource && _perRecord && !_session && _emit is EmitMode.Final or EmitMode.OnWindowClose;
         Array.Fill(_maxEventTime, long.MinValue);
         _nextWatermarkTickMs = now + _watermarkIntervalMs;
         _nextEmitTickMs = now + w.EmitIntervalMs;
@@ -312,8 +313,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (w.AllowedLatenessMs < 0) OperatorThrowHelper.ThrowOption("AllowedLatenessMs", w.AllowedLatenessMs, "must not be negative");
         if (w.IdleTimeoutMs < 0) OperatorThrowHelper.ThrowOption("IdleTimeoutMs", w.IdleTimeoutMs, "must not be negative");
         if (w.Emit == EmitMode.Periodic && w.EmitIntervalMs <= 0) OperatorThrowHelper.ThrowOption("EmitIntervalMs", w.EmitIntervalMs, "must be positive for Periodic emission");
-        if (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs && w.Emit is EmitMode.Periodic or EmitMode.EveryUpdate)
-            OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final or OnWindowClose for sliding windows (partial sliding results are not supported yet)");
+        // Periodic rows of open sliding windows would need a revision count per (key, window) that no pane holds.
+        if (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs && w.Emit == EmitMode.Periodic)
+            OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final, OnWindowClose or EveryUpdate for sliding windows whose slide differs from their size (Periodic is not supported there yet)");
         // [side-state] Sketches are not merged across panes or sessions yet: tumbling windows only.
         if (TSpec.HasSideState && (w.Kind == WindowKind.Session || (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs)))
             OperatorThrowHelper.ThrowOption("Window.Kind", (long)w.Kind, "must be Tumbling for an aggregation with [DistinctCount]/[Sample] members (sketches are not merged across panes or sessions yet)");
