@@ -54,8 +54,42 @@ public sealed class ModesQuickSuite : IQuickSuite
         report.Ratio(Suite, "dictionary-loop", dictRate, "read-scan", scanRate, dictAlloc);
         report.Ratio(Suite, "batch-queryable", viewRate, "batch-sequential", seqRate, viewAlloc);
 
+        CpuShare(orders, options, sequential);
+
         QueryLatency.Report(report, Suite, orders, viewRate);
         JournalBatchRate.Report(report, Suite, orders);
+    }
+
+    /// <summary>
+    /// Wall time against process CPU time of the parallel and the sequential run (progress lines only):
+    /// on a machine whose cores are taken by other work the second worker finds no free core, and the
+    /// wall-clock ratio says little; the CPU time says whether the split run does more work in total,
+    /// and CPU ÷ wall how many cores it actually got.
+    /// </summary>
+    private static void CpuShare(ModeOrder[] orders, BatchOptions parallel, BatchOptions sequential)
+    {
+        long sink = 0;
+        for (var round = 0; round < 3; round++)
+        {
+            var (pWall, pCpu) = Timed(() => sink += RunBatch(orders, parallel));
+            var (sWall, sCpu) = Timed(() => sink += RunBatch(orders, sequential));
+            var (dWall, dCpu) = Timed(() => sink += ModeBaselines.DictionaryLoop(orders).Count);
+            var (rWall, rCpu) = Timed(() => sink += ModeBaselines.ReadScan(orders));
+            double Ns(double seconds) => seconds * 1e9 / orders.Length;
+            Measure.Progress($"modes: cpu round {round}: ns/event cpu (wall): parallel {Ns(pCpu):F2} ({Ns(pWall):F2}, {pCpu / pWall:F2} cores), " +
+                $"sequential {Ns(sCpu):F2} ({Ns(sWall):F2}, {sCpu / sWall:F2} cores), dictionary-loop {Ns(dCpu):F2} ({Ns(dWall):F2}), read-scan {Ns(rCpu):F2} ({Ns(rWall):F2}); " +
+                $"cpu parallel/sequential {pCpu / sCpu:F3}, cpu loop/sequential {dCpu / sCpu:F2}");
+        }
+        GC.KeepAlive(sink);
+    }
+
+    private static (double WallSeconds, double CpuSeconds) Timed(Action run)
+    {
+        var cpu = Environment.CpuUsage.TotalTime;
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        run();
+        var wall = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (wall, (Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
     }
 
     private static long RunBatch(ModeOrder[] orders, BatchOptions options)
