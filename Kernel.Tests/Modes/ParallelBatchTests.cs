@@ -137,6 +137,41 @@ public class ParallelBatchTests
         Assert.InRange(largeBytes, 0, smallBytes + 1024);
     }
 
+    [Theory]
+    [InlineData(10)]        // in the calling thread's share
+    [InlineData(39_990)]    // in the last worker's share
+    public void Parallel_AFailingWorker_FailsTheRun_WithItsOwnException(int poisonAt)
+    {
+        var orders = Orders(919, 40_000, 100, 1, shuffle: false);
+        orders[poisonAt].OrderId = PoisonSpec.PoisonId;
+        var op = new KeyedAggregator<Order, long, long, long, PoisonSpec>();
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            BatchRunner.Run(BatchTarget.For(op), (ReadOnlySpan<Order>)orders, new BatchOptions { Parallelism = 4, BatchSize = 100 }));
+        Assert.Equal(PoisonSpec.Message, error.Message);
+    }
+
+    /// <summary>Counts orders per product and throws on one poisoned order id.</summary>
+    private struct PoisonSpec : IAggregationSpec<Order, long, long, long>
+    {
+        public const long PoisonId = -777;
+        public const string Message = "poisoned order";
+        public static string Name => "Tests.Poison";
+        public static ulong StateFingerprint => 0x9015011UL;
+        public static WindowSpec Window => WindowSpec.Unwindowed;
+        public static bool Filter(in Order e) => true;
+        public static long KeyOf(in Order e) => e.ProductId;
+        public static ulong HashKey(in long key) => (ulong)key * 0x9E3779B97F4A7C15UL;
+        public static long EventTime(in Order e) => e.TimestampMs;
+        public static void Init(out long state) => state = 0;
+        public static void Update(ref long state, in Order e)
+        {
+            if (e.OrderId == PoisonId) throw new InvalidOperationException(Message);
+            state++;
+        }
+        public static void Merge(ref long into, in long other) => into += other;
+        public static void ToRow(in long key, in long state, long windowStartMs, long windowEndMs, out long row) => row = state;
+    }
+
     [Fact]
     public void Workers_Automatic_NeedEnoughEventsEach()
     {
