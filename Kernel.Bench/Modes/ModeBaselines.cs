@@ -25,6 +25,18 @@ public static class ModeBaselines
         }
     }
 
+    /// <summary>
+    /// The read ceiling on one core: a loop that only sums one field of every order (each 40-byte
+    /// order still comes in from memory). A fold cannot beat it; how far the loop is below it shows
+    /// whether the loop is bound by memory bandwidth or by its own work per event.
+    /// </summary>
+    public static long ReadScan(ModeOrder[] orders)
+    {
+        long sum = 0;
+        foreach (ref readonly var e in orders.AsSpan()) sum += e.PriceCents;
+        return sum;
+    }
+
     /// <summary>LINQ: <c>Where</c> then .NET 9's <c>AggregateBy</c>, materialized into a dictionary.</summary>
     public static Dictionary<long, (long Revenue, long Orders)> LinqAggregateBy(ModeOrder[] orders) =>
         orders.Where(o => o.IsPaid)

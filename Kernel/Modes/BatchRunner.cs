@@ -9,6 +9,7 @@ namespace Kernel.Modes;
 /// operator each, so the fused filter → key → fold loop runs hot; the watermark stays back until the
 /// input is read, then <see cref="IBatchTarget{TEvent}.Complete"/> moves it to +∞ and every window
 /// fires once. No event of a bounded input is late, whatever its order. Nothing is allocated per event.
+/// An in-memory input into a keyed operator may be folded by several workers (<see cref="BatchOptions.Parallelism"/>).
 /// </summary>
 public static partial class BatchRunner
 {
@@ -20,7 +21,11 @@ public static partial class BatchRunner
     {
         options = Checked(options);
         var meter = new ProgressMeter(options, input.Length, -1);
-        Feed(ref target, input, options.BatchSize, ref meter);
+        var workers = options.WorkersFor(input.Length);
+        if (workers > 1 && ParallelBatch.CanShare<TEvent>() && target is IParallelBatchTarget<TEvent> { CanSplit: true })
+            ((IParallelBatchTarget<TEvent>)target).ApplyParallel(input, workers, options.BatchSize, ref meter);
+        else
+            Feed(ref target, input, options.BatchSize, ref meter);
         if (options.CompleteAtEnd) target.Complete();
         return meter.Finish();
     }

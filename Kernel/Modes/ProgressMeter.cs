@@ -37,6 +37,23 @@ internal struct ProgressMeter
         if (now >= _nextReport) Report(now, isFinal: false);
     }
 
+    /// <summary>True when a progress callback is set.</summary>
+    public readonly bool Reports => _callback is not null;
+
+    /// <summary>Milliseconds until the next report is due (at least 1), or <see cref="Timeout.Infinite"/> without a callback.</summary>
+    public readonly int MillisUntilReport =>
+        _callback is null ? Timeout.Infinite
+        : (int)Math.Clamp((_nextReport - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency, 1, int.MaxValue);
+
+    /// <summary>Sets the records read so far (several workers counted together) and reports when the interval has passed.</summary>
+    public void SetRecords(long records)
+    {
+        Records = records;
+        if (_callback is null) return;
+        var now = Stopwatch.GetTimestamp();
+        if (now >= _nextReport) Report(now, isFinal: false);
+    }
+
     /// <summary>The final report; returns the run's result.</summary>
     public BatchResult Finish()
     {
