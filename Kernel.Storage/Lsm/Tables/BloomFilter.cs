@@ -62,6 +62,14 @@ internal static class BloomFilter
         return true;
     }
 
+    /// <summary>Requests the line that <see cref="MayContain"/> will test (see <see cref="Tables.Prefetch"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(byte[] filter, ulong hash)
+    {
+        if (filter.Length < BlockBytes + 1) return;
+        Tables.Prefetch.Lines(filter, BlockOf(hash, (uint)((filter.Length - 1) / BlockBytes)) * BlockBytes, 1);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BlockOf(ulong hash, uint blocks) => (int)(((hash >> 32) * blocks) >> 32);
 }
