@@ -22,8 +22,9 @@ namespace Kernel.Storage.Lsm.Tables;
 /// (<see cref="LsmStore.Get(ReadOnlySpan{byte}, Span{byte}, LsmSnapshot?)"/>) and reused for
 /// another block once evicted, so a store that outgrows its cache reads without allocating.
 /// <c>gen</c> is a sequence lock: even while the array holds one block, odd while it is being
-/// refilled; such readers check that it did not change after they copied what they read, and
-/// read again when it did. Views handed to callers (a span from <c>TryGet</c>, iterators) never
+/// refilled. Such readers read the generation, check that the table's slot still holds the
+/// array (else it may hold another block by now), and after copying out what they read check
+/// that the generation did not change; otherwise they read again. Views handed to callers (a span from <c>TryGet</c>, iterators) never
 /// point into a recyclable array: those paths first copy it into a <see cref="Stable"/> array.
 /// The generation is read and written through <see cref="Unsafe.As{TFrom, TTo}(ref TFrom)"/>
 /// on the array's first 4 bytes (array data is 8-byte aligned), the only unsafe access here.

@@ -34,28 +34,32 @@ internal sealed class TableReader
 
     private readonly SafeFileHandle _handle;
     private readonly BlockCache _cache;
-    private readonly byte[][] _lastKeys;
+    private readonly byte[] _lastKeys;             // each block's last internal key, back to back (one array: a reopen allocates per table, not per block)
+    private readonly int[] _lastKeyStarts;         // block i's key is _lastKeys[_lastKeyStarts[i].._lastKeyStarts[i + 1]]
     private readonly ulong[] _lastKeyPrefixes;     // first 8 bytes of each block's last user key, big-endian: most index compares stay in this array
     private readonly byte[]?[] _blocks;            // cached blocks (layout: CachedBlock); a slot is set by CompareExchange and cleared by the cache's eviction
     private readonly long[] _offsets;
     private readonly int[] _sizes;
-    private readonly byte[] _filter;
+    private readonly byte[] _filter;               // as read, with its checksum after _filterLength bytes
+    private readonly int _filterLength;
     private int _references = 1;   // Interlocked
     private volatile bool _obsolete;
 
     private TableReader(string path, TableProperties properties, SafeFileHandle handle, BlockCache cache,
-        byte[][] lastKeys, long[] offsets, int[] sizes, byte[] filter)
+        (byte[] Bytes, int[] Starts) lastKeys, long[] offsets, int[] sizes, byte[] filter, int filterLength)
     {
         Path = path;
         Properties = properties;
         _handle = handle;
         _cache = cache;
-        _lastKeys = lastKeys;
-        _lastKeyPrefixes = lastKeys.Select(k => CachedBlock.Prefix(InternalKey.UserKey(k))).ToArray();
+        (_lastKeys, _lastKeyStarts) = lastKeys;
+        _lastKeyPrefixes = new ulong[offsets.Length];
+        for (var i = 0; i < offsets.Length; i++) _lastKeyPrefixes[i] = CachedBlock.Prefix(InternalKey.UserKey(LastKey(i)));
         _blocks = new byte[]?[offsets.Length];
         _offsets = offsets;
         _sizes = sizes;
         _filter = filter;
+        _filterLength = filterLength;
     }
 
     public string Path { get; }
@@ -74,10 +78,10 @@ internal sealed class TableReader
             Span<byte> footerBytes = stackalloc byte[TableFooter.Bytes];
             RandomAccess.Read(handle, footerBytes, size - TableFooter.Bytes);
             var footer = TableFooter.Read(footerBytes, path, size - TableFooter.Bytes, size);
-            var filter = ReadVerified(handle, path, footer.FilterOffset, footer.FilterSize, "filter block").AsSpan(0, footer.FilterSize).ToArray();
+            var filter = ReadVerified(handle, path, footer.FilterOffset, footer.FilterSize, "filter block");
             var index = ReadVerified(handle, path, footer.IndexOffset, footer.IndexSize, "index block");
             var (keys, offsets, sizes) = DecodeIndex(index, path, footer);
-            return new TableReader(path, properties, handle, cache, keys, offsets, sizes, filter);
+            return new TableReader(path, properties, handle, cache, keys, offsets, sizes, filter, footer.FilterSize);
         }
         catch
         {
@@ -86,7 +90,9 @@ internal sealed class TableReader
         }
     }
 
-    public bool MayContain(ulong hash) => BloomFilter.MayContain(_filter, hash);
+    public bool MayContain(ulong hash) => BloomFilter.MayContain(_filter, _filterLength, hash);
+
+    private ReadOnlySpan<byte> LastKey(int block) => _lastKeys.AsSpan(_lastKeyStarts[block], _lastKeyStarts[block + 1] - _lastKeyStarts[block]);
 
     /// <summary>
     /// The first step of a point read: finds the data block that may hold the key and requests
@@ -96,7 +102,7 @@ internal sealed class TableReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Prepare(ReadOnlySpan<byte> userKey, ulong snapshot, ulong hash)
     {
-        BloomFilter.Prefetch(_filter, hash);
+        BloomFilter.Prefetch(_filter, _filterLength, hash);
         var b = FindBlock(userKey, InternalKey.Trailer(snapshot, EntryKind.Value));
         if (b < _blocks.Length)
         {
@@ -124,11 +130,12 @@ internal sealed class TableReader
         if (b < _blocks.Length)
         {
             var block = Volatile.Read(ref _blocks[b]);
-            if (block is null) block = LoadBlockSlow(b, copying ? CachedBlock.Recyclable : CachedBlock.Stable);
+            var loadedAt = -1;   // the generation of an array this read loaded itself, -1 for one from the slot
+            if (block is null) block = LoadBlockSlow(b, copying ? CachedBlock.Recyclable : CachedBlock.Stable, out loadedAt);
             else NoteHit(block);
             if (CachedBlock.IsRecyclable(block))
             {
-                if (copying) return TryGetRecyclable(b, block, userKey, trailer, out kind, out sequence, out value, out recyclable, out generation);
+                if (copying) return TryGetRecyclable(b, block, loadedAt, userKey, trailer, out kind, out sequence, out value, out recyclable, out generation);
                 block = Promote(b, block);
             }
             if (SeekIn(block, userKey, trailer, out kind, out sequence, out value)) return true;
@@ -140,14 +147,21 @@ internal sealed class TableReader
     }
 
     /// <summary>The point read in a block that may be refilled meanwhile: torn reads are detected by the generation and read again.</summary>
+    /// <remarks>
+    /// An array read from the slot may have been evicted and refilled with another block (of
+    /// any table) before its generation was read: so after reading the generation, the slot
+    /// must still hold the array. An array this read loaded itself holds block <paramref name="b"/>
+    /// at the generation it was published with (<paramref name="loadedAt"/>), which must not be
+    /// read again: the cache may have evicted and refilled it already.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetRecyclable(int b, byte[] block, ReadOnlySpan<byte> userKey, ulong trailer, out EntryKind kind, out ulong sequence,
+    private bool TryGetRecyclable(int b, byte[] block, int loadedAt, ReadOnlySpan<byte> userKey, ulong trailer, out EntryKind kind, out ulong sequence,
         out ReadOnlySpan<byte> value, out byte[]? recyclable, out int generation)
     {
         while (true)
         {
-            var g = CachedBlock.Generation(block);
-            if ((g & 1) == 0)
+            var g = loadedAt >= 0 ? loadedAt : CachedBlock.Generation(block);
+            if ((g & 1) == 0 && (loadedAt >= 0 || ReferenceEquals(Volatile.Read(ref _blocks[b]), block)))
             {
                 bool found;
                 try
@@ -175,7 +189,9 @@ internal sealed class TableReader
                 }
             }
             // Refilled for another block since the slot was read: the slot no longer holds it.
-            block = Volatile.Read(ref _blocks[b]) ?? LoadBlockSlow(b, CachedBlock.Recyclable);
+            var inSlot = Volatile.Read(ref _blocks[b]);
+            loadedAt = -1;
+            block = inSlot ?? LoadBlockSlow(b, CachedBlock.Recyclable, out loadedAt);
             if (!CachedBlock.IsRecyclable(block))
             {
                 recyclable = null;
@@ -221,7 +237,7 @@ internal sealed class TableReader
         {
             var mid = (lo + hi) >>> 1;
             var p = prefixes[mid];
-            if (p < prefix || (p == prefix && InternalKey.Compare(_lastKeys[mid], userKey, trailer) < 0)) lo = mid + 1;
+            if (p < prefix || (p == prefix && InternalKey.Compare(LastKey(mid), userKey, trailer) < 0)) lo = mid + 1;
             else hi = mid;
         }
         return lo;
@@ -231,7 +247,7 @@ internal sealed class TableReader
     public void LoadBlock(int index, BlockIterator cursor)
     {
         var block = Volatile.Read(ref _blocks[index]);
-        if (block is null) block = LoadBlockSlow(index, CachedBlock.Stable);
+        if (block is null) block = LoadBlockSlow(index, CachedBlock.Stable, out _);
         else
         {
             NoteHit(block);
@@ -251,7 +267,7 @@ internal sealed class TableReader
 
     /// <summary>Reads, verifies and caches a data block. A recyclable block reuses an evicted array: no allocation once the cache is full.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] LoadBlockSlow(int index, byte kind)
+    private byte[] LoadBlockSlow(int index, byte kind, out int generation)
     {
         var size = _sizes[index];
         var offset = _offsets[index];
@@ -268,6 +284,7 @@ internal sealed class TableReader
         cursor.CopyRestartOffsets(block.AsSpan(CachedBlock.OffsetsStart(restarts), 4 * restarts));
         scratch.AsSpan(0, size).CopyTo(block.AsSpan(CachedBlock.HeaderBytes + 12 * restarts));
         CachedBlock.EndRefill(block);
+        generation = CachedBlock.Generation(block);   // read while no one else can have the array
         _cache.NoteMiss();
         if (block.Length <= _cache.Capacity && Interlocked.CompareExchange(ref _blocks[index], block, null) is null)
             _cache.Added(this, index, block.Length);
@@ -284,8 +301,9 @@ internal sealed class TableReader
     {
         while (true)
         {
+            // As in TryGetRecyclable: once the generation is read, the slot must still hold the array.
             var g = CachedBlock.Generation(block);
-            if ((g & 1) == 0)
+            if ((g & 1) == 0 && ReferenceEquals(Volatile.Read(ref _blocks[index]), block))
             {
                 var copy = GC.AllocateUninitializedArray<byte>(block.Length);
                 block.AsSpan().CopyTo(copy);
@@ -297,7 +315,7 @@ internal sealed class TableReader
                 }
             }
             var now = Volatile.Read(ref _blocks[index]);
-            if (now is null) return LoadBlockSlow(index, CachedBlock.Stable);
+            if (now is null) return LoadBlockSlow(index, CachedBlock.Stable, out _);
             if (!CachedBlock.IsRecyclable(now)) return now;
             block = now;
         }
@@ -367,14 +385,23 @@ internal sealed class TableReader
         if (Crc32C.Compute(span[..size]) != expected) LsmThrow.Corruption(path, offset, what + " checksum mismatch");
     }
 
-    private static (byte[][], long[], int[]) DecodeIndex(byte[] index, string path, TableFooter footer)
+    /// <summary>Decodes the index in two passes (count, then fill) so that each array is allocated once, at its size: a reopen reads every table's index.</summary>
+    private static ((byte[], int[]), long[], int[]) DecodeIndex(byte[] index, string path, TableFooter footer)
     {
         var it = new BlockIterator();
         it.Reset(index, footer.IndexSize, path, footer.IndexOffset);
-        var keys = new List<byte[]>();
-        var offsets = new List<long>();
-        var sizes = new List<int>();
+        int count = 0, keyBytes = 0;
         for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            count++;
+            keyBytes += it.Key.Length;
+        }
+        var keys = GC.AllocateUninitializedArray<byte>(keyBytes);
+        var starts = new int[count + 1];
+        var offsets = new long[count];
+        var sizes = new int[count];
+        var i = 0;
+        for (it.SeekToFirst(); it.Valid; it.Next(), i++)
         {
             var v = it.Value;
             if (v.Length != 12) LsmThrow.Corruption(path, footer.IndexOffset, "index entry of bad length");
@@ -382,10 +409,11 @@ internal sealed class TableReader
             var sz = BinaryPrimitives.ReadInt32LittleEndian(v[8..]);
             if (off < 0 || sz < 4 || off + sz + 4 > footer.FilterOffset)
                 LsmThrow.Corruption(path, footer.IndexOffset, $"index entry points outside the data area (offset {off}, size {sz})");
-            keys.Add(it.Key.ToArray());
-            offsets.Add(off);
-            sizes.Add(sz);
+            it.Key.CopyTo(keys.AsSpan(starts[i]));
+            starts[i + 1] = starts[i] + it.Key.Length;
+            offsets[i] = off;
+            sizes[i] = sz;
         }
-        return (keys.ToArray(), offsets.ToArray(), sizes.ToArray());
+        return ((keys, starts), offsets, sizes);
     }
 }
