@@ -207,6 +207,10 @@ public sealed class LsmQuickSuite : IQuickSuite
 
     private static (double, double) TimePuts(ILsmBenchEngine engine, byte[] keys)
     {
+        // The garbage of the engine before (or of the data set) must not be collected in this pass.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         var before = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < LsmBenchData.Count; i++) engine.Put(keys, i);
