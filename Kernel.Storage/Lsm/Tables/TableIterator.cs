@@ -10,6 +10,7 @@ internal sealed class TableIterator : InternalIterator
     private readonly BlockIterator _block = new();
     private readonly bool _fillCache;
     private byte[] _buffer = [];    // the current block when it bypasses the cache
+    private readonly ReadAhead _readAhead = new();
     private int _blockIndex = -1;   // -1 or BlockCount: not positioned
 
     /// <param name="table">The table.</param>
@@ -63,8 +64,8 @@ internal sealed class TableIterator : InternalIterator
     {
         _blockIndex = index;
         if (!Loaded) return;
-        if (_fillCache) _table.LoadBlock(index, _block);
-        else _table.ReadBlockUncached(index, ref _buffer, _block);
+        if (_fillCache) _table.LoadBlock(index, _block, _readAhead);
+        else _table.ReadBlockUncached(index, ref _buffer, _block, _readAhead);
     }
 
     private void SkipForward()

@@ -42,11 +42,12 @@ internal sealed class TableReader
     private readonly int[] _sizes;
     private readonly byte[] _filter;               // as read, with its checksum after _filterLength bytes
     private readonly int _filterLength;
+    private readonly long _dataEnd;                // where the data blocks end (the filter block starts)
     private int _references = 1;   // Interlocked
     private volatile bool _obsolete;
 
     private TableReader(string path, TableProperties properties, SafeFileHandle handle, BlockCache cache,
-        (byte[] Bytes, int[] Starts) lastKeys, long[] offsets, int[] sizes, byte[] filter, int filterLength)
+        (byte[] Bytes, int[] Starts) lastKeys, long[] offsets, int[] sizes, byte[] filter, int filterLength, long dataEnd)
     {
         Path = path;
         Properties = properties;
@@ -60,6 +61,7 @@ internal sealed class TableReader
         _sizes = sizes;
         _filter = filter;
         _filterLength = filterLength;
+        _dataEnd = dataEnd;
     }
 
     public string Path { get; }
@@ -81,7 +83,7 @@ internal sealed class TableReader
             var filter = ReadVerified(handle, path, footer.FilterOffset, footer.FilterSize, "filter block");
             var index = ReadVerified(handle, path, footer.IndexOffset, footer.IndexSize, "index block");
             var (keys, offsets, sizes) = DecodeIndex(index, path, footer);
-            return new TableReader(path, properties, handle, cache, keys, offsets, sizes, filter, footer.FilterSize);
+            return new TableReader(path, properties, handle, cache, keys, offsets, sizes, filter, footer.FilterSize, footer.FilterOffset);
         }
         catch
         {
@@ -244,10 +246,10 @@ internal sealed class TableReader
     }
 
     /// <summary>Points <paramref name="cursor"/> at data block <paramref name="index"/> (from the cache or disk); the block is a stable one.</summary>
-    public void LoadBlock(int index, BlockIterator cursor)
+    public void LoadBlock(int index, BlockIterator cursor, ReadAhead? readAhead = null)
     {
         var block = Volatile.Read(ref _blocks[index]);
-        if (block is null) block = LoadBlockSlow(index, CachedBlock.Stable, out _);
+        if (block is null) block = LoadBlockSlow(index, CachedBlock.Stable, out _, readAhead);
         else
         {
             NoteHit(block);
@@ -257,23 +259,23 @@ internal sealed class TableReader
     }
 
     /// <summary>Reads data block <paramref name="index"/> into <paramref name="buffer"/> (grown when short), bypassing the cache (compaction input).</summary>
-    public void ReadBlockUncached(int index, ref byte[] buffer, BlockIterator cursor)
+    public void ReadBlockUncached(int index, ref byte[] buffer, BlockIterator cursor, ReadAhead? readAhead = null)
     {
         var size = _sizes[index];
         if (buffer.Length < size + 4) buffer = new byte[Math.Max(size + 4, 2 * buffer.Length)];
-        ReadVerified(_handle, Path, _offsets[index], size, "data block", buffer);
+        ReadBlock(index, buffer, readAhead);
         cursor.Reset(buffer, size, Path, _offsets[index]);
     }
 
     /// <summary>Reads, verifies and caches a data block. A recyclable block reuses an evicted array: no allocation once the cache is full.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] LoadBlockSlow(int index, byte kind, out int generation)
+    private byte[] LoadBlockSlow(int index, byte kind, out int generation, ReadAhead? readAhead = null)
     {
         var size = _sizes[index];
         var offset = _offsets[index];
         var scratch = t_scratch;
         if (scratch is null || scratch.Length < size + 4) t_scratch = scratch = new byte[Math.Max(size + 4, 16 << 10)];
-        ReadVerified(_handle, Path, offset, size, "data block", scratch);
+        ReadBlock(index, scratch, readAhead);
         var cursor = t_cursor ??= new BlockIterator();
         cursor.Reset(scratch, size, Path, offset);
         var restarts = cursor.RestartCount;
@@ -373,6 +375,22 @@ internal sealed class TableReader
         var buffer = GC.AllocateUninitializedArray<byte>(size + 4);
         ReadVerified(handle, path, offset, size, what, buffer);
         return buffer;
+    }
+
+    /// <summary>Reads data block <paramref name="index"/> and its CRC into the start of <paramref name="buffer"/> (through the read-ahead when there is one) and verifies them.</summary>
+    private void ReadBlock(int index, byte[] buffer, ReadAhead? readAhead)
+    {
+        var size = _sizes[index];
+        var offset = _offsets[index];
+        if (readAhead is not null && readAhead.TryRead(_handle, offset, _dataEnd, buffer.AsSpan(0, size + 4)))
+            Verify(buffer, Path, offset, size, "data block");
+        else ReadVerified(_handle, Path, offset, size, "data block", buffer);
+    }
+
+    private static void Verify(byte[] buffer, string path, long offset, int size, string what)
+    {
+        var expected = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(size));
+        if (Crc32C.Compute(buffer.AsSpan(0, size)) != expected) LsmThrow.Corruption(path, offset, what + " checksum mismatch");
     }
 
     /// <summary>Reads <paramref name="size"/> bytes and their CRC into the start of <paramref name="buffer"/> and verifies them.</summary>
