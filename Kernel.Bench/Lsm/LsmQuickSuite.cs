@@ -5,7 +5,8 @@ namespace Kernel.Bench.Lsm;
 
 /// <summary>
 /// <c>quick lsm</c>: 1M keys (16-byte keys, 8-byte values) into our LSM store, ZoneTree and
-/// RocksDB (WAL off for both peers), each case measured for all three in the same run.
+/// RocksDB (WAL off for both peers), each case measured for all three in the same run, the
+/// read cases and reopen with the engines' samples interleaved.
 /// Cases: put-random, put-seq, get-hit, get-miss (after flush + full compaction, block cache
 /// warm), scan-prefix (100k keys under one 8-byte prefix, keys/s), reopen (close + open +
 /// first get, reopens/s). A peer that cannot run here is reported on stderr and left out.
@@ -29,28 +30,17 @@ public sealed class LsmQuickSuite : IQuickSuite
             var results = new Dictionary<(string Engine, string Case), (double Ops, double Alloc)>();
             var metrics = new List<(string Case, string Metric, double Value, string Unit)>();
             // KERNEL_LSM_ENGINES=kernel,zonetree limits the engines (for profiling one of them); the default runs all three.
-            var engines = (Environment.GetEnvironmentVariable("KERNEL_LSM_ENGINES") ?? "kernel,zonetree,rocksdb")
+            var names = (Environment.GetEnvironmentVariable("KERNEL_LSM_ENGINES") ?? "kernel,zonetree,rocksdb")
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            foreach (var name in engines.ToArray())
-            {
-                try
-                {
-                    RunEngine(name, data, root, results, metrics);
-                    foreach (var ((engine, c), (ops, alloc)) in results.Where(r => r.Key.Engine == name))
-                        Measure.Progress($"lsm: {engine,-9} {c,-12} {ops,14:N0} ops/s {alloc,8:F1} B/op");
-                }
-                catch (Exception e) when (name != "kernel" && e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or BadImageFormatException)
-                {
-                    Measure.Progress($"lsm: peer {name} cannot run on this machine ({e.GetType().Name}: {e.Message}); no figures for it");
-                    engines.Remove(name);
-                }
-            }
+            RunCases(names, data, root, results, metrics);
+            foreach (var ((engine, c), (ops, alloc)) in results.OrderBy(r => r.Key.Engine, StringComparer.Ordinal))
+                Measure.Progress($"lsm: {engine,-9} {c,-12} {ops,14:N0} ops/s {alloc,8:F1} B/op");
             foreach (var c in new[] { "put-random", "put-seq", "get-hit", "get-miss", "scan-prefix", "reopen" })
             {
                 if (!results.TryGetValue(("kernel", c), out var mine)) continue;
                 var (ops, alloc) = mine;
-                foreach (var peer in engines.Where(e => e != "kernel"))
-                    report.Ratio(Suite, c, ops, peer, results[(peer, c)].Ops, alloc);
+                foreach (var peer in names.Where(e => e != "kernel"))
+                    if (results.TryGetValue((peer, c), out var theirs)) report.Ratio(Suite, c, ops, peer, theirs.Ops, alloc);
             }
             foreach (var (c, metric, value, unit) in metrics) report.Metric(Suite, c, metric, value, unit);
         }
@@ -67,32 +57,64 @@ public sealed class LsmQuickSuite : IQuickSuite
         _ => new RocksDbEngine(dir),
     };
 
-    private static void RunEngine(string name, LsmBenchData data, string root, Dictionary<(string, string), (double, double)> results,
+    /// <summary>Opens one store per engine that can run here (a peer that cannot is reported and dropped from <paramref name="names"/>).</summary>
+    private static List<ILsmBenchEngine> OpenAll(List<string> names, string root, string suffix)
+    {
+        var engines = new List<ILsmBenchEngine>();
+        foreach (var name in names.ToArray())
+        {
+            try
+            {
+                engines.Add(Create(name, Path.Combine(root, name + suffix)));
+            }
+            catch (Exception e) when (name != "kernel" && e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or BadImageFormatException)
+            {
+                Measure.Progress($"lsm: peer {name} cannot run on this machine ({e.GetType().Name}: {e.Message}); no figures for it");
+                names.Remove(name);
+            }
+        }
+        return engines;
+    }
+
+    /// <summary>
+    /// Every case for every engine. Puts run one engine after the other (one long pass each, so
+    /// that no engine's background work runs in another's timing); the read cases and reopen
+    /// alternate the engines sample by sample, so a change of load on the shared machine falls
+    /// on all of them alike and the ratios of one run stay comparable (one engine's whole run
+    /// after the other's measured the load, not the stores: ratios moved 2x between runs).
+    /// </summary>
+    private static void RunCases(List<string> names, LsmBenchData data, string root, Dictionary<(string, string), (double, double)> results,
         List<(string, string, double, string)> metrics)
     {
-        Measure.Progress($"lsm: {name}");
-        // Random puts, then reads on that store.
-        var dirRandom = Path.Combine(root, name + "-random");
-        var engine = Create(name, dirRandom);
+        // Random puts, then reads on those stores.
+        var engines = OpenAll(names, root, "-random");
         try
         {
-            results[(name, "put-random")] = TimePuts(engine, data.Random);
-            engine.FlushAndCompact();
+            foreach (var engine in engines)
+            {
+                Measure.Progress($"lsm: {engine.Name} put-random");
+                results[(engine.Name, "put-random")] = TimePuts(engine, data.Random);
+                engine.FlushAndCompact();
+            }
             var order = data.GetOrder;
-            var hits = 0L;
-            results[(name, "get-hit")] = Measure.Median(() =>
+            var hits = new long[engines.Count];
+            Interleaved(engines, "get-hit", (engine, k) =>
             {
-                foreach (var i in order) if (engine.Get(data.Random, i)) hits++;
-            }, LsmBenchData.GetCount, warmups: 1, repeats: 3);
-            if (hits != 4L * LsmBenchData.GetCount) throw new InvalidOperationException($"{name}: {hits} hits, expected {4L * LsmBenchData.GetCount}");
-            var misses = 0L;
-            results[(name, "get-miss")] = Measure.Median(() =>
+                foreach (var i in order) if (engine.Get(data.Random, i)) hits[k]++;
+            }, LsmBenchData.GetCount, warmups: 1, repeats: 5, collect: false, results);
+            var misses = new long[engines.Count];
+            Interleaved(engines, "get-miss", (engine, k) =>
             {
-                foreach (var i in order) if (!engine.Get(data.Misses, i)) misses++;
-            }, LsmBenchData.GetCount, warmups: 1, repeats: 3);
-            if (misses != 4L * LsmBenchData.GetCount) throw new InvalidOperationException($"{name}: {misses} misses, expected {4L * LsmBenchData.GetCount}");
-            if (engine is KernelLsmEngine k)
+                foreach (var i in order) if (!engine.Get(data.Misses, i)) misses[k]++;
+            }, LsmBenchData.GetCount, warmups: 1, repeats: 5, collect: false, results);
+            for (var k = 0; k < engines.Count; k++)
             {
+                if (hits[k] != 6L * LsmBenchData.GetCount) throw new InvalidOperationException($"{engines[k].Name}: {hits[k]} hits, expected {6L * LsmBenchData.GetCount}");
+                if (misses[k] != 6L * LsmBenchData.GetCount) throw new InvalidOperationException($"{engines[k].Name}: {misses[k]} misses, expected {6L * LsmBenchData.GetCount}");
+            }
+            foreach (var engine in engines)
+            {
+                if (engine is not KernelLsmEngine k) continue;
                 var store = k.Store;
                 Measure.Progress($"lsm: kernel write amp {store.WriteAmplification:F2}, read amp {store.ReadAmplification:F2}, space amp {store.SpaceAmplification:F2}, {store.BytesOnDisk >> 20} MiB on disk, stalls {store.WriteStalls}");
                 metrics.Add(("put-random", "write_amplification", store.WriteAmplification, "x"));
@@ -106,30 +128,89 @@ public sealed class LsmQuickSuite : IQuickSuite
         }
         finally
         {
-            engine.Dispose();
+            foreach (var engine in engines) engine.Dispose();
         }
-        // Sequential puts, then prefix scans and reopen on that store.
-        var dirSeq = Path.Combine(root, name + "-seq");
-        engine = Create(name, dirSeq);
+        // Sequential puts, then prefix scans and reopen on those stores.
+        engines = OpenAll(names, root, "-seq");
         try
         {
-            results[(name, "put-seq")] = TimePuts(engine, data.Sequential);
-            engine.FlushAndCompact();
-            var scanned = 0L;
-            var group = 0UL;
-            results[(name, "scan-prefix")] = Measure.Median(() => scanned += engine.ScanPrefix(group++ % 10),
-                LsmBenchData.PrefixKeys, warmups: 2, repeats: 5);
-            if (scanned != 7L * LsmBenchData.PrefixKeys) throw new InvalidOperationException($"{name}: scanned {scanned} keys, expected {7L * LsmBenchData.PrefixKeys}");
-            results[(name, "reopen")] = Measure.Median(() => engine.Reopen(data.Sequential), 1, warmups: 1, repeats: 3);
+            foreach (var engine in engines)
+            {
+                Measure.Progress($"lsm: {engine.Name} put-seq");
+                results[(engine.Name, "put-seq")] = TimePuts(engine, data.Sequential);
+                engine.FlushAndCompact();
+            }
+            var scanned = new long[engines.Count];
+            var groups = new ulong[engines.Count];
+            Interleaved(engines, "scan-prefix", (engine, k) => scanned[k] += engine.ScanPrefix(groups[k]++ % 10),
+                LsmBenchData.PrefixKeys, warmups: 2, repeats: 7, collect: false, results);
+            for (var k = 0; k < engines.Count; k++)
+                if (scanned[k] != 9L * LsmBenchData.PrefixKeys) throw new InvalidOperationException($"{engines[k].Name}: scanned {scanned[k]} keys, expected {9L * LsmBenchData.PrefixKeys}");
+            // Reopen: one takes a few milliseconds, so a sample is ReopensPerSample of them, after a
+            // full collection (the garbage of the earlier cases, or a reopen's own, must not be
+            // collected inside another engine's sample). Single-reopen samples spread 3-12x.
+            Interleaved(engines, "reopen", (engine, _) =>
+            {
+                for (var i = 0; i < ReopensPerSample; i++) engine.Reopen(data.Sequential);
+            }, ReopensPerSample, warmups: 1, repeats: 5, collect: true, results);
         }
         finally
         {
-            engine.Dispose();
+            foreach (var engine in engines) engine.Dispose();
+        }
+    }
+
+    private const int ReopensPerSample = 10;
+
+    /// <summary>
+    /// Runs <paramref name="run"/> for each engine in turn, <paramref name="repeats"/> rounds (after
+    /// <paramref name="warmups"/>), and records each engine's median rate and least allocation per op.
+    /// </summary>
+    private static void Interleaved(List<ILsmBenchEngine> engines, string caseName, Action<ILsmBenchEngine, int> run, long opsPerRun,
+        int warmups, int repeats, bool collect, Dictionary<(string, string), (double, double)> results)
+    {
+        Measure.Progress($"lsm: {caseName}");
+        for (var w = 0; w < warmups; w++)
+            for (var k = 0; k < engines.Count; k++) run(engines[k], k);
+        var rates = new double[engines.Count][];
+        var alloc = new double[engines.Count];
+        for (var k = 0; k < engines.Count; k++)
+        {
+            rates[k] = new double[repeats];
+            alloc[k] = double.MaxValue;
+        }
+        for (var r = 0; r < repeats; r++)
+        {
+            for (var k = 0; k < engines.Count; k++)
+            {
+                if (collect)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    GC.Collect();
+                }
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                var start = Stopwatch.GetTimestamp();
+                run(engines[k], k);
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                var after = GC.GetTotalAllocatedBytes(precise: true);
+                rates[k][r] = opsPerRun / elapsed.TotalSeconds;
+                alloc[k] = Math.Min(alloc[k], (after - before) / (double)opsPerRun);
+            }
+        }
+        for (var k = 0; k < engines.Count; k++)
+        {
+            Array.Sort(rates[k]);
+            results[(engines[k].Name, caseName)] = (rates[k][repeats / 2], alloc[k]);
         }
     }
 
     private static (double, double) TimePuts(ILsmBenchEngine engine, byte[] keys)
     {
+        // The garbage of the engine before (or of the data set) must not be collected in this pass.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         var before = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < LsmBenchData.Count; i++) engine.Put(keys, i);

@@ -94,7 +94,7 @@ public sealed partial class LsmStore
         var outputs = new List<TableReader>();
         try
         {
-            using var merged = new MergingIterator(c.Inputs.Select(t => (InternalIterator)t.NewIterator()).ToArray());
+            using var merged = new MergingIterator(c.Inputs.Select(t => (InternalIterator)t.NewIterator(fillCache: false)).ToArray());
             MergeInto(c, view, merged, smallestSnapshot, outputs);
             lock (_state)
             {

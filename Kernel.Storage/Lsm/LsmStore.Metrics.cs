@@ -58,6 +58,9 @@ public sealed partial class LsmStore
     /// <summary>Data block reads answered by the block cache since open (counted without synchronization: approximate under concurrent readers).</summary>
     public long BlockCacheHits => _cache.Hits;
 
+    /// <summary>Arrays allocated for recyclable cached blocks (reads into a caller buffer); stops growing once evicted ones are reused.</summary>
+    internal long RecyclableBlockAllocations => _cache.RecyclableAllocations;
+
     /// <summary>Bytes the caller wrote (keys and values, or batch bytes).</summary>
     public long UserBytesWritten
     {

@@ -28,21 +28,21 @@ public sealed partial class LsmStore
         var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
         try
         {
-            return Lookup(Volatile.Read(ref _view), key, seq, out value);
+            return Lookup(Volatile.Read(ref _view), key, seq, copying: false, out value, out _, out _);
         }
         catch (ObjectDisposedException) when (!_disposed)
         {
-            return TryGetPinned(key, seq, out value);
+            return TryGetPinned(key, seq, copying: false, out value, out _, out _);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryGetPinned(ReadOnlySpan<byte> key, ulong seq, out ReadOnlySpan<byte> value)
+    private bool TryGetPinned(ReadOnlySpan<byte> key, ulong seq, bool copying, out ReadOnlySpan<byte> value, out byte[]? recyclable, out int generation)
     {
         var view = AcquireView();
         try
         {
-            return Lookup(view, key, seq, out value);
+            return Lookup(view, key, seq, copying, out value, out recyclable, out generation);
         }
         finally
         {
@@ -55,11 +55,32 @@ public sealed partial class LsmStore
     /// when the key is absent, otherwise the value's length; when that exceeds the destination,
     /// nothing is copied (call again with a larger buffer).
     /// </summary>
+    /// <remarks>
+    /// Allocates nothing, also when the store outgrows its block cache: a block read from disk
+    /// for this call is cached in an array that an evicted block of the same kind left free.
+    /// </remarks>
     public int Get(ReadOnlySpan<byte> key, Span<byte> destination, LsmSnapshot? snapshot = null)
     {
-        if (!TryGet(key, snapshot, out var value)) return -1;
-        if (value.Length <= destination.Length) value.CopyTo(destination);
-        return value.Length;
+        var seq = snapshot?.Sequence ?? Volatile.Read(ref _lastSequence);
+        while (true)
+        {
+            bool found;
+            ReadOnlySpan<byte> value;
+            byte[]? recyclable;
+            int generation;
+            try
+            {
+                found = Lookup(Volatile.Read(ref _view), key, seq, copying: true, out value, out recyclable, out generation);
+            }
+            catch (ObjectDisposedException) when (!_disposed)
+            {
+                found = TryGetPinned(key, seq, copying: true, out value, out recyclable, out generation);
+            }
+            var length = found ? value.Length : -1;
+            if (found && length <= destination.Length) value.CopyTo(destination);
+            // The value came from a recyclable cached block: keep the copy only if the block was not refilled meanwhile.
+            if (recyclable is null || CachedBlock.Unchanged(recyclable, generation)) return length;
+        }
     }
 
     /// <summary>The value of <paramref name="key"/> as a new array, or null (allocates; use the span overloads on hot paths).</summary>
@@ -97,10 +118,11 @@ public sealed partial class LsmStore
         return new LsmIterator(view, new MergingIterator(children.ToArray()), seq, lower, upper);
     }
 
-    private bool Lookup(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, out ReadOnlySpan<byte> value)
+    private bool Lookup(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, bool copying, out ReadOnlySpan<byte> value,
+        out byte[]? recyclable, out int generation)
     {
         _gets++;
-        if (!FindNewest(view, key, snapshot, out var kind, out var seq, out value)) return false;
+        if (!FindNewest(view, key, snapshot, copying, out var kind, out var seq, out value, out recyclable, out generation)) return false;
         if (kind != EntryKind.Value) return false;
         if ((view.HasAnyTombstone || view.Active.Tombstones.Length > 0) && view.MaxTombstone(key, snapshot) > seq)
         {
@@ -111,32 +133,43 @@ public sealed partial class LsmStore
     }
 
     /// <summary>The newest version of <paramref name="key"/> at or below <paramref name="snapshot"/> in memtables, then level 0, then deeper levels.</summary>
-    private bool FindNewest(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, out EntryKind kind, out ulong seq, out ReadOnlySpan<byte> value)
+    private bool FindNewest(StoreView view, ReadOnlySpan<byte> key, ulong snapshot, bool copying, out EntryKind kind, out ulong seq,
+        out ReadOnlySpan<byte> value, out byte[]? recyclable, out int generation)
     {
+        recyclable = null;
+        generation = 0;
         if (view.Active.TryGet(key, snapshot, out kind, out seq, out value)) return true;
         foreach (var m in view.Immutables)
             if (m.TryGet(key, snapshot, out kind, out seq, out value)) return true;
         var levels = view.Levels;
         var hash = 0UL;
         var hashed = false;
-        foreach (var t in levels[0])
+        var prefix = CachedBlock.Prefix(key);
+        var level0 = levels[0];
+        var smallest0 = view.SmallestPrefixes[0];
+        var largest0 = view.LargestPrefixes[0];
+        for (var i = 0; i < level0.Length; i++)
         {
+            if (prefix < smallest0[i] || prefix > largest0[i]) continue;
+            var t = level0[i];
             if (!InRange(t, key)) continue;
             if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
+            var b = t.Prepare(key, snapshot, hash);
             if (!t.MayContain(hash)) continue;
             _tableProbes++;
-            if (t.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+            if (t.TryGet(b, key, snapshot, copying, out kind, out seq, out value, out recyclable, out generation)) return true;
         }
         for (var l = 1; l < levels.Length; l++)
         {
             var level = levels[l];
             if (level.Length == 0) continue;
-            var t = FindTable(level, key);
+            var t = FindTable(level, view.SmallestPrefixes[l], view.LargestPrefixes[l], key, prefix);
             if (t is null) continue;
             if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
+            var b = t.Prepare(key, snapshot, hash);
             if (!t.MayContain(hash)) continue;
             _tableProbes++;
-            if (t.TryGet(key, snapshot, out kind, out seq, out value)) return true;
+            if (t.TryGet(b, key, snapshot, copying, out kind, out seq, out value, out recyclable, out generation)) return true;
         }
         kind = default;
         seq = 0;
@@ -148,16 +181,20 @@ public sealed partial class LsmStore
     private static bool InRange(TableReader t, ReadOnlySpan<byte> key) =>
         KeyOrder.Compare(key, t.Properties.SmallestKey) >= 0 && KeyOrder.Compare(key, t.Properties.LargestKey) <= 0;
 
-    /// <summary>The table of a sorted level whose range holds <paramref name="key"/>, or null.</summary>
-    private static TableReader? FindTable(TableReader[] level, ReadOnlySpan<byte> key)
+    /// <summary>The table of a sorted level whose range holds <paramref name="key"/>, or null (whole keys compared only where the 8-byte prefixes tie).</summary>
+    private static TableReader? FindTable(TableReader[] level, ulong[] smallest, ulong[] largest, ReadOnlySpan<byte> key, ulong prefix)
     {
-        int lo = 0, hi = level.Length;
+        int lo = 0, hi = largest.Length;
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (KeyOrder.Compare(level[mid].Properties.LargestKey, key) < 0) lo = mid + 1;
+            var p = largest[mid];
+            if (p < prefix || (p == prefix && KeyOrder.Compare(level[mid].Properties.LargestKey, key) < 0)) lo = mid + 1;
             else hi = mid;
         }
-        return lo < level.Length && KeyOrder.Compare(key, level[lo].Properties.SmallestKey) >= 0 ? level[lo] : null;
+        if (lo >= largest.Length) return null;
+        var s = smallest[lo];
+        if (s > prefix || (s == prefix && KeyOrder.Compare(key, level[lo].Properties.SmallestKey) < 0)) return null;
+        return level[lo];
     }
 }

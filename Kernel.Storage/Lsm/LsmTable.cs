@@ -35,11 +35,10 @@ public readonly struct LsmTable<TKey, TValue> where TKey : unmanaged where TValu
     public bool TryGet(TKey key, out TValue value, LsmSnapshot? snapshot = null)
     {
         Span<byte> k = stackalloc byte[MaxPrefix + Unsafe.SizeOf<TKey>()];
-        if (_store.TryGet(Encode(key, k), snapshot, out var bytes) && bytes.Length == Unsafe.SizeOf<TValue>())
-        {
-            value = MemoryMarshal.Read<TValue>(bytes);
-            return true;
-        }
+        // The copying read: allocation-free even when the store outgrows its block cache.
+        value = default;
+        var destination = MemoryMarshal.AsBytes(new Span<TValue>(ref value));
+        if (_store.Get(Encode(key, k), destination, snapshot) == destination.Length) return true;
         value = default;
         return false;
     }

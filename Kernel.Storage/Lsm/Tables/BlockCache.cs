@@ -5,7 +5,9 @@ namespace Kernel.Storage.Lsm.Tables;
 /// table's slot array (<see cref="TableReader"/>), so a hit is one array read with no hashing
 /// and no lock; this type only accounts bytes and evicts with CLOCK (a block touched since the
 /// hand last passed gets a second chance). Inserts and evictions take a lock; they happen only
-/// when a block was read from disk anyway.
+/// when a block was read from disk anyway. Evicted recyclable blocks (<see cref="CachedBlock"/>)
+/// are kept in free lists by size class and refilled by the next read that copies its value out,
+/// so such reads allocate nothing once the cache is full (a store larger than its cache).
 /// </summary>
 internal sealed class BlockCache
 {
@@ -16,7 +18,55 @@ internal sealed class BlockCache
     private long _misses;                                                     // Interlocked
     private long _hits;                                                       // plain increments from readers: approximate under concurrency, free on the hot path
 
-    public BlockCache(long capacityBytes) => _capacity = capacityBytes;
+    private const int SizeClass = 512;
+    private readonly Dictionary<int, Stack<byte[]>> _free = new();          // guarded by _lock; by array length
+    private long _freeBytes;                                                  // guarded by _lock
+    private readonly long _freeBound;
+
+    public BlockCache(long capacityBytes)
+    {
+        _capacity = capacityBytes;
+        _freeBound = Math.Max(capacityBytes / 16, 256 << 10);
+    }
+
+    /// <summary>Arrays allocated for recyclable blocks (a test sees the free lists work).</summary>
+    public long RecyclableAllocations => Volatile.Read(ref _recyclableAllocations);
+    private long _recyclableAllocations;
+
+    /// <summary>
+    /// An array of at least <paramref name="bytes"/> for a recyclable block: a free one, whose
+    /// generation is made odd before it is handed out (readers still in it see the change), or a new one.
+    /// </summary>
+    public byte[] Rent(int bytes)
+    {
+        var length = (bytes + SizeClass - 1) / SizeClass * SizeClass;
+        lock (_lock)
+        {
+            if (_free.TryGetValue(length, out var stack) && stack.TryPop(out var block))
+            {
+                _freeBytes -= block.Length;
+                CachedBlock.BeginRefill(block);
+                return block;
+            }
+        }
+        Interlocked.Increment(ref _recyclableAllocations);
+        return new byte[length];
+    }
+
+    /// <summary>Keeps a recyclable array that is in no slot for a later <see cref="Rent"/>.</summary>
+    public void Return(byte[] block)
+    {
+        lock (_lock) ReturnLocked(block);
+    }
+
+    /// <summary>As <see cref="Return"/>, the lock held.</summary>
+    public void ReturnLocked(byte[] block)
+    {
+        if (_freeBytes + block.Length > _freeBound) return;   // enough spare arrays: leave this one to the GC
+        if (!_free.TryGetValue(block.Length, out var stack)) _free[block.Length] = stack = new Stack<byte[]>();
+        stack.Push(block);
+        _freeBytes += block.Length;
+    }
 
     public long Capacity => _capacity;
     public long Bytes { get { lock (_lock) return _bytes; } }

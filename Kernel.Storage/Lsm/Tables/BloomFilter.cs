@@ -45,11 +45,15 @@ internal static class BloomFilter
 
     /// <summary>False when the key is certainly absent.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool MayContain(byte[] filter, ulong hash)
+    public static bool MayContain(byte[] filter, ulong hash) => MayContain(filter, filter.Length, hash);
+
+    /// <summary>As <see cref="MayContain(byte[], ulong)"/> for a filter of <paramref name="length"/> bytes at the start of <paramref name="filter"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool MayContain(byte[] filter, int length, ulong hash)
     {
-        if (filter.Length < BlockBytes + 1) return true;
-        var blocks = (uint)((filter.Length - 1) / BlockBytes);
-        int k = filter[^1];
+        if (length < BlockBytes + 1) return true;
+        var blocks = (uint)((length - 1) / BlockBytes);
+        int k = filter[length - 1];
         var at = BlockOf(hash, blocks) * BlockBytes;
         var h1 = (uint)hash;
         var delta = (h1 >> 17) | (h1 << 15) | 1;
@@ -60,6 +64,14 @@ internal static class BloomFilter
             h1 += delta;
         }
         return true;
+    }
+
+    /// <summary>Requests the line that <see cref="MayContain(byte[], int, ulong)"/> will test (see <see cref="Tables.Prefetch"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(byte[] filter, int length, ulong hash)
+    {
+        if (length < BlockBytes + 1) return;
+        Tables.Prefetch.Lines(filter, BlockOf(hash, (uint)((length - 1) / BlockBytes)) * BlockBytes, 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -8,9 +8,18 @@ internal sealed class TableIterator : InternalIterator
 {
     private readonly TableReader _table;
     private readonly BlockIterator _block = new();
+    private readonly bool _fillCache;
+    private byte[] _buffer = [];    // the current block when it bypasses the cache
+    private readonly ReadAhead _readAhead = new();
     private int _blockIndex = -1;   // -1 or BlockCount: not positioned
 
-    public TableIterator(TableReader table) => _table = table;
+    /// <param name="table">The table.</param>
+    /// <param name="fillCache">False: read blocks into the cursor's own buffer, not the cache (compaction reads each block once).</param>
+    public TableIterator(TableReader table, bool fillCache = true)
+    {
+        _table = table;
+        _fillCache = fillCache;
+    }
 
     public override bool Valid => (uint)_blockIndex < (uint)_table.BlockCount && _block.Valid;
     public override ReadOnlySpan<byte> Key => _block.Key;
@@ -54,7 +63,9 @@ internal sealed class TableIterator : InternalIterator
     private void Load(int index)
     {
         _blockIndex = index;
-        if (Loaded) _table.LoadBlock(index, _block);
+        if (!Loaded) return;
+        if (_fillCache) _table.LoadBlock(index, _block, _readAhead);
+        else _table.ReadBlockUncached(index, ref _buffer, _block, _readAhead);
     }
 
     private void SkipForward()

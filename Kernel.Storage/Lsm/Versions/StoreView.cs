@@ -21,6 +21,18 @@ internal sealed class StoreView
         Immutables = immutables;
         Levels = levels;
         Tombstones = tombstones;
+        SmallestPrefixes = new ulong[levels.Length][];
+        LargestPrefixes = new ulong[levels.Length][];
+        for (var l = 0; l < levels.Length; l++)
+        {
+            SmallestPrefixes[l] = new ulong[levels[l].Length];
+            LargestPrefixes[l] = new ulong[levels[l].Length];
+            for (var i = 0; i < levels[l].Length; i++)
+            {
+                SmallestPrefixes[l][i] = CachedBlock.Prefix(levels[l][i].Properties.SmallestKey);
+                LargestPrefixes[l][i] = CachedBlock.Prefix(levels[l][i].Properties.LargestKey);
+            }
+        }
         foreach (var level in levels)
             foreach (var t in level) t.AddReference();
         HasAnyTombstone = tombstones.Length > 0 || active.Tombstones.Length > 0 || immutables.Any(m => m.Tombstones.Length > 0);
@@ -30,6 +42,16 @@ internal sealed class StoreView
     public Memtable[] Immutables { get; }
     public TableReader[][] Levels { get; }
     public RangeTombstone[] Tombstones { get; }
+
+    /// <summary>
+    /// The first 8 bytes (big-endian) of each table's smallest and largest user key, by level:
+    /// a point read finds its table in these arrays and compares whole keys only on a tie,
+    /// instead of following table, properties and key objects at each step (quick suite lsm get-hit).
+    /// </summary>
+    public ulong[][] SmallestPrefixes { get; }
+
+    /// <inheritdoc cref="SmallestPrefixes"/>
+    public ulong[][] LargestPrefixes { get; }
 
     /// <summary>True when some range tombstone exists (the active memtable may gain one later: check it too).</summary>
     public bool HasAnyTombstone { get; }
