@@ -493,8 +493,13 @@ internal static partial class Emitter
             {
                 case AggregateOp.Sum: w.Line(s + " += " + v + ";"); break;
                 case AggregateOp.Count: w.Line(s + "++;"); break;
-                case AggregateOp.Min: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
-                case AggregateOp.Max: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                // An extreme rarely changes once a key has seen a few events: a compare and a predictable
+                // branch, with no store, is cheaper than Math.Min's store of every event. Floating types keep
+                // Math.Min/Max, which propagate NaN (a compare with NaN is false and would drop it).
+                case AggregateOp.Min when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
+                case AggregateOp.Max when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                case AggregateOp.Min: w.Line("if (" + v + " < " + s + ") " + s + " = " + v + ";"); break;
+                case AggregateOp.Max: w.Line("if (" + v + " > " + s + ") " + s + " = " + v + ";"); break;
                 case AggregateOp.Avg:
                     w.Line(s + "_Sum += " + v + ";");
                     if (SharedCount(model) is null) w.Line(s + "_Count++;");
