@@ -49,7 +49,8 @@ internal static partial class Emitter
         {
             if (!first) w.Line();
             first = false;
-            w.Line("/// <summary>" + Describe(f) + "</summary>");
+            var shared = f.Kind == "AvgSum" ? SharedCount(model) : null;
+            w.Line("/// <summary>" + Describe(f) + (shared is null ? string.Empty : " Divided by <see cref=\"" + shared + "\"/>, the count it shares.") + "</summary>");
             w.Line("public " + f.TypeName + " " + f.Name + ";");
         }
         w.Close();
@@ -382,7 +383,7 @@ internal static partial class Emitter
                 case AggregateOp.Count: w.Line(s + "--;"); break;
                 case AggregateOp.Avg:
                     w.Line(s + "_Sum -= " + v + ";");
-                    w.Line(s + "_Count--;");
+                    if (SharedCount(model) is null) w.Line(s + "_Count--;");
                     break;
             }
         }
@@ -492,11 +493,16 @@ internal static partial class Emitter
             {
                 case AggregateOp.Sum: w.Line(s + " += " + v + ";"); break;
                 case AggregateOp.Count: w.Line(s + "++;"); break;
-                case AggregateOp.Min: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
-                case AggregateOp.Max: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                // An extreme rarely changes once a key has seen a few events: a compare and a predictable
+                // branch, with no store, is cheaper than Math.Min's store of every event. Floating types keep
+                // Math.Min/Max, which propagate NaN (a compare with NaN is false and would drop it).
+                case AggregateOp.Min when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
+                case AggregateOp.Max when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                case AggregateOp.Min: w.Line("if (" + v + " < " + s + ") " + s + " = " + v + ";"); break;
+                case AggregateOp.Max: w.Line("if (" + v + " > " + s + ") " + s + " = " + v + ";"); break;
                 case AggregateOp.Avg:
                     w.Line(s + "_Sum += " + v + ";");
-                    w.Line(s + "_Count++;");
+                    if (SharedCount(model) is null) w.Line(s + "_Count++;");
                     break;
                 case AggregateOp.First:
                 case AggregateOp.Last:
@@ -528,7 +534,7 @@ internal static partial class Emitter
                 case AggregateOp.Max: w.Line(i + " = global::System.Math.Max(" + i + ", " + o + ");"); break;
                 case AggregateOp.Avg:
                     w.Line(i + "_Sum += " + o + "_Sum;");
-                    w.Line(i + "_Count += " + o + "_Count;");
+                    if (SharedCount(model) is null) w.Line(i + "_Count += " + o + "_Count;");
                     break;
                 case AggregateOp.First:
                 case AggregateOp.Last:
@@ -544,6 +550,20 @@ internal static partial class Emitter
         }
         w.Close();
     }
+
+    /// <summary>The row member of the declaration's <c>[Count]</c>, which every <c>[Avg]</c> divides by; null when it has none.</summary>
+    private static string? SharedCount(AggregationModel model)
+    {
+        foreach (var a in model.Aggregates)
+        {
+            if (a.Op == AggregateOp.Count) return a.RowMember;
+        }
+        return null;
+    }
+
+    /// <summary>The count an average divides by: the shared <c>[Count]</c>, or the average's own.</summary>
+    private static string AvgCount(AggregationModel model, AggregateModel avg, string prefix)
+        => prefix + (SharedCount(model) ?? avg.RowMember + "_Count");
 
     private static void EmitToRow(SourceWriter w, AggregationModel model, string key, string row)
     {
@@ -567,8 +587,11 @@ internal static partial class Emitter
             var s = "state." + a.RowMember;
             if (a.Op == AggregateOp.Avg)
             {
-                var zero = a.RowKind == ValueKind.Decimal ? "0m" : "0d";
-                var mean = s + "_Count == 0 ? " + zero + " : " + s + "_Sum / " + s + "_Count";
+                var decimalRow = a.RowKind == ValueKind.Decimal;
+                var count = AvgCount(model, a, "state.");
+                // A long sum is divided as the row's type (double, or decimal for a decimal row).
+                var sum = a.AvgSumTypeName == "long" ? (decimalRow ? "(decimal)" : "(double)") + s + "_Sum" : s + "_Sum";
+                var mean = count + " == 0 ? " + (decimalRow ? "0m" : "0d") + " : " + sum + " / " + count;
                 w.Line(r + " = " + (a.RowKind == ValueKind.Single ? "(float)(" + mean + ")" : mean) + ";");
             }
             else

@@ -227,7 +227,19 @@ internal static partial class Parser
                 $"the [{role}] of '{sourceQualified}' ('{sourceType}') without narrowing", suggestion));
             return;
         }
-        aggregates.Add(new AggregateModel(op, m.Name, TypeName(m.Type), rowKind, sourceName));
+        aggregates.Add(new AggregateModel(op, m.Name, TypeName(m.Type), rowKind, sourceName, op == AggregateOp.Avg ? AvgSumType(sourceKind, rowKind) : string.Empty));
+    }
+
+    /// <summary>
+    /// The type an average's running sum is kept in: an integer source (one that converts to
+    /// <c>long</c>) sums exactly into a <c>long</c>, with Sum's overflow behaviour, and is divided
+    /// only when a row is built; a decimal source or row sums into <c>decimal</c>; anything else
+    /// (<c>ulong</c>, <c>float</c>, <c>double</c>) into <c>double</c>.
+    /// </summary>
+    private static string AvgSumType(ValueKind sourceKind, ValueKind rowKind)
+    {
+        if (IsInteger(sourceKind) && sourceKind != ValueKind.UInt64) return "long";
+        return sourceKind == ValueKind.Decimal || rowKind == ValueKind.Decimal ? "decimal" : "double";
     }
 
     private static SketchModel? ParseSketch(
@@ -379,6 +391,9 @@ internal static partial class Parser
 
     private static List<StateFieldModel> StateLayout(List<AggregateModel> aggregates)
     {
+        // Every aggregate of a declaration folds the same (filtered) events, so an average divides by
+        // the declaration's [Count] when it has one instead of keeping a count of its own.
+        var sharedCount = aggregates.Exists(a => a.Op == AggregateOp.Count);
         var fields = new List<StateFieldModel>();
         foreach (var a in aggregates)
         {
@@ -389,8 +404,8 @@ internal static partial class Parser
                 case AggregateOp.Min: fields.Add(new(a.RowMember, a.RowTypeName, "Min", a.SourceMember)); break;
                 case AggregateOp.Max: fields.Add(new(a.RowMember, a.RowTypeName, "Max", a.SourceMember)); break;
                 case AggregateOp.Avg:
-                    fields.Add(new(a.RowMember + "_Sum", a.RowKind == ValueKind.Decimal ? "decimal" : "double", "AvgSum", a.SourceMember));
-                    fields.Add(new(a.RowMember + "_Count", "long", "AvgCount", string.Empty));
+                    fields.Add(new(a.RowMember + "_Sum", a.AvgSumTypeName, "AvgSum", a.SourceMember));
+                    if (!sharedCount) fields.Add(new(a.RowMember + "_Count", "long", "AvgCount", string.Empty));
                     break;
                 case AggregateOp.First:
                     fields.Add(new(a.RowMember, a.RowTypeName, "First", a.SourceMember));

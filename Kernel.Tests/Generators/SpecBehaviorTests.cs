@@ -205,12 +205,57 @@ public sealed class SpecBehaviorTests
         Assert.Equal("Kernel.Tests.Generators.Declarations.RevenueByProduct", schema.Aggregation);
         Assert.Equal(new[] { new StateField("ProductId", "long", AggregateKind.Key, "ProductId") }, schema.KeyFields);
         Assert.Equal(
-            new[] { "RevenueCents", "Orders", "Cheapest", "Dearest", "AvgPrice_Sum", "AvgPrice_Count", "FirstOrder", "FirstOrder_Time", "LastOrder", "LastOrder_Time" },
+            new[] { "RevenueCents", "Orders", "Cheapest", "Dearest", "AvgPrice_Sum", "FirstOrder", "FirstOrder_Time", "LastOrder", "LastOrder_Time" },
             schema.StateFields.Select(f => f.Name));
         Assert.Equal(
-            new[] { AggregateKind.Sum, AggregateKind.Count, AggregateKind.Min, AggregateKind.Max, AggregateKind.AvgSum, AggregateKind.AvgCount, AggregateKind.First, AggregateKind.FirstTime, AggregateKind.Last, AggregateKind.LastTime },
+            new[] { AggregateKind.Sum, AggregateKind.Count, AggregateKind.Min, AggregateKind.Max, AggregateKind.AvgSum, AggregateKind.First, AggregateKind.FirstTime, AggregateKind.Last, AggregateKind.LastTime },
             schema.StateFields.Select(f => f.Kind));
+        // The average over a long member sums into a long and divides by the shared [Count]: nine 8-byte fields.
+        Assert.Equal("long", schema.StateFields.Single(f => f.Name == "AvgPrice_Sum").TypeName);
+        Assert.Equal(72, System.Runtime.CompilerServices.Unsafe.SizeOf<RevenueByProduct.State>());
         Assert.Empty(GlobalTotals.Spec.Schema.KeyFields);
+    }
+
+    [Fact]
+    public void Avg_WithoutCount_KeepsItsOwnCount_AndSumsIntegersExactly()
+    {
+        Assert.Equal(
+            new[] { ("AvgPrice_Sum", "long", AggregateKind.AvgSum), ("AvgPrice_Count", "long", AggregateKind.AvgCount) },
+            PriceAverage.Spec.Schema.StateFields.Select(f => (f.Name, f.TypeName, f.Kind)));
+        // 2^53 + 1 + 1: a double sum rounds each +1 away (2^53 + 1 is not a double); the long sum keeps
+        // 2^53 + 2, and the mean is that over 3, computed here in decimal then rounded once to double.
+        PriceAverage.Spec.Init(out var state);
+        foreach (var price in new[] { 1L << 53, 1, 1 }) PriceAverage.Spec.Update(ref state, O(1, 7, price, 1, 0));
+        PriceAverage.Spec.ToRow(7, in state, 0, 0, out var row);
+        Assert.Equal((double)(9_007_199_254_740_994m / 3m), row.AvgPrice);
+        Assert.NotEqual((double)(1L << 53) / 3, row.AvgPrice);
+        PriceAverage.Spec.Init(out var empty);
+        PriceAverage.Spec.ToRow(7, in empty, 0, 0, out var none);
+        Assert.Equal(0d, none.AvgPrice);
+    }
+
+    [Fact]
+    public void Avg_SharingTheCount_MergesAndRetracts()
+    {
+        // Merge: the shared count is merged once, by [Count]; the mean is over both halves.
+        var left = Fold(s_orders.AsSpan(0, 2));
+        var right = Fold(s_orders.AsSpan(2));
+        RevenueByProduct.Spec.Merge(ref left, in right);
+        RevenueByProduct.Spec.ToRow(7, in left, 0, 0, out var merged);
+        Assert.Equal(3, merged.Orders);
+        Assert.Equal((250 + 100 + 400) / 3.0, merged.AvgPrice);
+
+        // Retract (upserts): ProductTotals averages RevenueByProduct.Orders over products, sharing its [Count].
+        ProductTotals.Spec.Init(out var totals);
+        var a = new RevenueByProduct { ProductId = 1, Cheapest = 100, Orders = 4, RevenueCents = 10 };
+        var b = new RevenueByProduct { ProductId = 2, Cheapest = 100, Orders = 9, RevenueCents = 20 };
+        ProductTotals.Spec.Update(ref totals, a);
+        ProductTotals.Spec.Update(ref totals, b);
+        ProductTotals.Spec.Retract(ref totals, a);
+        ProductTotals.Spec.Update(ref totals, a with { Orders = 6 });
+        ProductTotals.Spec.ToRow(ProductTotals.Spec.KeyOf(a), in totals, 0, 0, out var row);
+        Assert.Equal(2, row.Products);
+        Assert.Equal(7.5, row.AvgOrders);
     }
 
     [Fact]

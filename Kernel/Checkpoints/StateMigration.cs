@@ -5,7 +5,10 @@ namespace Kernel.Checkpoints;
 /// by <see cref="Plan"/>, which refuses incompatible changes. Compatible changes: a state field
 /// added (it starts at the aggregate's identity, what <c>Init</c> gives: 0 for sums and counts),
 /// removed (dropped), or moved (copied by name). Incompatible: any change to the key (fields,
-/// types, order), a field whose type or aggregate kind changed (<c>Sum</c> to <c>Max</c>).
+/// types, order), a field whose type or aggregate kind changed (<c>Sum</c> to <c>Max</c>), among them an
+/// average's sum written as a <c>double</c> and now kept as an exact <c>long</c>. An average carried over
+/// keeps its count: when the count it divides by is new in this build (a <c>[Count]</c> added or
+/// removed), that field starts from the written count rather than 0.
 /// </summary>
 public sealed class StateMigration
 {
@@ -90,12 +93,15 @@ public sealed class StateMigration
             var was = from.StateFields[index];
             if (was.Kind != now.Kind)
                 Incompatible(name, $"state field '{now.Name}' changed from {was.Kind} to {now.Kind}; its running value cannot be converted");
+            if (now.Kind == AggregateKind.AvgSum && !string.Equals(was.TypeName, now.TypeName, StringComparison.Ordinal))
+                Incompatible(name, $"the running sum of average '{now.Name}' changed type from {was.TypeName} to {now.TypeName} (an [Avg] over an integer member is summed exactly in a long since this build); the written sum cannot be carried over exactly, so restore it with the build that wrote it or start this aggregation afresh");
             if (!string.Equals(was.TypeName, now.TypeName, StringComparison.Ordinal) || was.Size != now.Size)
                 Incompatible(name, $"state field '{now.Name}' changed type from {was.TypeName} to {now.TypeName}");
             if (was.Offset < 0 || was.Offset + was.Size > from.StateSize || now.Offset < 0 || now.Offset + now.Size > to.StateSize)
                 Incompatible(name, $"state field '{now.Name}' lies outside its state ({was.Offset}+{was.Size} of {from.StateSize}, {now.Offset}+{now.Size} of {to.StateSize})");
             copies.Add((was.Offset, now.Offset, now.Size));
         }
+        CarryAverageCounts(name, from, to, copies, added);
         var dropped = from.StateFields.Where(f => IndexOf(to.StateFields, f.Name) < 0).Select(f => f.Name).ToArray();
         if (to.InitialState.Length != to.StateSize)
             Incompatible(name, $"the initial state has {to.InitialState.Length} bytes, the state {to.StateSize}");
@@ -107,6 +113,45 @@ public sealed class StateMigration
     {
         _initial.CopyTo(to);
         foreach (var (f, t, size) in _copies) from.Slice(f, size).CopyTo(to.Slice(t, size));
+    }
+
+    /// <summary>
+    /// An average's sum is only meaningful with the count it is divided by: its own <c>X_Count</c>
+    /// (<see cref="AggregateKind.AvgCount"/>), or the declaration's <c>[Count]</c> when the generator
+    /// shares it. When a carried sum's count is a field new to this build (the declaration gained or
+    /// lost its <c>[Count]</c>), that field takes the written state's count for the average instead of
+    /// starting at 0; both count the same filtered events.
+    /// </summary>
+    private static void CarryAverageCounts(string name, StateLayout from, StateLayout to, List<(int, int, int)> copies, List<string> added)
+    {
+        foreach (var sum in to.StateFields)
+        {
+            if (sum.Kind != AggregateKind.AvgSum || IndexOf(from.StateFields, sum.Name) < 0) continue;
+            var now = AverageCount(to, sum);
+            var was = AverageCount(from, sum);
+            if (now is not { } n || was is not { } w)
+            {
+                Incompatible(name, $"average '{sum.Name}' has no count to divide by in the {(now is null ? "current" : "written")} layout");
+                return;
+            }
+            if (!added.Contains(n.Name)) continue;
+            if (w.Size != n.Size)
+                Incompatible(name, $"the count of average '{sum.Name}' was {w.Name} ({w.TypeName}) and is now {n.Name} ({n.TypeName})");
+            copies.Add((w.Offset, n.Offset, n.Size));
+            added.Remove(n.Name);
+        }
+    }
+
+    /// <summary>The count an average's sum field (<c>X_Sum</c>) divides by: <c>X_Count</c>, else the layout's <see cref="AggregateKind.Count"/> field.</summary>
+    private static StateLayoutField? AverageCount(StateLayout layout, StateLayoutField sum)
+    {
+        var own = sum.Name.EndsWith("_Sum", StringComparison.Ordinal) ? IndexOf(layout.StateFields, sum.Name[..^4] + "_Count") : -1;
+        if (own >= 0 && layout.StateFields[own].Kind == AggregateKind.AvgCount) return layout.StateFields[own];
+        foreach (var f in layout.StateFields)
+        {
+            if (f.Kind == AggregateKind.Count) return f;
+        }
+        return null;
     }
 
     private static int IndexOf(IReadOnlyList<StateLayoutField> fields, string name)

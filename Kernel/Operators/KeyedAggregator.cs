@@ -55,7 +55,17 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     public void Apply(ReadOnlySpan<TEvent> events)
     {
         var table = _table;
-        for (var i = 0; i < events.Length; i++)
+        var i = TryDirect(table, out var view) ? ApplyDirect(table, view, events) : 0;
+        if (i < events.Length) ApplyHashed(table, events, i);
+        _eventsSeen += events.Length;
+    }
+
+    // The loops of each mode are methods of their own, so that each is compiled (and profiled by
+    // tiered PGO) for the events it actually sees: a table that stays direct never runs the hashed loop.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ApplyHashed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<TEvent> events, int i)
+    {
+        for (; i < events.Length; i++)
         {
             // Ask for the entry of the event PrefetchDistance ahead: by the time the loop folds it,
             // its (random) slot is in cache, instead of each fold waiting for its own miss.
@@ -64,15 +74,42 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
             if (!TSpec.Filter(e)) continue;
             Fold(table, e);
         }
-        _eventsSeen += events.Length;
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> while the table is in direct mode: returns the index of the first event not
+    /// yet folded (the batch's length, unless adding a key made the table leave direct mode).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events)
+    {
+        for (var i = 0; i < events.Length; i++)
+        {
+            if (i + PrefetchDistance < events.Length) view.Prefetch(DirectIndex(events[i + PrefetchDistance]));
+            ref readonly var e = ref events[i];
+            if (!TSpec.Filter(e) || FoldHit(view, e)) continue;
+            Fold(table, e);
+            if (!TryDirect(table, out view)) return i + 1;
+        }
+        return events.Length;
     }
 
     /// <inheritdoc/>
     public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)
     {
         var table = _table;
+        var i = 0;
         var seen = 0L;   // counted locally, added to _eventsSeen before a control entry and at the end
-        for (var i = 0; i < entries.Length; i++)
+        if (TryDirect(table, out var view)) i = OnBatchDirect(table, view, entries, firstSequence, out seen);
+        if (i < entries.Length) seen = OnBatchHashed(table, entries, firstSequence, i, seen);
+        _eventsSeen += seen;
+    }
+
+    /// <summary>The loop of <see cref="OnBatch"/> for a hashed table, from entry <paramref name="i"/>; returns the events seen since the last control entry.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long OnBatchHashed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence, int i, long seen)
+    {
+        for (; i < entries.Length; i++)
         {
             // As in Apply; a control entry's (default) event only costs a useless hint.
             if (i + PrefetchDistance < entries.Length) table.Prefetch(TSpec.KeyOf(entries[i + PrefetchDistance].Event));
@@ -89,7 +126,42 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
                 OnControl(entry, firstSequence + i);
             }
         }
-        _eventsSeen += seen;
+        return seen;
+    }
+
+    /// <summary>
+    /// <see cref="OnBatch"/> while the table is in direct mode; returns as <see cref="ApplyDirect"/> does,
+    /// with the events seen since the last control entry in <paramref name="seen"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int OnBatchDirect(
+        StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view,
+        ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence, out long seen)
+    {
+        var count = 0L;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (i + PrefetchDistance < entries.Length) view.Prefetch(DirectIndex(entries[i + PrefetchDistance].Event));
+            ref readonly var entry = ref entries[i];
+            if (entry.Kind == EntryKind.Event)
+            {
+                count++;
+                if (!TSpec.Filter(entry.Event) || FoldHit(view, entry.Event)) continue;
+                Fold(table, entry.Event);
+                if (TryDirect(table, out view)) continue;
+                seen = count;
+                return i + 1;
+            }
+            _eventsSeen += count;
+            count = 0;
+            OnControl(entry, firstSequence + i);
+            // A barrier's listener may have snapshotted or restored the table: take a fresh view.
+            if (TryDirect(table, out view)) continue;
+            seen = 0;
+            return i + 1;
+        }
+        seen = count;
+        return entries.Length;
     }
 
     /// <summary>The row of <paramref name="key"/>, if the key has seen an event.</summary>
@@ -125,6 +197,30 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     {
         if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
         _table.Restore(snapshot);
+    }
+
+    // Direct mode (dense integer keys, see StateTable): the loops fold a key already held through a
+    // view of the table's arrays taken once per batch, not reloaded per event; a new key (or one outside
+    // the slots) goes through Fold, which may grow the table or leave direct mode, and then a new view is taken.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, out StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view)
+    {
+        if (StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.SupportsDirect) return table.TryGetDirectView(out view);
+        view = default;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong DirectIndex(in TEvent e) => StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectIndexOf(TSpec.KeyOf(e));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool FoldHit(in StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, in TEvent e)
+    {
+        ref var state = ref view.HitOrNull(DirectIndex(e));
+        if (Unsafe.IsNullRef(ref state)) return false;
+        TSpec.Update(ref state, e);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kernel.State;
+
+// The direct-mode fast path of a fold loop. A fold over a batch reads the table's arrays and mask
+// once into a DirectView instead of once per event (the per-event lookup reloads them from the table
+// object, since every write through a state reference may, for all the JIT knows, have changed them),
+// and a hit is: a compare with the last slot, the control byte, the entry. Anything else (a key not yet
+// held, a key outside the slots) goes through GetValueRefOrAdd, after which the caller takes a new view.
+public sealed partial class StateTable<TKey, TState, THasher>
+{
+    /// <summary>
+    /// The arrays of a table in direct mode, as of when <see cref="TryGetDirectView"/> returned it: valid
+    /// until the next add, growth or removal (which may reallocate the arrays or leave direct mode).
+    /// </summary>
+    internal ref struct DirectView
+    {
+        private readonly ref byte _control;
+        private readonly ref StateEntry<TKey, TState> _entries;
+        private readonly ulong _last;
+
+        internal DirectView(ref byte control, ref StateEntry<TKey, TState> entries, ulong last)
+        {
+            _control = ref control;
+            _entries = ref entries;
+            _last = last;
+        }
+
+        /// <summary>
+        /// The state of a key already held (marked dirty, as <see cref="GetValueRefOrAdd"/> marks it), or a
+        /// null reference when the key is not held or lies outside the slots (the caller then adds it
+        /// through the table). <paramref name="index"/> is the key as an unsigned integer (<see cref="DirectIndexOf"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly ref TState HitOrNull(ulong index)
+        {
+            // Safe unchecked reads: both arrays have _last + 1 elements and index <= _last.
+            if (index > _last) return ref Unsafe.NullRef<TState>();
+            ref var c = ref Unsafe.Add(ref _control, (nint)index);
+            if (c == Empty) return ref Unsafe.NullRef<TState>();
+            c = Dirty;
+            return ref Unsafe.Add(ref _entries, (nint)index).State;
+        }
+
+        /// <summary>Hints the CPU to load the entry of <paramref name="index"/> (see <see cref="Prefetch"/>); nothing outside the slots.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly unsafe void Prefetch(ulong index)
+        {
+            if (!Sse.IsSupported || index > _last) return;
+            var p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref _entries, (nint)index));
+            Sse.Prefetch0(p);
+            if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
+        }
+    }
+
+    /// <summary>True when the key type and hasher allow direct mode (a JIT-time constant); see <see cref="IsDirect"/>.</summary>
+    internal static bool SupportsDirect => MayDirect;
+
+    /// <summary>A key as the unsigned slot index direct mode stores it at (a negative key is huge, so never in range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong DirectIndexOf(in TKey key) => IndexOf(key);
+
+    /// <summary>The table's arrays for a fold loop when it is in direct mode; false (and an empty view) otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryGetDirectView(out DirectView view)
+    {
+        if (MayDirect && _direct)
+        {
+            view = new DirectView(ref MemoryMarshal.GetArrayDataReference(_control), ref MemoryMarshal.GetArrayDataReference(_entries), (ulong)(uint)_mask);
+            return true;
+        }
+        view = default;
+        return false;
+    }
+}
