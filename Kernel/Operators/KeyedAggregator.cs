@@ -48,6 +48,26 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     /// <summary>Events seen (before the filter).</summary>
     public long EventsSeen => _eventsSeen;
 
+    /// <summary>The keys the table holds before it next grows (the parallel batch run sizes its workers' tables by it).</summary>
+    internal int TableCapacity => _table.Capacity;
+
+    /// <summary>
+    /// Merges every key of <paramref name="other"/> into this operator with the spec's <c>Merge</c>
+    /// (a key new here starts from <c>Init</c>) and adds its events seen: the end of a parallel batch
+    /// run, whose workers folded disjoint shares of one input. Only for specs without side state.
+    /// Call it between batches, on the thread that owns this operator.
+    /// </summary>
+    internal void MergeFrom(KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> other)
+    {
+        foreach (ref var entry in other._table)
+        {
+            ref var state = ref _table.GetValueRefOrAdd(entry.Key, out var added);
+            if (added) TSpec.Init(out state);
+            TSpec.Merge(ref state, entry.State);
+        }
+        _eventsSeen += other._eventsSeen;
+    }
+
     /// <summary>The last in-band watermark met in the ring (<see cref="long.MinValue"/> before any).</summary>
     public long Watermark => _watermark;
 
