@@ -195,4 +195,51 @@ public sealed class SingleProducerStressTests(ITestOutputHelper output)
         Assert.True(checker.Failure is null, checker.Failure);
         Assert.Equal(Total, checker.Count);
     }
+
+    private sealed class TupleChecker(long total) : IBatchHandler<(byte Small, long Number)>
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Count { get; private set; }
+        public string? Failure { get; private set; }
+        public Task Done => _done.Task;
+
+        public void OnBatch(ReadOnlySpan<RingEntry<(byte Small, long Number)>> entries, long firstSequence)
+        {
+            foreach (ref readonly var e in entries)
+            {
+                var n = Count++;
+                var (_, source, value) = Expected(n);
+                if (e.Kind != EntryKind.Event || e.SourceId != source || e.Value != value || e.Event.Number != n || e.Event.Small != (byte)(n * 7))
+                    Failure ??= $"entry {n}: ({e.Kind}, {e.SourceId}, {e.Value}, {e.Event}), expected (Event, {source}, {value}, ({(byte)(n * 7)}, {n}))";
+            }
+            if (Count >= total)
+                _done.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task OneProducer_AutoLayoutEvent_EveryEntryWhole()
+    {
+        // A ValueTuple is laid out automatically, which may reorder the entry's own fields.
+        const int Total = 50_000;
+        var ring = new RingBuffer<(byte Small, long Number)>(16, ProducerType.Single);
+        var checker = new TupleChecker(Total);
+        var pipeline = new RingPipeline<(byte Small, long Number)>(ring);
+        pipeline.AddHandler(checker);
+        pipeline.Start();
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (long n = 0; n < Total; n++)
+            {
+                var (_, source, value) = Expected(n);
+                ring.Publish(((byte)(n * 7), n), source, value);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await producer.WaitAsync(RingTestSupport.Timeout);
+        await checker.Done.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        Assert.True(checker.Failure is null, checker.Failure);
+        Assert.Equal(Total, checker.Count);
+    }
 }

@@ -29,7 +29,7 @@ public sealed partial class RingBuffer<T>
         }
         // Nothing between claim and publish can throw: a slot is published whole.
         ref var slot = ref SlotAt(sequence);
-        if (!RuntimeHelpers.IsReferenceOrContainsReferences<T>() && BitConverter.IsLittleEndian)
+        if (s_headerIsFirstWord)
             Unsafe.As<EntryKind, ulong>(ref slot.Kind) = (ulong)(uint)sourceId << 32 | (byte)EntryKind.Event;
         else
         {
@@ -39,6 +39,24 @@ public sealed partial class RingBuffer<T>
         slot.Value = position;
         slot.Event = item;
         single.Publish(sequence);
+    }
+
+    // True when bytes 0..7 of a slot hold exactly Kind (byte 0, then padding) and SourceId (bytes
+    // 4..7), so the two can be written with one 8-byte store. Checked on the real layout, once per
+    // event type: an event type with references, or one laid out automatically (a ValueTuple, a
+    // DateTime), can make the runtime reorder the entry's fields. A constant in optimized code.
+    private static readonly bool s_headerIsFirstWord = HeaderIsFirstWord();
+
+    private static bool HeaderIsFirstWord()
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() || !BitConverter.IsLittleEndian)
+            return false;
+        var entry = default(RingEntry<T>);
+        ref var start = ref Unsafe.As<RingEntry<T>, byte>(ref entry);
+        return Unsafe.ByteOffset(ref start, ref Unsafe.As<EntryKind, byte>(ref entry.Kind)) == 0
+            && Unsafe.ByteOffset(ref start, ref Unsafe.As<int, byte>(ref entry.SourceId)) == 4
+            && Unsafe.ByteOffset(ref start, ref Unsafe.As<long, byte>(ref entry.Value)) >= 8
+            && (Unsafe.SizeOf<T>() == 0 || Unsafe.ByteOffset(ref start, ref Unsafe.As<T, byte>(ref entry.Event)) >= 8);
     }
 
     // Several producers, or one that must look at the consumers (and maybe wait) for room.
