@@ -17,6 +17,7 @@ namespace Kernel.Bench.Ring;
 internal sealed class ChannelScenario : IThroughputScenario
 {
     private readonly Channel<BenchEvent>[] _channels;
+    private readonly ChannelWriter<BenchEvent>[] _writers;
     private readonly WorkerGang _producers;
     private readonly WorkerGang _consumers;
     private readonly long _perProducer;
@@ -41,6 +42,8 @@ internal sealed class ChannelScenario : IThroughputScenario
                 AllowSynchronousContinuations = synchronousContinuations,
             });
         }
+        // Writers looked up once (one consumer: the single-channel loop, no per-event array walk).
+        _writers = Array.ConvertAll(_channels, c => c.Writer);
         _consumers = new WorkerGang(consumers, _ => consumerCpu, Consume);
         _producers = new WorkerGang(producers, _ => producerCpu, Produce);
     }
@@ -59,20 +62,37 @@ internal sealed class ChannelScenario : IThroughputScenario
     private void Produce(int producer)
     {
         var count = _perProducer;
+        if (_writers.Length == 1)
+        {
+            for (long i = 0; i < count; i += Chunk)
+                WriteRun(_writers[0], i, (int)Math.Min(Chunk, count - i));
+            return;
+        }
         for (long i = 0; i < count; i += Chunk)
-            WriteRun(_channels, i, (int)Math.Min(Chunk, count - i));
+            WriteRunMulticast(_writers, i, (int)Math.Min(Chunk, count - i));
     }
 
     // A run of writes per call: called many times, it reaches tier-1 code, like the ring's helpers.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void WriteRun(Channel<BenchEvent>[] channels, long first, int count)
+    private static void WriteRun(ChannelWriter<BenchEvent> writer, long first, int count)
     {
         for (var i = 0; i < count; i++)
         {
             var item = new BenchEvent(first + i);
-            foreach (var channel in channels)
+            while (!writer.TryWrite(item))
+                writer.WaitToWriteAsync().AsTask().Wait();
+        }
+    }
+
+    // Multicast: each event written to every consumer's channel in turn.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WriteRunMulticast(ChannelWriter<BenchEvent>[] writers, long first, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var item = new BenchEvent(first + i);
+            foreach (var writer in writers)
             {
-                var writer = channel.Writer;
                 while (!writer.TryWrite(item))
                     writer.WaitToWriteAsync().AsTask().Wait();
             }
