@@ -24,9 +24,10 @@ public sealed class RingQuickSuite : IQuickSuite
     // never below a few ring laps).
     private static long RingEvents => QuickSettings.Scaled(10_000_000, 200_000);
     private static long RingBatchEvents => QuickSettings.Scaled(20_000_000, 200_000);
-    private static long RingSplitEvents => QuickSettings.Scaled(4_000_000, 200_000);
+    private static long RingSplitEvents => QuickSettings.Scaled(2_000_000, 200_000);
     private static long RingMultiEvents => QuickSettings.Scaled(6_000_000, 200_000);
     private static long ChannelEvents => QuickSettings.Scaled(1_500_000, 100_000);
+    private static long ChannelSplitEvents => QuickSettings.Scaled(600_000, 100_000);
     private static long ChannelMultiEvents => QuickSettings.Scaled(1_500_000, 100_000);
     private static long BlockingCollectionEvents => QuickSettings.Scaled(500_000, 100_000);
     private const string Suite = "ring";
@@ -58,7 +59,7 @@ public sealed class RingQuickSuite : IQuickSuite
         report.Ratio(Suite, "1p1c-shared", ringShared.OpsPerSec, "blockingcollection", blocking.OpsPerSec, ringShared.AllocBytesPerOp);
 
         var splitPair = Interleaved(
-            ("channels 1p1c split", () => new ChannelScenario(1, 1, ChannelEvents, 0, split, synchronousContinuations: true)),
+            ("channels 1p1c split", () => new ChannelScenario(1, 1, ChannelSplitEvents, 0, split, synchronousContinuations: true)),
             ("ring 1p1c split", () => new RingScenario(1, 1, RingSplitEvents, 1, 0, split)));
         report.Ratio(Suite, "1p1c-split", splitPair[1].OpsPerSec, "channels", splitPair[0].OpsPerSec, splitPair[1].AllocBytesPerOp);
 
