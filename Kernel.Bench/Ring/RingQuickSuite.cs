@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kernel.Bench.Quick;
 
 namespace Kernel.Bench.Ring;
@@ -8,17 +9,33 @@ namespace Kernel.Bench.Ring;
 /// machine: <c>shared</c> (both threads pinned to CPU 0: the consumer wakes to large batches)
 /// and <c>split</c> (producer on CPU 0, consumer on CPU 1: every hand-off crosses cores).
 /// </summary>
+/// <remarks>
+/// The scenarios compared with each other are measured <em>interleaved</em>: one run of each in
+/// turn, round after round, and each figure is the median of its runs. On a shared machine a
+/// pinned thread gets whatever share of its CPU the other processes leave, and that share moves
+/// by several times within seconds; measured one after the other, the ring and its baseline met
+/// different loads and their ratio jumped between runs of the suite. Interleaved, both medians
+/// come from the same stretch of time.
+/// </remarks>
 public sealed class RingQuickSuite : IQuickSuite
 {
-    // Fixed event counts, sized so the whole suite takes about a minute on a 2-vCPU machine
-    // (scaled down by the gate through QuickSettings; never below a few ring laps).
-    private static long RingEvents => QuickSettings.Scaled(20_000_000, 200_000);
-    private static long RingBatchEvents => QuickSettings.Scaled(40_000_000, 200_000);
+    // Fixed event counts, sized so one run of each takes about 0.1–0.2 s on a quiet 2-vCPU
+    // machine and the whole suite about a minute (scaled down by the gate through QuickSettings;
+    // never below a few ring laps).
+    private static long RingEvents => QuickSettings.Scaled(10_000_000, 200_000);
+    private static long RingBatchEvents => QuickSettings.Scaled(20_000_000, 200_000);
+    private static long RingSplitEvents => QuickSettings.Scaled(2_000_000, 200_000);
     private static long RingMultiEvents => QuickSettings.Scaled(6_000_000, 200_000);
-    private static long ChannelEvents => QuickSettings.Scaled(3_000_000, 100_000);
+    private static long ChannelEvents => QuickSettings.Scaled(1_500_000, 100_000);
+    private static long ChannelSplitEvents => QuickSettings.Scaled(600_000, 100_000);
     private static long ChannelMultiEvents => QuickSettings.Scaled(1_500_000, 100_000);
-    private static long BlockingCollectionEvents => QuickSettings.Scaled(1_000_000, 100_000);
+    private static long BlockingCollectionEvents => QuickSettings.Scaled(500_000, 100_000);
     private const string Suite = "ring";
+
+    // Rounds of interleaved runs: the first ones warm up (tiered JIT reaches optimized code), the
+    // rest are measured.
+    private const int WarmupRounds = 2;
+    private const int MeasuredRounds = 9;
 
     /// <inheritdoc/>
     public string Name => Suite;
@@ -30,40 +47,106 @@ public sealed class RingQuickSuite : IQuickSuite
         if (!CpuAffinity.IsSupported)
             Measure.Progress("ring: CPU pinning is Linux-only; shared/split layouts run unpinned here");
 
-        var channelsShared = Time("channels 1p1c shared", new ChannelScenario(1, 1, ChannelEvents, 0, 0));
-        var ringShared = Time("ring 1p1c shared", new RingScenario(1, 1, RingEvents, 1, 0, 0));
+        // Shared: everything pinned to CPU 0. Channels have no batch write, so the batch case's
+        // baseline is the same shared layout, one event at a time.
+        var shared = Interleaved(
+            ("channels 1p1c shared", () => new ChannelScenario(1, 1, ChannelEvents, 0, 0)),
+            ("ring 1p1c shared", () => new RingScenario(1, 1, RingEvents, 1, 0, 0)),
+            ("blockingcollection 1p1c shared", () => new BlockingCollectionScenario(BlockingCollectionEvents, 0, 0)),
+            ("ring 1p1c batch 64 shared", () => new RingScenario(1, 1, RingBatchEvents, 64, 0, 0)));
+        var (channelsShared, ringShared, blocking, ringBatch) = (shared[0], shared[1], shared[2], shared[3]);
         report.Ratio(Suite, "1p1c-shared", ringShared.OpsPerSec, "channels", channelsShared.OpsPerSec, ringShared.AllocBytesPerOp);
-        var blocking = Time("blockingcollection 1p1c shared", new BlockingCollectionScenario(BlockingCollectionEvents, 0, 0));
         report.Ratio(Suite, "1p1c-shared", ringShared.OpsPerSec, "blockingcollection", blocking.OpsPerSec, ringShared.AllocBytesPerOp);
 
-        var channelsSplit = Time("channels 1p1c split", new ChannelScenario(1, 1, ChannelEvents, 0, split));
-        var ringSplit = Time("ring 1p1c split", new RingScenario(1, 1, RingEvents, 1, 0, split));
-        report.Ratio(Suite, "1p1c-split", ringSplit.OpsPerSec, "channels", channelsSplit.OpsPerSec, ringSplit.AllocBytesPerOp);
+        var splitPair = Interleaved(
+            ("channels 1p1c split", () => new ChannelScenario(1, 1, ChannelSplitEvents, 0, split, synchronousContinuations: true)),
+            ("ring 1p1c split", () => new RingScenario(1, 1, RingSplitEvents, 1, 0, split)));
+        report.Ratio(Suite, "1p1c-split", splitPair[1].OpsPerSec, "channels", splitPair[0].OpsPerSec, splitPair[1].AllocBytesPerOp);
 
-        // Channels have no batch write: the baseline is the same shared layout, one event at a time.
-        var ringBatch = Time("ring 1p1c batch 64 shared", new RingScenario(1, 1, RingBatchEvents, 64, 0, 0));
         report.Ratio(Suite, "1p1c-batch", ringBatch.OpsPerSec, "channels", channelsShared.OpsPerSec, ringBatch.AllocBytesPerOp);
 
-        var channels3p = Time("channels 3p1c", new ChannelScenario(3, 1, ChannelMultiEvents));
-        var ring3p = Time("ring 3p1c", new RingScenario(3, 1, RingMultiEvents));
-        report.Ratio(Suite, "3p1c", ring3p.OpsPerSec, "channels", channels3p.OpsPerSec, ring3p.AllocBytesPerOp);
+        var threeProducers = Interleaved(
+            ("channels 3p1c", () => new ChannelScenario(3, 1, ChannelMultiEvents)),
+            ("ring 3p1c", () => new RingScenario(3, 1, RingMultiEvents)));
+        report.Ratio(Suite, "3p1c", threeProducers[1].OpsPerSec, "channels", threeProducers[0].OpsPerSec, threeProducers[1].AllocBytesPerOp);
 
-        var channels3c = Time("channels 1p3c", new ChannelScenario(1, 3, ChannelMultiEvents));
-        var ring3c = Time("ring 1p3c", new RingScenario(1, 3, RingMultiEvents));
-        report.Ratio(Suite, "1p3c", ring3c.OpsPerSec, "channels", channels3c.OpsPerSec, ring3c.AllocBytesPerOp);
+        var threeConsumers = Interleaved(
+            ("channels 1p3c", () => new ChannelScenario(1, 3, ChannelMultiEvents)),
+            ("ring 1p3c", () => new RingScenario(1, 3, RingMultiEvents)));
+        report.Ratio(Suite, "1p3c", threeConsumers[1].OpsPerSec, "channels", threeConsumers[0].OpsPerSec, threeConsumers[1].AllocBytesPerOp);
     }
 
-    private static (double OpsPerSec, double AllocBytesPerOp) Time(string what, IThroughputScenario scenario)
+    /// <summary>The medians of one scenario's measured runs.</summary>
+    private readonly record struct Result(double OpsPerSec, double AllocBytesPerOp);
+
+    /// <summary>
+    /// Creates the scenarios (threads started, pinned), then runs one run of each in turn,
+    /// <see cref="WarmupRounds"/> rounds unmeasured and <see cref="MeasuredRounds"/> measured;
+    /// returns each one's median rate and its least allocation per event (see <see cref="Measure"/>).
+    /// </summary>
+    private static Result[] Interleaved(params (string What, Func<IThroughputScenario> Create)[] cases)
     {
-        using (scenario)
+        var scenarios = new IThroughputScenario[cases.Length];
+        try
         {
-            // CPU time of the whole process over the warm-ups and the measured runs (5 + 2): on a
-            // shared, loaded machine it moves far less than the wall-clock rate.
-            var cpuBefore = Environment.CpuUsage.TotalTime;
-            var result = Measure.Median(scenario.Run, scenario.EventsPerRun);
-            var cpuNsPerEvent = (Environment.CpuUsage.TotalTime - cpuBefore).TotalNanoseconds / (7.0 * scenario.EventsPerRun);
-            Measure.Progress($"{what}: {result.OpsPerSec / 1e6:F1}M events/s, {cpuNsPerEvent:F2} CPU ns/event, {result.AllocBytesPerOp:G3} B/event");
-            return result;
+            for (var i = 0; i < cases.Length; i++)
+                scenarios[i] = cases[i].Create();
+            var rates = new double[cases.Length][];
+            var cpu = new double[cases.Length][];
+            var alloc = new double[cases.Length];
+            for (var i = 0; i < cases.Length; i++)
+            {
+                rates[i] = new double[MeasuredRounds];
+                cpu[i] = new double[MeasuredRounds];
+                alloc[i] = double.MaxValue;
+            }
+            for (var round = 0; round < WarmupRounds + MeasuredRounds; round++)
+            {
+                for (var i = 0; i < scenarios.Length; i++)
+                {
+                    var s = scenarios[i];
+                    var allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+                    var cpuBefore = Environment.CpuUsage.TotalTime;
+                    // GetTimestamp, not a Stopwatch instance: the harness itself allocates nothing.
+                    var start = Stopwatch.GetTimestamp();
+                    s.Run();
+                    var elapsed = Stopwatch.GetElapsedTime(start);
+                    var cpuTime = Environment.CpuUsage.TotalTime - cpuBefore;
+                    var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
+                    if (round < WarmupRounds)
+                        continue;
+                    var k = round - WarmupRounds;
+                    rates[i][k] = s.EventsPerRun / elapsed.TotalSeconds;
+                    cpu[i][k] = cpuTime.TotalNanoseconds / s.EventsPerRun;
+                    alloc[i] = Math.Min(alloc[i], allocated / (double)s.EventsPerRun);
+                }
+            }
+            var results = new Result[cases.Length];
+            for (var i = 1; i < cases.Length; i++)
+            {
+                // The spread of the ratio to the first scenario (the baseline) round by round.
+                var perRound = new double[MeasuredRounds];
+                for (var k = 0; k < MeasuredRounds; k++)
+                    perRound[k] = rates[i][k] / rates[0][k];
+                Array.Sort(perRound);
+                Measure.Progress($"  {cases[i].What} / {cases[0].What}, round by round: median {perRound[MeasuredRounds / 2]:F2}, range {perRound[0]:F2}–{perRound[^1]:F2}");
+            }
+            for (var i = 0; i < cases.Length; i++)
+            {
+                Array.Sort(rates[i]);
+                Array.Sort(cpu[i]);
+                results[i] = new Result(rates[i][MeasuredRounds / 2], alloc[i]);
+                // CPU time of the whole process per event: on a shared, loaded machine it moves far
+                // less than the wall-clock rate (which is what the records report).
+                Measure.Progress($"{cases[i].What}: {results[i].OpsPerSec / 1e6:F1}M events/s (runs {rates[i][0] / 1e6:F1}–{rates[i][^1] / 1e6:F1}), " +
+                    $"{cpu[i][MeasuredRounds / 2]:F2} CPU ns/event, {alloc[i]:G3} B/event");
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var s in scenarios)
+                s?.Dispose();
         }
     }
 }

@@ -48,4 +48,17 @@ public sealed class SequenceLayoutTests
         Assert.False(sequence.CompareAndSet(7, 11));
         Assert.Equal(12, sequence.AddAndGet(3));
     }
+
+    [Fact]
+    public void RingEntry_KindAtOffset0_SourceIdAtOffset4()
+    {
+        // The single-producer publish writes Kind and SourceId with one 8-byte store for events
+        // without references; it relies on this layout.
+        var entry = default(RingEntry<TestEvent>);
+        ref var start = ref Unsafe.As<RingEntry<TestEvent>, byte>(ref entry);
+
+        Assert.Equal(0, (long)Unsafe.ByteOffset(ref start, ref Unsafe.As<EntryKind, byte>(ref entry.Kind)));
+        Assert.Equal(4, (long)Unsafe.ByteOffset(ref start, ref Unsafe.As<int, byte>(ref entry.SourceId)));
+        Assert.Equal(1, Unsafe.SizeOf<EntryKind>());
+    }
 }

@@ -15,12 +15,56 @@ public sealed partial class RingBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(in T item, int sourceId, long position)
     {
-        // The producer kind is read once (the slot stores below could alias the field for the
-        // JIT); the multi-producer claim and publish are out of line, so the single-producer path
-        // keeps its registers. The event is never passed to a call, so it stays in registers too.
+        // The fast path is one producer with room known to be there: everything else (several
+        // producers, a wait for room) is one out-of-line call that takes the event by value and
+        // returns nothing, so no value of the caller is live across it and the JIT keeps the
+        // caller's loop in registers (a call that returned into this path would make it spill
+        // at definition whatever stays live across it). The event is never passed by reference,
+        // so it stays in registers too.
         var single = _single;
-        var sequence = single is not null ? single.Next(1) : NextMulti();
+        if (single is null || !single.TryNextWithinLimit(out var sequence))
+        {
+            PublishSlow(item, sourceId, position);
+            return;
+        }
         // Nothing between claim and publish can throw: a slot is published whole.
+        ref var slot = ref SlotAt(sequence);
+        if (s_headerIsFirstWord)
+            Unsafe.As<EntryKind, ulong>(ref slot.Kind) = (ulong)(uint)sourceId << 32 | (byte)EntryKind.Event;
+        else
+        {
+            slot.Kind = EntryKind.Event;
+            slot.SourceId = sourceId;
+        }
+        slot.Value = position;
+        slot.Event = item;
+        single.Publish(sequence);
+    }
+
+    // True when bytes 0..7 of a slot hold exactly Kind (byte 0, then padding) and SourceId (bytes
+    // 4..7), so the two can be written with one 8-byte store. Checked on the real layout, once per
+    // event type: an event type with references, or one laid out automatically (a ValueTuple, a
+    // DateTime), can make the runtime reorder the entry's fields. A constant in optimized code.
+    private static readonly bool s_headerIsFirstWord = HeaderIsFirstWord();
+
+    private static bool HeaderIsFirstWord()
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() || !BitConverter.IsLittleEndian)
+            return false;
+        var entry = default(RingEntry<T>);
+        ref var start = ref Unsafe.As<RingEntry<T>, byte>(ref entry);
+        return Unsafe.ByteOffset(ref start, ref Unsafe.As<EntryKind, byte>(ref entry.Kind)) == 0
+            && Unsafe.ByteOffset(ref start, ref Unsafe.As<int, byte>(ref entry.SourceId)) == 4
+            && Unsafe.ByteOffset(ref start, ref Unsafe.As<long, byte>(ref entry.Value)) >= 8
+            && (Unsafe.SizeOf<T>() == 0 || Unsafe.ByteOffset(ref start, ref Unsafe.As<T, byte>(ref entry.Event)) >= 8);
+    }
+
+    // Several producers, or one that must look at the consumers (and maybe wait) for room.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PublishSlow(T item, int sourceId, long position)
+    {
+        var single = _single;
+        var sequence = single is not null ? single.Next(1) : _multi!.Next(1);
         ref var slot = ref SlotAt(sequence);
         slot.Kind = EntryKind.Event;
         slot.SourceId = sourceId;
@@ -29,14 +73,8 @@ public sealed partial class RingBuffer<T>
         if (single is not null)
             single.Publish(sequence);
         else
-            PublishMulti(sequence);
+            _multi!.Publish(sequence);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private long NextMulti() => _multi!.Next(1);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PublishMulti(long sequence) => _multi!.Publish(sequence);
 
     /// <summary>Publishes one event if there is room now; false (nothing published) when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

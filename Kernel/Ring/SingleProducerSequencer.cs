@@ -36,6 +36,21 @@ internal sealed class SingleProducerSequencer : Sequencer
         return next;
     }
 
+    /// <summary>
+    /// Claims the next sequence when it lies within the limit known from the last look at the
+    /// consumers (almost always); false, claiming nothing, when the caller must call <see cref="Next"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryNextWithinLimit(out long sequence)
+    {
+        var next = _producer.NextValue + 1;
+        sequence = next;
+        if (next > _producer.ClaimLimit)
+            return false;
+        _producer.NextValue = next;
+        return true;
+    }
+
     /// <summary>Claims <paramref name="count"/> sequences if they fit now; never waits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryNext(int count, out long highest)

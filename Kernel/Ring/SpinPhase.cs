@@ -69,20 +69,29 @@ internal ref struct SpinPhase
 /// <summary>
 /// Whether pausing on the CPU has been paying off for one waiter (a processor's barrier, a
 /// producer): after <see cref="MissLimit"/> pause phases in a row that ended empty, waits skip
-/// the pauses, except every <see cref="ProbeInterval"/>th one, which pauses again to find out
-/// whether the awaited thread runs beside this one now. Owned by one waiting thread (for several
-/// producers, shared: a racy hint, and harmless when stale).
+/// the pauses, except a probe now and then, which pauses again to find out whether the awaited
+/// thread runs beside this one now. Probes start one wait in <see cref="FirstProbeInterval"/>;
+/// each probe that finds nothing again halves how often they come, down to one wait in
+/// <see cref="MaxProbeInterval"/> (a probe is a whole pause phase, ~20 µs of wasted CPU when
+/// both threads share a CPU); a pause phase that pays starts the history afresh. Owned by one waiting thread
+/// (for several producers, shared: a racy hint, and harmless when stale).
 /// </summary>
 internal struct SpinHistory
 {
     /// <summary>Pause phases in a row that found nothing before pausing stops.</summary>
     public const int MissLimit = 2;
 
-    /// <summary>While pausing is off, one wait in this many pauses anyway.</summary>
-    public const int ProbeInterval = 16;
+    /// <summary>While pausing is off, one wait in this many pauses anyway, at first.</summary>
+    public const int FirstProbeInterval = 16;
+
+    /// <summary>The longest interval between probes, reached after probes keep finding nothing.</summary>
+    public const int MaxProbeInterval = 1024;
 
     private int _misses;
     private int _skipped;
+
+    // Waits between probes; 0 stands for FirstProbeInterval (so a default value is a fresh history).
+    private int _probeInterval;
 
     /// <summary>True when the wait starting now should pause before yielding.</summary>
     public bool BeginWait()
@@ -95,13 +104,18 @@ internal struct SpinHistory
         return true;
     }
 
+    /// <summary>The current interval between probes (for tests).</summary>
+    public readonly int ProbeInterval => _probeInterval == 0 ? FirstProbeInterval : _probeInterval;
+
     /// <summary>A pause phase ended with the condition satisfied.</summary>
-    public void Hit() => _misses = 0;
+    public void Hit() => this = default;
 
     /// <summary>A pause phase ended empty.</summary>
     public void Miss()
     {
         if (_misses < MissLimit)
             _misses++;
+        else
+            _probeInterval = Math.Min(ProbeInterval * 2, MaxProbeInterval);
     }
 }
