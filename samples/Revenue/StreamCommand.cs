@@ -6,7 +6,7 @@ namespace Revenue;
 
 /// <summary>
 /// <c>revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
-/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--rate N]</c>.
+/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--keep-checkpoints 3] [--rate N]</c>.
 /// </summary>
 internal static class StreamCommand
 {
@@ -23,6 +23,7 @@ internal static class StreamCommand
             LatenessMs = Duration(cl, "lateness", "1h"),
             CheckpointIntervalMs = Duration(cl, "checkpoint-interval", "1s"),
             Rate = cl.Int64("rate", 0, min: 0),
+            KeepCheckpoints = (int)cl.Int64("keep-checkpoints", 3, min: 1),
             BadRecords = InputErrors.Policy(cl),
         };
         cl.RejectUnknown();

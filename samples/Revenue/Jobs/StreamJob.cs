@@ -94,6 +94,7 @@ public sealed class StreamJob : IDisposable
                 TruncateJournal = false,
                 Name = "revenue",
                 CheckpointInterval = TimeSpan.FromMilliseconds(Math.Max(1, _settings.CheckpointIntervalMs)),
+                KeepCheckpoints = _settings.KeepCheckpoints,
             }))
             {
                 pipeline.SetOperator("daily-revenue", View, _participant);

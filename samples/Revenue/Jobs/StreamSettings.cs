@@ -26,6 +26,9 @@ public sealed record StreamSettings
     /// <summary>Interval between checkpoints.</summary>
     public long CheckpointIntervalMs { get; init; } = 1000;
 
+    /// <summary>Complete checkpoints kept on disk; older ones are pruned.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
     /// <summary>Orders per second to pace the input at; 0 = as fast as possible.</summary>
     public long Rate { get; init; }
 
