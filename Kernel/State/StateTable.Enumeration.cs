@@ -8,11 +8,12 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>Enumerates the entries written to since the last snapshot (or restore).</summary>
     public Enumerator ChangedEntries => new(this, changedOnly: true);
 
-    /// <summary>The number of entries written to since the last snapshot (a scan of the control bytes).</summary>
+    /// <summary>The number of entries written to since the last snapshot (the dirty list's length, or a scan of the control bytes after it overflowed).</summary>
     public int ChangedCount
     {
         get
         {
+            if (!_dirtyOverflow) return _dirtyCount;
             var n = 0;
             foreach (var c in _control)
                 if (c == Dirty) n++;
@@ -27,8 +28,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public void MarkClean()
     {
         var control = _control;
-        for (var i = 0; i < control.Length; i++)
-            if (control[i] == Dirty) control[i] = Clean;
+        if (_dirtyOverflow)
+        {
+            for (var i = 0; i < control.Length; i++)
+                if (control[i] == Dirty) control[i] = Clean;
+        }
+        else
+        {
+            var list = _dirtySlots;
+            for (var i = 0; i < _dirtyCount; i++) control[list[i]] = Clean;
+        }
+        _dirtyCount = 0;
+        _dirtyOverflow = _dirtySlots.Length == 0;
         _removedCount = 0;
         _clearedSinceSnapshot = false;
     }
@@ -40,25 +51,51 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// </summary>
     public ref struct Enumerator
     {
+        private readonly StateTable<TKey, TState, THasher> _table;
         private readonly StateEntry<TKey, TState>[] _entries;
         private readonly byte[] _control;
+        private readonly int[]? _list;    // the dirty list when enumerating changes from it; null: scan
+        private readonly int _listCount;
         private readonly byte _required;
         private int _index;
+        private int _position;
 
         internal Enumerator(StateTable<TKey, TState, THasher> table, bool changedOnly)
         {
+            _table = table;
             _entries = table._entries;
             _control = table._control;
             _required = changedOnly ? (byte)2 : Clean;   // Dirty = 3 has both bits; Clean = 1 only the first
             _index = -1;
+            _position = -1;
+            if (changedOnly && !table._dirtyOverflow)
+            {
+                _list = table._dirtySlots;
+                _listCount = table._dirtyCount;
+            }
         }
 
         /// <summary>The current entry.</summary>
         public readonly ref StateEntry<TKey, TState> Current => ref _entries[_index];
 
+        /// <summary>
+        /// Marks the current entry dirty: for a caller that changed it through <see cref="Current"/>
+        /// (which does not mark it) and wants the change in the next incremental snapshot.
+        /// </summary>
+        public readonly void MarkDirty() => _table.MarkSlotDirty(_index);
+
         /// <summary>Moves to the next matching entry.</summary>
         public bool MoveNext()
         {
+            if (_list is not null)
+            {
+                // The list holds exactly the dirty slots (see StateTable.Dirty.cs), in the order they turned dirty.
+                var p = _position + 1;
+                _position = p;
+                if (p >= _listCount) return false;
+                _index = _list[p];
+                return true;
+            }
             var control = _control;
             var i = _index + 1;
             while ((uint)i < (uint)control.Length && (control[i] & _required) == 0) i++;
