@@ -21,6 +21,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>True when <see cref="Clear"/> ran since the last snapshot or <see cref="MarkClean"/>.</summary>
     public bool ClearedSinceClean => _clearedSinceSnapshot;
 
+    /// <summary>The keys removed since the last snapshot or <see cref="MarkClean"/> (valid until the next change).</summary>
+    public ReadOnlySpan<TKey> RemovedKeys => _removed.AsSpan(0, _removedCount);
+
     private static int DirtyListCapacity(int slots) => Math.Max(16, slots / 4);
 
     /// <summary>Records that <paramref name="slot"/> just turned Dirty (its control byte was not Dirty before).</summary>
