@@ -2,6 +2,9 @@ namespace Kernel.State;
 
 public sealed partial class StateTable<TKey, TState, THasher>
 {
+    // How far ahead the dirty-list enumeration prefetches (entries; a few DRAM latencies of work per entry).
+    private const int DirtyPrefetchDistance = 8;
+
     /// <summary>Enumerates every entry (in insertion order while nothing is removed; no order a caller may rely on).</summary>
     public Enumerator GetEnumerator() => new(this, changedOnly: false);
 
@@ -94,6 +97,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 _position = p;
                 if (p >= _listCount) return false;
                 _index = _list[p];
+                // Dirty slots are scattered over a table far bigger than the cache: ask for the entry a
+                // few slots ahead now, so it is in cache when reached (checkpoint quick suite, pause).
+                if (p + DirtyPrefetchDistance < _listCount) PrefetchEntry(_entries, _list[p + DirtyPrefetchDistance]);
                 return true;
             }
             var control = _control;
@@ -101,6 +107,15 @@ public sealed partial class StateTable<TKey, TState, THasher>
             while ((uint)i < (uint)control.Length && (control[i] & _required) == 0) i++;
             _index = i;
             return i < control.Length;
+        }
+
+        /// <summary>A prefetch hint for the entry in <paramref name="slot"/>, a slot of <paramref name="entries"/> (the dirty list's invariant).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static unsafe void PrefetchEntry(StateEntry<TKey, TState>[] entries, int slot)
+        {
+            if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+            ref var entry = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(entries), slot);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(System.Runtime.CompilerServices.Unsafe.AsPointer(ref entry));
         }
 
         /// <summary>Returns this enumerator (so <c>foreach</c> works on <see cref="ChangedEntries"/>).</summary>
