@@ -64,10 +64,10 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         }
     }
 
-    internal static string[] StreamArgs(string orders, string dir) =>
+    internal static string[] StreamArgs(string orders, string dir, int rate = 50_000) =>
     [
         "stream", "--input", orders, "--data", Path.Combine(dir, "data"), "--out", Path.Combine(dir, "revenue.csv"),
-        "--late-out", Path.Combine(dir, "late.csv"), "--checkpoint-interval", "40ms", "--rate", "50000",
+        "--late-out", Path.Combine(dir, "late.csv"), "--checkpoint-interval", "40ms", "--rate", rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
     ];
 
     [Fact]
@@ -92,6 +92,7 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         "mid-commit@3",
         "after-commit@2",
         "mid-prune@1",
+        "mid-lsm-flush@2",
         "before-outputs",
     ];
 

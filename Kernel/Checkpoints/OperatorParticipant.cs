@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Kernel.Operators;
+using Kernel.Storage.Lsm;
 
 namespace Kernel.Checkpoints;
 
@@ -14,8 +16,12 @@ namespace Kernel.Checkpoints;
 /// directory off the hot path and records the aggregation's state fingerprint.
 /// </summary>
 /// <remarks>
-/// Every snapshot is full (the whole state), which suits operators whose state is bounded by their
-/// windows; incremental snapshots into the LSM store are a later step.
+/// Full snapshots by default. After <see cref="EnableIncremental"/> (a durable pipeline does it), an
+/// operator that supports it (tumbling and sliding windows without sketches) hands each barrier only
+/// its changes since the previous one; <see cref="SnapshotAsync"/> applies them to an LSM store in
+/// that directory as one atomic batch, takes the store's checkpoint into <c>&lt;name&gt;.lsm/</c> and
+/// writes the operator's small metadata to <c>&lt;name&gt;.meta</c>. Restore replaces the store with
+/// the checkpoint's copy and rebuilds the state from both. See <c>docs/checkpoints.md</c>.
 /// </remarks>
 public sealed class OperatorParticipant : ICheckpointParticipant, IControlListener
 {
@@ -23,6 +29,21 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
     private readonly BarrierRendezvous<Capture> _rendezvous = new();
     private readonly List<Action<long>> _sealers = [];
     private ISnapshotOperator? _operator;
+
+    // Incremental mode (null directory: full snapshots).
+    private string? _storeDirectory;
+    private byte[] _prefix = [];
+    private readonly ConcurrentQueue<IncrementalCapture> _spare = new();
+    // Guards _store, _lastWrittenId and _lastLsmFiles: the checkpoint writer and restore.
+    private readonly Lock _storeLock = new();
+    private LsmStore? _store;
+    private long _lastWrittenId = -1;
+    private HashSet<string> _lastLsmFiles = new(StringComparer.Ordinal);
+    // The operator's thread only: the checkpoint of the last capture (the next delta is relative to it).
+    private long _lastCaptureId = -1;
+    // 1 when the next capture must be full (first in this process, after a failed write or an abort);
+    // set by any thread, read and cleared by the operator's thread with Interlocked.
+    private int _forceFull = 1;
 
     /// <summary>Creates the participant; <see cref="Bind"/> the operator once it exists.</summary>
     /// <param name="name">The participant's name, also its state file's name.</param>
@@ -57,16 +78,48 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         _sealers.Add(seal);
     }
 
+    /// <summary>True when checkpoints write the operator's changes into the LSM store (<see cref="EnableIncremental"/> and an operator that supports it).</summary>
+    public bool IsIncremental => _storeDirectory is not null && _operator is IIncrementalSnapshotOperator { SupportsIncremental: true };
+
+    /// <summary>
+    /// Makes checkpoints incremental when the operator supports it: the operator's state lives in an
+    /// LSM store in <paramref name="storeDirectory"/> (a working copy the participant owns; restore
+    /// replaces it with the checkpoint's copy). Call before the first barrier or restore.
+    /// </summary>
+    public void EnableIncremental(string storeDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(storeDirectory);
+        var full = Path.GetFullPath(storeDirectory);
+        if (_storeDirectory is not null && !string.Equals(_storeDirectory, full, StringComparison.Ordinal))
+            throw new InvalidOperationException($"participant '{Name}' already keeps its state in {_storeDirectory}");
+        _storeDirectory = full;
+        _prefix = IncrementalKeys.Prefix(Name);
+    }
+
     /// <inheritdoc />
     public void OnBarrier(long checkpointId, long sequence)
     {
         var start = Stopwatch.GetTimestamp();
         var op = Operator;
-        var bytes = new ArrayBufferWriter<byte>(4096);
-        op.WriteSnapshot(bytes);
-        foreach (var seal in _sealers) seal(checkpointId);
-        var keys = op.StateEntries;
-        _rendezvous.Arrive(checkpointId, new Capture(bytes, keys, Stopwatch.GetElapsedTime(start)));
+        if (_storeDirectory is not null && op is IIncrementalSnapshotOperator { SupportsIncremental: true } incremental)
+        {
+            var full = Interlocked.Exchange(ref _forceFull, 0) != 0;
+            if (!_spare.TryDequeue(out var changes)) changes = new IncrementalCapture(_prefix);
+            changes.Reset(checkpointId, full ? -1 : _lastCaptureId, full);
+            incremental.CaptureChanges(changes, full);
+            _lastCaptureId = checkpointId;
+            foreach (var seal in _sealers) seal(checkpointId);
+            changes.Pause = Stopwatch.GetElapsedTime(start);
+            _rendezvous.Arrive(checkpointId, new Capture(null, changes.Keys, changes.Pause, changes));
+        }
+        else
+        {
+            var bytes = new ArrayBufferWriter<byte>(4096);
+            op.WriteSnapshot(bytes);
+            foreach (var seal in _sealers) seal(checkpointId);
+            var keys = op.StateEntries;
+            _rendezvous.Arrive(checkpointId, new Capture(bytes, keys, Stopwatch.GetElapsedTime(start), null));
+        }
         // The operator's thread is inside the checkpoint: state captured, epochs sealed, nothing written.
         CrashPoints.Hit("at-barrier");
     }
@@ -81,11 +134,15 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
     {
         ArgumentNullException.ThrowIfNull(context);
         var capture = await _rendezvous.WaitAsync(context.CheckpointId, cancellationToken).ConfigureAwait(false);
-        var path = context.GetStatePath(Name + StateSuffix);
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        if (capture.Changes is { } changes)
         {
-            await file.WriteAsync(capture.Bytes.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
+            await Task.Run(() => WriteChanges(context, changes), cancellationToken).ConfigureAwait(false);
+            await WriteFileAsync(context.GetStatePath(Name + IncrementalState.MetadataSuffix), changes.Metadata.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            _spare.Enqueue(changes);
+        }
+        else
+        {
+            await WriteFileAsync(context.GetStatePath(Name + StateSuffix), capture.Bytes!.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
         context.SetSchemaFingerprint(Operator.AggregationName, Operator.StateFingerprint);
         context.ReportKeysWritten(capture.Keys);
@@ -98,12 +155,24 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         ArgumentNullException.ThrowIfNull(context);
         var op = Operator;
         var path = context.GetStatePath(Name + StateSuffix);
+        var metadataPath = context.GetStatePath(Name + IncrementalState.MetadataSuffix);
         if (context.Manifest.SchemaFingerprints.TryGetValue(op.AggregationName, out var recorded) && recorded != op.StateFingerprint)
             throw new InvalidDataException(
                 $"checkpoint {context.Manifest.CheckpointId}: aggregation '{op.AggregationName}' was checkpointed with state fingerprint 0x{recorded:X16}, this build has 0x{op.StateFingerprint:X16}; its state schema changed and the checkpoint cannot be restored");
-        if (!File.Exists(path))
-            throw new InvalidDataException($"checkpoint {context.Manifest.CheckpointId}: the state file of participant '{Name}' ({path}) is missing");
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        var incremental = !File.Exists(path) && File.Exists(metadataPath);
+        if (!File.Exists(path) && !incremental)
+            throw new InvalidDataException($"checkpoint {context.Manifest.CheckpointId}: the state file of participant '{Name}' ({path}, or {metadataPath} for an incremental checkpoint) is missing");
+        byte[] bytes;
+        if (incremental)
+        {
+            var metadata = await File.ReadAllBytesAsync(metadataPath, cancellationToken).ConfigureAwait(false);
+            bytes = await Task.Run(() => LoadIncremental(context, metadata, metadataPath), cancellationToken).ConfigureAwait(false);
+            path = metadataPath;
+        }
+        else
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
         try
         {
             op.RestoreSnapshot(bytes);
@@ -111,6 +180,152 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        if (incremental && IsIncremental)
+        {
+            // The live store is now exactly the checkpoint's: the next capture is a delta from it.
+            ((IIncrementalSnapshotOperator)op).MarkPersisted();
+            _lastCaptureId = context.Manifest.CheckpointId;
+            Volatile.Write(ref _forceFull, 0);
+        }
+        else
+        {
+            Volatile.Write(ref _forceFull, 1);
+        }
+    }
+
+    /// <summary>
+    /// Writes the operator's complete state in the operator snapshot format (what a savepoint holds)
+    /// from checkpoint directory <paramref name="checkpointDirectory"/> to <paramref name="target"/>:
+    /// a copy of a full snapshot, or one rebuilt from an incremental checkpoint's metadata and LSM store.
+    /// </summary>
+    internal void WriteFullState(string checkpointDirectory, long checkpointId, string target)
+    {
+        var full = CheckpointContext.Combine(checkpointDirectory, Name + StateSuffix);
+        if (File.Exists(full))
+        {
+            File.Copy(full, target);
+        }
+        else
+        {
+            var metadataPath = CheckpointContext.Combine(checkpointDirectory, Name + IncrementalState.MetadataSuffix);
+            if (!File.Exists(metadataPath))
+                throw new InvalidDataException($"checkpoint {checkpointId} holds no state for participant '{Name}' ({full} or {metadataPath})");
+            var bytes = ReadIncrementalCopy(Path.Combine(checkpointDirectory, Name + IncrementalState.LsmSuffix), File.ReadAllBytes(metadataPath), metadataPath, target + ".lsm-tmp");
+            File.WriteAllBytes(target, bytes);
+        }
+        using var copied = new FileStream(target, FileMode.Open, FileAccess.ReadWrite);
+        copied.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Closes the LSM store of incremental checkpoints (a durable pipeline does it when disposed). A
+    /// later checkpoint or restore opens it again; the next capture is then full.
+    /// </summary>
+    public void CloseStore()
+    {
+        lock (_storeLock)
+        {
+            _store?.Dispose();
+            _store = null;
+            _lastWrittenId = -1;
+        }
+        Volatile.Write(ref _forceFull, 1);
+    }
+
+    private static async ValueTask WriteFileAsync(string path, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+        await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        file.Flush(flushToDisk: true);
+    }
+
+    private static LsmOptions StoreOptions(string directory) => new() { Directory = directory, BlockCacheBytes = 8L << 20 };
+
+    /// <summary>Applies a capture to the live store and checkpoints the store into the checkpoint's directory (off the hot path).</summary>
+    private void WriteChanges(CheckpointContext context, IncrementalCapture changes)
+    {
+        var lsmName = Name + IncrementalState.LsmSuffix;
+        var lsmDirectory = Path.Combine(context.Directory, lsmName);
+        lock (_storeLock)
+        {
+            try
+            {
+                if (_store is null)
+                {
+                    // Nothing restored into the working copy: whatever a crashed run left there is garbage.
+                    if (Directory.Exists(_storeDirectory)) Directory.Delete(_storeDirectory, recursive: true);
+                    _store = LsmStore.Open(StoreOptions(_storeDirectory!));
+                    _lastWrittenId = -1;
+                    _lastLsmFiles.Clear();
+                }
+                if (!changes.Full && changes.PreviousId != _lastWrittenId)
+                    throw new InvalidOperationException(
+                        $"participant '{Name}': checkpoint {changes.CheckpointId} holds the changes since checkpoint {changes.PreviousId}, but the store holds those of {_lastWrittenId}; the next checkpoint writes the whole state");
+                _store.Write(changes.Batch);
+                _lastWrittenId = changes.CheckpointId;
+                _store.Flush();
+                // The live store holds this checkpoint's changes on disk; its checkpoint does not exist yet.
+                CrashPoints.Hit("mid-lsm-flush");
+                // Links the tables and writes the copy's manifest, syncing its directory; the checkpoint's
+                // own manifest, written after every participant, syncs the directory holding it.
+                _store.Checkpoint(lsmDirectory);
+            }
+            catch
+            {
+                Volatile.Write(ref _forceFull, 1);
+                throw;
+            }
+            long written = 0;
+            var files = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(lsmDirectory))
+            {
+                var name = Path.GetFileName(file);
+                files.Add(name);
+                if (!_lastLsmFiles.Contains(name)) written += new FileInfo(file).Length;
+            }
+            _lastLsmFiles = files;
+            context.ReportBytesWritten(written);
+        }
+        context.SetLsmCheckpoint(lsmName);
+    }
+
+    /// <summary>Replaces the live store with the checkpoint's LSM copy (or reads a temporary copy when not incremental) and rebuilds the full snapshot.</summary>
+    private byte[] LoadIncremental(CheckpointRestoreContext context, byte[] metadata, string metadataPath)
+    {
+        var lsmDirectory = Path.Combine(context.Directory, Name + IncrementalState.LsmSuffix);
+        if (!Directory.Exists(lsmDirectory))
+            throw new InvalidDataException($"checkpoint {context.Manifest.CheckpointId}: the LSM checkpoint of participant '{Name}' ({lsmDirectory}) is missing");
+        if (!IsIncremental)
+            return ReadIncrementalCopy(lsmDirectory, metadata, metadataPath, Path.Combine(Path.GetTempPath(), "kernel-restore-" + Guid.NewGuid().ToString("N")));
+        lock (_storeLock)
+        {
+            _store?.Dispose();
+            _store = null;
+            _lastWrittenId = -1;
+            // Always replace: a checkpoint that aborted, or a crash after the store's write, may have
+            // left changes newer than this checkpoint in the working copy.
+            LsmStore.RestoreCheckpoint(lsmDirectory, _storeDirectory!);
+            _store = LsmStore.Open(StoreOptions(_storeDirectory!));
+            var bytes = IncrementalState.ToFullSnapshot(metadata, _store, _prefix, metadataPath);
+            _lastWrittenId = context.Manifest.CheckpointId;
+            _lastLsmFiles = new HashSet<string>(Directory.EnumerateFiles(lsmDirectory).Select(f => Path.GetFileName(f)), StringComparer.Ordinal);
+            return bytes;
+        }
+    }
+
+    private byte[] ReadIncrementalCopy(string lsmDirectory, byte[] metadata, string metadataPath, string scratch)
+    {
+        if (!Directory.Exists(lsmDirectory)) throw new InvalidDataException($"the LSM checkpoint of participant '{Name}' ({lsmDirectory}) is missing");
+        try
+        {
+            LsmStore.RestoreCheckpoint(lsmDirectory, scratch);
+            using var store = LsmStore.Open(StoreOptions(scratch));
+            return IncrementalState.ToFullSnapshot(metadata, store, IncrementalKeys.Prefix(Name), metadataPath);
+        }
+        finally
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
         }
     }
 
@@ -159,8 +374,13 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
     public ValueTask AbortAsync(long checkpointId, CancellationToken cancellationToken)
     {
         _rendezvous.Forget(checkpointId);
+        // The aborted capture's changes may never reach the store: start the next one from scratch.
+        lock (_storeLock)
+        {
+            if (_lastWrittenId != checkpointId) Volatile.Write(ref _forceFull, 1);
+        }
         return ValueTask.CompletedTask;
     }
 
-    private sealed record Capture(ArrayBufferWriter<byte> Bytes, long Keys, TimeSpan Pause);
+    private sealed record Capture(ArrayBufferWriter<byte>? Bytes, long Keys, TimeSpan Pause, IncrementalCapture? Changes);
 }

@@ -88,11 +88,8 @@ public sealed class Savepoint
             foreach (var participant in participants)
             {
                 var op = participant.Operator;
-                var from = StatePath(source, participant.Name);
-                if (!File.Exists(from))
-                    throw new InvalidDataException($"checkpoint {checkpointId} holds no state for participant '{participant.Name}' ({from})");
-                File.Copy(from, StatePath(temp, participant.Name));
-                using (var copied = new FileStream(StatePath(temp, participant.Name), FileMode.Open, FileAccess.ReadWrite)) copied.Flush(flushToDisk: true);
+                // Always the full format: an incremental checkpoint's state is rebuilt from its LSM checkpoint.
+                participant.WriteFullState(source, checkpointId, StatePath(temp, participant.Name));
                 var layout = (op as IMigratableSnapshotOperator)?.Layout;
                 operators.Add(new SavepointOperator(participant.Name, op.AggregationName, op.StateFingerprint, layout));
             }

@@ -479,11 +479,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var i = _firedCount;
         while (i > 0 && _fired[i - 1].Start > window.Start) i--;
         Insert(ref _fired, ref _firedCount, i, window);
-        if (_emit == EmitMode.OnWindowClose)
-        {
-            var isFinal = _lateness == 0;
-            foreach (ref var entry in window.Table) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal);
-        }
+        // Revisions change: EmitAllMarking marks the entries dirty for an incremental checkpoint.
+        if (_emit == EmitMode.OnWindowClose) EmitAllMarking(window, isFinal: _lateness == 0, changedOnly: false);
     }
 
     private void ReleaseFirstFired()
@@ -498,18 +495,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private void EmitChanged()
     {
-        for (var b = 0; b < _paneCount; b++)
-        {
-            var pane = _panes[b];
-            foreach (ref var entry in pane.Table)
-                if (entry.State.Changed) Emit(entry.Key, ref entry.State, pane.Start, pane.End, isFinal: false);
-        }
-        for (var b = 0; b < _firedCount; b++)
-        {
-            var window = _fired[b];
-            foreach (ref var entry in window.Table)
-                if (entry.State.Changed) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal: false);
-        }
+        for (var b = 0; b < _paneCount; b++) EmitAllMarking(_panes[b], isFinal: false, changedOnly: true);
+        for (var b = 0; b < _firedCount; b++) EmitAllMarking(_fired[b], isFinal: false, changedOnly: true);
         EmitChangedSessions();
     }
 

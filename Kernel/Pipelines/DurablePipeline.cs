@@ -15,8 +15,8 @@ namespace Kernel.Pipelines;
 /// <code>
 ///  source ─► ring ─► journal (first: every event, with its source position) ─► operator ─► transactional sinks
 ///                  ▲ barrier N every interval (CheckpointScheduler)
-///  at barrier N: journal flushes and records its offset · operator copies its state and seals its sinks' epoch
-///  then: state files + sink pre-commit + manifest N (the commit point) + sink commit of epoch N
+///  at barrier N: journal flushes and records its offset · operator copies its changed state and seals its sinks' epoch
+///  then: state changes into the LSM store (data/state/) and its checkpoint + sink pre-commit + manifest N (the commit point) + sink commit of epoch N
 /// </code>
 /// Start (<see cref="StartAsync"/>) on an existing data directory recovers: newest complete
 /// checkpoint → the operator's state → replay of the journal after the checkpoint's offset through
@@ -119,6 +119,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         _journal = new JournalParticipant<TEvent, TTime>(JournalName, new JournalHandler<TEvent, TTime>(_log, _options.EventLayoutFingerprint), _log);
         var store = _store = new CheckpointStore(_options.DataDirectory, _logger);
         _coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = _options.KeepCheckpoints, Timeout = _options.CheckpointTimeout }, _logger);
+        if (_options.IncrementalCheckpoints) _operatorParticipant.EnableIncremental(Path.Combine(_options.StateDirectory, _operatorName!));
         _coordinator.Register(_journal);
         _coordinator.Register(_operatorParticipant);
         foreach (var sink in _sinks) _coordinator.RegisterSink(sink);
@@ -244,6 +245,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
         if (_kernel is not null) await _kernel.DisposeAsync().ConfigureAwait(false);
         _log?.Dispose();
+        // The operator's state store (incremental checkpoints), opened by this pipeline's checkpoints.
+        if (_coordinator is not null) _operatorParticipant?.CloseStore();
     }
 
     private async Task<CheckpointResult> TriggerAsync(CancellationToken cancellationToken)

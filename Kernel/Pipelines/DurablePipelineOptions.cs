@@ -44,6 +44,18 @@ public sealed class DurablePipelineOptions
     /// </summary>
     public string? RestoreFromSavepoint { get; init; }
 
+    /// <summary>
+    /// Incremental checkpoints (default true): an operator that supports them (tumbling and sliding
+    /// windows without sketches) writes only what changed since the previous checkpoint into an LSM
+    /// store in <see cref="StateDirectory"/>, whose checkpoint the pipeline's checkpoint records; the
+    /// barrier's pause is then proportional to the changed entries, not to the state. False: every
+    /// checkpoint copies the whole state into a file (always the case for session windows).
+    /// </summary>
+    public bool IncrementalCheckpoints { get; init; } = true;
+
+    /// <summary>The operator state store's directory inside <see cref="DataDirectory"/> (incremental checkpoints).</summary>
+    internal string StateDirectory => Path.Combine(DataDirectory, "state");
+
     /// <summary>The journal's directory inside <see cref="DataDirectory"/>.</summary>
     public string JournalDirectory => Path.Combine(DataDirectory, "journal");
 

@@ -79,6 +79,15 @@ public sealed partial class StateTable<TKey, TState, THasher>
     // True when Clear ran since the last snapshot: a Changes snapshot then starts from empty.
     private bool _clearedSinceSnapshot;
 
+    // The dirty-slot list (see StateTable.Dirty.cs): slot indices appended when a slot turns Dirty, so
+    // enumerating the changes and marking them clean cost O(dirty), not O(slots). Invariant while
+    // _dirtyOverflow is false: the first _dirtyCount elements are exactly the Dirty slots, each once.
+    // Once it overflows (more dirty slots than room, or a removal moved a dirty entry), the control
+    // bytes are scanned instead until the next MarkClean. Empty when changes are not tracked.
+    private int[] _dirtySlots;
+    private int _dirtyCount;
+    private bool _dirtyOverflow;
+
     /// <summary>Creates an empty table.</summary>
     /// <param name="name">The aggregation the state belongs to (named in snapshot errors).</param>
     /// <param name="stateFingerprint">The key/state layout fingerprint written into snapshots.</param>
@@ -97,6 +106,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, initialCapacity + initialCapacity / 3 + 1));
         _entries = new StateEntry<TKey, TState>[slots];
         _control = new byte[slots];
+        _dirtySlots = trackRemovals ? new int[DirtyListCapacity(slots)] : [];
+        _dirtyOverflow = !trackRemovals;
         _initialSlots = slots;
         _direct = MayDirect;
         SetSlots(slots);
@@ -160,7 +171,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 de.Key = key;
                 de.State = default;
             }
-            dc = Dirty;
+            if (dc != Dirty)
+            {
+                dc = Dirty;
+                AppendDirty((int)k);
+            }
             return ref de.State;
         }
         var i = HomeOf(key);
@@ -173,7 +188,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
             ref var c = ref Unsafe.Add(ref control, i);
             if (entry.Key.Equals(key) && c != Empty)
             {
-                c = Dirty;
+                if (c != Dirty)
+                {
+                    c = Dirty;
+                    AppendDirty(i);
+                }
                 added = false;
                 return ref entry.State;
             }
@@ -184,6 +203,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 _count++;
                 if (MayDirect && IndexOf(key) > _maxIndex) _maxIndex = IndexOf(key);
                 c = Dirty;
+                AppendDirty(i);
                 entry.Key = key;
                 entry.State = default;
                 return ref entry.State;
@@ -270,6 +290,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         Array.Clear(_entries);
         _count = 0;
         _removedCount = 0;
+        _dirtyCount = 0;
+        _dirtyOverflow = _dirtySlots.Length == 0;
         _maxIndex = 0;
         _clearedSinceSnapshot = true;
     }
@@ -309,6 +331,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var control = _control;
         var entries = _entries;
         var j = hole;
+        // A dirty slot that empties leaves a stale index in the dirty list: scan until the next MarkClean.
+        if (control[hole] == Dirty) _dirtyOverflow = true;
         while (!(MayDirect && _direct))   // direct mode has no probe runs: nothing to shift back
         {
             j = (j + 1) & mask;
@@ -319,6 +343,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             // starting at home would stop at the hole before reaching it.
             if (((j - home) & mask) >= ((j - hole) & mask))
             {
+                if (c == Dirty) _dirtyOverflow = true;   // a dirty entry changes slot: its index in the list goes stale
                 entries[hole] = entries[j];
                 control[hole] = c;
                 hole = j;
@@ -395,6 +420,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
         SetSlots(slots);
         _count = 0;
         _maxIndex = 0;
+        // Slots change: the dirty list is rebuilt as InsertNew places each dirty entry.
+        var tracked = _dirtySlots.Length != 0;
+        if (tracked) _dirtySlots = new int[DirtyListCapacity(slots)];
+        _dirtyCount = 0;
+        _dirtyOverflow = !tracked;
         for (var i = 0; i < oldControl.Length; i++)
         {
             if (oldControl[i] == Empty) continue;
@@ -416,6 +446,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 Debug.Assert(k <= (ulong)(uint)_mask && _control[(int)k] == Empty, "direct insert out of range or taken");
                 var d = (int)k;
                 _control[d] = control;
+                if (control == Dirty) AppendDirty(d);
                 _entries[d].Key = key;
                 _entries[d].State = default;
                 _count++;
@@ -426,6 +457,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var i = HomeOf(key);
         while (_control[i] != Empty) i = (i + 1) & mask;
         _control[i] = control;
+        if (control == Dirty) AppendDirty(i);
         _entries[i].Key = key;
         _entries[i].State = default;
         _count++;
