@@ -27,6 +27,7 @@ public sealed class IncrementalCheckpointTests : IDisposable
         { 4, "sliding", EmitMode.Final },
         { 5, "sliding", EmitMode.OnWindowClose },
         { 6, "tumbling", EmitMode.EveryUpdate },
+        { 7, "sliding", EmitMode.EveryUpdate },
     };
 
     [Theory]

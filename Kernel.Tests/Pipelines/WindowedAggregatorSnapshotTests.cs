@@ -23,7 +23,6 @@ public sealed class WindowedAggregatorSnapshotTests
             foreach (var emit in new[] { EmitMode.Final, EmitMode.OnWindowClose, EmitMode.EveryUpdate })
                 foreach (var lateness in new[] { 0L, 120L })
                 {
-                    if (kind == WindowKind.Sliding && emit == EmitMode.EveryUpdate) continue;
                     data.Add(seed++, kind, emit, lateness);
                 }
         return data;

@@ -71,6 +71,31 @@ public sealed class StateTableDirtyListTests
         Assert.Equal(values.OrderBy(p => p.Key), Entries(table).OrderBy(p => p.Key));
     }
 
+    [Theory]
+    [InlineData("mixed")]
+    [InlineData("direct")]
+    public void ClearForReuse_ForgetsTheDirtyList(string hasher)
+    {
+        // A pooled window table is emptied with ClearForReuse and filled again: its changes must be
+        // exactly the keys written after the clear, never slots listed before it.
+        if (hasher == "direct") ReuseRun(new StateTable<long, long, DirectLongHasher>("Tests.Dirty", 1, 256));
+        else ReuseRun(new StateTable<long, long, MixedLongHasher>("Tests.Dirty", 1, 256));
+    }
+
+    private static void ReuseRun<THasher>(StateTable<long, long, THasher> table)
+        where THasher : struct, IKeyHasher<long>
+    {
+        for (long k = 0; k < 100; k++) table.GetValueRefOrAdd(k, out _) = k;
+        table.ClearForReuse();
+        Assert.Equal(0, table.ChangedCount);
+        long[] written = [3, 150, 7];
+        foreach (var k in written) table.GetValueRefOrAdd(k, out _) = 10 * k;
+        var changed = new List<KeyValuePair<long, long>>();
+        foreach (ref var e in table.ChangedEntries) changed.Add(new(e.Key, e.State));
+        Assert.Equal(written.Order().Select(k => new KeyValuePair<long, long>(k, 10 * k)), changed.OrderBy(p => p.Key));
+        Assert.Equal(written.Length, table.ChangedCount);
+    }
+
     private static List<KeyValuePair<long, long>> Entries<THasher>(StateTable<long, long, THasher> table)
         where THasher : struct, IKeyHasher<long>
     {

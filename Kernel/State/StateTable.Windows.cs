@@ -13,7 +13,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// several tables per fire). A hashed table is cleared whole: its lookups rely on empty slots
     /// holding a zeroed key.
     /// </summary>
-    /// <remarks>Must reset the same bookkeeping as <see cref="Clear"/> (kept next to it in mind: count, removals, max index, the cleared flag).</remarks>
+    /// <remarks>Resets the same bookkeeping as <see cref="Clear"/> (count, removals, the dirty list, max index, the cleared flag).</remarks>
     internal void ClearForReuse()
     {
         if (!(MayDirect && _direct))
@@ -23,9 +23,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
         if (_count == 0 && _removedCount == 0) return;
         Array.Clear(_control);
-        _count = 0;
-        _removedCount = 0;
-        _maxIndex = 0;
-        _clearedSinceSnapshot = true;
+        ResetAfterClear();
     }
 }

@@ -288,6 +288,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (_count == 0 && _removedCount == 0) return;
         Array.Clear(_control);
         Array.Clear(_entries);
+        ResetAfterClear();
+    }
+
+    // The bookkeeping an emptied table starts from (Clear and ClearForReuse share it, so a field
+    // added here is reset by both).
+    private void ResetAfterClear()
+    {
         _count = 0;
         _removedCount = 0;
         _dirtyCount = 0;
