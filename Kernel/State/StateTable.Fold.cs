@@ -8,7 +8,7 @@ namespace Kernel.State;
 // once into a DirectView instead of once per event (the per-event lookup reloads them from the table
 // object, since every write through a state reference may, for all the JIT knows, have changed them),
 // and a hit is: a compare with the last slot, the control byte, the entry. Anything else (a key not yet
-// held, a key outside the slots) goes through GetValueRefOrAdd, after which the caller takes a new view.
+// held or clean since the last MarkClean, a key outside the slots) goes through GetValueRefOrAdd, after which the caller takes a new view.
 public sealed partial class StateTable<TKey, TState, THasher>
 {
     /// <summary>
@@ -29,18 +29,19 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
-        /// The state of a key already held (marked dirty, as <see cref="GetValueRefOrAdd"/> marks it), or a
-        /// null reference when the key is not held or lies outside the slots (the caller then adds it
-        /// through the table). <paramref name="index"/> is the key as an unsigned integer (<see cref="DirectIndexOf"/>).
+        /// The state of a key already held and already dirty, or a null reference when the key is not held,
+        /// is clean (not written since the last <see cref="MarkClean"/>) or lies outside the slots: the caller
+        /// then goes through <see cref="GetValueRefOrAdd"/>, which adds it or marks and lists it dirty. <paramref name="index"/> is the key as an unsigned integer (<see cref="DirectIndexOf"/>).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly ref TState HitOrNull(ulong index)
         {
             // Safe unchecked reads: both arrays have _last + 1 elements and index <= _last.
             if (index > _last) return ref Unsafe.NullRef<TState>();
-            ref var c = ref Unsafe.Add(ref _control, (nint)index);
-            if (c == Empty) return ref Unsafe.NullRef<TState>();
-            c = Dirty;
+            // Only a slot already Dirty is a hit here: a clean one must also be appended to the table's
+            // dirty list (incremental checkpoints read it), which GetValueRefOrAdd does, so the caller's
+            // slow path takes it — once per key between two MarkCleans.
+            if (Unsafe.Add(ref _control, (nint)index) != Dirty) return ref Unsafe.NullRef<TState>();
             return ref Unsafe.Add(ref _entries, (nint)index).State;
         }
 
