@@ -16,18 +16,6 @@ namespace Kernel.Tests.Modes;
 
 public class BatchModeTests
 {
-    private static void AssertKeyedEqualsOracle(KeyedAggregator<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec> op, IEnumerable<Order> input, string context)
-    {
-        var oracle = GroupByProduct(input);
-        Assert.True(oracle.Count > 0, context);
-        Assert.Equal(oracle.Count, op.Count);
-        foreach (var (product, expected) in oracle)
-        {
-            Assert.True(op.TryGet(product, out var row), $"{context}: product {product} missing");
-            Assert.Equal(expected, (row.RevenueCents, row.Orders, row.Cheapest, row.Dearest));
-        }
-    }
-
     [Theory]
     [InlineData("span")]
     [InlineData("array-as-enumerable")]

@@ -59,6 +59,19 @@ internal static class ModeFixtures
     }
 
     /// <summary>GROUP BY product: SUM(revenue), COUNT(*), MIN/MAX(price) WHERE price &gt; 0, written plainly.</summary>
+    /// <summary>Asserts that a keyed revenue operator holds exactly the rows of <see cref="GroupByProduct"/> over <paramref name="input"/>.</summary>
+    public static void AssertKeyedEqualsOracle(KeyedAggregator<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec> op, IEnumerable<Order> input, string context)
+    {
+        var oracle = GroupByProduct(input);
+        Assert.True(oracle.Count > 0, context);
+        Assert.Equal(oracle.Count, op.Count);
+        foreach (var (product, expected) in oracle)
+        {
+            Assert.True(op.TryGet(product, out var row), $"{context}: product {product} missing");
+            Assert.Equal(expected, (row.RevenueCents, row.Orders, row.Cheapest, row.Dearest));
+        }
+    }
+
     public static Dictionary<long, (long Revenue, long Orders, long Cheapest, long Dearest)> GroupByProduct(IEnumerable<Order> orders)
     {
         var result = new Dictionary<long, (long Revenue, long Orders, long Cheapest, long Dearest)>();

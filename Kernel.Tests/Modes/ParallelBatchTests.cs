@@ -17,18 +17,6 @@ public class ParallelBatchTests
         return rows;
     }
 
-    private static void AssertEqualsGroupBy(KeyedAggregator<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec> op, IEnumerable<Order> input, string context)
-    {
-        var oracle = GroupByProduct(input);
-        Assert.True(oracle.Count > 0, context);
-        Assert.Equal(oracle.Count, op.Count);
-        foreach (var (product, expected) in oracle)
-        {
-            Assert.True(op.TryGet(product, out var row), $"{context}: product {product} missing");
-            Assert.Equal(expected, (row.RevenueCents, row.Orders, row.Cheapest, row.Dearest));
-        }
-    }
-
     [Theory]
     [InlineData(2, 1024)]
     [InlineData(3, 100)]
@@ -46,7 +34,7 @@ public class ParallelBatchTests
         var context = $"seed {seed}, parallelism {parallelism}";
         Assert.Equal(orders.Length, result.Records);
         Assert.Equal(orders.Length, parallel.EventsSeen);
-        AssertEqualsGroupBy(parallel, orders, context);
+        AssertKeyedEqualsOracle(parallel, orders, context);
         // Every member, First/Last (by event time) and Avg included, equals the sequential run's.
         Assert.Equal(Rows(sequential), Rows(parallel));
     }
@@ -58,10 +46,10 @@ public class ParallelBatchTests
         var orders = Orders(seed, 20_000, 80, 3, shuffle: true);
         var fromArray = Keyed();
         BatchRunner.Run(BatchTarget.For(fromArray), (IEnumerable<Order>)orders, new BatchOptions { Parallelism = 2 });
-        AssertEqualsGroupBy(fromArray, orders, $"seed {seed}, array");
+        AssertKeyedEqualsOracle(fromArray, orders, $"seed {seed}, array");
         var fromList = Keyed();
         BatchRunner.Run(BatchTarget.For(fromList), orders.ToList(), new BatchOptions { Parallelism = 3 });
-        AssertEqualsGroupBy(fromList, orders, $"seed {seed}, list");
+        AssertKeyedEqualsOracle(fromList, orders, $"seed {seed}, list");
     }
 
     [Fact]
@@ -74,7 +62,7 @@ public class ParallelBatchTests
         BatchRunner.Run(BatchTarget.For(op), (ReadOnlySpan<Order>)first, new BatchOptions { Parallelism = 1, CompleteAtEnd = false });
         BatchRunner.Run(BatchTarget.For(op), (ReadOnlySpan<Order>)orders.AsSpan(10_000), new BatchOptions { Parallelism = 2 });
         Assert.Equal(orders.Length, op.EventsSeen);
-        AssertEqualsGroupBy(op, orders, $"seed {seed}");
+        AssertKeyedEqualsOracle(op, orders, $"seed {seed}");
     }
 
     [Fact]
@@ -84,7 +72,7 @@ public class ParallelBatchTests
         var op = Keyed();
         var result = BatchRunner.Run(BatchTarget.For(op), (ReadOnlySpan<Order>)orders, new BatchOptions { Parallelism = 64 });
         Assert.Equal(5, result.Records);
-        AssertEqualsGroupBy(op, orders, "5 orders, 64 workers asked");
+        AssertKeyedEqualsOracle(op, orders, "5 orders, 64 workers asked");
     }
 
     [Fact]
@@ -119,7 +107,7 @@ public class ParallelBatchTests
         Assert.Single(reports, r => r.IsFinal);
         Assert.True(reports[^1].IsFinal);
         Assert.Equal(orders.Length, reports[^1].Records);
-        AssertEqualsGroupBy(op, orders, "seed 915, with progress");
+        AssertKeyedEqualsOracle(op, orders, "seed 915, with progress");
     }
 
     [Fact]
