@@ -174,6 +174,38 @@ public sealed class RingBufferTests
         throw new InvalidDataException("the source failed while filling slot 2");
     }
 
+    [Theory]
+    [InlineData(ProducerType.Single)]
+    [InlineData(ProducerType.Multi)]
+    public async Task Claim_UsingStatementOnAVariable_DisposesACopy_AndThePublishStands(ProducerType producerType)
+    {
+        // "using (batch)" disposes a hidden copy that never saw Publish: it must not take the slots back.
+        var ring = new RingBuffer<TestEvent>(16, producerType);
+        var handler = new RecordingHandler(5, capacity: 16);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        var batch = ring.Claim(4);
+        using (batch)
+        {
+            for (var i = 0; i < batch.Count; i++)
+                batch[i].Event = new TestEvent(0, 10 + i);
+            batch.Publish();
+        }
+        ring.Publish(new TestEvent(0, 14));
+
+        pipeline.Start();
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+
+        Assert.Equal(5, handler.Count);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(i, handler.Sequences[i]);
+            Assert.Equal(10 + i, handler.Entries[i].Event.Number);
+            Assert.Equal(EntryKind.Event, handler.Entries[i].Kind);
+        }
+    }
+
     [Fact]
     public void Claim_PublishedThenDisposed_StaysPublished()
     {

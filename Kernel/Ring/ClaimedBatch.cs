@@ -83,9 +83,14 @@ public ref struct ClaimedBatch<T>
     }
 
     /// <summary>Takes the claim back unless it was published; no handler sees the slots.</summary>
+    /// <remarks>
+    /// The ring is asked too, not only this value: <c>using (batch) { …; batch.Publish(); }</c> disposes a
+    /// copy of <c>batch</c> that never saw the publish, and taking back published slots would throw (one
+    /// producer) or mark events other handlers have yet to read as abandoned (several).
+    /// </remarks>
     public void Dispose()
     {
-        if (_finished || _ring is null)
+        if (_finished || _ring is null || _ring.IsPublished(_firstSequence + _count - 1))
             return;
         _finished = true;
         _ring.AbandonRange(_firstSequence, _firstSequence + _count - 1);

@@ -93,6 +93,13 @@ internal sealed class MultiProducerSequencer : Sequencer
     public bool IsAvailable(long sequence) =>
         Volatile.Read(ref SlotFlag(sequence)) == (int)(sequence >> _indexShift);
 
+    /// <summary>
+    /// True when <paramref name="sequence"/> was published, even if its slot has since been published
+    /// again for a later round (a slot is claimed for round r + 1 only after round r's was published).
+    /// </summary>
+    internal bool IsPublishedOrLater(long sequence) =>
+        Volatile.Read(ref SlotFlag(sequence)) >= (int)(sequence >> _indexShift);
+
     /// <inheritdoc/>
     public override long GetHighestPublished(long lowerBound, long availableSequence)
     {

@@ -128,6 +128,9 @@ public sealed partial class RingBuffer<T>
     /// Takes back a claim that will not be filled: rolled back (one producer) or published as
     /// abandoned slots that processors skip (several producers, where later claims may exist).
     /// </summary>
+    /// <summary>True when the claimed sequence <paramref name="highest"/> has been published.</summary>
+    internal bool IsPublished(long highest) => _single is not null ? _single.IsPublished(highest) : _multi!.IsPublishedOrLater(highest);
+
     internal void AbandonRange(long lowest, long highest)
     {
         if (_single is not null)

@@ -79,6 +79,9 @@ internal sealed class SingleProducerSequencer : Sequencer
         Signal.Notify();
     }
 
+    /// <summary>True when <paramref name="sequence"/> was published (the cursor is the last published sequence).</summary>
+    internal bool IsPublished(long sequence) => Cursor.Value >= sequence;
+
     /// <summary>
     /// Gives back the unpublished claim <paramref name="lowest"/>..<paramref name="highest"/>:
     /// nothing was published, so the next claim reuses the slots and consumers never see them.
