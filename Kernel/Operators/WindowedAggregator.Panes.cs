@@ -57,26 +57,16 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var pane = _lastPane;
         long paneStart = 0, paneLength = 0;   // an empty range: the first event looks its pane up
         StateTable<TKey, WindowSlot<TState>, Hasher>? table = null;
-        // Direct mode (dense integer keys): the cached pane's table arrays, read once instead of per event
-        // (see KeyedAggregator). Taken again whenever the table may have changed under it: a new cached
-        // pane, a slow-path add, a fire (which may move, release or reuse the pane's table).
-        StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view = default;
-        var direct = false;
         if (pane is not null)
         {
             paneStart = pane.Start;
             paneLength = pane.End - pane.Start;
             table = pane.Table;
-            direct = TryDirect(table, out view);
         }
         for (var i = 0; i < events.Length; i++)
         {
             // Ask for the slot of the event a few ahead in the current pane (see KeyedAggregator.Apply).
-            if (i + PrefetchDistance < events.Length)
-            {
-                if (direct) view.Prefetch(DirectIndex(events[i + PrefetchDistance]));
-                else table?.Prefetch(TSpec.KeyOf(events[i + PrefetchDistance]));
-            }
+            if (table is not null && i + PrefetchDistance < events.Length) table.Prefetch(TSpec.KeyOf(events[i + PrefetchDistance]));
             ref readonly var e = ref events[i];
             var t = TSpec.EventTime(e);
             if (TSpec.Filter(e))
@@ -87,32 +77,16 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     SyncWatermark(maxT);
                     pane = FindPaneSlow(e, t);
                     dueAt = TimerDueAt();   // a new pane or fired window may bring the next timer forward
-                    // FindPaneSlow may have written to (and grown) any table, the cached one included.
-                    direct = false;
                     if (pane is null) goto Watermark;   // late or allowed-late, handled there
                     _lastPane = pane;
                     paneStart = pane.Start;
                     paneLength = pane.End - pane.Start;
                     table = pane.Table;
-                    direct = TryDirect(table, out view);
-                }
-                if (direct)
-                {
-                    // A key already held and dirty: no table call (the same contract as KeyedAggregator.FoldHit).
-                    ref var hit = ref view.HitOrNull(DirectIndex(e));
-                    if (!Unsafe.IsNullRef(ref hit))
-                    {
-                        TSpec.Update(ref hit.Agg, e);
-                        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref hit.Agg, e);   // [side-state]
-                        goto Watermark;
-                    }
                 }
                 ref var slot = ref table!.GetValueRefOrAdd(TSpec.KeyOf(e), out var added);
                 if (added) TSpec.Init(out slot.Agg);
                 TSpec.Update(ref slot.Agg, e);
                 if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
-                // The add may have grown the table, or left direct mode.
-                direct = TryDirect(table, out view);
             }
         Watermark:
             if (t > maxT)
@@ -129,13 +103,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     paneStart = 0;
                     paneLength = 0;
                     table = null;
-                    direct = false;
                     if (pane is not null)
                     {
                         paneStart = pane.Start;
                         paneLength = pane.End - pane.Start;
                         table = pane.Table;
-                        direct = TryDirect(table, out view);
                     }
                 }
             }
@@ -143,17 +115,6 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         SyncWatermark(maxT);
         _maxEventTime[0] = maxT;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryDirect(StateTable<TKey, WindowSlot<TState>, Hasher> table, out StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view)
-    {
-        if (StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect) return table.TryGetDirectView(out view);
-        view = default;
-        return false;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong DirectIndex(in TEvent e) => StateTable<TKey, WindowSlot<TState>, Hasher>.DirectIndexOf(TSpec.KeyOf(e));
 
     /// <summary>
     /// The smallest event time whose watermark (<c>t − B − 1</c>) reaches the next timer; saturates at
