@@ -39,12 +39,17 @@ public static class GateCommand
         var watch = Stopwatch.StartNew();
         var measured = new SortedDictionary<string, GateMetric>(StringComparer.Ordinal);
         var failed = new List<string>();
+        var timings = new List<string>();
         foreach (var suite in Program.DiscoverSuites().Values.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
             if (only is not null && !only.Contains(suite.Name, StringComparer.Ordinal)) continue;
+            var suiteWatch = Stopwatch.StartNew();
+            var attempts = 0;
+            var retriedFor = new List<string>();
             for (var attempt = 1; attempt <= Attempts; attempt++)
             {
                 Console.Error.WriteLine($"gate: {suite.Name} (attempt {attempt})");
+                attempts = attempt;
                 var report = new QuickReport(TextWriter.Null);
                 suite.Run(report);
                 var bad = new List<string>();
@@ -57,7 +62,11 @@ public static class GateCommand
                 }
                 if (bad.Count == 0 || update) break;
                 if (attempt == Attempts) failed.AddRange(bad);
+                else retriedFor.AddRange(bad);
             }
+            // Which figure forced a re-measure is what to look at when the gate runs long or cries wolf.
+            timings.Add($"{suite.Name} {suiteWatch.Elapsed.TotalSeconds:F0} s"
+                + (attempts > 1 ? $" ({attempts} attempts; re-measured for {string.Join(", ", retriedFor.Distinct(StringComparer.Ordinal))})" : ""));
         }
 
         if (update)
@@ -73,6 +82,13 @@ public static class GateCommand
         }
 
         PrintTable(baseline, measured);
+        foreach (var t in timings) Console.WriteLine($"gate: suite {t}");
+        if (only is null && !update)
+        {
+            // A baseline figure nothing measures any more guards nothing: name it so it gets removed.
+            var stale = baseline.Keys.Where(k => !measured.ContainsKey(k)).ToList();
+            if (stale.Count > 0) Console.WriteLine($"gate: {stale.Count} baseline metric(s) not measured any more: {string.Join(", ", stale)}");
+        }
         Console.WriteLine($"gate: {measured.Count} metrics in {watch.Elapsed.TotalSeconds:F0} s, {failed.Count} regressed");
         foreach (var f in failed) Console.WriteLine($"gate: REGRESSION {f}");
         var blocking = failOn == "alloc" ? failed.Where(f => IsZeroAllocationClaim(f, baseline)).ToList() : failed;
