@@ -73,7 +73,7 @@ public sealed class MultiProducerStressTests(ITestOutputHelper output)
         catch (TimeoutException)
         {
             pipeline.Halt();
-            Assert.Fail($"seed {seed}: timed out after {checker.Count} of {(long)producers * perProducer} entries (cursor {ring.Cursor}, processed {pipeline.Processors[0].ProcessedSequence}, sleepers {ring.Sequencer.Signal.Waiters}); {checker.Failure}");
+            Assert.Fail($"seed {seed}: timed out after {checker.Count} of {(long)producers * perProducer} entries (cursor {ring.Cursor}, processed {pipeline.Processors[0].ProcessedSequence}, sleepers {ring.Sequencer.Signal.Waiters} + {ring.Sequencer.RoomSignal.Waiters} waiting for room); {checker.Failure}");
         }
 
         Assert.True(checker.Failure is null, $"seed {seed}: {checker.Failure}");

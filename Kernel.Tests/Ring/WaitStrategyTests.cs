@@ -87,4 +87,36 @@ public sealed class WaitStrategyTests
         for (var i = 0; i < Total; i++)
             Assert.Equal(i, handler.Entries[i].Event.Number);
     }
+
+    [Theory]
+    [InlineData(ProducerType.Single)]
+    [InlineData(ProducerType.Multi)]
+    public async Task FullRing_ProducerSleepsOnTheRoomSignal_NotOnThePublishSignal_AndAProcessedBatchWakesIt(ProducerType producerType)
+    {
+        // A producer waiting for room must sleep where only processed batches wake it: on the
+        // publish signal every other producer's publish would wake it for nothing.
+        var ring = new RingBuffer<TestEvent>(8, producerType);
+        var handler = new RecordingHandler(12);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        for (var i = 0; i < 8; i++)
+            ring.Publish(new TestEvent(0, i));
+
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (var i = 8; i < 12; i++)
+                ring.Publish(new TestEvent(0, i));
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(SpinWait.SpinUntil(() => ring.Sequencer.RoomSignal.Waiters == 1 || producer.IsCompleted, RingTestSupport.Timeout),
+            $"room waiters: {ring.Sequencer.RoomSignal.Waiters}");
+        Assert.False(producer.IsCompleted, "the ring was full: the producer cannot have finished");
+        Assert.Equal(0, ring.Sequencer.Signal.Waiters);
+
+        pipeline.Start();
+        await producer.WaitAsync(RingTestSupport.Timeout);
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        for (var i = 0; i < 12; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
 }

@@ -106,6 +106,7 @@ public sealed class BatchEventProcessor<T>
         var barrier = _barrier;
         var sequence = Sequence;
         var signal = _ring.Sequencer.Signal;
+        var room = _ring.Sequencer.RoomSignal;
         var next = sequence.Value + 1;
         var spin = new SpinWait();
         while (!_haltRequested)
@@ -117,7 +118,9 @@ public sealed class BatchEventProcessor<T>
                     return;
                 // Release write: producers and dependent handlers see the slots as handled.
                 sequence.SetValue(available);
+                // Handlers that run after this one, and producers waiting for room.
                 signal.Notify();
+                room.Notify();
                 next = available + 1;
                 if (available >= Volatile.Read(ref _drainTarget))
                     return;

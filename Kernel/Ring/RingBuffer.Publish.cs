@@ -168,7 +168,7 @@ public sealed partial class RingBuffer<T>
             if (Sequencer.IsClosed)
                 RingThrowHelper.ThrowHalted();
             cancellationToken.ThrowIfCancellationRequested();
-            await Sequencer.Signal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
+            await Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
         }
     }
 

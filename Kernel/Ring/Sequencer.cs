@@ -34,6 +34,7 @@ internal abstract class Sequencer
         _bufferSize = bufferSize;
         Cursor = new Sequence();
         Signal = new ProgressSignal();
+        RoomSignal = new ProgressSignal();
         AbandonedCount = new Sequence(0);
     }
 
@@ -43,8 +44,19 @@ internal abstract class Sequencer
     /// </summary>
     public Sequence Cursor { get; }
 
-    /// <summary>Wakes blocked consumers, producers and drains; notified on every publish and every processed batch.</summary>
+    /// <summary>
+    /// Wakes processors asleep until entries are readable: notified on every publish (for the
+    /// processors reading the ring) and every processed batch (for the handlers that run after it).
+    /// </summary>
     public ProgressSignal Signal { get; }
+
+    /// <summary>
+    /// Wakes producers asleep until there is room: notified on every processed batch, never on a
+    /// publish. Kept apart from <see cref="Signal"/> so that a publish does not wake producers that
+    /// wait for room (each would find none, re-arm with a process-wide barrier and sleep again, while
+    /// the publisher paid for the wake-up), and a processed batch does not wake idle processors.
+    /// </summary>
+    public ProgressSignal RoomSignal { get; }
 
     /// <summary>Slots published as abandoned so far (multi-producer claims disposed unpublished); processors skip them.</summary>
     public Sequence AbandonedCount { get; }
@@ -99,11 +111,12 @@ internal abstract class Sequencer
     {
         _closed = true;
         Signal.NotifyAll();
+        RoomSignal.NotifyAll();
     }
 
     /// <summary>
     /// Waits until the slowest consumer passed <paramref name="wrapPoint"/> (so the claim does not
-    /// overwrite unconsumed slots): spins briefly, then sleeps on <see cref="Signal"/>, which every
+    /// overwrite unconsumed slots): spins briefly, then sleeps on <see cref="RoomSignal"/>, which every
     /// processed batch notifies. Returns the gating sequence it saw.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -122,7 +135,7 @@ internal abstract class Sequencer
                 RingThrowHelper.ThrowHalted();
         }
         var condition = new CapacityCondition(this, wrapPoint, whenNone);
-        Signal.Wait(ref condition);
+        RoomSignal.Wait(ref condition);
         if (_closed)
             RingThrowHelper.ThrowHalted();
         return GetMinimumGatingSequence(whenNone);
