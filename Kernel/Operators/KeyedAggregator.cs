@@ -75,7 +75,17 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     public void Apply(ReadOnlySpan<TEvent> events)
     {
         var table = _table;
-        var i = TryDirect(table, out var view) ? ApplyDirect(table, view, events) : 0;
+        var i = 0;
+        // Direct mode: the loop folds hits and stops at the first event it cannot take; that one is
+        // folded here through the table (which may add the key, grow or leave direct mode), then the
+        // loop resumes with a fresh view.
+        while (i < events.Length && TryDirect(table, out var view))
+        {
+            i = ApplyDirect(view, events, i);
+            if (i == events.Length) break;
+            Fold(table, events[i]);
+            i++;
+        }
         if (i < events.Length) ApplyHashed(table, events, i);
         _eventsSeen += events.Length;
     }
@@ -97,19 +107,30 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     }
 
     /// <summary>
-    /// <see cref="Apply"/> while the table is in direct mode: returns the index of the first event not
-    /// yet folded (the batch's length, unless adding a key made the table leave direct mode).
+    /// The direct-mode loop of <see cref="Apply"/> from event <paramref name="i"/>: folds every event whose
+    /// key <paramref name="view"/> holds (already dirty) and returns the index of the first event that
+    /// passes the filter and is not such a hit (the caller folds it through the table), or the batch's length.
     /// </summary>
+    /// <remarks>
+    /// The loop makes no call: the table's add, growth and dirty-list code stays in the caller, so the
+    /// JIT keeps the loop's index, event and view in registers (with the slow path in the loop it kept
+    /// the index on the stack and reloaded it every event).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events)
+    private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
     {
-        for (var i = 0; i < events.Length; i++)
+        // Unsigned compares: the JIT drops the bounds checks of events[i] and events[ahead].
+        for (; (uint)i < (uint)events.Length; i++)
         {
-            if (i + PrefetchDistance < events.Length) view.Prefetch(DirectIndex(events[i + PrefetchDistance]));
+            var ahead = i + PrefetchDistance;
+            if ((uint)ahead < (uint)events.Length) view.Prefetch(DirectIndex(events[ahead]));
             ref readonly var e = ref events[i];
-            if (!TSpec.Filter(e) || FoldHit(view, e)) continue;
-            Fold(table, e);
-            if (!TryDirect(table, out view)) return i + 1;
+            if (!TSpec.Filter(e)) continue;
+            var index = DirectIndex(e);
+            if (!view.IsHit(index)) return i;
+            ref var state = ref view.StateAt(index);
+            TSpec.Update(ref state, e);
+            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
         }
         return events.Length;
     }
@@ -120,7 +141,28 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         var table = _table;
         var i = 0;
         var seen = 0L;   // counted locally, added to _eventsSeen before a control entry and at the end
-        if (TryDirect(table, out var view)) i = OnBatchDirect(table, view, entries, firstSequence, out seen);
+        // As in Apply: the direct loop stops at an event it cannot take and at a control entry, both handled here.
+        while (i < entries.Length && TryDirect(table, out var view))
+        {
+            var stop = OnBatchDirect(view, entries, i);
+            seen += stop - i;   // every entry the loop passed is an event
+            i = stop;
+            if (i == entries.Length) break;
+            ref readonly var entry = ref entries[i];
+            if (entry.Kind == EntryKind.Event)
+            {
+                seen++;
+                Fold(table, entry.Event);   // the loop stopped at it: it passed the filter
+            }
+            else
+            {
+                _eventsSeen += seen;
+                seen = 0;
+                // A barrier's listener may snapshot or restore the table: the next round takes a fresh view.
+                OnControl(entry, firstSequence + i);
+            }
+            i++;
+        }
         if (i < entries.Length) seen = OnBatchHashed(table, entries, firstSequence, i, seen);
         _eventsSeen += seen;
     }
@@ -150,37 +192,28 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     }
 
     /// <summary>
-    /// <see cref="OnBatch"/> while the table is in direct mode; returns as <see cref="ApplyDirect"/> does,
-    /// with the events seen since the last control entry in <paramref name="seen"/>.
+    /// The direct-mode loop of <see cref="OnBatch"/> from entry <paramref name="i"/>, as <see cref="ApplyDirect"/>:
+    /// returns the index of the first control entry or of the first event that passes the filter and is
+    /// not a hit, or the batch's length. Every entry before the returned index is an event.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int OnBatchDirect(
-        StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view,
-        ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence, out long seen)
+    private int OnBatchDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<RingEntry<TEvent>> entries, int i)
     {
-        var count = 0L;
-        for (var i = 0; i < entries.Length; i++)
+        for (; (uint)i < (uint)entries.Length; i++)
         {
-            if (i + PrefetchDistance < entries.Length) view.Prefetch(DirectIndex(entries[i + PrefetchDistance].Event));
+            // A control entry's (default) event only costs a useless hint.
+            var ahead = i + PrefetchDistance;
+            if ((uint)ahead < (uint)entries.Length) view.Prefetch(DirectIndex(entries[ahead].Event));
             ref readonly var entry = ref entries[i];
-            if (entry.Kind == EntryKind.Event)
-            {
-                count++;
-                if (!TSpec.Filter(entry.Event) || FoldHit(view, entry.Event)) continue;
-                Fold(table, entry.Event);
-                if (TryDirect(table, out view)) continue;
-                seen = count;
-                return i + 1;
-            }
-            _eventsSeen += count;
-            count = 0;
-            OnControl(entry, firstSequence + i);
-            // A barrier's listener may have snapshotted or restored the table: take a fresh view.
-            if (TryDirect(table, out view)) continue;
-            seen = 0;
-            return i + 1;
+            if (entry.Kind != EntryKind.Event) return i;
+            ref readonly var e = ref entry.Event;
+            if (!TSpec.Filter(e)) continue;
+            var index = DirectIndex(e);
+            if (!view.IsHit(index)) return i;
+            ref var state = ref view.StateAt(index);
+            TSpec.Update(ref state, e);
+            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
         }
-        seen = count;
         return entries.Length;
     }
 
@@ -232,16 +265,6 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong DirectIndex(in TEvent e) => StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectIndexOf(TSpec.KeyOf(e));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool FoldHit(in StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, in TEvent e)
-    {
-        ref var state = ref view.HitOrNull(DirectIndex(e));
-        if (Unsafe.IsNullRef(ref state)) return false;
-        TSpec.Update(ref state, e);
-        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
-        return true;
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
