@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Kernel.Ring;
 using Kernel.State;
 
@@ -119,18 +120,20 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
     {
-        // Unsigned compares: the JIT drops the bounds checks of events[i] and events[ahead].
+        // Every event but the last PrefetchDistance asks for the entry of the event that far ahead. The
+        // loop's bound keeps both reads inside the batch, so they go unchecked, and the prefetch needs no
+        // test of its own (see DirectView.PrefetchAny): about a third of the loop's instructions before.
+        ref var first = ref MemoryMarshal.GetReference(events);
+        for (var end = events.Length - PrefetchDistance; i < end; i++)
+        {
+            // i is never negative: (uint) spares a sign extension, and the event ahead is addressed from this one.
+            ref var e = ref Unsafe.Add(ref first, (nint)(uint)i);
+            view.PrefetchAny(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
+            if (!TryFoldHit(view, e)) return i;
+        }
         for (; (uint)i < (uint)events.Length; i++)
         {
-            var ahead = i + PrefetchDistance;
-            if ((uint)ahead < (uint)events.Length) view.Prefetch(DirectIndex(events[ahead]));
-            ref readonly var e = ref events[i];
-            if (!TSpec.Filter(e)) continue;
-            var index = DirectIndex(e);
-            if (!view.IsHit(index)) return i;
-            ref var state = ref view.StateAt(index);
-            TSpec.Update(ref state, e);
-            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+            if (!TryFoldHit(view, events[i])) return i;
         }
         return events.Length;
     }
@@ -199,20 +202,18 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int OnBatchDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<RingEntry<TEvent>> entries, int i)
     {
+        // As in ApplyDirect; a control entry's (default) event only costs a useless hint.
+        ref var first = ref MemoryMarshal.GetReference(entries);
+        for (var end = entries.Length - PrefetchDistance; i < end; i++)
+        {
+            ref var entry = ref Unsafe.Add(ref first, (nint)(uint)i);
+            view.PrefetchAny(DirectIndex(Unsafe.Add(ref entry, PrefetchDistance).Event));
+            if (entry.Kind != EntryKind.Event || !TryFoldHit(view, entry.Event)) return i;
+        }
         for (; (uint)i < (uint)entries.Length; i++)
         {
-            // A control entry's (default) event only costs a useless hint.
-            var ahead = i + PrefetchDistance;
-            if ((uint)ahead < (uint)entries.Length) view.Prefetch(DirectIndex(entries[ahead].Event));
             ref readonly var entry = ref entries[i];
-            if (entry.Kind != EntryKind.Event) return i;
-            ref readonly var e = ref entry.Event;
-            if (!TSpec.Filter(e)) continue;
-            var index = DirectIndex(e);
-            if (!view.IsHit(index)) return i;
-            ref var state = ref view.StateAt(index);
-            TSpec.Update(ref state, e);
-            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+            if (entry.Kind != EntryKind.Event || !TryFoldHit(view, entry.Event)) return i;
         }
         return entries.Length;
     }
@@ -265,6 +266,22 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong DirectIndex(in TEvent e) => StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectIndexOf(TSpec.KeyOf(e));
+
+    /// <summary>
+    /// The hit path of the direct loops: folds <paramref name="e"/> into the state <paramref name="view"/>
+    /// holds for its key, or skips it when the filter drops it; false (nothing done) when the key is not a hit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryFoldHit(in StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, in TEvent e)
+    {
+        if (!TSpec.Filter(e)) return true;
+        var index = DirectIndex(e);
+        if (!view.IsHit(index)) return false;
+        ref var state = ref view.StateAt(index);
+        TSpec.Update(ref state, e);
+        if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+        return true;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)

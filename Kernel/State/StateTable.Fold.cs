@@ -56,6 +56,21 @@ public sealed partial class StateTable<TKey, TState, THasher>
             Sse.Prefetch0(p);
             if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
         }
+
+        /// <summary>
+        /// <see cref="Prefetch"/> without the range test, for a loop that prefetches every event: an index
+        /// outside the slots (a key the table does not hold directly) hints a useless address. Safe: the
+        /// address is computed as a raw pointer, never as a managed reference, and a prefetch never faults
+        /// nor changes memory; should the GC move the array meanwhile, the hint is merely wasted.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly unsafe void PrefetchAny(ulong index)
+        {
+            if (!Sse.IsSupported) return;
+            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>();
+            Sse.Prefetch0(p);
+            if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
+        }
     }
 
     /// <summary>True when the key type and hasher allow direct mode (a JIT-time constant); see <see cref="IsDirect"/>.</summary>
