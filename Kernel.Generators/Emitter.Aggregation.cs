@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Kernel.Generators.Model;
@@ -485,10 +487,14 @@ internal static partial class Emitter
         {
             w.Line("var time = EventTime(in e);");
         }
+        // An event member read more than once is read once into a local: the state is written through a
+        // reference the JIT cannot prove apart from the event's, so it would reload the member after each store.
+        var hoisted = HoistedMembers(model);
+        foreach (var m in hoisted) w.Line("var " + HoistedLocal(m) + " = e." + m + ";");
         foreach (var a in model.Aggregates)
         {
             var s = "state." + a.RowMember;
-            var v = "e." + a.SourceMember;
+            var v = hoisted.Contains(a.SourceMember) ? HoistedLocal(a.SourceMember) : "e." + a.SourceMember;
             switch (a.Op)
             {
                 case AggregateOp.Sum: w.Line(s + " += " + v + ";"); break;
@@ -516,6 +522,34 @@ internal static partial class Emitter
         }
         w.Close();
     }
+
+    /// <summary>
+    /// The event members <c>Update</c> reads more than once outside a rarely taken branch (a Sum or Avg
+    /// reads its member once, an integer Min or Max twice: the compare and the store), in declaration order.
+    /// First and Last read theirs only when the event's time wins, so they alone do not count.
+    /// </summary>
+    private static List<string> HoistedMembers(AggregationModel model)
+    {
+        var reads = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var a in model.Aggregates)
+        {
+            var floating = a.RowKind is ValueKind.Single or ValueKind.Double;
+            var n = a.Op switch
+            {
+                AggregateOp.Sum or AggregateOp.Avg => 1,
+                AggregateOp.Min or AggregateOp.Max => floating ? 1 : 2,   // Math.Min/Max for floating types
+                _ => 0,
+            };
+            if (n == 0) continue;
+            if (!reads.TryGetValue(a.SourceMember, out var had)) order.Add(a.SourceMember);
+            reads[a.SourceMember] = had + n;
+        }
+        return order.Where(m => reads[m] > 1).ToList();
+    }
+
+    /// <summary>The local an event member is read into (members are identifiers, so the name is one too).</summary>
+    private static string HoistedLocal(string member) => "e_" + member;
 
     private static void EmitMerge(SourceWriter w, AggregationModel model)
     {

@@ -89,6 +89,67 @@ public sealed class KeyedAggregatorDirectModeTests
         }
     }
 
+    [Theory]
+    [InlineData(41)]
+    [InlineData(42)]
+    [InlineData(43)]
+    public void OnBatch_DenseControlEntriesAndTinyBatches_CountsEventsSeenAtEveryBarrier(int seed)
+    {
+        // Control entries back to back, first and last in a batch, batches of only control entries,
+        // and a barrier listener that snapshots (so keys turn clean and leave the direct loop's hit path):
+        // at every barrier the operator must have counted exactly the events before it.
+        var rng = new Random(seed);
+        var orders = Orders(seed, 12_000, 300, scatterMidway: false);
+        var entries = new List<RingEntry<Order>>();
+        var eventsBefore = new List<long>();   // per barrier, in order
+        long events = 0;
+        foreach (var order in orders)
+        {
+            while (rng.Next(4) == 0)
+            {
+                if (rng.Next(2) == 0)
+                {
+                    entries.Add(new RingEntry<Order> { Kind = EntryKind.Barrier, Value = eventsBefore.Count });
+                    eventsBefore.Add(events);
+                }
+                else
+                {
+                    entries.Add(new RingEntry<Order> { Kind = EntryKind.Watermark, Value = events });
+                }
+            }
+            entries.Add(new RingEntry<Order> { Event = order });
+            events++;
+        }
+        var counts = new CountingSnapshotter();
+        var op = new KeyedAggregator<Order, long, RevenueState, RevenueRow, RevenueSpec>(initialCapacity: 16, control: counts);
+        counts.Operator = op;
+        var all = entries.ToArray();
+        for (var i = 0; i < all.Length;)
+        {
+            var n = Math.Min(rng.Next(1, 40), all.Length - i);
+            op.OnBatch(all.AsSpan(i, n), i);
+            i += n;
+        }
+        AssertEqualsGroupBy(seed, orders, op);
+        Assert.True(eventsBefore.SequenceEqual(counts.SeenAtBarrier), $"seed {seed}: events seen at the barriers differ");
+    }
+
+    private sealed class CountingSnapshotter : IControlListener
+    {
+        public KeyedAggregator<Order, long, RevenueState, RevenueRow, RevenueSpec>? Operator;
+        public readonly List<long> SeenAtBarrier = new();
+
+        public void OnBarrier(long checkpointId, long sequence)
+        {
+            Operator!.WriteSnapshot(new ArrayBufferWriter<byte>(), SnapshotScope.Changes);
+            SeenAtBarrier.Add(Operator.EventsSeen);
+        }
+
+        public void OnEndOfInput(int sourceId, long sequence)
+        {
+        }
+    }
+
     private sealed class Snapshotter : IControlListener
     {
         public KeyedAggregator<Order, long, RevenueState, RevenueRow, RevenueSpec>? Operator;

@@ -29,21 +29,23 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
-        /// The state of a key already held and already dirty, or a null reference when the key is not held,
-        /// is clean (not written since the last <see cref="MarkClean"/>) or lies outside the slots: the caller
-        /// then goes through <see cref="GetValueRefOrAdd"/>, which adds it or marks and lists it dirty. <paramref name="index"/> is the key as an unsigned integer (<see cref="DirectIndexOf"/>).
+        /// True when <paramref name="index"/> (the key as an unsigned integer, <see cref="DirectIndexOf"/>)
+        /// is a key already held and already dirty, whose state <see cref="StateAt"/> then returns. False
+        /// when the key is not held, is clean (not written since the last <see cref="MarkClean"/>) or lies
+        /// outside the slots: the caller then goes through <see cref="GetValueRefOrAdd"/>, which adds it or
+        /// marks and lists it dirty.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly ref TState HitOrNull(ulong index)
-        {
-            // Safe unchecked reads: both arrays have _last + 1 elements and index <= _last.
-            if (index > _last) return ref Unsafe.NullRef<TState>();
+        public readonly bool IsHit(ulong index)
             // Only a slot already Dirty is a hit here: a clean one must also be appended to the table's
             // dirty list (incremental checkpoints read it), which GetValueRefOrAdd does, so the caller's
-            // slow path takes it — once per key between two MarkCleans.
-            if (Unsafe.Add(ref _control, (nint)index) != Dirty) return ref Unsafe.NullRef<TState>();
-            return ref Unsafe.Add(ref _entries, (nint)index).State;
-        }
+            // slow path takes it — once per key between two MarkCleans. The read is safe unchecked: the
+            // control array has _last + 1 elements and index <= _last.
+            => index <= _last && Unsafe.Add(ref _control, (nint)index) == Dirty;
+
+        /// <summary>The state at <paramref name="index"/>; only for an index <see cref="IsHit"/> accepted (unchecked).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly ref TState StateAt(ulong index) => ref Unsafe.Add(ref _entries, (nint)index).State;
 
         /// <summary>Hints the CPU to load the entry of <paramref name="index"/> (see <see cref="Prefetch"/>); nothing outside the slots.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -51,6 +53,21 @@ public sealed partial class StateTable<TKey, TState, THasher>
         {
             if (!Sse.IsSupported || index > _last) return;
             var p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref _entries, (nint)index));
+            Sse.Prefetch0(p);
+            if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
+        }
+
+        /// <summary>
+        /// <see cref="Prefetch"/> without the range test, for a loop that prefetches every event: an index
+        /// outside the slots (a key the table does not hold directly) hints a useless address. Safe: the
+        /// address is computed as a raw pointer, never as a managed reference, and a prefetch never faults
+        /// nor changes memory; should the GC move the array meanwhile, the hint is merely wasted.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly unsafe void PrefetchAny(ulong index)
+        {
+            if (!Sse.IsSupported) return;
+            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>();
             Sse.Prefetch0(p);
             if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 64) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
         }
