@@ -30,7 +30,9 @@ public sealed class LogOptions
     /// <summary>
     /// Write one byte in every page of a new segment before the writer uses it, so appends never
     /// take a first-write page fault (1–6 µs a page). The first segment is touched when the log is
-    /// opened; later ones on the background thread with <see cref="PrepareNextSegment"/>, else at the roll (default true).
+    /// opened; later ones on the background thread with <see cref="PrepareNextSegment"/> (handed to
+    /// the writer as soon as the file exists and touched ahead of it, so a roll never waits for the
+    /// touch), else at the roll (default true).
     /// </summary>
     public bool PreTouchPages { get; init; } = true;
 

@@ -175,4 +175,69 @@ public sealed class LogRecyclingTests
         Assert.InRange(dir.SegmentFiles().Length, 3, 4);
         CheckAll(log);
     }
+
+    /// <summary>
+    /// Prepared segments are handed to the writer before their pages are touched, and touched on
+    /// the background thread while the writer fills them (and truncation rewrites them): the touch
+    /// must never change a byte. Segments of 4 MiB (four touch chunks), records of up to 4 KiB.
+    /// </summary>
+    [Fact]
+    public void BackgroundTouch_RacingTheWriterAndTruncation_ChangesNoByte()
+    {
+        using var dir = new TempLogDirectory();
+        const long segment = 4L << 20;
+        var options = new LogOptions
+        {
+            SegmentBytes = segment,
+            RetentionBytes = 3 * segment,
+            RecycleSegments = 2,
+            PrepareNextSegment = true,
+            PreTouchPages = true,
+            FlushPolicy = FlushPolicy.Interval,
+            FlushInterval = TimeSpan.FromMilliseconds(1),
+        };
+        var rng = new Random(11);
+        var buffer = new byte[4096];
+        long end;
+        using (var log = SegmentedLog.Open(dir.Path, options))
+        {
+            log.RetentionFloor = long.MaxValue;
+            for (var round = 0; round < 12; round++)
+            {
+                var n = rng.Next(500, 3_000);
+                for (var i = 0; i < n; i++)
+                {
+                    var offset = log.EndOffset;
+                    var payload = buffer.AsSpan(0, (int)(offset % 4000) + 17);
+                    LogAppendScenario.Fill(payload, offset);
+                    log.Append(payload, offset);
+                }
+                if (round % 3 == 2) log.TruncateAfter(log.EndOffset - 1 - rng.Next(1, 200));
+            }
+            end = log.EndOffset;
+            Check(log);
+        }
+        using (var log = SegmentedLog.Open(dir.Path, options))
+        {
+            Assert.Equal(end, log.EndOffset);
+            Check(log);
+        }
+
+        static void Check(SegmentedLog log)
+        {
+            var want = new byte[4096];
+            using var reader = log.OpenReader(log.StartOffset);
+            var expected = log.StartOffset;
+            while (reader.TryRead(out var r))
+            {
+                Assert.Equal(expected, r.Offset);
+                var w = want.AsSpan(0, (int)(expected % 4000) + 17);
+                LogAppendScenario.Fill(w, expected);
+                Assert.True(r.Payload.SequenceEqual(w), $"record {expected} has the wrong bytes");
+                Assert.Equal(expected, r.Timestamp);
+                expected++;
+            }
+            Assert.Equal(log.EndOffset, expected);
+        }
+    }
 }
