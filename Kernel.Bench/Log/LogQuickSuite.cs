@@ -103,6 +103,62 @@ public sealed class LogQuickSuite : IQuickSuite
                 BenchTiming.DeleteDirectory(s.Dir);
             });
 
+    /// <summary>
+    /// A log in its steady state, unlike the single pre-touched segment of the other cases: one log
+    /// kept open over all rounds, 64 MiB segments (the default, so a run rolls about three times),
+    /// retention to two segments freeing the oldest at each roll, the next segment prepared (created
+    /// and pre-touched) on the background thread, and with <paramref name="recycle"/> the freed files
+    /// reused for new segments (the warm-up round fills the pool). Each run appends and then flushes
+    /// once, as <see cref="LogAppendFlush"/>.
+    /// </summary>
+    private sealed class SteadyLog(string root, bool recycle) : IDisposable
+    {
+        private SegmentedLog? _log;
+        private string? _dir;
+
+        public SegmentedLog Log
+        {
+            get
+            {
+                if (_log is null)
+                {
+                    _dir = BenchTiming.NewDirectory(root);
+                    const long segmentBytes = 64L << 20; // the default
+                    _log = SegmentedLog.Open(_dir, new LogOptions
+                    {
+                        SegmentBytes = segmentBytes,
+                        FlushPolicy = FlushPolicy.Interval,
+                        FlushInterval = TimeSpan.FromMilliseconds(5),
+                        WriteBehindBytes = 4 << 20,
+                        RetentionBytes = 2 * segmentBytes,
+                        RecycleSegments = recycle ? 4 : 0,
+                        PrepareNextSegment = true,
+                        PreTouchPages = true,
+                    });
+                    _log.RetentionFloor = long.MaxValue;
+                }
+                return _log;
+            }
+        }
+
+        public TimedCase Case(byte[] payload, long count) =>
+            TimedCase.Of(
+                recycle ? "ours-steady-recycled" : "ours-steady",
+                () => Log,
+                log =>
+                {
+                    for (var i = 0; i < count; i++) log.Append(payload, i);
+                    log.Flush();
+                },
+                _ => { });
+
+        public void Dispose()
+        {
+            _log?.Dispose();
+            if (_dir is not null) BenchTiming.DeleteDirectory(_dir);
+        }
+    }
+
     private static void AppendCases(QuickReport report, string root, int size, long count)
     {
         var payload = Payload(size);
@@ -116,9 +172,12 @@ public sealed class LogQuickSuite : IQuickSuite
 
         // The durable cases share the disk with everything else on the machine, whose speed drifts
         // by ±2× within a run: they run in alternating rounds and each reports its median.
-        Measure.Progress($"log: {name}-flush, fasterlog, filestream-fsync (alternating)");
+        Measure.Progress($"log: {name}-flush, fasterlog, filestream-fsync, steady, recycled (alternating)");
+        using var steady = new SteadyLog(root, recycle: false);
+        using var recycled = new SteadyLog(root, recycle: true);
         var durable = BenchTiming.Alternating(
-            [LogAppendFlush(root, payload, count), LogBaselines.FasterLogAppend(root, payload, count), LogBaselines.FileStreamFsync(root, payload, count)],
+            [LogAppendFlush(root, payload, count), LogBaselines.FasterLogAppend(root, payload, count), LogBaselines.FileStreamFsync(root, payload, count),
+             steady.Case(payload, count), recycled.Case(payload, count)],
             count, warmupRounds: 1, rounds: 5);
         var (flushed, faster, fsync) = (durable[0], durable[1].OpsPerSec, durable[2].OpsPerSec);
 
@@ -131,6 +190,9 @@ public sealed class LogQuickSuite : IQuickSuite
         report.Metric(Suite, name + "-flush", "disk_fsync_mb_per_s", fsync * size / 1e6, "MB/s");
         report.Metric(Suite, name + "-flush", "fasterlog_mb_per_s", faster * size / 1e6, "MB/s");
         report.Metric(Suite, name + "-flush", "durable_mb_per_s", flushed.OpsPerSec * size / 1e6, "MB/s");
+        // The same in a long-running log (64 MiB segments rolled, retention, with and without recycling).
+        report.Ratio(Suite, name + "-flush-steady", durable[3].OpsPerSec, "fasterlog", faster, durable[3].AllocBytesPerOp);
+        report.Ratio(Suite, name + "-flush-recycled", durable[4].OpsPerSec, "fasterlog", faster, durable[4].AllocBytesPerOp);
     }
 
     private static void ReadCase(QuickReport report, string root, int size, long count)

@@ -72,6 +72,21 @@ internal sealed unsafe partial class MappedRegion : IDisposable
     }
 
     /// <summary>
+    /// Faults in the pages of [<paramref name="from"/>, <paramref name="to"/>) for writing without
+    /// changing any byte, so it may run while the writer writes the same pages: an atomic add of
+    /// zero to the first 4 bytes of each page (a locked read-modify-write is indivisible against
+    /// the writer's plain stores, which land wholly before or after it). <paramref name="from"/> is
+    /// page-aligned by the caller.
+    /// </summary>
+    public void TouchShared(long from, long to)
+    {
+        var page = Environment.SystemPageSize;
+        to = Math.Min(to, _length);
+        for (var p = from; p < to; p += page)
+            Interlocked.Add(ref *(int*)(_base + p), 0);
+    }
+
+    /// <summary>
     /// Forces the bytes in [<paramref name="from"/>, <paramref name="to"/>) to the disk and waits
     /// for them (msync with MS_SYNC over the page-aligned range on Linux; the whole view elsewhere).
     /// </summary>

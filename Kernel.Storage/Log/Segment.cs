@@ -21,6 +21,8 @@ internal sealed class Segment
     private bool _sealed;           // Volatile; set after the final _publishedLength.
     private int _refCount = 1;      // The log's own reference; 0 = unmapped. Interlocked.
     private bool _deleteOnRelease;  // Set before the log's reference is released.
+    private string? _spareAs;       // Set before the log's reference is released: the spare file's path, handed to _onSpare at the last release.
+    private Action<string>? _onSpare;
     private volatile bool _scanned; // False for segments found on disk until their records are walked.
     private readonly Lock _scanLock = new();
 
@@ -170,9 +172,30 @@ internal sealed class Segment
     {
         if (Interlocked.Decrement(ref _refCount) != 0) return;
         Region.Dispose();
+        if (_spareAs is { } spare)
+        {
+            _onSpare!(spare);
+            return;
+        }
         if (!Volatile.Read(ref _deleteOnRelease)) return;
         File.Delete(Path);
         SegmentIndexFile.Delete(Path);
+    }
+
+    /// <summary>
+    /// Drops the log's reference like <see cref="Retire"/> with delete, but keeps the file for reuse:
+    /// its index file is deleted and the file renamed to <paramref name="sparePath"/> now (readers
+    /// keep their mapping), and <paramref name="onFree"/> gets the path once no reader maps it any
+    /// more, so it is never zeroed under a reader. Linux only (a mapped file can be renamed).
+    /// </summary>
+    /// <exception cref="IOException">The rename failed; the segment is unchanged and still referenced.</exception>
+    public void RetireAsSpare(string sparePath, Action<string> onFree)
+    {
+        SegmentIndexFile.Delete(Path);
+        File.Move(Path, sparePath);
+        _spareAs = sparePath;
+        _onSpare = onFree;
+        Release(); // its interlocked decrement publishes the two fields to whichever thread releases last
     }
 
     /// <summary>Drops the log's reference and deletes the file once every reader is done with it.</summary>

@@ -207,7 +207,8 @@ public sealed partial class SegmentedLog
         ResetWriteBehind(SegmentHeader.Length);
         next.Publish(_writePosition, 0, long.MinValue);
         PersistIndex(old);
-        RequestPrepare();
+        // Retention before the request: a segment it frees can then be the one prepared next.
         if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetention();
+        RequestPrepare();
     }
 }

@@ -12,6 +12,8 @@ public sealed partial class SegmentedLog
     private volatile bool _stopping;
     private Exception? _backgroundError;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _indexWrites = new(); // Sealed segments whose index file the maintenance thread writes.
+    private readonly Queue<Segment> _touchQueue = new(); // Maintenance thread only: prepared segments whose pages are still being touched, each holding a reference.
+    private long _touchPosition;     // Maintenance thread only: where the touch of the queue's first segment goes on.
 
     /// <summary>
     /// Forces every committed record to the disk (msync of the bytes written since the last flush)
@@ -124,9 +126,12 @@ public sealed partial class SegmentedLog
     private void MaintenanceLoop()
     {
         var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
+        var intervalMs = (long)Math.Ceiling(interval.TotalMilliseconds);
+        var lastFlush = Environment.TickCount64;
         while (!_stopping)
         {
-            _wake.WaitOne(interval);
+            // While pages are left to touch, only look for requests between chunks.
+            _wake.WaitOne(_touchQueue.Count > 0 ? TimeSpan.Zero : interval);
             if (_stopping) break;
             try
             {
@@ -139,12 +144,22 @@ public sealed partial class SegmentedLog
                     var number = Volatile.Read(ref _prepareNumber);
                     if (number != 0)
                     {
-                        _prepared = CreateSegmentFile(number, touch: _options.PreTouchPages);
+                        // Handed over untouched: its pages are touched below, ahead of the writer,
+                        // so a roll never waits for the whole segment to be touched.
+                        var prepared = CreateSegmentFile(number, touch: false);
+                        if (_options.PreTouchPages && prepared.TryAcquire()) _touchQueue.Enqueue(prepared);
+                        _prepared = prepared;
                         _preparedReady.Set();
                     }
                 }
-                if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();
+                if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset
+                    && (_touchQueue.Count == 0 || Environment.TickCount64 - lastFlush >= intervalMs))
+                {
+                    Flush();
+                    lastFlush = Environment.TickCount64;
+                }
                 DrainIndexWrites();
+                TouchAhead();
             }
 #pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
             catch (Exception e)
@@ -157,5 +172,33 @@ public sealed partial class SegmentedLog
         // Whatever was requested is settled so that Dispose never waits forever.
         _preparedReady.Set();
         DrainIndexWrites();
+        while (_touchQueue.TryDequeue(out var s))
+        {
+            s.Release();
+            _touchPosition = 0;
+        }
+    }
+
+    /// <summary>
+    /// Touches the next chunk of the oldest segment in the touch queue (maintenance thread only):
+    /// from where it stopped, or from the writer's position when the writer is already in that
+    /// segment and past it (pages behind the writer were faulted in by its own writes). The queue
+    /// holds a reference on each segment, so none is unmapped under the touch; the touch writes
+    /// nothing (<see cref="MappedRegion.TouchShared"/>), so it may race the writer, truncation and
+    /// recovery freely.
+    /// </summary>
+    private void TouchAhead()
+    {
+        if (!_touchQueue.TryPeek(out var s)) return;
+        const long chunk = 1 << 20;
+        var page = Environment.SystemPageSize;
+        var from = Math.Max(_touchPosition, (s.PublishedLength + page - 1) & ~(long)(page - 1));
+        var to = Math.Min(from + chunk, s.Region.Length);
+        if (from < to && !s.IsSealed) s.Region.TouchShared(from, to);
+        _touchPosition = to;
+        if (to < s.Region.Length && !s.IsSealed) return;
+        _touchQueue.TryDequeue(out _);
+        s.Release();
+        _touchPosition = 0;
     }
 }

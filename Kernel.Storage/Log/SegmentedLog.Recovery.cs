@@ -13,6 +13,7 @@ public sealed partial class SegmentedLog
     {
         var files = ListSegmentFiles();
         DeleteStrayIndexFiles(files);
+        AdoptSpareFiles();
         var blanks = 0;
         // A blank last file is a segment that was prepared ahead and never started.
         while (files.Count > 0 && IsBlankFile(files[^1].Path))
@@ -95,6 +96,26 @@ public sealed partial class SegmentedLog
         // Nothing found on disk is known to be durable (a killed writer's pages may still be in the
         // page cache) until the first Flush, which writes back every segment.
         _durableOffset = _startOffset;
+    }
+
+    /// <summary>
+    /// Spare files left by an earlier run become this run's spares, up to
+    /// <see cref="LogOptions.RecycleSegments"/> of the current segment size; the others are deleted.
+    /// </summary>
+    private void AdoptSpareFiles()
+    {
+        foreach (var path in System.IO.Directory.EnumerateFiles(_directory, "*" + SpareSegmentFile.Extension))
+        {
+            var keep = _options.RecycleSegments > 0 && SpareSegmentFile.IsSupported
+                && new FileInfo(path).Length == _options.SegmentBytes
+                && _spareCount < _options.RecycleSegments;
+            if (keep)
+            {
+                _spares.Enqueue(path);
+                _spareCount++;
+            }
+            else File.Delete(path);
+        }
     }
 
     private List<(int Number, string Path)> ListSegmentFiles()

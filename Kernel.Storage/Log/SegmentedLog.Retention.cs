@@ -35,9 +35,34 @@ public sealed partial class SegmentedLog
             if (drop == 0) return 0;
             Volatile.Write(ref _segments, segments[drop..]);
             Volatile.Write(ref _startOffset, segments[drop].BaseOffset);
-            for (var i = 0; i < drop; i++) segments[i].Retire(delete: true);
+            for (var i = 0; i < drop; i++) RetireOrRecycle(segments[i]);
             return drop;
         }
+    }
+
+    /// <summary>
+    /// Retires a segment retention dropped: kept as a spare for <see cref="CreateSegmentFile"/>
+    /// when recycling is on and the pool has room, else deleted.
+    /// </summary>
+    private void RetireOrRecycle(Segment segment)
+    {
+        if (_options.RecycleSegments > 0 && SpareSegmentFile.IsSupported && segment.Region.Length == _options.SegmentBytes)
+        {
+            if (Interlocked.Increment(ref _spareCount) <= _options.RecycleSegments)
+            {
+                try
+                {
+                    segment.RetireAsSpare(SparePathOf(segment.FileNumber), _spareFreed);
+                    return;
+                }
+                catch (IOException)
+                {
+                    // The rename failed: delete the file as without recycling.
+                }
+            }
+            Interlocked.Decrement(ref _spareCount);
+        }
+        segment.Retire(delete: true);
     }
 
     /// <summary>

@@ -40,6 +40,9 @@ public sealed partial class SegmentedLog : IDisposable
     private long _activeMaxTimestamp;// Writer only.
     private int _reservedLength = -1;// Writer only: payload length of the open reservation, -1 when none.
     private int _lastFileNumber;     // Writer only: number of the newest file (active or prepared).
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _spares = new(); // Freed segment files no reader maps, ready for reuse.
+    private readonly Action<string> _spareFreed; // _spares.Enqueue, allocated once.
+    private int _spareCount;         // Interlocked: spares in _spares plus those still mapped by a reader.
     private long _writeBehindFrom;   // Writer only: where in _active the next write-behind starts (page-aligned).
     private long _writeBehindNext = long.MaxValue; // Writer only: the write position that triggers it; MaxValue when off.
 
@@ -61,6 +64,7 @@ public sealed partial class SegmentedLog : IDisposable
         _flushEveryAppend = options.FlushPolicy == FlushPolicy.EveryAppend;
         _segments = [];
         _active = null!;
+        _spareFreed = _spares.Enqueue;
     }
 
     /// <summary>
@@ -160,6 +164,9 @@ public sealed partial class SegmentedLog : IDisposable
     private string PathOf(int fileNumber) =>
         Path.Combine(_directory, fileNumber.ToString("D10", CultureInfo.InvariantCulture) + Extension);
 
+    private string SparePathOf(int fileNumber) =>
+        Path.Combine(_directory, fileNumber.ToString("D10", CultureInfo.InvariantCulture) + SpareSegmentFile.Extension);
+
     private long NowUnixMs() => _options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Creates, preallocates and maps a segment file with a blank header, touching every page when asked.</summary>
@@ -167,6 +174,7 @@ public sealed partial class SegmentedLog : IDisposable
     {
         var path = PathOf(fileNumber);
         var length = _options.SegmentBytes;
+        if (TryReuseSpare(path, length) is { } reused) return MapNewSegment(reused, path, fileNumber, length, touch);
         var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -174,12 +182,64 @@ public sealed partial class SegmentedLog : IDisposable
             Share = FileShare.ReadWrite | FileShare.Delete,
             PreallocationSize = length,
         });
-        MappedRegion region;
         try
         {
             stream.SetLength(length);
             stream.Flush(flushToDisk: true); // the file's size is durable before any record relies on it
-            // And its name: fsync of a new file does not make its directory entry durable (POSIX; ext4's
+        }
+        catch
+        {
+            stream.Dispose();
+            File.Delete(path);
+            throw;
+        }
+        return MapNewSegment(stream, path, fileNumber, length, touch);
+    }
+
+    /// <summary>
+    /// A spare file zeroed, fsynced and renamed to <paramref name="path"/>, open; null when there is
+    /// none (or none the file system could zero: such spares are deleted).
+    /// </summary>
+    private FileStream? TryReuseSpare(string path, long length)
+    {
+        while (_spares.TryDequeue(out var spare))
+        {
+            Interlocked.Decrement(ref _spareCount);
+            FileStream? stream = null;
+            try
+            {
+                stream = new FileStream(spare, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                // Zeroed and durable before it has a segment's name: a crash at any point leaves either
+                // a spare (reused or deleted on open) or a blank segment, as a fresh file would.
+                if (stream.Length == length && SpareSegmentFile.TryZero(stream.SafeFileHandle, length))
+                {
+                    File.Move(spare, path);
+                    return stream;
+                }
+            }
+            catch (IOException)
+            {
+                // An unusable spare: deleted below, and a fresh file made instead.
+            }
+            stream?.Dispose();
+            TryDelete(spare);
+        }
+        return null;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { } // a spare that cannot be deleted now is deleted or reused on the next open
+    }
+
+    /// <summary>Makes a new segment's name durable, maps it and touches its pages when asked.</summary>
+    private Segment MapNewSegment(FileStream stream, string path, int fileNumber, long length, bool touch)
+    {
+        MappedRegion region;
+        try
+        {
+            // The name too: fsync of a new file (or of a renamed spare) does not make its directory entry durable (POSIX; ext4's
             // journal happens to, other file systems need not), and a flush that advances DurableOffset
             // over records in a file the directory forgot would be a lie after power loss.
             LogDirectorySync.Sync(_directory);

@@ -5,11 +5,12 @@ using Kernel.Storage.Log;
 namespace Kernel.Tests.Host.Log;
 
 /// <summary>
-/// Appends to a log until killed: <c>log-append &lt;directory&gt; &lt;segmentBytes&gt; &lt;seed&gt;</c>.
+/// Appends to a log until killed: <c>log-append &lt;directory&gt; &lt;segmentBytes&gt; &lt;seed&gt; [recycle]</c>.
 /// Reopens (recovers) the log first, then appends batches of records whose bytes are a function
 /// of their offset (<see cref="Fill"/>), flushing every few batches and printing
 /// <c>durable &lt;offset&gt;</c> after each flush returns. The test kills it and checks that every
-/// record below the last printed offset survived intact.
+/// record below the last printed offset survived intact. With <c>recycle</c>, retention keeps
+/// three segments and freed files are reused (<see cref="RecyclingOptions"/>).
 /// </summary>
 public sealed class LogAppendScenario : IChildScenario
 {
@@ -32,13 +33,26 @@ public sealed class LogAppendScenario : IChildScenario
         if (payload.Length >= 8) BinaryPrimitives.WriteInt64LittleEndian(payload, offset);
     }
 
+    /// <summary>The options of the <c>recycle</c> variant: retention to three segments, a pool of two spares, the next segment prepared ahead.</summary>
+    public static LogOptions RecyclingOptions(long segmentBytes, FlushPolicy policy) => new()
+    {
+        SegmentBytes = segmentBytes,
+        FlushPolicy = policy,
+        RetentionBytes = 3 * segmentBytes,
+        RecycleSegments = 2,
+    };
+
     /// <inheritdoc />
     public int Run(string[] args)
     {
         var directory = args[0];
         var segmentBytes = long.Parse(args[1], CultureInfo.InvariantCulture);
         var rng = new Random(int.Parse(args[2], CultureInfo.InvariantCulture));
-        using var log = SegmentedLog.Open(directory, new LogOptions { SegmentBytes = segmentBytes, FlushPolicy = FlushPolicy.OnDemand });
+        var recycle = args.Length > 3 && args[3] == "recycle";
+        using var log = SegmentedLog.Open(directory, recycle
+            ? RecyclingOptions(segmentBytes, FlushPolicy.OnDemand)
+            : new LogOptions { SegmentBytes = segmentBytes, FlushPolicy = FlushPolicy.OnDemand });
+        if (recycle) log.RetentionFloor = long.MaxValue;
         Console.WriteLine($"opened {log.EndOffset} dropped {log.Recovery.RecordsDropped}");
         var deadline = Environment.TickCount64 + 60_000; // never outlive a test that lost track of us
         var batches = 0;

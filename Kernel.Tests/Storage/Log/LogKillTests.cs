@@ -14,16 +14,25 @@ public sealed class LogKillTests
     [Trait("Category", "Soak")]
     public Task KilledWhileAppending_FlushedRecordsSurvive_ManyKills() => KillLoop(seed: 6, kills: 40);
 
-    private static async Task KillLoop(int seed, int kills)
+    /// <summary>The same with retention and segment recycling: killed while spares are zeroed, renamed and filled.</summary>
+    [Fact]
+    public Task KilledWhileAppending_WithRecycledSegments_FlushedRecordsSurvive() => KillLoop(seed: 7, kills: 3, recycle: true);
+
+    [Fact]
+    [Trait("Category", "Soak")]
+    public Task KilledWhileAppending_WithRecycledSegments_FlushedRecordsSurvive_ManyKills() => KillLoop(seed: 8, kills: 40, recycle: true);
+
+    private static async Task KillLoop(int seed, int kills, bool recycle = false)
     {
         const long segmentBytes = 64 * 1024;
         using var dir = new TempLogDirectory();
         var rng = new Random(seed);
         long lastDurable = 0;
+        var retentionRan = false;
         for (var round = 0; round < kills; round++)
         {
             var where = $"seed {seed}, round {round}";
-            using (var child = ChildProcess.Start("log-append", dir.Path, segmentBytes.ToString(CultureInfo.InvariantCulture), rng.Next().ToString(CultureInfo.InvariantCulture)))
+            using (var child = ChildProcess.Start("log-append", dir.Path, segmentBytes.ToString(CultureInfo.InvariantCulture), rng.Next().ToString(CultureInfo.InvariantCulture), recycle ? "recycle" : "plain"))
             {
                 // Kill after a random number of durable reports: a point chosen by the child's progress, not by a clock.
                 var reports = rng.Next(1, 40);
@@ -52,11 +61,15 @@ public sealed class LogKillTests
                 lastDurable = durable;
             }
 
-            using var log = SegmentedLog.Open(dir.Path, new LogOptions { SegmentBytes = segmentBytes, FlushPolicy = FlushPolicy.None });
+            // Reopened with the child's options, so that its spares are kept for the next round.
+            using var log = SegmentedLog.Open(dir.Path, recycle
+                ? LogAppendScenario.RecyclingOptions(segmentBytes, FlushPolicy.None)
+                : new LogOptions { SegmentBytes = segmentBytes, FlushPolicy = FlushPolicy.None });
             Assert.True(log.EndOffset >= lastDurable, $"{where}: reopened with {log.EndOffset} records, but {lastDurable} were reported durable ({log.Recovery})");
-            using var reader = log.OpenReader(0);
+            retentionRan |= log.StartOffset > 0;
+            using var reader = log.OpenReader(log.StartOffset);
             var payload = new byte[LogAppendScenario.MaxPayload];
-            long expected = 0;
+            var expected = log.StartOffset;
             while (reader.TryRead(out var r))
             {
                 Assert.True(r.Offset == expected, $"{where}: offset {r.Offset}, expected {expected}");
@@ -68,5 +81,6 @@ public sealed class LogKillTests
             }
             Assert.Equal(log.EndOffset, expected);
         }
+        Assert.True(!recycle || retentionRan, $"seed {seed}: retention never freed a segment, so nothing was recycled");
     }
 }
