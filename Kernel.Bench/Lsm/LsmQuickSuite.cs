@@ -129,9 +129,18 @@ public sealed class LsmQuickSuite : IQuickSuite
                 metrics.Add(("get-hit", "read_amplification", store.ReadAmplification, "tables/get"));
                 metrics.Add(("put-random", "space_amplification", store.SpaceAmplification, "x"));
                 metrics.Add(("put-random", "bytes_on_disk", store.BytesOnDisk, "bytes"));
-                var sw = Stopwatch.StartNew();
-                store.Checkpoint(Path.Combine(root, "kernel-checkpoint"));
-                metrics.Add(("checkpoint", "checkpoint_ms", sw.Elapsed.TotalMilliseconds, "ms"));
+                // The median of five checkpoints (each into a new directory): one is a few ms, mostly
+                // the manifest's fsync, and a single one measured whichever write of another process
+                // the disk was busy with (2-16 ms at the gate's scale on the shared machine).
+                var times = new double[5];
+                for (var c = 0; c < times.Length; c++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    store.Checkpoint(Path.Combine(root, "kernel-checkpoint-" + c.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    times[c] = sw.Elapsed.TotalMilliseconds;
+                }
+                Array.Sort(times);
+                metrics.Add(("checkpoint", "checkpoint_ms", times[times.Length / 2], "ms"));
             }
         }
         finally
@@ -158,10 +167,11 @@ public sealed class LsmQuickSuite : IQuickSuite
             // Reopen: one takes a few milliseconds, so a sample is ReopensPerSample of them, after a
             // full collection (the garbage of the earlier cases, or a reopen's own, must not be
             // collected inside another engine's sample). Single-reopen samples spread 3-12x.
-            Interleaved(engines, "reopen", (engine, _) =>
+            var reopens = engines.Select(e => ReopensPerSample(e.Name)).ToArray();
+            Interleaved(engines, "reopen", (engine, k) =>
             {
-                for (var i = 0; i < ReopensPerSample; i++) engine.Reopen(data.Sequential);
-            }, Same(engines.Count, ReopensPerSample), warmups: 1, repeats: 5, collect: true, results);
+                for (var i = 0; i < reopens[k]; i++) engine.Reopen(data.Sequential);
+            }, reopens, warmups: 1, repeats: 5, collect: true, results);
         }
         finally
         {
@@ -170,7 +180,8 @@ public sealed class LsmQuickSuite : IQuickSuite
         Progress("done");
     }
 
-    private const int ReopensPerSample = 10;
+    /// <summary>Reopens per sample: 10; RocksDB's take ~10x ours, so at the gate's scale it does 3 (its samples still last the longest).</summary>
+    private static int ReopensPerSample(string engine) => QuickSettings.Scale < 1 && engine == "rocksdb" ? 3 : 10;
 
     /// <summary>
     /// Gets per timed pass of one engine: every key (1M) in quick mode; at the gate's scale a
