@@ -61,6 +61,7 @@ public static class GateCommand
                         bad.Add(m.Name);
                 }
                 if (bad.Count == 0 || update) break;
+                Console.Error.WriteLine($"gate: {suite.Name} attempt {attempt} outside tolerance: {string.Join(", ", bad)}");
                 if (attempt == Attempts) failed.AddRange(bad);
                 else retriedFor.AddRange(bad);
             }

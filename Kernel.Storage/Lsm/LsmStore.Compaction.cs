@@ -11,6 +11,7 @@ public sealed partial class LsmStore
     private long _compactionBytesRead;        // guarded by _state
     private long _compactionBytesWritten;     // guarded by _state
     private long _compactions;                // guarded by _state
+    private long _trivialMoves;               // guarded by _state
 
     /// <summary>
     /// Flushes, then merges every table into the deepest level, dropping overwritten versions,
@@ -76,9 +77,53 @@ public sealed partial class LsmStore
             {
                 var live = _view.Levels.SelectMany(l => l).ToHashSet();
                 if (!c.Inputs.All(live.Contains)) return;
+                if (TryTrivialMoveLocked(c)) return;
             }
             RunCompactionGated(c);
         }
+    }
+
+    /// <summary>
+    /// A background compaction whose inputs do not overlap one another and take nothing from
+    /// the output level (tables of keys written in order: sequential puts) moves them to the
+    /// output level in the manifest, without reading or rewriting them (caller holds _compactionGate
+    /// and _state). Nothing is dropped: versions and tombstones a merge would have removed stay
+    /// until a later merge (or <see cref="CompactAll"/>, which always merges). Safe because the
+    /// inputs hold no key in common with each other or with the output level, and every level
+    /// below holds older versions only.
+    /// </summary>
+    private bool TryTrivialMoveLocked(Compaction c)
+    {
+        if (c.Full) return false;
+        var cur = _view;
+        var output = cur.Levels[c.OutputLevel];
+        foreach (var t in c.Inputs) if (Array.IndexOf(output, t) >= 0) return false;
+        var sorted = c.Inputs.ToArray();
+        Array.Sort(sorted, CompareSmallest);
+        for (var i = 1; i < sorted.Length; i++)
+            if (sorted[i - 1].Properties.LargestKey.AsSpan().SequenceCompareTo(sorted[i].Properties.SmallestKey) >= 0) return false;
+        // Overlapping() found no output-level table in the inputs' range when it picked them; tables
+        // flushed or compacted since then went to level 0 or came out of this same gate, so check again.
+        foreach (var t in sorted)
+            if (Overlapping(output, t.Properties.SmallestKey, t.Properties.LargestKey).Any()) return false;
+        var inputs = c.Inputs.ToHashSet();
+        var levels = new TableReader[MaxLevels][];
+        for (var l = 0; l < MaxLevels; l++)
+        {
+            var kept = cur.Levels[l].Where(t => !inputs.Contains(t));
+            if (l == c.OutputLevel)
+            {
+                var list = kept.Concat(sorted).ToList();
+                list.Sort(CompareSmallest);
+                levels[l] = list.ToArray();
+            }
+            else levels[l] = kept.ToArray();
+        }
+        var walNumber = cur.Immutables.Length > 0 ? cur.Immutables[^1].WalNumber : cur.Active.WalNumber;
+        WriteManifestLocked(levels, cur.Tombstones, walNumber);
+        InstallLocked(new StoreView(cur.Active, cur.Immutables, levels, cur.Tombstones));
+        _trivialMoves++;
+        return true;
     }
 
     /// <summary>Merges the inputs into new tables and installs them (caller holds _compactionGate).</summary>

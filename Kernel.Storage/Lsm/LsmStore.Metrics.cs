@@ -131,10 +131,16 @@ public sealed partial class LsmStore
         get { lock (_state) return _stallCount; }
     }
 
-    /// <summary>Compactions finished since open.</summary>
+    /// <summary>Compactions finished since open (merges; see <see cref="TrivialMoves"/> for the others).</summary>
     public long Compactions
     {
         get { lock (_state) return _compactions; }
+    }
+
+    /// <summary>Compactions since open that moved tables down a level without rewriting them (their inputs overlapped nothing).</summary>
+    public long TrivialMoves
+    {
+        get { lock (_state) return _trivialMoves; }
     }
 
     /// <summary>Data blocks read from disk (block cache misses) since open.</summary>

@@ -187,6 +187,20 @@ public sealed partial class LsmStore : IDisposable
         }
     }
 
+    /// <summary>The tables of the current view (tests: which have loaded their index and filter).</summary>
+    internal List<TableReader> LiveTablesForTests()
+    {
+        var v = AcquireView();
+        try
+        {
+            return v.Levels.SelectMany(l => l).ToList();
+        }
+        finally
+        {
+            v.Release();
+        }
+    }
+
     private ulong SmallestSnapshotLocked() =>
         _snapshots.Count > 0 ? _snapshots.Keys.First() : Volatile.Read(ref _lastSequence);
 

@@ -12,6 +12,13 @@ namespace Kernel.Storage.Lsm.Memory;
 /// flush, a scan) and is cached, extended by sorting and merging the keys added since.
 /// Chosen over a skip list measured in the quick suite (<c>lsm put-random</c>): a random insert
 /// costs one hash probe instead of ~30 cache-missing skip-list steps, and point reads likewise.
+/// Append mode: while every key arrives after the one before (sequential puts), a key is only
+/// appended to the arena and to the list of distinct keys, which is then already sorted: no
+/// hash, no probe (the slot table is not even allocated), and point reads binary-search that
+/// list (quick suite <c>lsm put-seq</c>). The first key that does not sort after the last one
+/// ends append mode for this memtable: every key so far is indexed in the hash, and from then
+/// on keys go through it. An entry of the distinct list is a slot (hash mode) or the complement
+/// of a node (<c>~node</c>, append mode); <see cref="NodeOf"/> reads either.
 /// One writer at a time (the store's write lock), any number of lock-free readers.
 /// <code>
 /// arena (4-aligned nodes, offset 0 reserved as "none"):
@@ -39,6 +46,7 @@ internal sealed class Memtable
     private long[] _slots = [];
     private int[] _distinct = [];            // slot of each distinct key, in first-insert order
     private int _lastDistinctNode;           // writer only: newest node of the last new key
+    private volatile bool _append = true;    // append mode (see above); cleared once, after the hash holds every key
     private volatile bool _ordered = true;   // every new key so far arrived after the one before (cleared before the count is published)
     private int _used = 16;                  // writer writes, Volatile for readers of UsedBytes
     private int _distinctCount;              // published with Volatile.Write after the slot
@@ -59,7 +67,6 @@ internal sealed class Memtable
     private void Allocate()
     {
         _arena = GC.AllocateUninitializedArray<byte>(_capacity);
-        _slots = new long[_slotCount];
         _distinct = GC.AllocateUninitializedArray<int>(_maxDistinct);
     }
 
@@ -94,8 +101,6 @@ internal sealed class Memtable
     public void Add(ReadOnlySpan<byte> userKey, ulong sequence, EntryKind kind, ReadOnlySpan<byte> value)
     {
         if (_arena.Length == 0) Allocate();
-        var hash = BloomFilter.Hash(userKey);
-        var tag = (long)(hash >> 32) << 32;
         var keyLength = userKey.Length + InternalKey.TrailerBytes;
         var node = _used;
         Int(node) = keyLength;
@@ -103,6 +108,22 @@ internal sealed class Memtable
         InternalKey.Write(_arena.AsSpan(node + HeaderBytes, keyLength), userKey, sequence, kind);
         value.CopyTo(_arena.AsSpan(node + HeaderBytes + keyLength));
         Volatile.Write(ref _used, Align(node + HeaderBytes + keyLength + value.Length));
+        if (_append)
+        {
+            if (_distinctCount == 0 || UserKeyAt(_lastDistinctNode).SequenceCompareTo(userKey) < 0)
+            {
+                Int(node + 8) = 0;
+                _lastDistinctNode = node;
+                _distinct[_distinctCount] = ~node;
+                Volatile.Write(ref _distinctCount, _distinctCount + 1);
+                Note(sequence);
+                Volatile.Write(ref _count, _count + 1);
+                return;
+            }
+            LeaveAppendMode();
+        }
+        var hash = BloomFilter.Hash(userKey);
+        var tag = (long)(hash >> 32) << 32;
         var i = (int)hash & _mask;
         while (true)
         {
@@ -130,9 +151,36 @@ internal sealed class Memtable
         Volatile.Write(ref _count, _count + 1);
     }
 
+    /// <summary>
+    /// Ends append mode (writer): indexes every key so far in the hash and turns their entries
+    /// into slots, in place (a reader may see either form of an entry: both name the same node,
+    /// and the list's order does not change). The cached sorted order is dropped: its node
+    /// entries would not see versions added from now on. Published by clearing <see cref="_append"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LeaveAppendMode()
+    {
+        lock (_sortLock)
+        {
+            _slots = new long[_slotCount];
+            for (var k = 0; k < _distinctCount; k++)
+            {
+                var node = ~_distinct[k];
+                var hash = BloomFilter.Hash(UserKeyAt(node));
+                var i = (int)hash & _mask;
+                while (_slots[i] != 0) i = (i + 1) & _mask;   // keys of an append run are distinct
+                _slots[i] = ((long)(hash >> 32) << 32) | (uint)node;
+                Volatile.Write(ref _distinct[k], i);
+            }
+            _sorted = [];
+            _append = false;   // volatile: publishes _slots and the slots above
+        }
+    }
+
     /// <summary>The newest version of <paramref name="userKey"/> at or below <paramref name="snapshot"/>; the value view points into the arena.</summary>
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out EntryKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
     {
+        if (_append) return TryGetAppended(userKey, snapshot, out kind, out sequence, out value);
         if (Volatile.Read(ref _distinctCount) != 0)
         {
             var hash = BloomFilter.Hash(userKey);
@@ -164,7 +212,38 @@ internal sealed class Memtable
         return false;
     }
 
-    /// <summary>Slots of the distinct keys in user-key order, including every key added before the call.</summary>
+    /// <summary>A point read in append mode: a binary search of the distinct list (sorted in that mode); each key has one version.</summary>
+    private bool TryGetAppended(ReadOnlySpan<byte> userKey, ulong snapshot, out EntryKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
+    {
+        int lo = 0, hi = Volatile.Read(ref _distinctCount);
+        var distinct = _distinct;   // after the count: the first Add allocates it before publishing a count
+        if (hi != 0 && UserKeyAt(NodeOf(Volatile.Read(ref distinct[hi - 1]))).SequenceCompareTo(userKey) >= 0)
+        {
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (UserKeyAt(NodeOf(Volatile.Read(ref distinct[mid]))).SequenceCompareTo(userKey) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            // The entry may have turned into a slot meanwhile (append mode ended): NodeOf reads its newest version.
+            for (var node = NodeOf(Volatile.Read(ref distinct[lo])); node != 0; node = OlderOf(node))
+            {
+                if (!UserKeyAt(node).SequenceEqual(userKey)) break;
+                var trailer = InternalKey.TrailerOf(KeyAt(node));
+                if (trailer >> 8 > snapshot) continue;
+                kind = (EntryKind)(byte)trailer;
+                sequence = trailer >> 8;
+                value = ValueAt(node);
+                return true;
+            }
+        }
+        kind = default;
+        sequence = 0;
+        value = default;
+        return false;
+    }
+
+    /// <summary>Entries of the distinct keys (see <see cref="NodeOf"/>) in user-key order, including every key added before the call.</summary>
     internal int[] SortedSlots()
     {
         lock (_sortLock)
@@ -191,9 +270,9 @@ internal sealed class Memtable
         }
     }
 
-    /// <summary>The newest node of a slot.</summary>
+    /// <summary>The newest node of an entry of the distinct list: a slot's newest node, or the node of an append-mode entry (<c>~node</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal int HeadOf(int slot) => (int)Volatile.Read(ref _slots[slot]);
+    internal int NodeOf(int entry) => entry < 0 ? ~entry : (int)Volatile.Read(ref _slots[entry]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int OlderOf(int node) => Int(node + 8);
@@ -211,7 +290,7 @@ internal sealed class Memtable
     private void SortSlots(int[] slots)
     {
         var prefixes = System.Buffers.ArrayPool<ulong>.Shared.Rent(slots.Length);
-        for (var i = 0; i < slots.Length; i++) prefixes[i] = CachedBlock.Prefix(UserKeyAt(HeadOf(slots[i])));
+        for (var i = 0; i < slots.Length; i++) prefixes[i] = CachedBlock.Prefix(UserKeyAt(NodeOf(slots[i])));
         Array.Sort(prefixes, slots, 0, slots.Length);
         var comparer = Comparer<int>.Create(CompareSlots);
         for (var start = 0; start < slots.Length;)
@@ -224,7 +303,7 @@ internal sealed class Memtable
         System.Buffers.ArrayPool<ulong>.Shared.Return(prefixes);
     }
 
-    private int CompareSlots(int a, int b) => UserKeyAt(HeadOf(a)).SequenceCompareTo(UserKeyAt(HeadOf(b)));
+    private int CompareSlots(int a, int b) => UserKeyAt(NodeOf(a)).SequenceCompareTo(UserKeyAt(NodeOf(b)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref int Int(int offset) => ref Unsafe.As<byte, int>(ref _arena[offset]);

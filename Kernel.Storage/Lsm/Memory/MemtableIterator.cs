@@ -28,7 +28,7 @@ internal sealed class MemtableIterator : InternalIterator
     public override void SeekToLast()
     {
         _pos = Order.Length - 1;
-        _node = _pos >= 0 ? Oldest(_table.HeadOf(Order[_pos])) : 0;
+        _node = _pos >= 0 ? Oldest(_table.NodeOf(Order[_pos])) : 0;
     }
 
     public override void Seek(ReadOnlySpan<byte> target)
@@ -39,13 +39,13 @@ internal sealed class MemtableIterator : InternalIterator
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (_table.UserKeyAt(_table.HeadOf(order[mid])).SequenceCompareTo(userKey) < 0) lo = mid + 1;
+            if (_table.UserKeyAt(_table.NodeOf(order[mid])).SequenceCompareTo(userKey) < 0) lo = mid + 1;
             else hi = mid;
         }
-        if (lo < order.Length && _table.UserKeyAt(_table.HeadOf(order[lo])).SequenceEqual(userKey))
+        if (lo < order.Length && _table.UserKeyAt(_table.NodeOf(order[lo])).SequenceEqual(userKey))
         {
             var trailer = InternalKey.TrailerOf(target);
-            for (var n = _table.HeadOf(order[lo]); n != 0; n = _table.OlderOf(n))
+            for (var n = _table.NodeOf(order[lo]); n != 0; n = _table.OlderOf(n))
             {
                 if (InternalKey.TrailerOf(_table.KeyAt(n)) <= trailer)
                 {
@@ -67,11 +67,11 @@ internal sealed class MemtableIterator : InternalIterator
 
     public override void Prev()
     {
-        var head = _table.HeadOf(Order[_pos]);
+        var head = _table.NodeOf(Order[_pos]);
         if (head == _node)
         {
             _pos--;
-            _node = _pos >= 0 ? Oldest(_table.HeadOf(Order[_pos])) : 0;
+            _node = _pos >= 0 ? Oldest(_table.NodeOf(Order[_pos])) : 0;
             return;
         }
         var x = head;
@@ -82,7 +82,7 @@ internal sealed class MemtableIterator : InternalIterator
     private void MoveToKey(int pos)
     {
         _pos = pos;
-        _node = pos < Order.Length ? _table.HeadOf(Order[pos]) : 0;
+        _node = pos < Order.Length ? _table.NodeOf(Order[pos]) : 0;
     }
 
     private int Oldest(int node)

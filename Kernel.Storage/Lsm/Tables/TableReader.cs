@@ -7,9 +7,14 @@ using Kernel.Storage.Lsm.Format;
 namespace Kernel.Storage.Lsm.Tables;
 
 /// <summary>
-/// Reads one immutable table file. The index and the bloom filter are read and verified when
-/// the table opens and stay in memory; data blocks go through the shared <see cref="BlockCache"/>
-/// and are verified (CRC-32C) before they are cached or used.
+/// Reads one immutable table file. Opening reads and verifies only the footer (magic, format
+/// version, CRC); the index and the bloom filter are read and verified on the table's first use
+/// (a point read or an iterator) and then stay in memory, so a reopen costs a footer per table
+/// (quick suite <c>lsm reopen</c>). A damaged index or filter is therefore reported by that first
+/// read, as an <see cref="LsmCorruptionException"/> naming the file and the block's offset, as a
+/// damaged data block is; the read fails again the same way until the file is repaired.
+/// Data blocks go through the shared <see cref="BlockCache"/> and are verified (CRC-32C) before
+/// they are cached or used.
 /// <code>
 /// +--------------------+
 /// | data block 0       |  block format: see BlockBuilder
@@ -34,42 +39,51 @@ internal sealed class TableReader
 
     private readonly SafeFileHandle _handle;
     private readonly BlockCache _cache;
-    private readonly byte[] _lastKeys;             // each block's last internal key, back to back (one array: a reopen allocates per table, not per block)
-    private readonly int[] _lastKeyStarts;         // block i's key is _lastKeys[_lastKeyStarts[i].._lastKeyStarts[i + 1]]
-    private readonly ulong[] _lastKeyPrefixes;     // first 8 bytes of each block's last user key, big-endian: most index compares stay in this array
-    private readonly byte[]?[] _blocks;            // cached blocks (layout: CachedBlock); a slot is set by CompareExchange and cleared by the cache's eviction
-    private readonly long[] _offsets;
-    private readonly int[] _sizes;
-    private readonly byte[] _filter;               // as read, with its checksum after _filterLength bytes
-    private readonly int _filterLength;
+    private readonly TableFooter _footer;
     private readonly long _dataEnd;                // where the data blocks end (the filter block starts)
+    private readonly int _filterLength;
+    private readonly Lock _loadLock = new();
+    // Set once by LoadIndexAndFilter (under _loadLock, before _loaded is published); read lock-free after _loaded.
+    private volatile bool _loaded;
+    private byte[] _lastKeys = [];                 // each block's last internal key, back to back (one array: a load allocates per table, not per block)
+    private int[] _lastKeyStarts = [0];            // block i's key is _lastKeys[_lastKeyStarts[i].._lastKeyStarts[i + 1]]
+    private ulong[] _lastKeyPrefixes = [];         // first 8 bytes of each block's last user key, big-endian: most index compares stay in this array
+    private byte[]?[] _blocks = [];                // cached blocks (layout: CachedBlock); a slot is set by CompareExchange and cleared by the cache's eviction
+    private long[] _offsets = [];
+    private int[] _sizes = [];
+    private byte[] _filter = [];                   // as read, with its checksum after _filterLength bytes
     private int _references = 1;   // Interlocked
     private volatile bool _obsolete;
 
-    private TableReader(string path, TableProperties properties, SafeFileHandle handle, BlockCache cache,
-        (byte[] Bytes, int[] Starts) lastKeys, long[] offsets, int[] sizes, byte[] filter, int filterLength, long dataEnd)
+    private TableReader(string path, TableProperties properties, SafeFileHandle handle, BlockCache cache, TableFooter footer)
     {
         Path = path;
         Properties = properties;
         _handle = handle;
         _cache = cache;
-        (_lastKeys, _lastKeyStarts) = lastKeys;
-        _lastKeyPrefixes = new ulong[offsets.Length];
-        for (var i = 0; i < offsets.Length; i++) _lastKeyPrefixes[i] = CachedBlock.Prefix(InternalKey.UserKey(LastKey(i)));
-        _blocks = new byte[]?[offsets.Length];
-        _offsets = offsets;
-        _sizes = sizes;
-        _filter = filter;
-        _filterLength = filterLength;
-        _dataEnd = dataEnd;
+        _footer = footer;
+        _filterLength = footer.FilterSize;
+        _dataEnd = footer.FilterOffset;
     }
 
     public string Path { get; }
     public TableProperties Properties { get; }
     public ulong FileNumber => Properties.FileNumber;
-    public int BlockCount => _offsets.Length;
 
-    /// <summary>Opens and verifies the footer, the index and the filter.</summary>
+    /// <summary>Data blocks in the table (loads the index on first use).</summary>
+    public int BlockCount
+    {
+        get
+        {
+            EnsureLoaded();
+            return _offsets.Length;
+        }
+    }
+
+    /// <summary>True once the index and filter are in memory (tests).</summary>
+    internal bool IsLoaded => _loaded;
+
+    /// <summary>Opens the file and verifies its footer (magic, format version, CRC); the index and filter load on first use.</summary>
     public static TableReader Open(string path, TableProperties properties, BlockCache cache)
     {
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -80,10 +94,7 @@ internal sealed class TableReader
             Span<byte> footerBytes = stackalloc byte[TableFooter.Bytes];
             RandomAccess.Read(handle, footerBytes, size - TableFooter.Bytes);
             var footer = TableFooter.Read(footerBytes, path, size - TableFooter.Bytes, size);
-            var filter = ReadVerified(handle, path, footer.FilterOffset, footer.FilterSize, "filter block");
-            var index = ReadVerified(handle, path, footer.IndexOffset, footer.IndexSize, "index block");
-            var (keys, offsets, sizes) = DecodeIndex(index, path, footer);
-            return new TableReader(path, properties, handle, cache, keys, offsets, sizes, filter, footer.FilterSize, footer.FilterOffset);
+            return new TableReader(path, properties, handle, cache, footer);
         }
         catch
         {
@@ -92,6 +103,43 @@ internal sealed class TableReader
         }
     }
 
+    /// <summary>Reads and verifies the index and the filter if this is the table's first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureLoaded()
+    {
+        if (!_loaded) LoadIndexAndFilter();
+    }
+
+    /// <summary>
+    /// The first use of the table: reads and verifies the filter and the index, then publishes
+    /// them. A damaged block throws <see cref="LsmCorruptionException"/> (file, block offset) and
+    /// publishes nothing, so every later use reports it again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LoadIndexAndFilter()
+    {
+        lock (_loadLock)
+        {
+            if (_loaded) return;
+            var footer = _footer;
+            var filter = ReadVerified(_handle, Path, footer.FilterOffset, footer.FilterSize, "filter block");
+            var index = ReadVerified(_handle, Path, footer.IndexOffset, footer.IndexSize, "index block");
+            var ((keys, starts), offsets, sizes) = DecodeIndex(index, Path, footer);
+            var prefixes = new ulong[offsets.Length];
+            for (var i = 0; i < offsets.Length; i++)
+                prefixes[i] = CachedBlock.Prefix(InternalKey.UserKey(keys.AsSpan(starts[i], starts[i + 1] - starts[i])));
+            _lastKeys = keys;
+            _lastKeyStarts = starts;
+            _lastKeyPrefixes = prefixes;
+            _offsets = offsets;
+            _sizes = sizes;
+            _filter = filter;
+            _blocks = new byte[]?[offsets.Length];
+            _loaded = true;   // volatile: publishes the fields above
+        }
+    }
+
+    /// <summary>The filter's answer; only after <see cref="Prepare"/> (which loads it).</summary>
     public bool MayContain(ulong hash) => BloomFilter.MayContain(_filter, _filterLength, hash);
 
     private ReadOnlySpan<byte> LastKey(int block) => _lastKeys.AsSpan(_lastKeyStarts[block], _lastKeyStarts[block + 1] - _lastKeyStarts[block]);
@@ -104,6 +152,7 @@ internal sealed class TableReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Prepare(ReadOnlySpan<byte> userKey, ulong snapshot, ulong hash)
     {
+        if (!_loaded) LoadIndexAndFilter();
         BloomFilter.Prefetch(_filter, _filterLength, hash);
         var b = FindBlock(userKey, InternalKey.Trailer(snapshot, EntryKind.Value));
         if (b < _blocks.Length)
@@ -352,7 +401,11 @@ internal sealed class TableReader
         return n;
     }
 
-    public TableIterator NewIterator(bool fillCache = true) => new(this, fillCache);
+    public TableIterator NewIterator(bool fillCache = true)
+    {
+        EnsureLoaded();
+        return new(this, fillCache);
+    }
 
     public void AddReference() => Interlocked.Increment(ref _references);
 

@@ -73,28 +73,91 @@ public sealed class LsmCorruptionTests
         Assert.Throws<LsmCorruptionException>(() => it.SeekToFirst());
     }
 
+    /// <summary>
+    /// The index loads on the table's first use, not at open: a damaged index is reported by the
+    /// first point read and by the first scan (file and the index block's offset), again on every
+    /// later read (nothing half-loaded is kept), and never answers "not found".
+    /// </summary>
     [Fact]
-    public void IndexBlockBitFlip_OpenThrowsAtIndexOffset()
+    public void IndexBlockBitFlip_FirstReadThrowsAtIndexOffset_EveryTime()
     {
         using var dir = new TempDirectory("corrupt");
         var (table, footer) = Build(dir.Path);
         Flip(table, footer.IndexOffset + 3);
-        var e = Assert.Throws<LsmCorruptionException>(() => LsmStore.Open(Options(dir.Path)));
-        Assert.Equal(table, e.FilePath);
-        Assert.Equal(footer.IndexOffset, e.Position);
-        Assert.Contains("index block", e.Message, StringComparison.Ordinal);
+        using var store = LsmStore.Open(Options(dir.Path));
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var e = Assert.Throws<LsmCorruptionException>(() => store.Get(Key(attempt)));
+            Assert.Equal(table, e.FilePath);
+            Assert.Equal(footer.IndexOffset, e.Position);
+            Assert.Contains("index block", e.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.GetFileName(table), e.Message, StringComparison.Ordinal);
+        }
+        Assert.Throws<LsmCorruptionException>(() => store.Get([0, 0, 0, 0, 1]));   // an absent key in the table's range: no "not found" either
+        using var it = store.CreateIterator();
+        var scan = Assert.Throws<LsmCorruptionException>(() => it.SeekToFirst());
+        Assert.Equal(footer.IndexOffset, scan.Position);
     }
 
     [Fact]
-    public void BloomFilterBitFlip_OpenThrowsAtFilterOffset()
+    public void BloomFilterBitFlip_FirstReadThrowsAtFilterOffset()
     {
         using var dir = new TempDirectory("corrupt");
         var (table, footer) = Build(dir.Path);
         Flip(table, footer.FilterOffset + 5);
-        var e = Assert.Throws<LsmCorruptionException>(() => LsmStore.Open(Options(dir.Path)));
+        using var store = LsmStore.Open(Options(dir.Path));
+        var e = Assert.Throws<LsmCorruptionException>(() => store.Get(Key(7)));
         Assert.Equal(table, e.FilePath);
         Assert.Equal(footer.FilterOffset, e.Position);
         Assert.Contains("filter block", e.Message, StringComparison.Ordinal);
+        using var it = store.CreateIterator();
+        Assert.Throws<LsmCorruptionException>(() => it.SeekToFirst());
+    }
+
+    /// <summary>
+    /// Two tables at the bottom level, one with a damaged index: the healthy table serves its
+    /// keys (its index loads, the damaged one is never touched by those reads); a read that
+    /// reaches the damaged table reports it; a compaction that has to read it fails with it.
+    /// </summary>
+    [Fact]
+    public void DamagedIndexInOneOfTwoTables_OnlyReadsOfThatTableFail()
+    {
+        using var dir = new TempDirectory("corrupt");
+        var options = new LsmOptions { Directory = dir.Path, BlockBytes = 512, AutoCompaction = false, TargetFileBytes = 16 << 10 };
+        using (var store = LsmStore.Open(options))
+        {
+            for (var i = 0; i < 4000; i++) store.Put(Key(i), BitConverter.GetBytes((long)i));
+            store.CompactAll();
+        }
+        var tables = Directory.GetFiles(dir.Path, "*.sst").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(tables.Length >= 2, $"{tables.Length} tables");
+        // The table that holds the last key (keys are big-endian, so the largest file range).
+        var damaged = tables.Select(t => (Path: t, Footer: FooterOf(t))).MaxBy(t => FirstKeyOf(t.Path));
+        Flip(damaged.Path, damaged.Footer.IndexOffset + 3);
+        using var reopened = LsmStore.Open(options);
+        Assert.Equal(BitConverter.GetBytes(0L), reopened.Get(Key(0)));
+        var e = Assert.Throws<LsmCorruptionException>(() => reopened.Get(Key(3999)));
+        Assert.Equal(damaged.Path, e.FilePath);
+        Assert.Equal(damaged.Footer.IndexOffset, e.Position);
+        Assert.Equal(BitConverter.GetBytes(1L), reopened.Get(Key(1)));   // the healthy table still answers after the failure
+    }
+
+    private static TableFooter FooterOf(string table)
+    {
+        var bytes = File.ReadAllBytes(table);
+        var at = bytes.Length - TableFooter.Bytes;
+        return TableFooter.Read(bytes.AsSpan(at), table, at, bytes.Length);
+    }
+
+    /// <summary>The first user key of a table (its first data block starts at offset 0 with a full key: shared 0, then lengths).</summary>
+    private static int FirstKeyOf(string table)
+    {
+        var bytes = File.ReadAllBytes(table);
+        // Block entry: varint shared (0), varint unshared, varint value length, then the internal key (user key + 8-byte trailer).
+        var pos = 0;
+        Assert.Equal(0, bytes[pos++]);
+        pos += 2;   // unshared and value length fit in one byte each for 12-byte internal keys and 8-byte values
+        return BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(pos, 4));
     }
 
     [Fact]
