@@ -10,7 +10,8 @@ namespace Kernel.Bench.Scaling;
 /// size. Both tables are sized for the key count up front and filled by the warm-up pass, so the
 /// measured passes are the hot table's steady state: updates whose cost follows where the table
 /// lives (L1/L2, L3, DRAM). Reports per size the operator's rate and table size, the loop's table
-/// size, and the ratio.
+/// size, and the ratio. Then <c>beyond-memory</c> (<see cref="BeyondMemory"/>): a windowed state ten
+/// times its memory budget, spilled to the LSM store, against the same run with everything in memory.
 /// </summary>
 public sealed class ScalingQuickSuite : IQuickSuite
 {
@@ -52,6 +53,7 @@ public sealed class ScalingQuickSuite : IQuickSuite
             GC.KeepAlive(op);
             GC.KeepAlive(loop);
         }
+        BeyondMemory.Run(report);
     }
 
     // The first case measured used to run in code the JIT had not finished tiering up (keys-10 read

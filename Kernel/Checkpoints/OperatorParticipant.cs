@@ -23,7 +23,7 @@ namespace Kernel.Checkpoints;
 /// writes the operator's small metadata to <c>&lt;name&gt;.meta</c>. Restore replaces the store with
 /// the checkpoint's copy and rebuilds the state from both. See <c>docs/checkpoints.md</c>.
 /// </remarks>
-public sealed class OperatorParticipant : ICheckpointParticipant, IControlListener
+public sealed partial class OperatorParticipant : ICheckpointParticipant, IControlListener
 {
     private const string StateSuffix = ".state";
     private readonly BarrierRendezvous<Capture> _rendezvous = new();

@@ -19,6 +19,9 @@ internal sealed class WindowBucket<TKey, TState, THasher>
     /// <summary>The range's end (exclusive).</summary>
     public long End;
 
+    /// <summary>Entries of the range held only in the LSM store (spilled; see WindowedAggregator.Spill.cs), not in <see cref="Table"/>.</summary>
+    public int Spilled;
+
     /// <summary>The (key → slot) entries of the range.</summary>
     public readonly StateTable<TKey, WindowSlot<TState>, THasher> Table;
 }

@@ -51,6 +51,16 @@ public sealed class WindowOptions
     /// <summary>Told about barriers met in the ring.</summary>
     public IControlListener? Control { get; init; }
 
+    /// <summary>
+    /// The most (key, window) entries to keep in memory; 0 (the default) for no budget. Past it, at a
+    /// checkpoint barrier, fired windows still inside their allowed lateness whose entries the last
+    /// checkpoint already wrote to the LSM store are dropped from memory, oldest first; an allowed-late
+    /// event, a query or the window's release reads them back from the store. Needs incremental
+    /// checkpoints: <see cref="Control"/> must be an <see cref="Kernel.Checkpoints.OperatorParticipant"/>
+    /// (a durable pipeline's). See <c>docs/state-and-memory.md</c>.
+    /// </summary>
+    public long StateBudgetEntries { get; init; }
+
     /// <summary>The declared settings with the overrides applied.</summary>
     public WindowSpec Resolve(in WindowSpec declared)
     {

@@ -47,6 +47,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         if (_session || TSpec.HasSideState)
             throw new InvalidOperationException($"aggregation '{TSpec.Name}': session windows and sketches keep full snapshots");
+        SpillAtCapture(full);   // [spill] over the state budget, cold windows leave memory (WindowedAggregator.Spill.cs)
         if (full) _persisted.Clear();
         var next = _persistedNext;
         next.Clear();
@@ -135,7 +136,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var bucket = i < _paneCount ? _panes[i] : _fired[i - _paneCount];
             BinaryPrimitives.WriteInt64LittleEndian(span[at..], bucket.Start);
             BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], bucket.End);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], bucket.Table.Count);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], bucket.Table.Count + bucket.Spilled);   // [spill] spilled entries stay in the store
             at += 20;
         }
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));

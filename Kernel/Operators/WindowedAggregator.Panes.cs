@@ -262,7 +262,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             }
             var window = GetOrCreateFired(start, end);
             ref var slot = ref window.Table.GetValueRefOrAdd(key, out var added);
-            if (added) TSpec.Init(out slot.Agg);
+            if (added && (window.Spilled == 0 || !FaultIn(window, key, ref slot))) TSpec.Init(out slot.Agg);   // [spill] a spilled key comes back
             TSpec.Update(ref slot.Agg, e);
             if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
             slot.Changed = true;
@@ -490,6 +490,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         // OnWindowClose without lateness already marked its row final.
         if (!(_emit == EmitMode.OnWindowClose && _lateness == 0))
             foreach (ref var entry in window.Table) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal: true);
+        if (window.Spilled > 0 && !(_emit == EmitMode.OnWindowClose && _lateness == 0)) EmitSpilled(window);   // [spill]
         Return(window);
     }
 
@@ -525,6 +526,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             : new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity));
         bucket.Start = start;
         bucket.End = end;
+        bucket.Spilled = 0;   // [spill]
         return bucket;
     }
 

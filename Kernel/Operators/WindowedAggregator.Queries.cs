@@ -23,7 +23,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var w = _fired[i];
             if (w.Start != windowStartMs) continue;
-            if (w.Table.TryGetValue(key, out var slot))
+            if (w.Table.TryGetValue(key, out var slot) || TryReadSpilled(w, key, out slot))   // [spill]
             {
                 TSpec.ToRow(key, slot.Agg, w.Start, w.End, out row);
                 if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);   // [side-state]
@@ -111,6 +111,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 visitor.Visit(row);
                 count++;
             }
+            if (w.Spilled > 0) count += VisitSpilled(w, ref visitor);   // [spill]
             return count;
         }
         if (windowStartMs < _nextFireStart || !IsWindowStart(windowStartMs)) return 0;

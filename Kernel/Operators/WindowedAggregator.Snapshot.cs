@@ -77,6 +77,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     public int WriteSnapshot(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        UnspillAll();   // [spill] a full snapshot is written from memory (WindowedAggregator.Spill.cs)
         var sources = _maxEventTime.Length;
         long size = SnapshotHeaderSize + sources * 16 + 4;
         for (var i = 0; i < _paneCount; i++) size += 20 + (long)_panes[i].Table.Count * EntrySize;

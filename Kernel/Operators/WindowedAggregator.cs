@@ -105,6 +105,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _fired = new WindowBucket<TKey, TState, Hasher>[8];
         _heads = new StateTable<TKey, int, Hasher>(TSpec.Name, TSpec.StateFingerprint, _session ? _initialCapacity : 0, trackRemovals: false);
         if (TSpec.HasSideState) _side = TSpec.CreateSideState();   // [side-state]
+        InitSpill(options);   // [spill] the state budget (WindowedAggregator.Spill.cs)
         for (var i = 0; i < options.PreallocatedWindows; i++)
             _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
     }

@@ -1,0 +1,414 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Kernel.Checkpoints;
+using Kernel.Operators;
+using Kernel.Tests.Checkpoints;
+using Kernel.Tests.Infrastructure;
+using Kernel.Tests.Operators.Specs;
+using Kernel.Time;
+
+namespace Kernel.Tests.State;
+
+/// <summary>
+/// State larger than memory (docs/state-and-memory.md): a windowed operator with a tiny state budget,
+/// checkpointed incrementally at random points, spills its fired windows to the LSM store and reads them
+/// back for allowed-late events, queries and the final rows. Everything it emits, answers and restores
+/// must equal an operator without a budget fed the same input, and the final rows must equal a GROUP BY
+/// computed here from the events.
+/// </summary>
+public sealed class SpillTests : IDisposable
+{
+    private const long Size = 100;
+    private const long Lateness = 600;
+    private readonly TempDirectory _dir = new("spill");
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<int, string, EmitMode> Cases() => new()
+    {
+        { 1, "tumbling", EmitMode.Final },
+        { 2, "tumbling", EmitMode.OnWindowClose },
+        { 3, "tumbling", EmitMode.Periodic },
+        { 4, "tumbling", EmitMode.EveryUpdate },
+        { 5, "sliding", EmitMode.Final },
+        { 6, "sliding", EmitMode.OnWindowClose },
+        { 7, "sliding", EmitMode.EveryUpdate },
+        { 8, "tumbling", EmitMode.Final },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task TinyBudget_SameRowsQueriesAndStateAsNoBudget_AndFinalRowsAreTheGroupBy(int seed, string kind, EmitMode emit)
+    {
+        var what = $"seed {seed}, {kind}/{emit}";
+        var events = Events(new Random(seed), 15_000);
+        var spilledRows = new RowLog();
+        var referenceRows = new RowLog();
+        var clock = new ManualClock();
+        var referenceClock = new ManualClock();
+        var (participant, op, coordinator) = Spilling(spilledRows, kind, emit, clock, $"run-{seed}", budget: 1 + seed % 3 * 50);
+        var reference = NewOperator(referenceRows, null, kind, emit, referenceClock, budget: 0);
+
+        var rng = new Random(seed * 17);
+        long maxSpilled = 0;
+        var queried = 0;
+        var snapshotChecked = false;
+        for (var at = 0; at < events.Length;)
+        {
+            var n = Math.Min(rng.Next(1, 700), events.Length - at);
+            op.Apply(events.AsSpan(at, n));
+            reference.Apply(events.AsSpan(at, n));
+            at += n;
+            var advance = rng.Next(0, 300);
+            clock.Advance(advance);
+            referenceClock.Advance(advance);
+            op.Tick();
+            reference.Tick();
+            await Checkpoint(coordinator, participant);
+            maxSpilled = Math.Max(maxSpilled, op.SpilledEntries);
+            Assert.Equal(reference.StateEntries, op.StateEntries + op.SpilledEntries);
+            if (op.SpilledEntries > 0 && rng.Next(4) == 0)
+            {
+                AssertSameQueries(op, reference, what);
+                queried++;
+            }
+            if (!snapshotChecked && op.SpilledEntries > 0 && at > events.Length / 2)
+            {
+                // A full snapshot is written from memory: spilled entries come back for it, and it equals the reference's.
+                Assert.Equal(Decode(FullSnapshot(reference)), Decode(FullSnapshot(op)));
+                Assert.Equal(0, op.SpilledEntries);
+                snapshotChecked = true;
+            }
+        }
+        op.EndOfInput();
+        reference.EndOfInput();
+        participant.CloseStore();
+
+        Assert.True(maxSpilled > 0, $"{what}: nothing spilled");
+        Assert.True(op.SpillReads > 0, $"{what}: no spilled entry was read back");
+        Assert.True(queried > 0, $"{what}: no query met a spilled window");
+        Assert.True(snapshotChecked, $"{what}: no full snapshot with spilled entries");
+        Assert.Equal(0, reference.LateEvents);
+        Assert.Equal(0, op.LateEvents);
+        Assert.Equal(Sorted(referenceRows.Rows), Sorted(spilledRows.Rows));
+        Assert.Equal(GroupBy(events, kind), FinalRows(spilledRows.Rows));
+    }
+
+    [Theory]
+    [InlineData(11, "tumbling", EmitMode.Final)]
+    [InlineData(12, "tumbling", EmitMode.OnWindowClose)]
+    [InlineData(13, "sliding", EmitMode.EveryUpdate)]
+    public async Task RestoreWithSpilledEntries_ThenReplay_EmitsWhatTheUninterruptedRunEmits(int seed, string kind, EmitMode emit)
+    {
+        var what = $"seed {seed}, {kind}/{emit}";
+        var events = Events(new Random(seed), 12_000);
+        var referenceRows = new RowLog();
+        var reference = NewOperator(referenceRows, null, kind, emit, new ManualClock(), budget: 0);
+        var (participant, op, coordinator) = Spilling(new RowLog(), kind, emit, new ManualClock(), "first", budget: 10);
+        var rng = new Random(seed);
+        var at = 0;
+        long checkpoint = -1;
+        var rowsAtCheckpoint = 0;
+        while (at < events.Length * 2 / 3 || checkpoint < 0 || op.SpilledEntries == 0)
+        {
+            Assert.True(at < events.Length, $"{what}: no checkpoint with spilled entries before the end");
+            var n = Math.Min(rng.Next(1, 700), events.Length - at);
+            op.Apply(events.AsSpan(at, n));
+            reference.Apply(events.AsSpan(at, n));
+            at += n;
+            checkpoint = await Checkpoint(coordinator, participant);
+            rowsAtCheckpoint = referenceRows.Rows.Count;
+            // The barrier after a capture spills; the one that spilled is the one to restore (its metadata counts them).
+            if (op.SpilledEntries > 0 && at >= events.Length * 2 / 3) break;
+        }
+        Assert.True(op.SpilledEntries > 0, what);
+        var spilledAtCheckpoint = op.SpilledEntries;
+        participant.CloseStore();
+
+        // A new process: restore the checkpoint (the store's copy holds the spilled entries), replay the rest.
+        var restoredRows = new RowLog();
+        var (again, restored, next) = Spilling(restoredRows, kind, emit, new ManualClock(), "second", budget: 10, register: false);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data-first"));
+        await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(checkpoint), store.GetCheckpointDirectory(checkpoint)), CancellationToken.None);
+        Assert.True(restored.StateEntries >= spilledAtCheckpoint, $"{what}: restore did not bring back the {spilledAtCheckpoint} spilled entries");
+        var nextCoordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 100 });
+        nextCoordinator.Register(again);
+        while (at < events.Length)
+        {
+            var n = Math.Min(rng.Next(1, 700), events.Length - at);
+            restored.Apply(events.AsSpan(at, n));
+            reference.Apply(events.AsSpan(at, n));
+            at += n;
+            await Checkpoint(nextCoordinator, again);
+        }
+        restored.EndOfInput();
+        reference.EndOfInput();
+        again.CloseStore();
+        Assert.True(restored.SpillReads > 0, $"{what}: the replay read nothing back from the store");
+        Assert.Equal(Sorted(referenceRows.Rows.Skip(rowsAtCheckpoint).ToList()), Sorted(restoredRows.Rows));
+    }
+
+    [Fact]
+    public async Task AbortedCheckpoint_TheNextFullCaptureKeepsTheSpilledEntries()
+    {
+        var events = Events(new Random(21), 8_000);
+        var (participant, op, coordinator) = Spilling(new RowLog(), "tumbling", EmitMode.Final, new ManualClock(), "abort", budget: 1);
+        var reference = NewOperator(new RowLog(), null, "tumbling", EmitMode.Final, new ManualClock(), budget: 0);
+        var at = 0;
+        while (op.SpilledEntries == 0)
+        {
+            Assert.True(at < events.Length, "nothing spilled");
+            op.Apply(events.AsSpan(at, 500));
+            reference.Apply(events.AsSpan(at, 500));
+            at += 500;
+            await Checkpoint(coordinator, participant);
+        }
+        // A capture whose checkpoint aborts: the next capture is full, deleting the store's content first.
+        var aborted = coordinator.ReserveCheckpointId();
+        participant.OnBarrier(aborted, 0);
+        await ((ICheckpointParticipant)participant).AbortAsync(aborted, CancellationToken.None);
+        op.Apply(events.AsSpan(at, 500));
+        reference.Apply(events.AsSpan(at, 500));
+        var full = await Checkpoint(coordinator, participant);
+        var expected = Decode(FullSnapshot(reference));
+        participant.CloseStore();
+
+        var (again, restored, _) = Spilling(new RowLog(), "tumbling", EmitMode.Final, new ManualClock(), "abort-restored", budget: 1, register: false);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data-abort"));
+        await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(full), store.GetCheckpointDirectory(full)), CancellationToken.None);
+        Assert.Equal(expected, Decode(FullSnapshot(restored)));
+        again.CloseStore();
+    }
+
+    [Fact]
+    public async Task HotPath_WithSpilledWindows_AllocatesNothing()
+    {
+        var (participant, op, coordinator) = Spilling(new RowLog(), "tumbling", EmitMode.Final, new ManualClock(), "alloc", budget: 1);
+        var events = Events(new Random(5), 6_000);
+        for (var at = 0; at < events.Length; at += 200)
+        {
+            op.Apply(events.AsSpan(at, 200));
+            await Checkpoint(coordinator, participant);
+        }
+        Assert.True(op.SpilledEntries > 0, "nothing spilled");
+        // In-order events of hot keys in the current window: the per-event path never looks at the store.
+        var t = events.Max(e => e.TimestampMs);
+        var hot = new Order[1_024];
+        for (var i = 0; i < hot.Length; i++) hot[i] = Order.Of(i % 50, t, 100, 1, i);
+        var bytes = Allocations.SteadyState(() => op.Apply(hot));
+        participant.CloseStore();
+        Assert.Equal(0, bytes);
+    }
+
+    [Fact]
+    public void Budget_WithoutAStore_IsRefusedWithAClearMessage()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => NewOperator(new RowLog(), null, "tumbling", EmitMode.Final, new ManualClock(), budget: 1_000));
+        Assert.Contains("durable pipeline", e.Message, StringComparison.Ordinal);
+        Assert.Contains("StateBudgetEntries", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => NewOperator(new RowLog(), null, "tumbling", EmitMode.Final, new ManualClock(), budget: -1));
+        var session = Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec>(new RowLog(), null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Session, GapMs = 50 },
+            Control = new OperatorParticipant("s"),
+            StateBudgetEntries = 10,
+        }));
+        Assert.Contains("session", session.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Budget_OnAParticipantWithoutIncrementalCheckpoints_KeepsTheStateInMemory()
+    {
+        var participant = new OperatorParticipant("plain");
+        var op = NewOperator(new RowLog(), participant, "tumbling", EmitMode.Final, new ManualClock(), budget: 1);
+        participant.Bind(op);
+        op.Apply(Events(new Random(3), 3_000));
+        // Not incremental: the participant takes full snapshots and never asks the operator to spill,
+        // so the state stays in memory (and whole in the snapshot).
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "plain"));
+        var coordinator = new CheckpointCoordinator(store);
+        coordinator.Register(participant);
+        await Checkpoint(coordinator, participant);
+        Assert.Equal(0, op.SpilledEntries);
+        Assert.False(participant.IsIncremental);
+    }
+
+    private static void AssertSameQueries(WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> op, WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> reference, string what)
+    {
+        var starts = new long[512];
+        var n = op.GetLiveWindowStarts(starts);
+        Assert.Equal(reference.GetLiveWindowStarts(new long[512]), n);
+        for (var i = 0; i < Math.Min(n, starts.Length); i++)
+        {
+            var a = new CollectingVisitor { Rows = [] };
+            var b = new CollectingVisitor { Rows = [] };
+            Assert.Equal(reference.VisitLiveWindow(starts[i], ref b), op.VisitLiveWindow(starts[i], ref a));
+            Assert.True(b.Rows.Select(r => r.ToString()).Order(StringComparer.Ordinal).SequenceEqual(a.Rows.Select(r => r.ToString()).Order(StringComparer.Ordinal)), $"{what}: window {starts[i]} visits differently");
+            for (long key = 0; key < 3_000; key += 7)
+            {
+                var found = op.TryGetLiveRow(key, starts[i], out var row);
+                Assert.Equal(reference.TryGetLiveRow(key, starts[i], out var expected), found);
+                if (found) Assert.Equal(expected, row);
+            }
+        }
+    }
+
+    private async Task<long> Checkpoint(CheckpointCoordinator coordinator, OperatorParticipant participant)
+    {
+        var id = coordinator.ReserveCheckpointId();
+        participant.OnBarrier(id, 0);
+        var result = await coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None);
+        Assert.True(result.Outcome == CheckpointOutcome.Completed, $"checkpoint {id}: {result.Failure}");
+        return id;
+    }
+
+    private (OperatorParticipant, WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec>, CheckpointCoordinator) Spilling(
+        RowLog rows, string kind, EmitMode emit, IClock clock, string name, long budget, bool register = true)
+    {
+        var participant = new OperatorParticipant("sales");
+        participant.EnableIncremental(Path.Combine(_dir.Path, "live-" + name));
+        var op = NewOperator(rows, participant, kind, emit, clock, budget);
+        participant.Bind(op);
+        var coordinator = new CheckpointCoordinator(new CheckpointStore(Path.Combine(_dir.Path, "data-" + name)), new CheckpointCoordinatorOptions { KeepLast = 100 });
+        if (register) coordinator.Register(participant);
+        return (participant, op, coordinator);
+    }
+
+    private static WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> NewOperator(RowLog rows, OperatorParticipant? control, string kind, EmitMode emit, IClock clock, long budget) =>
+        new(rows, null, new WindowOptions
+        {
+            Window = kind == "sliding"
+                ? new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 3 * Size, SlideMs = Size }
+                : new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = Size, SlideMs = Size },
+            MaxOutOfOrdernessMs = 20, AllowedLatenessMs = Lateness, Emit = emit, EmitIntervalMs = 200, Clock = clock, Control = control,
+            InitialCapacity = 8, StateBudgetEntries = budget,
+        });
+
+    /// <summary>
+    /// Mostly in order; some out of order within the bound; some late by 50–400 ms, which is behind the
+    /// watermark but inside the 600 ms lateness, so no event is dropped and every one is in the GROUP BY.
+    /// Hot keys (0–49) most of the time, cold ones (up to 3,000) a quarter of it.
+    /// </summary>
+    private static Order[] Events(Random rng, int n)
+    {
+        var events = new Order[n];
+        long t = 1_000;
+        for (var i = 0; i < n; i++)
+        {
+            t += rng.Next(0, 3);
+            var time = rng.Next(10) switch
+            {
+                0 => t - rng.Next(0, 20),
+                1 or 2 => t - rng.Next(50, 400),
+                _ => t,
+            };
+            events[i] = Order.Of(rng.Next(rng.Next(4) == 0 ? 3_000 : 50), time, rng.Next(1, 1_000), rng.Next(1, 5), i);
+        }
+        return events;
+    }
+
+    /// <summary>Revenue and order count per (product, window) from the events, windows assigned here.</summary>
+    private static List<string> GroupBy(Order[] events, string kind)
+    {
+        var slides = kind == "sliding" ? 3 : 1;
+        return events
+            .SelectMany(e => Enumerable.Range(0, slides).Select(k => (e, Start: (e.TimestampMs / Size - k) * Size)))
+            .GroupBy(x => (x.e.ProductId, x.Start))
+            .Select(g => $"{g.Key.ProductId}@{g.Key.Start}..{g.Key.Start + slides * Size}: {g.Sum(x => x.e.RevenueCents)}/{g.Count()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static List<string> FinalRows(List<(SalesRow Row, int Revision, bool Final)> rows) =>
+        rows.Where(r => r.Final)
+            .Select(r => $"{r.Row.ProductId}@{r.Row.Start}..{r.Row.End}: {r.Row.Revenue}/{r.Row.Orders}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    private static List<string> Sorted(List<(SalesRow Row, int Revision, bool Final)> rows) =>
+        rows.Select(r => $"{r.Row} r{r.Revision} {r.Final}").Order(StringComparer.Ordinal).ToList();
+
+    private static byte[] FullSnapshot(ISnapshotOperator op)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        op.WriteSnapshot(buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The operator snapshot (v2) as lines: header, sources, then per window its entries sorted (entry order is not state).</summary>
+    private static List<string> Decode(byte[] s)
+    {
+        const int KeySize = 8;
+        var lines = new List<string>();
+        var sources = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(56));
+        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64));
+        var stateSize = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(72));
+        lines.Add(Convert.ToHexString(s.AsSpan(0, 76)));
+        var at = 76;
+        lines.Add(Convert.ToHexString(s.AsSpan(at, sources * 16)));
+        at += sources * 16;
+        var entrySize = KeySize + stateSize + 5;
+        for (var b = 0; b < buckets; b++)
+        {
+            var count = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(at + 16));
+            lines.Add($"window {BinaryPrimitives.ReadInt64LittleEndian(s.AsSpan(at))}..{BinaryPrimitives.ReadInt64LittleEndian(s.AsSpan(at + 8))}: {count}");
+            at += 20;
+            var entries = new List<string>();
+            for (var i = 0; i < count; i++) entries.Add(Convert.ToHexString(s.AsSpan(at + i * entrySize, entrySize)));
+            entries.Sort(StringComparer.Ordinal);
+            lines.AddRange(entries);
+            at += count * entrySize;
+        }
+        Assert.Equal(s.Length - 4, at);
+        return lines;
+    }
+
+    public readonly record struct SalesRow(long ProductId, long Start, long End, long Revenue, long Orders);
+
+    public struct SalesState
+    {
+        public long Revenue;
+        public long Orders;
+    }
+
+    private sealed class RowLog : IRowSink<SalesRow>
+    {
+        public List<(SalesRow Row, int Revision, bool Final)> Rows { get; } = [];
+
+        public void OnRow(in SalesRow row, in RowRevision revision) => Rows.Add((row, revision.Revision, revision.IsFinal));
+    }
+
+    private struct CollectingVisitor : IRowVisitor<SalesRow>
+    {
+        public List<SalesRow> Rows;
+
+        public readonly void Visit(in SalesRow row) => Rows.Add(row);
+    }
+
+    private struct SalesSpec : IAggregationSpec<Order, long, SalesState, SalesRow>
+    {
+        public static string Name => "Tests.SpillSales";
+        public static ulong StateFingerprint => 0x5B11_0000_0000_0001UL;
+        public static WindowSpec Window => default;
+        public static bool Filter(in Order e) => true;
+        public static long KeyOf(in Order e) => e.ProductId;
+        public static ulong HashKey(in long key) => unchecked((ulong)key * 0x9E3779B97F4A7C15UL);
+        public static long EventTime(in Order e) => e.TimestampMs;
+        public static void Init(out SalesState state) => state = default;
+
+        public static void Update(ref SalesState state, in Order e)
+        {
+            state.Revenue += e.RevenueCents;
+            state.Orders++;
+        }
+
+        public static void Merge(ref SalesState into, in SalesState other)
+        {
+            into.Revenue += other.Revenue;
+            into.Orders += other.Orders;
+        }
+
+        public static void ToRow(in long key, in SalesState state, long windowStartMs, long windowEndMs, out SalesRow row) =>
+            row = new SalesRow(key, windowStartMs, windowEndMs, state.Revenue, state.Orders);
+    }
+}
