@@ -101,6 +101,11 @@ public sealed class BatchEventProcessor<T>
         }
     }
 
+    // The most entries handed to the handler per call. The slots of a batch are released only when the
+    // call returns, so a handler behind its producer, given the whole ring at once, leaves the producer
+    // waiting for all of it (the two threads take turns); in chunks the producer refills behind it.
+    private const long MaxBatch = 4096;
+
     private void Loop()
     {
         var barrier = _barrier;
@@ -112,6 +117,7 @@ public sealed class BatchEventProcessor<T>
         while (!_haltRequested)
         {
             var available = barrier.WaitFor(next);
+            if (available - next >= MaxBatch) available = next + MaxBatch - 1;
             if (available >= next)
             {
                 if (!TryHandle(next, available))
