@@ -208,7 +208,7 @@ public sealed partial class SegmentedLog
         next.Publish(_writePosition, 0, long.MinValue);
         PersistIndex(old);
         // Retention before the request: a segment it frees can then be the one prepared next.
-        if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetention();
+        if (_options.RetentionBytes > 0 || _options.RetentionAge > TimeSpan.Zero) ApplyRetentionCore(deferFiles: _maintenance is not null);
         RequestPrepare();
     }
 }

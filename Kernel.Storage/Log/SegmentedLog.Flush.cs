@@ -12,6 +12,7 @@ public sealed partial class SegmentedLog
     private volatile bool _stopping;
     private Exception? _backgroundError;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _indexWrites = new(); // Sealed segments whose index file the maintenance thread writes.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _retired = new(); // Segments retention dropped at a roll, whose files the maintenance thread deletes or keeps as spares.
     private readonly Queue<Segment> _touchQueue = new(); // Maintenance thread only: prepared segments whose pages are still being touched, each holding a reference.
     private long _touchPosition;     // Maintenance thread only: where the touch of the queue's first segment goes on.
 
@@ -105,6 +106,12 @@ public sealed partial class SegmentedLog
         _wake.Set();
     }
 
+    /// <summary>Deletes or keeps as spares, oldest first, the files of segments retention dropped at a roll (maintenance thread).</summary>
+    private void DrainRetired()
+    {
+        while (_retired.TryDequeue(out var s)) RetireOrRecycle(s);
+    }
+
     private void DrainIndexWrites()
     {
         while (_indexWrites.TryDequeue(out var s)) WriteIndex(s);
@@ -159,6 +166,7 @@ public sealed partial class SegmentedLog
                     lastFlush = Environment.TickCount64;
                 }
                 DrainIndexWrites();
+                DrainRetired();
                 TouchAhead();
             }
 #pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
@@ -172,6 +180,7 @@ public sealed partial class SegmentedLog
         // Whatever was requested is settled so that Dispose never waits forever.
         _preparedReady.Set();
         DrainIndexWrites();
+        DrainRetired();
         while (_touchQueue.TryDequeue(out var s))
         {
             s.Release();
