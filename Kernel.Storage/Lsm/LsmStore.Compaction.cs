@@ -231,7 +231,7 @@ public sealed partial class LsmStore
     {
         var props = writer.Finish();
         writer.Dispose();
-        return TableReader.Open(FileNames.Table(_dir, number), props, _cache);
+        return TableReader.OpenWritten(FileNames.Table(_dir, number), props, _cache);
     }
 
     private static bool IsBaseLevelForKey(StoreView v, int outputLevel, ReadOnlySpan<byte> userKey)

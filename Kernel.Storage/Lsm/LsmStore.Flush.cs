@@ -117,7 +117,7 @@ public sealed partial class LsmStore
         if (writer.EntryCount == 0) return null;
         var props = writer.Finish();
         bytes = props.FileBytes;
-        return TableReader.Open(path, props, _cache);
+        return TableReader.OpenWritten(path, props, _cache);
     }
 
     private void WriteManifestLocked(TableReader[][] levels, RangeTombstone[] tombstones, ulong walNumber)

@@ -103,6 +103,27 @@ internal sealed class TableReader
         }
     }
 
+    /// <summary>
+    /// Opens a table this store has just written (a flush or compaction output, on the background
+    /// thread) and loads its index and filter at once, while the file is in the page cache: the
+    /// first reads of a new table then do not pay for it. Tables listed by the manifest at open
+    /// load lazily (<see cref="Open"/>).
+    /// </summary>
+    public static TableReader OpenWritten(string path, TableProperties properties, BlockCache cache)
+    {
+        var table = Open(path, properties, cache);
+        try
+        {
+            table.EnsureLoaded();
+            return table;
+        }
+        catch
+        {
+            table.Release();
+            throw;
+        }
+    }
+
     /// <summary>Reads and verifies the index and the filter if this is the table's first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureLoaded()
