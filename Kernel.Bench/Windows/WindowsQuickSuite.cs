@@ -43,6 +43,13 @@ public sealed class WindowsQuickSuite : IQuickSuite
         AggregateQuickSuite.ApplyBatch keyedApply = keyed.Apply;
         long late = 0, loopLate = 0;
 
+        // KERNEL_WINDOWS_CPU_PAIRS: the thread-CPU ratios only (a diagnostic; no report lines).
+        var pairs = ThreadCpuPairs.Requested();
+        if (pairs > 0)
+        {
+            CpuPairs(orders, keyedApply, sink, pairs);
+            return;
+        }
         var results = Interleaved.Median(orders.Length, Warmups, Repeats,
             () =>
             {
@@ -72,6 +79,24 @@ public sealed class WindowsQuickSuite : IQuickSuite
         Sliding(report, orders);
     }
 
+    /// <summary>The <c>daily</c> / <c>unwindowed</c> and sliding ratios by thread CPU time (see <see cref="ThreadCpuPairs"/>).</summary>
+    private static void CpuPairs(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch keyedApply, CountingRowSink sink, int pairs)
+    {
+        var ops = new Queue<WindowedAggregator<BenchOrder, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>>();
+        for (var i = 0; i <= pairs; i++)
+            ops.Enqueue(new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = OrderData.Products, PreallocatedWindows = 4 }));
+        ThreadCpuPairs.Print("windows: daily / unwindowed", pairs,
+            () => AggregateQuickSuite.Feed(orders, keyedApply),
+            () =>
+            {
+                var op = ops.Dequeue();
+                for (var i = 0; i < orders.Length; i += OrderData.BatchSize)
+                    op.Apply(orders.AsSpan(i, Math.Min(OrderData.BatchSize, orders.Length - i)));
+                op.EndOfInput();
+            });
+        SlidingPairs(orders, pairs);
+    }
+
     /// <summary>
     /// Case <c>sliding-1h-1m</c> against baseline <c>sliding-1h-1h</c>: revenue per product over the last
     /// hour, every minute vs every hour (issue 4: per-event cost within 1.5× of each other). The input
@@ -81,14 +106,7 @@ public sealed class WindowsQuickSuite : IQuickSuite
     /// </summary>
     private static void Sliding(QuickReport report, BenchOrder[] daily)
     {
-        var input = new BenchOrder[Math.Min(SlidingEvents, daily.Length)];
-        var t0 = daily[0].TimestampMs;
-        for (var i = 0; i < input.Length; i++)
-        {
-            input[i] = daily[i];
-            input[i].TimestampMs = t0 + (daily[i].TimestampMs - t0) / 50;
-            input[i].ProductId %= 1_000;
-        }
+        var input = SlidingInput(daily);
         var sink1m = new SlidingSink<HourlyRevenueEveryMinute>();
         var sink1h = new SlidingSink<HourlyRevenue>();
         var ops1m = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenueEveryMinute.State, HourlyRevenueEveryMinute, HourlyRevenueEveryMinute.Spec>>();
@@ -121,6 +139,49 @@ public sealed class WindowsQuickSuite : IQuickSuite
     }
 
     private const int SlidingEvents = 4_000_000;
+
+    /// <summary>The sliding cases' input (see <see cref="Sliding"/>).</summary>
+    private static BenchOrder[] SlidingInput(BenchOrder[] daily)
+    {
+        var input = new BenchOrder[Math.Min(SlidingEvents, daily.Length)];
+        var t0 = daily[0].TimestampMs;
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = daily[i];
+            input[i].TimestampMs = t0 + (daily[i].TimestampMs - t0) / 50;
+            input[i].ProductId %= 1_000;
+        }
+        return input;
+    }
+
+    /// <summary>The sliding ratio by thread CPU time (see <see cref="ThreadCpuPairs"/>).</summary>
+    private static void SlidingPairs(BenchOrder[] daily, int pairs)
+    {
+        var input = SlidingInput(daily);
+        var options = new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = 1_000, PreallocatedWindows = 192 };
+        var ops1m = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenueEveryMinute.State, HourlyRevenueEveryMinute, HourlyRevenueEveryMinute.Spec>>();
+        var ops1h = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenue.State, HourlyRevenue, HourlyRevenue.Spec>>();
+        for (var i = 0; i <= pairs; i++)
+        {
+            ops1m.Enqueue(new(new SlidingSink<HourlyRevenueEveryMinute>(), null, options));
+            ops1h.Enqueue(new(new SlidingSink<HourlyRevenue>(), null, options));
+        }
+        ThreadCpuPairs.Print("windows: sliding-1h-1m / sliding-1h-1h", pairs,
+            () =>
+            {
+                var op = ops1h.Dequeue();
+                for (var i = 0; i < input.Length; i += OrderData.BatchSize)
+                    op.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
+                op.EndOfInput();
+            },
+            () =>
+            {
+                var op = ops1m.Dequeue();
+                for (var i = 0; i < input.Length; i += OrderData.BatchSize)
+                    op.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
+                op.EndOfInput();
+            });
+    }
 
     private sealed class SlidingSink<TRow> : IRowSink<TRow>
     {

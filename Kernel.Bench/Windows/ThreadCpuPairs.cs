@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+using Kernel.Bench.Quick;
+
+namespace Kernel.Bench.Windows;
+
+/// <summary>
+/// Ratios of two runs measured by the calling thread's CPU time (<c>CLOCK_THREAD_CPUTIME_ID</c>) instead
+/// of the wall clock: on the shared 2-core machine the wall clock counts the time other processes hold
+/// the core, which swings the <c>windows</c> ratios by ±0.1 from run to run. Runs alternate (baseline,
+/// then case) in pairs; the result is the median of the per-pair ratios. Diagnostic only (Linux): the
+/// suite runs it when <c>KERNEL_WINDOWS_CPU_PAIRS</c> is set, and it does not enter the report.
+/// </summary>
+internal static partial class ThreadCpuPairs
+{
+    private const int ClockThreadCpuTimeId = 3;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>The calling thread's CPU time in nanoseconds.</summary>
+    public static long ThreadNs()
+    {
+        if (ClockGetTime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed");
+        return ts.Seconds * 1_000_000_000 + ts.Nanoseconds;
+    }
+
+    /// <summary>The pairs count asked for by the environment, or 0.</summary>
+    public static int Requested() =>
+        int.TryParse(Environment.GetEnvironmentVariable("KERNEL_WINDOWS_CPU_PAIRS"), out var n) && n > 0 ? n : 0;
+
+    /// <summary>
+    /// Runs <paramref name="baseline"/> then <paramref name="run"/> <paramref name="pairs"/> times (after one
+    /// untimed pair) and prints the per-pair ratios (baseline time / case time: the case's speed relative
+    /// to the baseline's) and their median and spread.
+    /// </summary>
+    public static void Print(string label, int pairs, Action baseline, Action run)
+    {
+        baseline();
+        run();
+        var ratios = new double[pairs];
+        for (var i = 0; i < pairs; i++)
+        {
+            var t0 = ThreadNs();
+            baseline();
+            var t1 = ThreadNs();
+            run();
+            var t2 = ThreadNs();
+            ratios[i] = (double)(t1 - t0) / (t2 - t1);
+        }
+        var sorted = (double[])ratios.Clone();
+        Array.Sort(sorted);
+        Measure.Progress($"{label} (thread CPU, {pairs} pairs): median {sorted[pairs / 2]:F3}, min {sorted[0]:F3}, max {sorted[^1]:F3}; pairs {string.Join(' ', ratios.Select(r => r.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}");
+    }
+}
