@@ -249,6 +249,20 @@ public sealed class OperatorParticipant : ICheckpointParticipant, IControlListen
     private static LsmOptions StoreOptions(string directory) => new() { Directory = directory, BlockCacheBytes = 8L << 20 };
 
     /// <summary>Applies a capture to the live store and checkpoints the store into the checkpoint's directory (off the hot path).</summary>
+    /// <remarks>
+    /// The fsyncs an incremental checkpoint costs, and why each one stays:
+    /// <list type="number">
+    /// <item>The new table, at <c>_store.Flush()</c>: the checkpoint's copy hard-links it, so its bytes
+    /// must be on disk before any manifest names it.</item>
+    /// <item>The live store's manifest edit, also at the flush (inside the store). Not needed by
+    /// checkpoints — a restore always replaces the working copy with a checkpoint's copy (the store
+    /// opens without a WAL) — but the store offers no option to skip it.</item>
+    /// <item>The copy's manifest and its directory, at <c>_store.Checkpoint</c>: they name the linked
+    /// tables; without them the copy cannot be opened.</item>
+    /// <item>The metadata file (<see cref="WriteFileAsync"/>): restore needs it with the copy.</item>
+    /// <item>The checkpoint's manifest and its directory (the coordinator): the commit point.</item>
+    /// </list>
+    /// </remarks>
     private void WriteChanges(CheckpointContext context, IncrementalCapture changes)
     {
         var lsmName = Name + IncrementalState.LsmSuffix;

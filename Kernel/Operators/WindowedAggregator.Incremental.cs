@@ -167,13 +167,19 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             else Insert(ref _fired, ref _firedCount, _firedCount, bucket);
         }
 
-        // Entries come sorted by window id, so one lookup per window, then straight into its table.
+        // Entries come sorted by window id, so one lookup per window, then straight into its table. The
+        // keys' slots are scattered over a table far larger than the cache: each entry is decoded into a
+        // small ring and its slot prefetched, and inserted RestorePrefetch entries later.
         var idAt = prefix.Length;
         var keyAt = idAt + IncrementalKeys.BucketIdSize;
         var keyLength = keyAt + KeySize;
         var valueLength = StateSize + 5;
         var current = -1;
         (long Start, long End) currentId = default;
+        var pendingKeys = new TKey[RestorePrefetch];
+        var pendingSlots = new WindowSlot<TState>[RestorePrefetch];
+        var pendingBuckets = new int[RestorePrefetch];
+        long read = 0;
         using (var it = store.CreatePrefixIterator(prefix))
         {
             for (it.SeekToFirst(); it.Valid; it.Next())
@@ -188,12 +194,22 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     if (!index.TryGetValue(id, out current)) BadStore(what, $"holds entries of window [{id.Start}, {id.End}), which the metadata does not list");
                     currentId = id;
                 }
-                ref var slot = ref buckets[current].Table.GetValueRefOrAdd(MemoryMarshal.Read<TKey>(key[keyAt..]), out var added);
-                if (!added) BadStore(what, $"holds a key of window [{id.Start}, {id.End}) twice");
+                var ring = (int)(read % RestorePrefetch);
+                if (read >= RestorePrefetch) InsertRestored(buckets, pendingBuckets[ring], pendingKeys[ring], in pendingSlots[ring], what);
+                pendingKeys[ring] = MemoryMarshal.Read<TKey>(key[keyAt..]);
+                pendingBuckets[ring] = current;
+                ref var slot = ref pendingSlots[ring];
                 slot.Agg = MemoryMarshal.Read<TState>(value);
                 slot.Revision = BinaryPrimitives.ReadInt32LittleEndian(value[StateSize..]);
                 slot.Changed = value[StateSize + 4] != 0;
+                buckets[current].Table.Prefetch(in pendingKeys[ring]);
+                read++;
             }
+        }
+        for (var r = Math.Max(0, read - RestorePrefetch); r < read; r++)
+        {
+            var ring = (int)(r % RestorePrefetch);
+            InsertRestored(buckets, pendingBuckets[ring], pendingKeys[ring], in pendingSlots[ring], what);
         }
         for (var i = 0; i < windows; i++)
         {
@@ -209,6 +225,17 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
         _lastPane = null;
         UpdateNextTimer();
+    }
+
+    // Entries decoded ahead of their insertion at restore (their slots prefetched meanwhile).
+    private const int RestorePrefetch = 16;
+
+    private static void InsertRestored(WindowBucket<TKey, TState, Hasher>[] buckets, int bucket, TKey key, in WindowSlot<TState> value, string what)
+    {
+        var b = buckets[bucket];
+        ref var slot = ref b.Table.GetValueRefOrAdd(key, out var added);
+        if (!added) BadStore(what, $"holds a key of window [{b.Start}, {b.End}) twice");
+        slot = value;
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
