@@ -81,32 +81,41 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         var bytes = new double[barriers];
         var written = new double[barriers];
         var gcs = new int[barriers];
+        var cpu = new double[barriers];
         for (var b = -5; b < barriers; b++)
         {
             for (var i = 0; i < dirty; i++) updates[i] = new HeadlineOrder { ProductId = rng.Next(keys), PriceCents = 100, Quantity = 1, TimestampMs = day + 2_000 };
             op.Apply(updates);
             var id = coordinator.ReserveCheckpointId();
             var collections = GC.CollectionCount(0);
+            var cpuStart = ThreadCpuClock.NowNanoseconds();
             var start = Stopwatch.GetTimestamp();
             participant.OnBarrier(id, 0);
             var elapsed = Stopwatch.GetElapsedTime(start);
+            var cpuNs = ThreadCpuClock.NowNanoseconds() - cpuStart;
             collections = GC.CollectionCount(0) - collections;
             var result = coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None).GetAwaiter().GetResult();
             if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: checkpoint {id} did not complete: {result.Failure}");
             if (b < 0) continue;   // the first capture is full (the store is empty); the rest warm up
             pauses[b] = elapsed.TotalMicroseconds;
             gcs[b] = collections;
+            cpu[b] = cpuNs / 1_000.0;
             durations[b] = result.Stats.Duration.TotalMilliseconds;
             bytes[b] = result.Stats.BytesWritten;
             written[b] = result.Stats.KeysWritten;
         }
         // How many of the slowest 1% of barriers had a collection run during them (a pause the capture did not cause).
-        var slowest = pauses.Select((p, i) => (p, i)).OrderByDescending(x => x.p).Take(Math.Max(1, barriers / 100)).Count(x => gcs[x.i] > 0);
+        var slowestBarriers = pauses.Select((p, i) => (p, i)).OrderByDescending(x => x.p).Take(Math.Max(1, barriers / 100)).ToArray();
+        var slowest = slowestBarriers.Count(x => gcs[x.i] > 0);
+        // Wall time against the thread's CPU time of the slowest barriers: the difference is time off the CPU.
+        var split = ThreadCpuClock.IsSupported
+            ? "; slowest barriers wall/CPU " + string.Join(", ", slowestBarriers.Select(x => $"{x.p:F0}/{cpu[x.i]:F0} us")) + $", CPU p50 {cpu.Order().ElementAt(barriers / 2):F0} us p99 {cpu.Order().ElementAt(barriers * 99 / 100):F0} us"
+            : "";
         Array.Sort(pauses);
         Array.Sort(durations);
         Array.Sort(bytes);
         Array.Sort(written);
-        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC");
+        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC{split}");
         report.Metric(Suite, "pause", "p50_us", pauses[barriers / 2], "us");
         report.Metric(Suite, "pause", "p99_us", pauses[barriers * 99 / 100], "us");
         report.Metric(Suite, "pause", "checkpoint_ms", durations[barriers / 2], "ms");

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Kernel.Checkpoints;
 using Kernel.Operators;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Operators.Specs;
 using Kernel.Time;
 
@@ -220,6 +221,143 @@ public sealed class IncrementalCheckpointTests : IDisposable
         fresh.Bind(fromSavepoint);
         await fresh.RestoreFromSavepointAsync(Savepoint.Read(savepointDir), savepointDir, CancellationToken.None);
         Assert.Equal(expected, Decode(FullSnapshot(fromSavepoint)));
+    }
+
+    [Fact]
+    public async Task BarrierWhileThePreviousCheckpointIsBeingWritten_EachCheckpointRestoresItsOwnBarrier()
+    {
+        var live = Path.Combine(_dir.Path, "live");
+        var participant = new OperatorParticipant("sales");
+        participant.EnableIncremental(live);
+        var op = NewOperator(new RowLog(), participant, "tumbling", EmitMode.Final, new ManualClock());
+        participant.Bind(op);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 10 });
+        coordinator.Register(participant);
+        var fill = new Order[5_000];
+        for (var i = 0; i < fill.Length; i++) fill[i] = Order.Of(i, 10_000 + i % 50);
+        op.Apply(fill);
+        await Checkpoint(coordinator, participant);
+
+        var rng = new Random(11);
+        var updates = new Order[600];
+        for (var i = 0; i < updates.Length; i++) updates[i] = Order.Of(rng.Next(8_000), 10_000 + rng.Next(50), rng.Next(1, 1_000), 1, i);
+        op.Apply(updates);
+        var expectedSecond = Decode(FullSnapshot(op));
+        var second = coordinator.ReserveCheckpointId();
+        participant.OnBarrier(second, 0);
+        // The coordinator collects the capture before its first await, then writes it on another thread:
+        // the operator goes on and reaches the next barrier while that write (store, fsyncs) runs.
+        var writing = coordinator.OnBarrierInjectedAsync(second, 0, CancellationToken.None);
+        op.Apply([Order.Of(7, 10_060), Order.Of(8, 10_061), Order.Of(7, 10_062), Order.Of(123_456, 10_063)]);
+        var expectedThird = Decode(FullSnapshot(op));
+        var third = coordinator.ReserveCheckpointId();
+        participant.OnBarrier(third, 0);   // a second capture buffer: the first one is still being encoded or written
+        op.Apply(updates.AsSpan(0, 100));  // changes after the third barrier belong to neither
+        var secondResult = await writing;
+        Assert.True(secondResult.Outcome == CheckpointOutcome.Completed, $"checkpoint {second}: {secondResult.Failure}");
+        var thirdResult = await coordinator.OnBarrierInjectedAsync(third, 0, CancellationToken.None);
+        Assert.True(thirdResult.Outcome == CheckpointOutcome.Completed, $"checkpoint {third}: {thirdResult.Failure}");
+        Assert.Equal(3, thirdResult.Stats.KeysWritten);   // a delta on the second checkpoint, not a full capture
+        participant.CloseStore();
+
+        foreach (var (id, expected) in new[] { (second, expectedSecond), (third, expectedThird) })
+        {
+            var again = new OperatorParticipant("sales");
+            again.EnableIncremental(Path.Combine(_dir.Path, $"live-{id}"));
+            var restored = NewOperator(new RowLog(), again, "tumbling", EmitMode.Final, new ManualClock());
+            again.Bind(restored);
+            await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(id), store.GetCheckpointDirectory(id)), CancellationToken.None);
+            Assert.True(expected.SequenceEqual(Decode(FullSnapshot(restored))), $"checkpoint {id}: the restored state differs from the state at its barrier");
+            again.CloseStore();
+        }
+    }
+
+    [Fact]
+    public async Task CrashBetweenCaptureAndWrite_RestoresThePreviousCheckpoint_AndGoesOn()
+    {
+        var live = Path.Combine(_dir.Path, "live");
+        var participant = new OperatorParticipant("sales");
+        participant.EnableIncremental(live);
+        var op = NewOperator(new RowLog(), participant, "tumbling", EmitMode.Final, new ManualClock());
+        participant.Bind(op);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var coordinator = new CheckpointCoordinator(store);
+        coordinator.Register(participant);
+        var events = Events(new Random(12), 4_000);
+        op.Apply(events.AsSpan(0, 1_500));
+        await Checkpoint(coordinator, participant);
+        op.Apply(events.AsSpan(1_500, 1_000));
+        var expected = Decode(FullSnapshot(op));
+        var complete = await Checkpoint(coordinator, participant);
+        // The next barrier is captured (the operator's tables are marked clean), then the process dies
+        // before anything reaches the store: the changes exist only in the lost capture.
+        op.Apply(events.AsSpan(2_500, 1_000));
+        participant.OnBarrier(coordinator.ReserveCheckpointId(), 0);
+        participant.CloseStore();
+
+        var again = new OperatorParticipant("sales");
+        again.EnableIncremental(live);
+        var restored = NewOperator(new RowLog(), again, "tumbling", EmitMode.Final, new ManualClock());
+        again.Bind(restored);
+        var recovered = new CheckpointCoordinator(store);
+        recovered.Register(again);
+        var load = await recovered.RecoverAsync(CancellationToken.None);
+        Assert.Equal(complete, load.Manifest?.CheckpointId);
+        Assert.Equal(expected, Decode(FullSnapshot(restored)));
+
+        // The journal would replay what followed; here the same events go through the restored operator.
+        restored.Apply(events.AsSpan(2_500));
+        var expectedNext = Decode(FullSnapshot(restored));
+        var next = await CheckpointResult(recovered, again);
+        again.CloseStore();
+        var third = new OperatorParticipant("sales");
+        third.EnableIncremental(Path.Combine(_dir.Path, "live-3"));
+        var last = NewOperator(new RowLog(), third, "tumbling", EmitMode.Final, new ManualClock());
+        third.Bind(last);
+        await third.RestoreAsync(new CheckpointRestoreContext(next.Manifest!, store.GetCheckpointDirectory(next.CheckpointId)), CancellationToken.None);
+        Assert.Equal(expectedNext, Decode(FullSnapshot(last)));
+        third.CloseStore();
+    }
+
+    [Fact]
+    public async Task SteadyBarriers_AllocateNothingOnTheOperatorThread()
+    {
+        var participant = new OperatorParticipant("sales");
+        participant.EnableIncremental(Path.Combine(_dir.Path, "live"));
+        var op = NewOperator(new RowLog(), participant, "tumbling", EmitMode.Final, new ManualClock());
+        participant.Bind(op);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 2 });
+        coordinator.Register(participant);
+        var fill = new Order[4_000];
+        for (var i = 0; i < fill.Length; i++) fill[i] = Order.Of(i, 10_000 + i % 50);
+        op.Apply(fill);
+        var updates = new Order[500];
+        var rng = new Random(13);
+        long pending = -1;
+        void Prepare()
+        {
+            // Completes the previous checkpoint (its capture goes back to the participant), then changes 500 keys.
+            if (pending >= 0)
+            {
+                var result = coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.True(result.Outcome == CheckpointOutcome.Completed, $"checkpoint {pending}: {result.Failure}");
+            }
+            for (var i = 0; i < updates.Length; i++) updates[i] = Order.Of(rng.Next(fill.Length), 10_000 + rng.Next(50));
+            op.Apply(updates);
+            pending = coordinator.ReserveCheckpointId();
+        }
+        // Warm-up: the first capture is full, the next ones grow the buffers to the dirty set.
+        for (var i = 0; i < 4; i++)
+        {
+            Prepare();
+            participant.OnBarrier(pending, 0);
+        }
+        var bytes = Allocations.SteadyState(Prepare, () => participant.OnBarrier(pending, 0));
+        Assert.Equal(0, bytes);
+        await coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None);
+        participant.CloseStore();
     }
 
     private static async Task<long> Checkpoint(CheckpointCoordinator coordinator, OperatorParticipant participant) =>

@@ -11,7 +11,7 @@ namespace Kernel.Tests.Pipelines;
 /// transactional sinks; Kernel.Tests.Host scenario <c>durable-revenue</c>) on a small input. Each kill
 /// is a named crash point with a seeded hit count, rotating through every point the pipeline has —
 /// mid-batch (between the chunks of one publish), mid-replay (recovery), at the barrier on the
-/// operator's thread, mid-lsm-flush (the operator's changes flushed into the live state store, its
+/// operator's thread, before-lsm-write (captured and encoded, nothing in the store), mid-lsm-flush (the operator's changes flushed into the live state store, its
 /// checkpoint not taken yet), and each step of the checkpoint protocol — so the narrow windows are hit on
 /// purpose. A cycle restarts until a run finishes; its committed CSVs must equal the uninterrupted
 /// run's byte for byte. Cycles repeat until the seed has its kills.
@@ -37,6 +37,7 @@ public sealed class DurableKillTests(ITestOutputHelper output) : IDisposable
         ("after-commit", 5),
         ("mid-prune", 2),
         ("mid-lsm-flush", 5),
+        ("before-lsm-write", 5),
     ];
 
     private readonly TempDirectory _dir = new("durable-kill");

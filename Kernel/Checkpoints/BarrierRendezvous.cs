@@ -16,44 +16,79 @@ namespace Kernel.Checkpoints;
 /// </remarks>
 public sealed class BarrierRendezvous<TSnapshot>
 {
-    // Checkpoint id -> the meeting point. Guarded by _lock (one Arrive and one Wait per checkpoint).
+    // Guarded by _lock (one Arrive and one Wait per checkpoint). A checkpoint's capture that arrives
+    // before anyone waits is parked by value in _arrived (no allocation on the pipeline thread once the
+    // dictionary has room); a waiter that comes first leaves a completion source in _waiting.
     private readonly Lock _lock = new();
-    private readonly Dictionary<long, TaskCompletionSource<TSnapshot>> _slots = [];
+    private readonly Dictionary<long, TaskCompletionSource<TSnapshot>> _waiting = [];
+    private readonly Dictionary<long, TSnapshot> _arrived = [];
 
     /// <summary>The number of checkpoints with a slot open (for tests and diagnostics).</summary>
     public int PendingCount
     {
         get
         {
-            lock (_lock) return _slots.Count;
+            lock (_lock) return _waiting.Count + _arrived.Count;
         }
     }
 
     /// <summary>
-    /// Called by the pipeline thread when barrier <paramref name="checkpointId"/> reaches it. Slots of
-    /// older checkpoints that arrived but were never collected (aborted before the coordinator asked) are dropped.
+    /// Called by the pipeline thread when barrier <paramref name="checkpointId"/> reaches it. Captures
+    /// of older checkpoints that arrived but were never collected (aborted before the coordinator asked)
+    /// are dropped. Allocates nothing when it comes before the wait (the usual order).
     /// </summary>
     public void Arrive(long checkpointId, TSnapshot snapshot)
     {
-        TaskCompletionSource<TSnapshot> slot;
+        TaskCompletionSource<TSnapshot>? waiter;
+        bool twice;
         lock (_lock)
         {
-            slot = GetOrAdd(checkpointId);
-            if (_slots.Count > 1)
+            if (_waiting.TryGetValue(checkpointId, out waiter))
             {
-                foreach (var (id, stale) in _slots)
-                    if (id < checkpointId && stale.Task.IsCompleted) _slots.Remove(id);
+                twice = waiter.Task.IsCompleted;
+            }
+            else
+            {
+                twice = !_arrived.TryAdd(checkpointId, snapshot);
+                if (!twice && _arrived.Count > 1)
+                {
+                    foreach (var (id, _) in _arrived)
+                        if (id < checkpointId) _arrived.Remove(id);
+                }
             }
         }
-        if (!slot.TrySetResult(snapshot))
-            throw new InvalidOperationException($"barrier {checkpointId} arrived twice at the same rendezvous");
+        if (twice || (waiter is not null && !waiter.TrySetResult(snapshot)))
+            ThrowArrivedTwice(checkpointId);
     }
 
     /// <summary>Waits until barrier <paramref name="checkpointId"/> arrived and returns what was captured at it.</summary>
-    public async ValueTask<TSnapshot> WaitAsync(long checkpointId, CancellationToken cancellationToken)
+    public ValueTask<TSnapshot> WaitAsync(long checkpointId, CancellationToken cancellationToken)
     {
-        TaskCompletionSource<TSnapshot> slot;
-        lock (_lock) slot = GetOrAdd(checkpointId);
+        TaskCompletionSource<TSnapshot>? slot;
+        lock (_lock)
+        {
+            if (_arrived.Remove(checkpointId, out var arrived)) return ValueTask.FromResult(arrived);
+            if (!_waiting.TryGetValue(checkpointId, out slot))
+            {
+                slot = new TaskCompletionSource<TSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Add(checkpointId, slot);
+            }
+        }
+        return WaitForArrivalAsync(checkpointId, slot, cancellationToken);
+    }
+
+    /// <summary>Drops the slot of <paramref name="checkpointId"/> (from <see cref="ICheckpointParticipant.AbortAsync"/>).</summary>
+    public void Forget(long checkpointId)
+    {
+        lock (_lock)
+        {
+            _waiting.Remove(checkpointId);
+            _arrived.Remove(checkpointId);
+        }
+    }
+
+    private async ValueTask<TSnapshot> WaitForArrivalAsync(long checkpointId, TaskCompletionSource<TSnapshot> slot, CancellationToken cancellationToken)
+    {
         try
         {
             return await slot.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -64,19 +99,7 @@ public sealed class BarrierRendezvous<TSnapshot>
         }
     }
 
-    /// <summary>Drops the slot of <paramref name="checkpointId"/> (from <see cref="ICheckpointParticipant.AbortAsync"/>).</summary>
-    public void Forget(long checkpointId)
-    {
-        lock (_lock) _slots.Remove(checkpointId);
-    }
-
-    private TaskCompletionSource<TSnapshot> GetOrAdd(long checkpointId)
-    {
-        if (!_slots.TryGetValue(checkpointId, out var slot))
-        {
-            slot = new TaskCompletionSource<TSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _slots.Add(checkpointId, slot);
-        }
-        return slot;
-    }
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowArrivedTwice(long checkpointId) =>
+        throw new InvalidOperationException($"barrier {checkpointId} arrived twice at the same rendezvous");
 }

@@ -12,8 +12,9 @@ namespace Kernel.Checkpoints;
 /// point. Points in use: <c>after-snapshot</c>, <c>after-precommit</c>, <c>before-manifest</c>,
 /// <c>after-manifest</c>, <c>mid-commit</c>, <c>after-commit</c>, <c>mid-prune</c> (the checkpoint
 /// protocol); <c>at-barrier</c> (an operator's thread, state captured at the barrier);
-/// <c>mid-lsm-flush</c> (an incremental checkpoint's changes flushed into the live state store, the
-/// store's checkpoint not taken yet);
+/// <c>before-lsm-write</c> (an incremental checkpoint's capture encoded off the operator's thread,
+/// nothing written to the live state store yet); <c>mid-lsm-flush</c> (an incremental checkpoint's
+/// changes flushed into the live state store, the store's checkpoint not taken yet);
 /// <c>mid-batch</c> (between the ring chunks of one durable-pipeline publish); <c>mid-replay</c>
 /// (after each replayed journal batch during recovery).
 /// </summary>

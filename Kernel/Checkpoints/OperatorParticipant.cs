@@ -110,7 +110,7 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
             _lastCaptureId = checkpointId;
             foreach (var seal in _sealers) seal(checkpointId);
             changes.Pause = Stopwatch.GetElapsedTime(start);
-            _rendezvous.Arrive(checkpointId, new Capture(null, changes.Keys, changes.Pause, changes));
+            _rendezvous.Arrive(checkpointId, new Capture(null, changes.Keys, changes.Pause, changes));   // a struct: nothing allocated
         }
         else
         {
@@ -138,6 +138,7 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
         {
             await Task.Run(() => WriteChanges(context, changes), cancellationToken).ConfigureAwait(false);
             await WriteFileAsync(context.GetStatePath(Name + IncrementalState.MetadataSuffix), changes.Metadata.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            changes.TrimAfterWrite();
             _spare.Enqueue(changes);
         }
         else
@@ -162,10 +163,12 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
         var incremental = !File.Exists(path) && File.Exists(metadataPath);
         if (!File.Exists(path) && !incremental)
             throw new InvalidDataException($"checkpoint {context.Manifest.CheckpointId}: the state file of participant '{Name}' ({path}, or {metadataPath} for an incremental checkpoint) is missing");
-        byte[] bytes;
+        byte[]? bytes = null;
         if (incremental)
         {
             var metadata = await File.ReadAllBytesAsync(metadataPath, cancellationToken).ConfigureAwait(false);
+            // Incremental mode reads the store straight into the operator's tables; otherwise a full
+            // snapshot is rebuilt from a temporary copy.
             bytes = await Task.Run(() => LoadIncremental(context, metadata, metadataPath), cancellationToken).ConfigureAwait(false);
             path = metadataPath;
         }
@@ -173,13 +176,16 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
         {
             bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         }
-        try
+        if (bytes is not null)
         {
-            op.RestoreSnapshot(bytes);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
+            try
+            {
+                op.RestoreSnapshot(bytes);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: {e.Message}", e);
+            }
         }
         if (incremental && IsIncremental)
         {
@@ -243,6 +249,20 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
     private static LsmOptions StoreOptions(string directory) => new() { Directory = directory, BlockCacheBytes = 8L << 20 };
 
     /// <summary>Applies a capture to the live store and checkpoints the store into the checkpoint's directory (off the hot path).</summary>
+    /// <remarks>
+    /// The fsyncs an incremental checkpoint costs, and why each one stays:
+    /// <list type="number">
+    /// <item>The new table, at <c>_store.Flush()</c>: the checkpoint's copy hard-links it, so its bytes
+    /// must be on disk before any manifest names it.</item>
+    /// <item>The live store's manifest edit, also at the flush (inside the store). Not needed by
+    /// checkpoints — a restore always replaces the working copy with a checkpoint's copy (the store
+    /// opens without a WAL) — but the store offers no option to skip it.</item>
+    /// <item>The copy's manifest and its directory, at <c>_store.Checkpoint</c>: they name the linked
+    /// tables; without them the copy cannot be opened.</item>
+    /// <item>The metadata file (<see cref="WriteFileAsync"/>): restore needs it with the copy.</item>
+    /// <item>The checkpoint's manifest and its directory (the coordinator): the commit point.</item>
+    /// </list>
+    /// </remarks>
     private void WriteChanges(CheckpointContext context, IncrementalCapture changes)
     {
         var lsmName = Name + IncrementalState.LsmSuffix;
@@ -262,6 +282,10 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
                 if (!changes.Full && changes.PreviousId != _lastWrittenId)
                     throw new InvalidOperationException(
                         $"participant '{Name}': checkpoint {changes.CheckpointId} holds the changes since checkpoint {changes.PreviousId}, but the store holds those of {_lastWrittenId}; the next checkpoint writes the whole state");
+                // The raw copies taken at the barrier become LSM operations here, off the operator's thread.
+                changes.Encode();
+                // Captured and encoded, nothing written: the live store still holds the previous checkpoint.
+                CrashPoints.Hit("before-lsm-write");
                 _store.Write(changes.Batch);
                 _lastWrittenId = changes.CheckpointId;
                 _store.Flush();
@@ -290,8 +314,12 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
         context.SetLsmCheckpoint(lsmName);
     }
 
-    /// <summary>Replaces the live store with the checkpoint's LSM copy (or reads a temporary copy when not incremental) and rebuilds the full snapshot.</summary>
-    private byte[] LoadIncremental(CheckpointRestoreContext context, byte[] metadata, string metadataPath)
+    /// <summary>
+    /// Replaces the live store with the checkpoint's LSM copy and restores the operator from it and
+    /// <paramref name="metadata"/> (null returned); when not incremental, rebuilds the full snapshot
+    /// from a temporary copy and returns it.
+    /// </summary>
+    private byte[]? LoadIncremental(CheckpointRestoreContext context, byte[] metadata, string metadataPath)
     {
         var lsmDirectory = Path.Combine(context.Directory, Name + IncrementalState.LsmSuffix);
         if (!Directory.Exists(lsmDirectory))
@@ -307,10 +335,10 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
             // left changes newer than this checkpoint in the working copy.
             LsmStore.RestoreCheckpoint(lsmDirectory, _storeDirectory!);
             _store = LsmStore.Open(StoreOptions(_storeDirectory!));
-            var bytes = IncrementalState.ToFullSnapshot(metadata, _store, _prefix, metadataPath);
+            ((IIncrementalSnapshotOperator)Operator).RestoreFromStore(metadata, _store, _prefix, metadataPath);
             _lastWrittenId = context.Manifest.CheckpointId;
             _lastLsmFiles = new HashSet<string>(Directory.EnumerateFiles(lsmDirectory).Select(f => Path.GetFileName(f)), StringComparer.Ordinal);
-            return bytes;
+            return null;
         }
     }
 
@@ -382,5 +410,5 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
         return ValueTask.CompletedTask;
     }
 
-    private sealed record Capture(ArrayBufferWriter<byte>? Bytes, long Keys, TimeSpan Pause, IncrementalCapture? Changes);
+    private readonly record struct Capture(ArrayBufferWriter<byte>? Bytes, long Keys, TimeSpan Pause, IncrementalCapture? Changes);
 }

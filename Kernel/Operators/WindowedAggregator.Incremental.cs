@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kernel.Checkpoints;
 using Kernel.Storage.Common;
+using Kernel.Storage.Lsm;
 
 namespace Kernel.Operators;
 
@@ -15,7 +16,10 @@ namespace Kernel.Operators;
 //   - a window the store holds that is gone (released after its lateness, merged away): a range delete.
 // A tumbling pane that fires moves to the fired list as the same bucket with the same [start, end):
 // its id in the store does not change, so firing writes nothing but the metadata's bucket list.
-// Then every captured table is marked clean. The metadata (format below) goes to a file beside the
+// Then every captured table is marked clean. What the operator's thread does here is the barrier's
+// pause, so it only copies: each changed entry struct raw (key, aggregate, revision, flag as they sit
+// in the table) into the capture's reused flat buffer; IncrementalCapture.Encode builds the LSM keys and
+// values from those copies on the checkpoint's writer thread. The metadata (format below) goes to a file beside the
 // checkpoint's LSM checkpoint; restore rebuilds a full snapshot from the two (IncrementalState).
 //
 // Metadata format "KWAI", version 1 (little-endian): the operator snapshot format (v2) without entries.
@@ -42,6 +46,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <inheritdoc />
     bool IIncrementalSnapshotOperator.SupportsIncremental => !_session && !TSpec.HasSideState;
 
+    // Where key, aggregate, revision and changed flag sit in a table entry: the capture copies entries
+    // raw and encodes them from these offsets off the operator's thread.
+    private static readonly EntryLayout s_entryLayout = ComputeEntryLayout();
+
     /// <inheritdoc />
     void IIncrementalSnapshotOperator.CaptureChanges(IncrementalCapture capture, bool full)
     {
@@ -49,11 +57,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             throw new InvalidOperationException($"aggregation '{TSpec.Name}': session windows and sketches keep full snapshots");
         SpillAtCapture(full);   // [spill] over the state budget, cold windows leave memory (WindowedAggregator.Spill.cs)
         if (full) _persisted.Clear();
+        capture.SetLayout(s_entryLayout);
         var next = _persistedNext;
         next.Clear();
-        Span<byte> value = stackalloc byte[StateSize + 5];
-        for (var i = 0; i < _paneCount; i++) CaptureBucket(capture, _panes[i], next, value);
-        for (var i = 0; i < _firedCount; i++) CaptureBucket(capture, _fired[i], next, value);
+        for (var i = 0; i < _paneCount; i++) CaptureBucket(capture, _panes[i], next);
+        for (var i = 0; i < _firedCount; i++) CaptureBucket(capture, _fired[i], next);
         foreach (var (id, _) in _persisted)
             if (!next.ContainsKey(id)) capture.DeleteBucket(id.Start, id.End);
         (_persisted, _persistedNext) = (next, _persisted);
@@ -75,7 +83,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _persisted[(bucket.Start, bucket.End)] = bucket;
     }
 
-    private void CaptureBucket(IncrementalCapture capture, WindowBucket<TKey, TState, Hasher> bucket, Dictionary<(long, long), WindowBucket<TKey, TState, Hasher>> next, Span<byte> value)
+    private void CaptureBucket(IncrementalCapture capture, WindowBucket<TKey, TState, Hasher> bucket, Dictionary<(long, long), WindowBucket<TKey, TState, Hasher>> next)
     {
         var id = (bucket.Start, bucket.End);
         if (!next.TryAdd(id, bucket))
@@ -84,26 +92,160 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var known = _persisted.TryGetValue(id, out var stored);
         if (known && ReferenceEquals(stored, bucket) && !table.ClearedSinceClean)
         {
-            foreach (ref var entry in table.ChangedEntries) PutEntry(capture, bucket, ref entry, value);
-            foreach (ref readonly var key in table.RemovedKeys)
-                capture.Delete(bucket.Start, bucket.End, MemoryMarshal.AsBytes(new ReadOnlySpan<TKey>(in key)));
+            // Removed keys first: a key removed and added again since the last capture is in both lists.
+            capture.DeleteKeys(bucket.Start, bucket.End, MemoryMarshal.AsBytes(table.RemovedKeys));
+            var changed = table.ChangedCount;
+            if (changed > 0) table.CopyChangedEntries(capture.ReserveEntries(bucket.Start, bucket.End, changed));
         }
         else
         {
             if (known) capture.DeleteBucket(bucket.Start, bucket.End);
-            foreach (ref var entry in table) PutEntry(capture, bucket, ref entry, value);
+            if (table.Count > 0) table.CopyAllEntries(capture.ReserveEntries(bucket.Start, bucket.End, table.Count));
         }
         table.MarkClean();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PutEntry(IncrementalCapture capture, WindowBucket<TKey, TState, Hasher> bucket, ref Kernel.State.StateEntry<TKey, WindowSlot<TState>> entry, Span<byte> value)
+    private static EntryLayout ComputeEntryLayout()
     {
-        MemoryMarshal.Write(value, in entry.State.Agg);
-        BinaryPrimitives.WriteInt32LittleEndian(value[StateSize..], entry.State.Revision);
-        value[StateSize + 4] = entry.State.Changed ? (byte)1 : (byte)0;
-        capture.Put(bucket.Start, bucket.End, MemoryMarshal.AsBytes(new ReadOnlySpan<TKey>(in entry.Key)), value);
+        var entry = default(Kernel.State.StateEntry<TKey, WindowSlot<TState>>);
+        ref var origin = ref Unsafe.As<Kernel.State.StateEntry<TKey, WindowSlot<TState>>, byte>(ref entry);
+        return new EntryLayout(
+            Unsafe.SizeOf<Kernel.State.StateEntry<TKey, WindowSlot<TState>>>(),
+            (int)Unsafe.ByteOffset(ref origin, ref Unsafe.As<TKey, byte>(ref entry.Key)),
+            KeySize,
+            (int)Unsafe.ByteOffset(ref origin, ref Unsafe.As<TState, byte>(ref entry.State.Agg)),
+            StateSize,
+            (int)Unsafe.ByteOffset(ref origin, ref Unsafe.As<int, byte>(ref entry.State.Revision)),
+            (int)Unsafe.ByteOffset(ref origin, ref Unsafe.As<bool, byte>(ref entry.State.Changed)));
     }
+
+    /// <inheritdoc />
+    void IIncrementalSnapshotOperator.RestoreFromStore(ReadOnlySpan<byte> metadata, LsmStore store, byte[] prefix, string what)
+    {
+        if (_session || TSpec.HasSideState)
+            throw new InvalidOperationException($"aggregation '{TSpec.Name}': session windows and sketches keep full snapshots");
+        // The metadata carries its own CRC; the entries are covered by the store's block checksums,
+        // which its iterator verifies as it reads: nothing is copied or checksummed a second time.
+        if (metadata.Length < SnapshotHeaderSize + 4) BadMetadata(what, 0, $"{metadata.Length} bytes is shorter than the {SnapshotHeaderSize + 4}-byte minimum");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(metadata) != IncrementalMagic) BadMetadata(what, 0, "magic is not \"KWAI\"");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(metadata[4..]);
+        if (version != IncrementalVersion) BadMetadata(what, 4, $"version {version} is not supported (expected {IncrementalVersion})");
+        var bodyEnd = metadata.Length - 4;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(metadata[bodyEnd..]) != Crc32C.Compute(metadata[..bodyEnd])) BadMetadata(what, bodyEnd, "CRC-32C does not match the content");
+        var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(metadata[8..]);
+        if (fingerprint != TSpec.StateFingerprint)
+            BadMetadata(what, 8, $"state fingerprint 0x{fingerprint:X16} differs from this build's 0x{TSpec.StateFingerprint:X16} (the aggregation's state schema changed)");
+        var sources = BinaryPrimitives.ReadInt32LittleEndian(metadata[56..]);
+        var panes = BinaryPrimitives.ReadInt32LittleEndian(metadata[60..]);
+        var fired = BinaryPrimitives.ReadInt32LittleEndian(metadata[64..]);
+        if (sources != _maxEventTime.Length) BadMetadata(what, 56, $"source count {sources} differs from the operator's {_maxEventTime.Length}");
+        if (BinaryPrimitives.ReadInt32LittleEndian(metadata[68..]) != KeySize) BadMetadata(what, 68, $"key size {BinaryPrimitives.ReadInt32LittleEndian(metadata[68..])} differs from this build's {KeySize} (the key type changed)");
+        if (BinaryPrimitives.ReadInt32LittleEndian(metadata[72..]) != StateSize) BadMetadata(what, 72, $"aggregate size {BinaryPrimitives.ReadInt32LittleEndian(metadata[72..])} differs from this build's {StateSize}");
+        if (panes < 0 || fired < 0 || SnapshotHeaderSize + (long)sources * 16 + (long)(panes + fired) * 20 != bodyEnd)
+            BadMetadata(what, 56, $"{sources} sources and {(long)panes + fired} windows do not fill the {bodyEnd} bytes of body");
+
+        ClearBuckets();
+        var at = SnapshotHeaderSize;
+        for (var s = 0; s < sources; s++)
+        {
+            _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(metadata[at..]);
+            _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(metadata[(at + 8)..]));
+            at += 16;
+        }
+        var listAt = at;
+        var windows = panes + fired;
+        var buckets = new WindowBucket<TKey, TState, Hasher>[windows];
+        var index = new Dictionary<(long, long), int>(windows);
+        for (var i = 0; i < windows; i++, at += 20)
+        {
+            var start = BinaryPrimitives.ReadInt64LittleEndian(metadata[at..]);
+            var end = BinaryPrimitives.ReadInt64LittleEndian(metadata[(at + 8)..]);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(metadata[(at + 16)..]);
+            if (count < 0 || !index.TryAdd((start, end), i)) BadMetadata(what, at, $"window {i} [{start}, {end}) with {count} entries is negative or listed twice");
+            var bucket = Rent(start, end);
+            buckets[i] = bucket;
+            if (i < panes) Insert(ref _panes, ref _paneCount, _paneCount, bucket);
+            else Insert(ref _fired, ref _firedCount, _firedCount, bucket);
+        }
+
+        // Entries come sorted by window id, so one lookup per window, then straight into its table. The
+        // keys' slots are scattered over a table far larger than the cache: each entry is decoded into a
+        // small ring and its slot prefetched, and inserted RestorePrefetch entries later.
+        var idAt = prefix.Length;
+        var keyAt = idAt + IncrementalKeys.BucketIdSize;
+        var keyLength = keyAt + KeySize;
+        var valueLength = StateSize + 5;
+        var current = -1;
+        (long Start, long End) currentId = default;
+        var pendingKeys = new TKey[RestorePrefetch];
+        var pendingSlots = new WindowSlot<TState>[RestorePrefetch];
+        var pendingBuckets = new int[RestorePrefetch];
+        long read = 0;
+        using (var it = store.CreatePrefixIterator(prefix))
+        {
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                var key = it.Key;
+                var value = it.Value;
+                if (key.Length != keyLength || value.Length != valueLength)
+                    BadStore(what, $"an entry has a {key.Length}-byte key and a {value.Length}-byte value (expected {keyLength} and {valueLength})");
+                var id = IncrementalKeys.ReadBucketId(key[idAt..]);
+                if (current < 0 || id != currentId)
+                {
+                    if (!index.TryGetValue(id, out current)) BadStore(what, $"holds entries of window [{id.Start}, {id.End}), which the metadata does not list");
+                    currentId = id;
+                }
+                var ring = (int)(read % RestorePrefetch);
+                if (read >= RestorePrefetch) InsertRestored(buckets, pendingBuckets[ring], pendingKeys[ring], in pendingSlots[ring], what);
+                pendingKeys[ring] = MemoryMarshal.Read<TKey>(key[keyAt..]);
+                pendingBuckets[ring] = current;
+                ref var slot = ref pendingSlots[ring];
+                slot.Agg = MemoryMarshal.Read<TState>(value);
+                slot.Revision = BinaryPrimitives.ReadInt32LittleEndian(value[StateSize..]);
+                slot.Changed = value[StateSize + 4] != 0;
+                buckets[current].Table.Prefetch(in pendingKeys[ring]);
+                read++;
+            }
+        }
+        for (var r = Math.Max(0, read - RestorePrefetch); r < read; r++)
+        {
+            var ring = (int)(r % RestorePrefetch);
+            InsertRestored(buckets, pendingBuckets[ring], pendingKeys[ring], in pendingSlots[ring], what);
+        }
+        for (var i = 0; i < windows; i++)
+        {
+            var listed = BinaryPrimitives.ReadInt32LittleEndian(metadata[(listAt + i * 20 + 16)..]);
+            if (buckets[i].Table.Count != listed)
+                BadStore(what, $"holds {buckets[i].Table.Count} entries of window [{buckets[i].Start}, {buckets[i].End}), the metadata lists {listed}");
+            buckets[i].Table.MarkClean();
+        }
+        _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
+        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
+        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
+        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
+        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
+        _lastPane = null;
+        UpdateNextTimer();
+    }
+
+    // Entries decoded ahead of their insertion at restore (their slots prefetched meanwhile).
+    private const int RestorePrefetch = 16;
+
+    private static void InsertRestored(WindowBucket<TKey, TState, Hasher>[] buckets, int bucket, TKey key, in WindowSlot<TState> value, string what)
+    {
+        var b = buckets[bucket];
+        ref var slot = ref b.Table.GetValueRefOrAdd(key, out var added);
+        if (!added) BadStore(what, $"holds a key of window [{b.Start}, {b.End}) twice");
+        slot = value;
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void BadMetadata(string what, int offset, string reason) =>
+        throw new InvalidDataException($"{what}: operator metadata at offset {offset}: {reason}");
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void BadStore(string what, string reason) =>
+        throw new InvalidDataException($"{what}: the LSM checkpoint {reason}");
 
     private void WriteIncrementalMetadata(IncrementalCapture capture)
     {
