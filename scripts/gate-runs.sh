@@ -7,8 +7,14 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-10}"
 shift || true
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# GATE_RUNS_DIR keeps each run's full output (run<i>.out) for a closer look; else a temporary folder.
+if [ -n "${GATE_RUNS_DIR:-}" ]; then
+  work="$GATE_RUNS_DIR"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
 dotnet build "$repo/Kernel.Bench/Kernel.Bench.csproj" -c Release >/dev/null
 echo "| run | started (UTC) | time | re-measured | regressions |"
 echo "|---:|---|---:|---|---|"
