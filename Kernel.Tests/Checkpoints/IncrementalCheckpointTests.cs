@@ -29,6 +29,7 @@ public sealed class IncrementalCheckpointTests : IDisposable
         { 5, "sliding", EmitMode.OnWindowClose },
         { 6, "tumbling", EmitMode.EveryUpdate },
         { 7, "sliding", EmitMode.EveryUpdate },
+        { 12, "sliding", EmitMode.Periodic },
     };
 
     [Theory]
@@ -380,7 +381,7 @@ public sealed class IncrementalCheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// The operator snapshot (v2) as comparable lines: the header's counters and watermarks, then per
+    /// The operator snapshot (v3) as comparable lines: the header's counters and watermarks, then per
     /// window (panes, then fired windows, in order) its entries sorted by key — entry order in a table is
     /// not part of the state.
     /// </summary>
@@ -389,10 +390,11 @@ public sealed class IncrementalCheckpointTests : IDisposable
         const int KeySize = 8;
         var lines = new List<string>();
         var sources = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(56));
-        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64));
+        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64))
+            + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(76));   // v3: panes, fired windows, revision buckets
         var stateSize = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(72));
-        lines.Add(Convert.ToHexString(s.AsSpan(0, 76)));
-        var at = 76;
+        lines.Add(Convert.ToHexString(s.AsSpan(0, 80)));
+        var at = 80;
         lines.Add(Convert.ToHexString(s.AsSpan(at, sources * 16)));
         at += sources * 16;
         var entrySize = KeySize + stateSize + 5;
