@@ -123,7 +123,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         while (_revCount > 0 && _revs[0].Start <= start)
         {
             var revs = RemoveAt(_revs, ref _revCount, 0);
-            if (window is not null && revs.Start == start)
+            // (Revisions carry under Periodic only: an operator restored from a Periodic snapshot under
+            // another mode just frees them, as it does the revision bucket of a window without state.)
+            if (window is not null && revs.Start == start && _emit == EmitMode.Periodic)
                 foreach (ref var entry in revs.Table)
                 {
                     ref var slot = ref window.Table.GetValueRefOrNullRef(entry.Key);
