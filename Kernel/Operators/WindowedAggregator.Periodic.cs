@@ -10,10 +10,12 @@ namespace Kernel.Operators;
 //     Touched; the pane cached for the next events stays Touched across a tick. So a tick only scans
 //     panes that can hold a changed slot.
 //   - at a tick, for every open window (end − 1 > W) that holds a touched pane, and every key changed
-//     in any of its panes, one row: the merge of the window's panes for that key. The earliest pane of
-//     the window in which the key changed emits it, so a key changed in two panes of a window makes one
-//     row. Fired windows inside their lateness emit their changed rows from their own tables, as tumbling
-//     ones do. Then the changed flags of the touched panes are cleared.
+//     in any of its panes, one row: the merge of the window's panes for that key. Keys are taken one at
+//     a time from the touched panes' changed slots: the key's slot in every pane of the open windows is
+//     looked up once, then each of its rows merges those copies (lookups per key ≈ panes in the open
+//     windows, not windows × panes). The earliest changed pane handles the key, so a key changed in two
+//     panes of a window makes one row. Fired windows inside their lateness emit their changed rows from
+//     their own tables, as tumbling ones do. Then the changed flags of the touched panes are cleared.
 //   - the revision of (key, open window) is the number of rows emitted for it so far. No pane can hold
 //     it (a window's rows are not a function of its panes' row counts: two panes changed at one tick
 //     make one row), so it lives in a revision bucket per open window ([start, end), in _revs, rented
@@ -27,6 +29,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 {
     private WindowBucket<TKey, TState, Hasher>[] _revs = new WindowBucket<TKey, TState, Hasher>[8];   // sorted by Start
     private int _revCount;
+
+    // Per-tick scratch, grown and kept (no allocation in steady state): for one key, its slot in each
+    // pane of the open windows (aggregate, present), the number of panes before each one where it
+    // changed, and the revision bucket of each open window once looked up.
+    private TState[] _tickAggs = [];
+    private bool[] _tickHas = [];
+    private int[] _tickChanged = [];
+    private WindowBucket<TKey, TState, Hasher>?[] _tickRevs = [];
 
     /// <summary>The Periodic tick for sliding windows: rows of the open windows whose panes changed (see above).</summary>
     private void EmitChangedSliding()
@@ -42,21 +52,25 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (last > hi) hi = last;
         }
         if (lo == long.MaxValue) return;
-        for (var start = lo; start <= hi; start += _slide)
+        // Fired windows emit from the fired list; the open ones start at the first with end − 1 > W.
+        var firstOpen = lo;
+        while (firstOpen <= hi && firstOpen + _size - 1 <= _watermark) firstOpen += _slide;
+        if (firstOpen <= hi)
         {
-            var end = start + _size;
-            if (end - 1 <= _watermark) continue;   // fired: its changed rows come from the fired list
-            WindowBucket<TKey, TState, Hasher>? revs = null;
-            for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+            // The panes of the open windows [firstOpen, hi + size): indices [a, b).
+            var a = 0;
+            while (a < _paneCount && _panes[a].Start < firstOpen) a++;
+            var b = a;
+            while (b < _paneCount && _panes[b].Start < hi + _size) b++;
+            var windows = (int)((hi - firstOpen) / _slide) + 1;
+            EnsureTickScratch(b - a, windows);
+            Array.Clear(_tickRevs, 0, windows);
+            for (var p = a; p < b; p++)
             {
-                var pane = _panes[i];
-                if (pane.Start < start || !pane.Touched) continue;
+                var pane = _panes[p];
+                if (!pane.Touched) continue;
                 foreach (ref var entry in pane.Table)
-                {
-                    if (!entry.State.Changed) continue;
-                    revs ??= GetOrCreateRevs(start, end);
-                    EmitOpenWindowPeriodic(entry.Key, start, end, pane.Start, revs);
-                }
+                    if (entry.State.Changed) EmitKeyPeriodic(entry.Key, a, b, p, firstOpen, windows);
             }
         }
         for (var i = 0; i < _paneCount; i++)
@@ -78,28 +92,65 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     }
 
     /// <summary>
-    /// Emits the row of <paramref name="key"/> in the open window [start, end), unless a pane of the
-    /// window earlier than <paramref name="fromPane"/> also changed for the key (that pane emits it).
+    /// The rows of <paramref name="key"/>, changed in pane <paramref name="from"/>, in every open window
+    /// holding a pane where it changed: one lookup per pane of the open windows, then each row merges
+    /// the gathered slots. Nothing when an earlier pane changed for the key too (that pane emitted them).
     /// </summary>
-    private void EmitOpenWindowPeriodic(in TKey key, long start, long end, long fromPane, WindowBucket<TKey, TState, Hasher> revs)
+    private void EmitKeyPeriodic(in TKey key, int a, int b, int from, long firstOpen, int windows)
     {
-        TSpec.Init(out var agg);
-        for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+        var changed = 0;
+        for (var j = a; j < b; j++)
         {
-            var pane = _panes[i];
-            if (pane.Start < start) continue;
-            ref var slot = ref pane.Table.GetValueRefOrNullRef(key);
-            if (Unsafe.IsNullRef(ref slot)) continue;
-            if (slot.Changed && pane.Start < fromPane) return;
-            TSpec.Merge(ref agg, slot.Agg);
+            var g = j - a;
+            _tickChanged[g] = changed;
+            ref var slot = ref _panes[j].Table.GetValueRefOrNullRef(key);
+            if (Unsafe.IsNullRef(ref slot))
+            {
+                _tickHas[g] = false;
+                continue;
+            }
+            if (slot.Changed)
+            {
+                if (j < from) return;
+                changed++;
+            }
+            _tickHas[g] = true;
+            _tickAggs[g] = slot.Agg;
         }
-        ref var rev = ref revs.Table.GetValueRefOrAdd(key, out var added);
-        if (added) TSpec.Init(out rev.Agg);
-        TSpec.ToRow(key, agg, start, end, out var row);
-        var revision = new RowRevision(start, end, rev.Revision, false, _watermark);
-        rev.Revision++;
-        _rowsEmitted++;
-        _sink.OnRow(row, revision);
+        _tickChanged[b - a] = changed;
+        int first = a, last = a;
+        for (var w = 0; w < windows; w++)
+        {
+            var start = firstOpen + w * _slide;
+            var end = start + _size;
+            while (first < b && _panes[first].Start < start) first++;
+            if (last < first) last = first;
+            while (last < b && _panes[last].Start < end) last++;
+            if (_tickChanged[last - a] == _tickChanged[first - a]) continue;   // the key did not change in this window
+            TSpec.Init(out var agg);
+            for (var j = first; j < last; j++)
+                if (_tickHas[j - a]) TSpec.Merge(ref agg, _tickAggs[j - a]);
+            var revs = _tickRevs[w] ??= GetOrCreateRevs(start, end);
+            ref var rev = ref revs.Table.GetValueRefOrAdd(key, out var added);
+            if (added) TSpec.Init(out rev.Agg);
+            TSpec.ToRow(key, agg, start, end, out var row);
+            var revision = new RowRevision(start, end, rev.Revision, false, _watermark);
+            rev.Revision++;
+            _rowsEmitted++;
+            _sink.OnRow(row, revision);
+        }
+    }
+
+    private void EnsureTickScratch(int panes, int windows)
+    {
+        if (_tickAggs.Length < panes)
+        {
+            var n = Math.Max(panes, _tickAggs.Length * 2);
+            _tickAggs = new TState[n];
+            _tickHas = new bool[n];
+            _tickChanged = new int[n + 1];
+        }
+        if (_tickRevs.Length < windows) _tickRevs = new WindowBucket<TKey, TState, Hasher>?[Math.Max(windows, _tickRevs.Length * 2)];
     }
 
     private WindowBucket<TKey, TState, Hasher> GetOrCreateRevs(long start, long end)
