@@ -34,6 +34,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // pane of the open windows (aggregate, present), the number of panes before each one where it
     // changed, and the revision bucket of each open window once looked up.
     private TState[] _tickAggs = [];
+    private TState[] _tickSuffix = [];
+    private bool[] _tickSuffixEmpty = [];
     private bool[] _tickHas = [];
     private int[] _tickChanged = [];
     private WindowBucket<TKey, TState, Hasher>?[] _tickRevs = [];
@@ -118,18 +120,55 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             _tickAggs[g] = slot.Agg;
         }
         _tickChanged[b - a] = changed;
-        int first = a, last = a;
+        // The windows' pane ranges [first, last) only move forward: a two-stacks queue over them (as at
+        // firing) merges each slot a constant number of times, not once per window holding it. The
+        // front holds suffix merges of [first, flip), the back the merge of [flip, last).
+        // Merges only ever put an earlier range on the left of a later one, and never merge an initial
+        // state on the right (empty ranges are tracked, not merged).
+        int first = a, last = a, flip = a;
+        TSpec.Init(out var back);
+        var backEmpty = true;
         for (var w = 0; w < windows; w++)
         {
             var start = firstOpen + w * _slide;
             var end = start + _size;
+            for (; last < b && _panes[last].Start < end; last++)
+            {
+                if (!_tickHas[last - a]) continue;
+                TSpec.Merge(ref back, _tickAggs[last - a]);
+                backEmpty = false;
+            }
             while (first < b && _panes[first].Start < start) first++;
-            if (last < first) last = first;
-            while (last < b && _panes[last].Start < end) last++;
+            if (first >= flip)
+            {
+                // The front is empty: the back becomes suffixes, newest first.
+                TSpec.Init(out var acc);
+                var accEmpty = true;
+                for (var j = last - 1; j >= first; j--)
+                {
+                    var g = j - a;
+                    if (_tickHas[g])
+                    {
+                        var merged = _tickAggs[g];
+                        if (!accEmpty) TSpec.Merge(ref merged, acc);
+                        acc = merged;
+                        accEmpty = false;
+                    }
+                    _tickSuffix[g] = acc;
+                    _tickSuffixEmpty[g] = accEmpty;
+                }
+                flip = last;
+                TSpec.Init(out back);
+                backEmpty = true;
+            }
             if (_tickChanged[last - a] == _tickChanged[first - a]) continue;   // the key did not change in this window
-            TSpec.Init(out var agg);
-            for (var j = first; j < last; j++)
-                if (_tickHas[j - a]) TSpec.Merge(ref agg, _tickAggs[j - a]);
+            TState agg;
+            if (first < flip && !_tickSuffixEmpty[first - a])
+            {
+                agg = _tickSuffix[first - a];
+                if (!backEmpty) TSpec.Merge(ref agg, back);
+            }
+            else agg = back;
             var revs = _tickRevs[w] ??= GetOrCreateRevs(start, end);
             ref var rev = ref revs.Table.GetValueRefOrAdd(key, out var added);
             if (added) TSpec.Init(out rev.Agg);
@@ -147,6 +186,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var n = Math.Max(panes, _tickAggs.Length * 2);
             _tickAggs = new TState[n];
+            _tickSuffix = new TState[n];
+            _tickSuffixEmpty = new bool[n];
             _tickHas = new bool[n];
             _tickChanged = new int[n + 1];
         }
