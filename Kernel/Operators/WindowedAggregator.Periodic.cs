@@ -12,8 +12,8 @@ namespace Kernel.Operators;
 //   - at a tick, for every open window (end − 1 > W) that holds a touched pane, and every key changed
 //     in any of its panes, one row: the merge of the window's panes for that key. Keys are taken one at
 //     a time from the touched panes' changed slots: the key's slot in every pane of the open windows is
-//     looked up once, then each of its rows merges those copies (lookups per key ≈ panes in the open
-//     windows, not windows × panes). The earliest changed pane handles the key, so a key changed in two
+//     looked up once, then a two-stacks queue over those copies gives each of its rows (lookups per key
+//     ≈ panes in the open windows, merges a constant number per pane, not one per window holding it). The earliest changed pane handles the key, so a key changed in two
 //     panes of a window makes one row. Fired windows inside their lateness emit their changed rows from
 //     their own tables, as tumbling ones do. Then the changed flags of the touched panes are cleared.
 //   - the revision of (key, open window) is the number of rows emitted for it so far. No pane can hold
