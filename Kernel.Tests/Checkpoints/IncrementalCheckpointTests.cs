@@ -29,6 +29,7 @@ public sealed class IncrementalCheckpointTests : IDisposable
         { 5, "sliding", EmitMode.OnWindowClose },
         { 6, "tumbling", EmitMode.EveryUpdate },
         { 7, "sliding", EmitMode.EveryUpdate },
+        { 12, "sliding", EmitMode.Periodic },
     };
 
     [Theory]
@@ -360,6 +361,102 @@ public sealed class IncrementalCheckpointTests : IDisposable
         participant.CloseStore();
     }
 
+    /// <summary>
+    /// Sliding Periodic keeps revision buckets (metadata v2, snapshot v3): they cross an incremental
+    /// checkpoint both ways it is read back (straight into the tables; joined into a savepoint's full
+    /// snapshot). Metadata version 1 (written before the buckets existed) still restores both ways, and
+    /// a later version is refused with a message that says so.
+    /// </summary>
+    [Fact]
+    public async Task SlidingPeriodicRevisionBuckets_RestoreBothWays_MetadataV1StillRestores_LaterVersionRefused()
+    {
+        var events = Events(new Random(13), 3_000);
+        var clock = new ManualClock();
+        var participant = new OperatorParticipant("sales");
+        participant.EnableIncremental(Path.Combine(_dir.Path, "live"));
+        var op = NewOperator(new RowLog(), participant, "sliding", EmitMode.Periodic, clock);
+        participant.Bind(op);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 10 });
+        coordinator.Register(participant);
+        for (var at = 0; at < 2_000; at += 250)
+        {
+            op.Apply(events.AsSpan(at, 250));
+            clock.Advance(200);
+            op.Tick();
+        }
+        var full = FullSnapshot(op);
+        Assert.True(BinaryPrimitives.ReadInt32LittleEndian(full.AsSpan(76)) > 0, "no revision buckets at the checkpoint");
+        var expected = Decode(full);
+        var id = await Checkpoint(coordinator, participant);
+        participant.CloseStore();
+
+        var again = new OperatorParticipant("sales");
+        again.EnableIncremental(Path.Combine(_dir.Path, "live-again"));
+        var restored = NewOperator(new RowLog(), again, "sliding", EmitMode.Periodic, new ManualClock());
+        again.Bind(restored);
+        await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(id), store.GetCheckpointDirectory(id)), CancellationToken.None);
+        Assert.Equal(expected, Decode(FullSnapshot(restored)));
+        again.CloseStore();
+        Assert.Equal(expected, Decode(await FromSavepoint(store, id, participant, "sliding", EmitMode.Periodic, "sp")));
+
+        // A tumbling checkpoint (no revision buckets) with its metadata rewritten as version 1.
+        var tumbling = new OperatorParticipant("sales");
+        tumbling.EnableIncremental(Path.Combine(_dir.Path, "live-tumbling"));
+        var top = NewOperator(new RowLog(), tumbling, "tumbling", EmitMode.Final, new ManualClock());
+        tumbling.Bind(top);
+        var tumblingStore = new CheckpointStore(Path.Combine(_dir.Path, "data-tumbling"));
+        var tumblingCoordinator = new CheckpointCoordinator(tumblingStore);
+        tumblingCoordinator.Register(tumbling);
+        top.Apply(events.AsSpan(0, 2_000));
+        var expectedTumbling = Decode(FullSnapshot(top));
+        var tid = await Checkpoint(tumblingCoordinator, tumbling);
+        tumbling.CloseStore();
+        var metaPath = Path.Combine(tumblingStore.GetCheckpointDirectory(tid), "sales.meta");
+        var v2 = File.ReadAllBytes(metaPath);
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(v2.AsSpan(4)));
+        Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(v2.AsSpan(76)));
+        var v1 = new byte[v2.Length - 4];
+        v2.AsSpan(0, 76).CopyTo(v1);
+        v2.AsSpan(80, v2.Length - 84).CopyTo(v1.AsSpan(76));
+        BinaryPrimitives.WriteUInt16LittleEndian(v1.AsSpan(4), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(v1.AsSpan(v1.Length - 4), Kernel.Storage.Common.Crc32C.Compute(v1.AsSpan(0, v1.Length - 4)));
+        File.WriteAllBytes(metaPath, v1);
+        var old = new OperatorParticipant("sales");
+        old.EnableIncremental(Path.Combine(_dir.Path, "live-old"));
+        var fromV1 = NewOperator(new RowLog(), old, "tumbling", EmitMode.Final, new ManualClock());
+        old.Bind(fromV1);
+        await old.RestoreAsync(new CheckpointRestoreContext(tumblingStore.ReadManifest(tid), tumblingStore.GetCheckpointDirectory(tid)), CancellationToken.None);
+        Assert.Equal(expectedTumbling, Decode(FullSnapshot(fromV1)));
+        old.CloseStore();
+        Assert.Equal(expectedTumbling, Decode(await FromSavepoint(tumblingStore, tid, tumbling, "tumbling", EmitMode.Final, "sp-v1")));
+
+        // Version 3 metadata: from a later build.
+        var v3 = v2.ToArray();
+        BinaryPrimitives.WriteUInt16LittleEndian(v3.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(v3.AsSpan(v3.Length - 4), Kernel.Storage.Common.Crc32C.Compute(v3.AsSpan(0, v3.Length - 4)));
+        File.WriteAllBytes(metaPath, v3);
+        var newer = new OperatorParticipant("sales");
+        newer.EnableIncremental(Path.Combine(_dir.Path, "live-newer"));
+        newer.Bind(NewOperator(new RowLog(), newer, "tumbling", EmitMode.Final, new ManualClock()));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+            await newer.RestoreAsync(new CheckpointRestoreContext(tumblingStore.ReadManifest(tid), tumblingStore.GetCheckpointDirectory(tid)), CancellationToken.None));
+        Assert.Contains("version 3 is not supported", ex.Message, StringComparison.Ordinal);
+        newer.CloseStore();
+    }
+
+    /// <summary>Writes a savepoint of checkpoint <paramref name="id"/> (the full format, joined from the incremental one) and restores it into a fresh operator.</summary>
+    private async Task<byte[]> FromSavepoint(CheckpointStore store, long id, OperatorParticipant participant, string kind, EmitMode emit, string name)
+    {
+        var savepointDir = Path.Combine(_dir.Path, name);
+        Savepoint.Write(store, id, [participant], savepointDir);
+        var fresh = new OperatorParticipant("sales");
+        var op = NewOperator(new RowLog(), fresh, kind, emit, new ManualClock());
+        fresh.Bind(op);
+        await fresh.RestoreFromSavepointAsync(Savepoint.Read(savepointDir), savepointDir, CancellationToken.None);
+        return FullSnapshot(op);
+    }
+
     private static async Task<long> Checkpoint(CheckpointCoordinator coordinator, OperatorParticipant participant) =>
         (await CheckpointResult(coordinator, participant)).CheckpointId;
 
@@ -380,7 +477,7 @@ public sealed class IncrementalCheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// The operator snapshot (v2) as comparable lines: the header's counters and watermarks, then per
+    /// The operator snapshot (v3) as comparable lines: the header's counters and watermarks, then per
     /// window (panes, then fired windows, in order) its entries sorted by key — entry order in a table is
     /// not part of the state.
     /// </summary>
@@ -389,10 +486,11 @@ public sealed class IncrementalCheckpointTests : IDisposable
         const int KeySize = 8;
         var lines = new List<string>();
         var sources = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(56));
-        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64));
+        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64))
+            + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(76));   // v3: panes, fired windows, revision buckets
         var stateSize = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(72));
-        lines.Add(Convert.ToHexString(s.AsSpan(0, 76)));
-        var at = 76;
+        lines.Add(Convert.ToHexString(s.AsSpan(0, 80)));
+        var at = 80;
         lines.Add(Convert.ToHexString(s.AsSpan(at, sources * 16)));
         at += sources * 16;
         var entrySize = KeySize + stateSize + 5;

@@ -153,14 +153,20 @@ public sealed class WindowedSemanticsTests
     }
 
     [Fact]
-    public void Periodic_OnSlidingWindows_IsRefusedAtConstruction()
+    public void Periodic_OnSlidingWindows_IsAccepted_ItsRowsAreTestedInSlidingPeriodicTests()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(new RowCollector(), null, new WindowOptions
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(new RowCollector(), null, new WindowOptions
         {
             Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 10, SlideMs = 5 },
             Emit = EmitMode.Periodic, EmitIntervalMs = 1_000, Clock = new ManualClock(),
+        });
+        Assert.Equal(EmitMode.Periodic, op.Window.Emit);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(new RowCollector(), null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 10, SlideMs = 5 },
+            Emit = EmitMode.Periodic, EmitIntervalMs = 0, Clock = new ManualClock(),
         }));
-        Assert.Contains("Emit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("EmitIntervalMs", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class SpillTests : IDisposable
         { 6, "sliding", EmitMode.OnWindowClose },
         { 7, "sliding", EmitMode.EveryUpdate },
         { 8, "tumbling", EmitMode.Final },
+        { 9, "sliding", EmitMode.Periodic },
     };
 
     [Theory]
@@ -335,16 +336,17 @@ public sealed class SpillTests : IDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The operator snapshot (v2) as lines: header, sources, then per window its entries sorted (entry order is not state).</summary>
+    /// <summary>The operator snapshot (v3) as lines: header, sources, then per window its entries sorted (entry order is not state).</summary>
     private static List<string> Decode(byte[] s)
     {
         const int KeySize = 8;
         var lines = new List<string>();
         var sources = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(56));
-        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64));
+        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64))
+            + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(76));   // v3: panes, fired windows, revision buckets
         var stateSize = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(72));
-        lines.Add(Convert.ToHexString(s.AsSpan(0, 76)));
-        var at = 76;
+        lines.Add(Convert.ToHexString(s.AsSpan(0, 80)));
+        var at = 80;
         lines.Add(Convert.ToHexString(s.AsSpan(at, sources * 16)));
         at += sources * 16;
         var entrySize = KeySize + stateSize + 5;

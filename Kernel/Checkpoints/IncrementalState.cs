@@ -7,7 +7,7 @@ namespace Kernel.Checkpoints;
 /// <summary>
 /// Reads an incremental checkpoint back: the operator's metadata file (<c>&lt;name&gt;.meta</c>, format in
 /// <c>WindowedAggregator.Incremental.cs</c>) and its entries in the LSM store (keys in
-/// <see cref="IncrementalKeys"/>) are joined into the operator snapshot format (version 2), which the
+/// <see cref="IncrementalKeys"/>) are joined into the operator snapshot format (version 3; 2 from version 1 metadata), which the
 /// operator restores as it restores a full snapshot and a savepoint stores as it is.
 /// </summary>
 internal static class IncrementalState
@@ -17,16 +17,18 @@ internal static class IncrementalState
 
     private const uint MetadataMagic = 0x4941574B;   // "KWAI"
     private const uint SnapshotMagic = 0x4741574B;   // "KWAG"
-    private const int HeaderSize = 76;
+    private const int HeaderSizeV1 = 76;   // metadata v1 / snapshot v2; v2 / v3 add the revision-bucket count at +76
 
     /// <summary>Builds the full operator snapshot from <paramref name="metadata"/> and the entries under <paramref name="prefix"/> in <paramref name="store"/>.</summary>
     /// <exception cref="InvalidDataException">The metadata is damaged, or the store's entries do not match the windows it lists (<paramref name="what"/> names both in the message).</exception>
     public static byte[] ToFullSnapshot(ReadOnlySpan<byte> metadata, LsmStore store, byte[] prefix, string what)
     {
-        if (metadata.Length < HeaderSize + 4) Bad(what, 0, $"{metadata.Length} bytes is shorter than the {HeaderSize + 4}-byte minimum");
+        if (metadata.Length < HeaderSizeV1 + 4) Bad(what, 0, $"{metadata.Length} bytes is shorter than the {HeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(metadata) != MetadataMagic) Bad(what, 0, "magic is not \"KWAI\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(metadata[4..]);
-        if (version != 1) Bad(what, 4, $"version {version} is not supported (expected 1)");
+        if (version is not (1 or 2)) Bad(what, 4, $"version {version} is not supported (expected 1 or 2; a later build wrote it)");
+        var headerSize = version == 1 ? HeaderSizeV1 : HeaderSizeV1 + 4;
+        if (metadata.Length < headerSize + 4) Bad(what, 0, $"{metadata.Length} bytes is shorter than the {headerSize + 4}-byte minimum of version {version}");
         var bodyEnd = metadata.Length - 4;
         if (BinaryPrimitives.ReadUInt32LittleEndian(metadata[bodyEnd..]) != Crc32C.Compute(metadata[..bodyEnd])) Bad(what, bodyEnd, "CRC-32C does not match the content");
         var sources = BinaryPrimitives.ReadInt32LittleEndian(metadata[56..]);
@@ -34,11 +36,12 @@ internal static class IncrementalState
         var fired = BinaryPrimitives.ReadInt32LittleEndian(metadata[64..]);
         var keySize = BinaryPrimitives.ReadInt32LittleEndian(metadata[68..]);
         var stateSize = BinaryPrimitives.ReadInt32LittleEndian(metadata[72..]);
-        if (sources < 0 || panes < 0 || fired < 0 || keySize < 0 || stateSize < 0
-            || HeaderSize + (long)sources * 16 + (long)(panes + fired) * 20 != bodyEnd)
-            Bad(what, 56, $"{sources} sources and {panes + fired} windows do not fill the {bodyEnd} bytes of body");
-        var buckets = panes + fired;
-        var listAt = HeaderSize + sources * 16;
+        var revs = version == 1 ? 0 : BinaryPrimitives.ReadInt32LittleEndian(metadata[76..]);
+        if (sources < 0 || panes < 0 || fired < 0 || revs < 0 || keySize < 0 || stateSize < 0
+            || headerSize + (long)sources * 16 + ((long)panes + fired + revs) * 20 != bodyEnd)
+            Bad(what, 56, $"{sources} sources and {(long)panes + fired + revs} windows do not fill the {bodyEnd} bytes of body");
+        var buckets = panes + fired + revs;
+        var listAt = headerSize + sources * 16;
         var entrySize = keySize + stateSize + 5;
         var index = new Dictionary<(long, long), int>(buckets);
         var dataAt = new long[buckets];
@@ -60,7 +63,7 @@ internal static class IncrementalState
         var snapshot = new byte[total];
         metadata[..listAt].CopyTo(snapshot);
         BinaryPrimitives.WriteUInt32LittleEndian(snapshot, SnapshotMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(snapshot.AsSpan(4), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(snapshot.AsSpan(4), (ushort)(version + 1));
         for (var i = 0; i < buckets; i++)
         {
             var at = (int)dataAt[i] - 20;

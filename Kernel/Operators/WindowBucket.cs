@@ -22,6 +22,12 @@ internal sealed class WindowBucket<TKey, TState, THasher>
     /// <summary>Entries of the range held only in the LSM store (spilled; see WindowedAggregator.Spill.cs), not in <see cref="Table"/>.</summary>
     public int Spilled;
 
+    /// <summary>
+    /// A pane that may hold slots changed since the last periodic tick (sliding Periodic; see
+    /// WindowedAggregator.Periodic.cs): set where an event's pane is looked up (never per event), cleared by the tick.
+    /// </summary>
+    public bool Touched;
+
     /// <summary>The (key → slot) entries of the range.</summary>
     public readonly StateTable<TKey, WindowSlot<TState>, THasher> Table;
 }

@@ -22,20 +22,24 @@ namespace Kernel.Operators;
 // values from those copies on the checkpoint's writer thread. The metadata (format below) goes to a file beside the
 // checkpoint's LSM checkpoint; restore rebuilds a full snapshot from the two (IncrementalState).
 //
-// Metadata format "KWAI", version 1 (little-endian): the operator snapshot format (v2) without entries.
-//  +0  4  magic "KWAI"   +4 2 version (1)   +6 2 flags (0)   +8 8 state fingerprint
+// Metadata format "KWAI", version 2 (little-endian): the operator snapshot format (v3) without entries.
+//  +0  4  magic "KWAI"   +4 2 version (2)   +6 2 flags (0)   +8 8 state fingerprint
 //  +16 8  combined watermark   +24 8 next window to fire   +32 8 events   +40 8 late   +48 8 rows
 //  +56 4  source count S   +60 4 pane count P   +64 4 fired count F   +68 4 key size K   +72 4 aggregate size A
-//  +76 S×16 per source: max event time, watermark
-//  ... (P+F)× start (i64), end (i64), entry count (i32)     — panes first, then fired windows, each sorted by start
+//  +76 4  revision-bucket count R (sliding Periodic: WindowedAggregator.Periodic.cs)
+//  +80 S×16 per source: max event time, watermark
+//  ... (P+F+R)× start (i64), end (i64), entry count (i32)   — panes, fired windows, revision buckets, each sorted by start
 //  end−4 4 CRC-32C
+// A revision bucket has the id of its open window, [start, start + size): no pane has that length, and
+// the window's fired bucket only exists once the revision bucket is gone. Version 1 (no R, a 76-byte
+// header) is still read.
 //
 // Session windows and aggregations with sketches keep full snapshots (SupportsIncremental is false):
 // sessions live in a node array whose indices the timer heap refers to, not in per-window tables.
 public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IIncrementalSnapshotOperator
 {
     internal const uint IncrementalMagic = 0x4941574B; // "KWAI"
-    internal const ushort IncrementalVersion = 1;
+    internal const ushort IncrementalVersion = 2;
 
     // The buckets the store holds as of the last capture, by id, with the bucket object that was
     // captured: a pooled bucket reused for another window is another id; one reused for the same id
@@ -62,6 +66,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         next.Clear();
         for (var i = 0; i < _paneCount; i++) CaptureBucket(capture, _panes[i], next);
         for (var i = 0; i < _firedCount; i++) CaptureBucket(capture, _fired[i], next);
+        for (var i = 0; i < _revCount; i++) CaptureBucket(capture, _revs[i], next);
         foreach (var (id, _) in _persisted)
             if (!next.ContainsKey(id)) capture.DeleteBucket(id.Start, id.End);
         (_persisted, _persistedNext) = (next, _persisted);
@@ -75,6 +80,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _persisted.Clear();
         for (var i = 0; i < _paneCount; i++) MarkPersisted(_panes[i]);
         for (var i = 0; i < _firedCount; i++) MarkPersisted(_fired[i]);
+        for (var i = 0; i < _revCount; i++) MarkPersisted(_revs[i]);
     }
 
     private void MarkPersisted(WindowBucket<TKey, TState, Hasher> bucket)
@@ -126,10 +132,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             throw new InvalidOperationException($"aggregation '{TSpec.Name}': session windows and sketches keep full snapshots");
         // The metadata carries its own CRC; the entries are covered by the store's block checksums,
         // which its iterator verifies as it reads: nothing is copied or checksummed a second time.
-        if (metadata.Length < SnapshotHeaderSize + 4) BadMetadata(what, 0, $"{metadata.Length} bytes is shorter than the {SnapshotHeaderSize + 4}-byte minimum");
+        if (metadata.Length < SnapshotHeaderSizeV2 + 4) BadMetadata(what, 0, $"{metadata.Length} bytes is shorter than the {SnapshotHeaderSizeV2 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(metadata) != IncrementalMagic) BadMetadata(what, 0, "magic is not \"KWAI\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(metadata[4..]);
-        if (version != IncrementalVersion) BadMetadata(what, 4, $"version {version} is not supported (expected {IncrementalVersion})");
+        if (version is not (1 or IncrementalVersion)) BadMetadata(what, 4, $"version {version} is not supported (expected 1 or {IncrementalVersion}; a later build wrote it)");
+        var headerSize = version == 1 ? SnapshotHeaderSizeV2 : SnapshotHeaderSize;
+        if (metadata.Length < headerSize + 4) BadMetadata(what, 0, $"{metadata.Length} bytes is shorter than the {headerSize + 4}-byte minimum of version {version}");
         var bodyEnd = metadata.Length - 4;
         if (BinaryPrimitives.ReadUInt32LittleEndian(metadata[bodyEnd..]) != Crc32C.Compute(metadata[..bodyEnd])) BadMetadata(what, bodyEnd, "CRC-32C does not match the content");
         var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(metadata[8..]);
@@ -138,14 +146,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var sources = BinaryPrimitives.ReadInt32LittleEndian(metadata[56..]);
         var panes = BinaryPrimitives.ReadInt32LittleEndian(metadata[60..]);
         var fired = BinaryPrimitives.ReadInt32LittleEndian(metadata[64..]);
+        var revs = version == 1 ? 0 : BinaryPrimitives.ReadInt32LittleEndian(metadata[76..]);
         if (sources != _maxEventTime.Length) BadMetadata(what, 56, $"source count {sources} differs from the operator's {_maxEventTime.Length}");
         if (BinaryPrimitives.ReadInt32LittleEndian(metadata[68..]) != KeySize) BadMetadata(what, 68, $"key size {BinaryPrimitives.ReadInt32LittleEndian(metadata[68..])} differs from this build's {KeySize} (the key type changed)");
         if (BinaryPrimitives.ReadInt32LittleEndian(metadata[72..]) != StateSize) BadMetadata(what, 72, $"aggregate size {BinaryPrimitives.ReadInt32LittleEndian(metadata[72..])} differs from this build's {StateSize}");
-        if (panes < 0 || fired < 0 || SnapshotHeaderSize + (long)sources * 16 + (long)(panes + fired) * 20 != bodyEnd)
-            BadMetadata(what, 56, $"{sources} sources and {(long)panes + fired} windows do not fill the {bodyEnd} bytes of body");
+        if (panes < 0 || fired < 0 || revs < 0 || headerSize + (long)sources * 16 + ((long)panes + fired + revs) * 20 != bodyEnd)
+            BadMetadata(what, 56, $"{sources} sources and {(long)panes + fired + revs} windows do not fill the {bodyEnd} bytes of body");
 
         ClearBuckets();
-        var at = SnapshotHeaderSize;
+        var at = headerSize;
         for (var s = 0; s < sources; s++)
         {
             _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(metadata[at..]);
@@ -153,7 +162,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             at += 16;
         }
         var listAt = at;
-        var windows = panes + fired;
+        var windows = panes + fired + revs;
         var buckets = new WindowBucket<TKey, TState, Hasher>[windows];
         var index = new Dictionary<(long, long), int>(windows);
         for (var i = 0; i < windows; i++, at += 20)
@@ -164,8 +173,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (count < 0 || !index.TryAdd((start, end), i)) BadMetadata(what, at, $"window {i} [{start}, {end}) with {count} entries is negative or listed twice");
             var bucket = Rent(start, end);
             buckets[i] = bucket;
-            if (i < panes) Insert(ref _panes, ref _paneCount, _paneCount, bucket);
-            else Insert(ref _fired, ref _firedCount, _firedCount, bucket);
+            if (i < panes)
+            {
+                bucket.Touched = true;   // its changed flags came with it: the next periodic tick looks at it
+                Insert(ref _panes, ref _paneCount, _paneCount, bucket);
+            }
+            else if (i < panes + fired) Insert(ref _fired, ref _firedCount, _firedCount, bucket);
+            else Insert(ref _revs, ref _revCount, _revCount, bucket);
         }
 
         // Entries come sorted by window id, so one lookup per window, then straight into its table. The
@@ -250,7 +264,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private void WriteIncrementalMetadata(IncrementalCapture capture)
     {
         var sources = _maxEventTime.Length;
-        var total = SnapshotHeaderSize + sources * 16 + (_paneCount + _firedCount) * 20 + 4;
+        var total = SnapshotHeaderSize + sources * 16 + (_paneCount + _firedCount + _revCount) * 20 + 4;
         var span = capture.Metadata.GetSpan(total)[..total];
         BinaryPrimitives.WriteUInt32LittleEndian(span, IncrementalMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], IncrementalVersion);
@@ -266,6 +280,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
         BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[76..], _revCount);
         var at = SnapshotHeaderSize;
         for (var s = 0; s < sources; s++)
         {
@@ -273,9 +288,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], _tracker.WatermarkOf(s));
             at += 16;
         }
-        for (var i = 0; i < _paneCount + _firedCount; i++)
+        for (var i = 0; i < _paneCount + _firedCount + _revCount; i++)
         {
-            var bucket = i < _paneCount ? _panes[i] : _fired[i - _paneCount];
+            var bucket = i < _paneCount ? _panes[i] : i < _paneCount + _firedCount ? _fired[i - _paneCount] : _revs[i - _paneCount - _firedCount];
             BinaryPrimitives.WriteInt64LittleEndian(span[at..], bucket.Start);
             BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], bucket.End);
             BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], bucket.Table.Count + bucket.Spilled);   // [spill] spilled entries stay in the store

@@ -26,7 +26,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private long _nextFireStart = long.MaxValue;
 
     /// <summary>The number of windows (or panes) holding state: bounded on an endless stream.</summary>
-    public int OpenBuckets => _paneCount + _firedCount;
+    public int OpenBuckets => _paneCount + _firedCount + _revCount;
 
     /// <summary>The number of (key, window) entries held across every pane and fired window (sessions: open sessions).</summary>
     public long StateEntries
@@ -34,6 +34,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         get
         {
             long n = _sessionLive;
+            for (var i = 0; i < _revCount; i++) n += _revs[i].Table.Count;
             for (var i = 0; i < _paneCount; i++) n += _panes[i].Table.Count;
             for (var i = 0; i < _firedCount; i++) n += _fired[i].Table.Count;
             return n;
@@ -222,8 +223,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         var i = 0;
         while (i < _paneCount && _panes[i].Start < paneStart) i++;
-        if (i < _paneCount && _panes[i].Start == paneStart) return _panes[i];
+        if (i < _paneCount && _panes[i].Start == paneStart)
+        {
+            _panes[i].Touched = true;   // an event is about to change it (sliding Periodic scans touched panes only)
+            return _panes[i];
+        }
         var pane = Rent(paneStart, paneStart + _pane);
+        pane.Touched = true;
         Insert(ref _panes, ref _paneCount, i, pane);
         if (firstWindowStart < _nextFireStart)
         {
@@ -312,6 +318,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         else
         {
             var window = FireSlidingWindow(start, end);
+            // Periodic: the window's revisions and pending changes move from the panes' bookkeeping to its table.
+            if (_revCount > 0 || _emit == EmitMode.Periodic) CarryPeriodic(window, start, end);
             // Panes that end at or before the next window's start are needed by no later window.
             while (_paneCount > 0 && _panes[0].End <= start + _slide) Return(RemoveAt(_panes, ref _paneCount, 0));
             // No pane left: nothing the stacks hold is needed again; give their tables back now (gaps, end of input).
@@ -496,7 +504,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private void EmitChanged()
     {
-        for (var b = 0; b < _paneCount; b++) EmitAllMarking(_panes[b], isFinal: false, changedOnly: true);
+        if (_size != _pane) EmitChangedSliding();   // panes are not windows (WindowedAggregator.Periodic.cs)
+        else for (var b = 0; b < _paneCount; b++) EmitAllMarking(_panes[b], isFinal: false, changedOnly: true);
         for (var b = 0; b < _firedCount; b++) EmitAllMarking(_fired[b], isFinal: false, changedOnly: true);
         EmitChangedSessions();
     }
@@ -527,6 +536,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         bucket.Start = start;
         bucket.End = end;
         bucket.Spilled = 0;   // [spill]
+        bucket.Touched = false;
         return bucket;
     }
 

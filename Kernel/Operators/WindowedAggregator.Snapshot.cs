@@ -6,15 +6,16 @@ using Kernel.Storage.Common;
 
 namespace Kernel.Operators;
 
-// Operator snapshot format, version 2 (little-endian). The whole state of a windowed aggregation:
+// Operator snapshot format, version 3 (little-endian). The whole state of a windowed aggregation:
 // watermark state, counters, the panes not fired yet, the fired windows still inside their allowed
-// lateness, and (session windows) every session with its timers. The aggregate of each entry is
+// lateness, the revision buckets of open sliding windows (Periodic, WindowedAggregator.Periodic.cs),
+// and (session windows) every session with its timers. The aggregate of each entry is
 // written as its own A-byte field, apart from the slot's bookkeeping, so a savepoint restore can
 // migrate it field by field to another state layout (StateMigration).
 //
 //  offset  size  field
 //  +0      4     magic "KWAG"
-//  +4      2     version (2)
+//  +4      2     version (3)
 //  +6      2     flags: bit 0 = a session section follows the buckets
 //  +8      8     state fingerprint (TSpec.StateFingerprint)
 //  +16     8     combined watermark
@@ -27,8 +28,9 @@ namespace Kernel.Operators;
 //  +64     4     fired-window count (F)
 //  +68     4     key size in bytes (K)
 //  +72     4     aggregate (state) size in bytes (A)
-//  +76     S×16  per source: max event time (i64), tracker watermark (i64)
-//  ...     (P+F)× bucket: start (i64), end (i64), entry count n (i32),
+//  +76     4     revision-bucket count (R)
+//  +80     S×16  per source: max event time (i64), tracker watermark (i64)
+//  ...     (P+F+R)× bucket: start (i64), end (i64), entry count n (i32),
 //                 n × entry: key (K), aggregate (A), revision (i32), changed (u8)
 //  [session section, when flagged]
 //  ...     20    node count N (i32), free-list head (i32), live sessions (i32), timer count T (i32), head count H (i32)
@@ -40,14 +42,16 @@ namespace Kernel.Operators;
 //
 // Nodes, timers and heads are written as they are (free nodes and stale timers included), so a
 // restored operator fires the same sessions in the same order as the one that wrote them.
-// Version 1 (tumbling and sliding only; buckets as StateTable "KSTB" snapshots) is still read.
+// Version 2 (the same without R: a 76-byte header, no revision buckets) and version 1 (tumbling and
+// sliding only; buckets as StateTable "KSTB" snapshots) are still read.
 // Processing-time state (idleness, periodic watermark and emit ticks) is not saved: a restored
 // operator starts with every source active, as a freshly started one does.
 public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IMigratableSnapshotOperator
 {
     private const uint SnapshotMagic = 0x4741574B; // "KWAG"
-    private const ushort SnapshotVersion = 2;
-    private const int SnapshotHeaderSize = 76;
+    private const ushort SnapshotVersion = 3;
+    private const int SnapshotHeaderSize = 80;
+    private const int SnapshotHeaderSizeV2 = 76;
     private const int SnapshotHeaderSizeV1 = 68;
     private const int SessionSectionHeader = 20;
 
@@ -82,6 +86,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         long size = SnapshotHeaderSize + sources * 16 + 4;
         for (var i = 0; i < _paneCount; i++) size += 20 + (long)_panes[i].Table.Count * EntrySize;
         for (var i = 0; i < _firedCount; i++) size += 20 + (long)_fired[i].Table.Count * EntrySize;
+        for (var i = 0; i < _revCount; i++) size += 20 + (long)_revs[i].Table.Count * EntrySize;
         if (_session) size += SessionSectionHeader + (long)_nodeCount * NodeSize + (long)_timerCount * 16 + (long)_heads.Count * (KeySize + 4);
         if (size > int.MaxValue) throw new InvalidOperationException($"aggregation '{TSpec.Name}': a snapshot of {size} bytes exceeds 2 GiB");
         var total = (int)size;
@@ -101,6 +106,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
         BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[76..], _revCount);
         var at = SnapshotHeaderSize;
         for (var s = 0; s < sources; s++)
         {
@@ -110,6 +116,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         for (var i = 0; i < _paneCount; i++) at = WriteBucket(span, at, _panes[i]);
         for (var i = 0; i < _firedCount; i++) at = WriteBucket(span, at, _fired[i]);
+        for (var i = 0; i < _revCount; i++) at = WriteBucket(span, at, _revs[i]);
         if (_session) at = WriteSessions(span, at);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         output.Advance(total);
@@ -138,7 +145,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (snapshot.Length < SnapshotHeaderSizeV1 + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
-        if (version is not (1 or SnapshotVersion)) ThrowBadSnapshot(4, $"version {version} is not supported (expected 1 or {SnapshotVersion})");
+        if (version is not (1 or 2 or SnapshotVersion)) ThrowBadSnapshot(4, $"version {version} is not supported (expected 1 to {SnapshotVersion}; a later build wrote it)");
+        if (version >= 3 && snapshot.Length < SnapshotHeaderSize + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSize + 4}-byte minimum of version {version}");
         var bodyEnd = snapshot.Length - 4;
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot[bodyEnd..]) != Crc32C.Compute(snapshot[..bodyEnd]))
             ThrowBadSnapshot(bodyEnd, "CRC-32C does not match the content");
@@ -157,7 +165,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (sources != _maxEventTime.Length) ThrowBadSnapshot(56, $"source count {sources} differs from the operator's {_maxEventTime.Length}");
         var panes = BinaryPrimitives.ReadInt32LittleEndian(snapshot[60..]);
         var fired = BinaryPrimitives.ReadInt32LittleEndian(snapshot[64..]);
-        if (panes < 0 || fired < 0) ThrowBadSnapshot(60, $"bucket counts {panes} and {fired} must not be negative");
+        var revs = version >= 3 ? BinaryPrimitives.ReadInt32LittleEndian(snapshot[76..]) : 0;
+        if (panes < 0 || fired < 0 || revs < 0) ThrowBadSnapshot(60, $"bucket counts {panes}, {fired} and {revs} must not be negative");
         var flags = version == 1 ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(snapshot[6..]);
         if (((flags & 1) != 0) != _session)
             ThrowBadSnapshot(6, _session ? "the snapshot holds no session windows but the operator runs them" : "the snapshot holds session windows but the operator does not run them");
@@ -170,7 +179,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var expected = migration?.FromStateSize ?? StateSize;
             if (stateSize != expected) ThrowBadSnapshot(72, $"aggregate size {stateSize} differs from the expected {expected}");
         }
-        var at = (version == 1 ? SnapshotHeaderSizeV1 : SnapshotHeaderSize) + sources * 16;
+        var at = (version switch { 1 => SnapshotHeaderSizeV1, 2 => SnapshotHeaderSizeV2, _ => SnapshotHeaderSize }) + sources * 16;
         if ((long)at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
 
         ClearBuckets();
@@ -182,13 +191,18 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16)..]);
             _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16 + 8)..]));
         }
-        for (var i = 0; i < panes + fired; i++)
+        for (var i = 0; i < panes + fired + revs; i++)
         {
             var bucket = version == 1
                 ? ReadBucketV1(snapshot, ref at, bodyEnd, i, panes + fired)
-                : ReadBucket(snapshot, ref at, bodyEnd, i, panes + fired, stateSize, migration);
-            if (i < panes) Insert(ref _panes, ref _paneCount, _paneCount, bucket);
-            else Insert(ref _fired, ref _firedCount, _firedCount, bucket);
+                : ReadBucket(snapshot, ref at, bodyEnd, i, panes + fired + revs, stateSize, migration);
+            if (i < panes)
+            {
+                bucket.Touched = true;   // its changed flags came with it: the next periodic tick looks at it
+                Insert(ref _panes, ref _paneCount, _paneCount, bucket);
+            }
+            else if (i < panes + fired) Insert(ref _fired, ref _firedCount, _firedCount, bucket);
+            else Insert(ref _revs, ref _revCount, _revCount, bucket);
         }
         if (_session) ReadSessions(snapshot, ref at, bodyEnd, stateSize, migration);
         if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last section");
@@ -379,6 +393,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private void ClearBuckets()
     {
         ResetStacks();
+        ClearRevs();
         while (_paneCount > 0) Return(RemoveAt(_panes, ref _paneCount, _paneCount - 1));
         while (_firedCount > 0) Return(RemoveAt(_fired, ref _firedCount, _firedCount - 1));
     }

@@ -314,9 +314,6 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (w.AllowedLatenessMs < 0) OperatorThrowHelper.ThrowOption("AllowedLatenessMs", w.AllowedLatenessMs, "must not be negative");
         if (w.IdleTimeoutMs < 0) OperatorThrowHelper.ThrowOption("IdleTimeoutMs", w.IdleTimeoutMs, "must not be negative");
         if (w.Emit == EmitMode.Periodic && w.EmitIntervalMs <= 0) OperatorThrowHelper.ThrowOption("EmitIntervalMs", w.EmitIntervalMs, "must be positive for Periodic emission");
-        // Periodic rows of open sliding windows would need a revision count per (key, window) that no pane holds.
-        if (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs && w.Emit == EmitMode.Periodic)
-            OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final, OnWindowClose or EveryUpdate for sliding windows whose slide differs from their size (Periodic is not supported there yet)");
         // [side-state] Sketches are not merged across panes or sessions yet: tumbling windows only.
         if (TSpec.HasSideState && (w.Kind == WindowKind.Session || (w.Kind == WindowKind.Sliding && w.SlideMs != w.SizeMs)))
             OperatorThrowHelper.ThrowOption("Window.Kind", (long)w.Kind, "must be Tumbling for an aggregation with [DistinctCount]/[Sample] members (sketches are not merged across panes or sessions yet)");
