@@ -278,7 +278,9 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     public void Restore(ReadOnlySpan<byte> snapshot)
     {
         if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
-        if (_spilled != 0 && snapshot.Length > 6 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;   // [spill] replaced whole
+        // [spill] a full snapshot replaces everything (spilled keys included); changes apply on top of every key
+        if (_spilled != 0 && snapshot.Length > 6 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;
+        else UnspillAll();
         _table.Restore(snapshot);
     }
 
