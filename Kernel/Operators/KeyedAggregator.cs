@@ -319,14 +319,20 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     {
         var key = TSpec.KeyOf(e);
         ref var state = ref table.GetValueRefOrAdd(key, out var added);
-        if (added)
-        {
-            // A new key starts fresh, unless keys were spilled: then it may be one of them (out of line).
-            if (_spilled == 0) TSpec.Init(out state);
-            else FaultIn(key, ref state);   // [spill] KeyedAggregator.Spill.cs
-        }
+        if (added) InitAdded(key, ref state);
         TSpec.Update(ref state, e);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+    }
+
+    /// <summary>
+    /// A new key starts fresh, unless keys were spilled: then it may be one of them (KeyedAggregator.Spill.cs).
+    /// Out of line, so the per-event loops carry one call on their new-key branch and nothing else.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InitAdded(TKey key, ref TState state)
+    {
+        if (_spilled == 0) TSpec.Init(out state);
+        else FaultIn(key, ref state);   // [spill]
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
