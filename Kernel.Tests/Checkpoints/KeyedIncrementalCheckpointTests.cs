@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Storage.Common;
+using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Operators.Specs;
 
 namespace Kernel.Tests.Checkpoints;
@@ -148,6 +149,39 @@ public sealed class KeyedIncrementalCheckpointTests : IDisposable
         plain.Bind(viaCopy);
         await plain.RestoreAsync(new CheckpointRestoreContext(incremental.Manifest!, store.GetCheckpointDirectory(incremental.CheckpointId)), CancellationToken.None);
         Assert.Equal(GroupBy(events), Rows(viaCopy));
+    }
+
+    [Fact]
+    public async Task SteadyBarriers_AllocateNothingOnTheOperatorThread()
+    {
+        var (participant, op, _, coordinator) = Open("live");
+        var fill = new Order[4_000];
+        for (var i = 0; i < fill.Length; i++) fill[i] = Order.Of(i * 3, 0);
+        op.Apply(fill);
+        var updates = new Order[500];
+        var rng = new Random(13);
+        long pending = -1;
+        void Prepare()
+        {
+            // Completes the previous checkpoint (its capture goes back to the participant), then updates 500 keys.
+            if (pending >= 0)
+            {
+                var result = coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.True(result.Outcome == CheckpointOutcome.Completed, $"checkpoint {pending}: {result.Failure}");
+            }
+            for (var i = 0; i < updates.Length; i++) updates[i] = Order.Of(rng.Next(fill.Length) * 3, 0);
+            op.Apply(updates);
+            pending = coordinator.ReserveCheckpointId();
+        }
+        // Warm-up: the first capture is full, the next ones grow the buffers to the dirty set.
+        for (var i = 0; i < 4; i++)
+        {
+            Prepare();
+            participant.OnBarrier(pending, 0);
+        }
+        Assert.Equal(0, Allocations.SteadyState(Prepare, () => participant.OnBarrier(pending, 0)));
+        await coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None);
+        participant.CloseStore();
     }
 
     public static TheoryData<string, int, string> Corruptions() => new()
