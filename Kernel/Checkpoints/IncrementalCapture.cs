@@ -44,7 +44,7 @@ internal sealed class IncrementalCapture
     /// <summary>The LSM operations of this capture (after <see cref="Encode"/>).</summary>
     public WriteBatch Batch { get; private set; } = new(64 << 10);
 
-    /// <summary>The operator's metadata file (format: <c>WindowedAggregator.Incremental.cs</c>).</summary>
+    /// <summary>The operator's metadata file (formats: <c>WindowedAggregator.Incremental.cs</c>, <c>KeyedAggregator.Incremental.cs</c>).</summary>
     public ArrayBufferWriter<byte> Metadata { get; } = new(4096);
 
     /// <summary>The checkpoint this capture belongs to.</summary>
@@ -132,7 +132,7 @@ internal sealed class IncrementalCapture
         var layout = _layout;
         var keyAt = _prefix.Length + IncrementalKeys.BucketIdSize;
         var keyLength = keyAt + layout.KeySize;
-        var valueLength = layout.AggregateSize + 5;
+        var valueLength = layout.ValueSize;
         if (_key.Length < keyLength)
         {
             var grown = new byte[keyLength];
@@ -165,8 +165,11 @@ internal sealed class IncrementalCapture
                         var entry = _raw.AsSpan(segment.Offset + i * layout.Stride, layout.Stride);
                         entry.Slice(layout.KeyOffset, layout.KeySize).CopyTo(key[keyAt..]);
                         entry.Slice(layout.AggregateOffset, layout.AggregateSize).CopyTo(value);
-                        BinaryPrimitives.WriteInt32LittleEndian(value[layout.AggregateSize..], MemoryMarshal.Read<int>(entry[layout.RevisionOffset..]));
-                        value[layout.AggregateSize + 4] = entry[layout.ChangedOffset] != 0 ? (byte)1 : (byte)0;
+                        if (layout.HasSlotTail)
+                        {
+                            BinaryPrimitives.WriteInt32LittleEndian(value[layout.AggregateSize..], MemoryMarshal.Read<int>(entry[layout.RevisionOffset..]));
+                            value[layout.AggregateSize + 4] = entry[layout.ChangedOffset] != 0 ? (byte)1 : (byte)0;
+                        }
                         Batch.Put(key, value);
                     }
                     Bytes += (long)segment.Count * (keyLength + valueLength);
@@ -244,6 +247,19 @@ internal sealed class IncrementalCapture
 /// <summary>
 /// Where the parts of an operator's entry struct sit (byte offsets), so that a raw copy of it can be
 /// encoded later without the struct's type: <see cref="Stride"/> bytes an entry; the key; the
-/// aggregate; the revision (a 32-bit integer, native order); the changed flag (a bool).
+/// aggregate; the revision (a 32-bit integer, native order); the changed flag (a bool). An entry
+/// without revision and flag (the unwindowed <c>KeyedAggregator</c>'s: key and aggregate only) has
+/// both offsets −1 (<see cref="Unwindowed"/>): its value in the store is the aggregate alone.
 /// </summary>
-internal readonly record struct EntryLayout(int Stride, int KeyOffset, int KeySize, int AggregateOffset, int AggregateSize, int RevisionOffset, int ChangedOffset);
+internal readonly record struct EntryLayout(int Stride, int KeyOffset, int KeySize, int AggregateOffset, int AggregateSize, int RevisionOffset, int ChangedOffset)
+{
+    /// <summary>The layout of an entry of key and aggregate only.</summary>
+    public static EntryLayout Unwindowed(int stride, int keyOffset, int keySize, int aggregateOffset, int aggregateSize) =>
+        new(stride, keyOffset, keySize, aggregateOffset, aggregateSize, -1, -1);
+
+    /// <summary>True when the value carries the revision (i32 LE) and changed flag (u8) after the aggregate.</summary>
+    public bool HasSlotTail => RevisionOffset >= 0;
+
+    /// <summary>The bytes of an entry's value in the store.</summary>
+    public int ValueSize => AggregateSize + (HasSlotTail ? 5 : 0);
+}

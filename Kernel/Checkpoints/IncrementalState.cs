@@ -6,7 +6,7 @@ namespace Kernel.Checkpoints;
 
 /// <summary>
 /// Reads an incremental checkpoint back: the operator's metadata file (<c>&lt;name&gt;.meta</c>, format in
-/// <c>WindowedAggregator.Incremental.cs</c>) and its entries in the LSM store (keys in
+/// <c>WindowedAggregator.Incremental.cs</c>, or <c>KeyedSnapshotFormat.cs</c> for an unwindowed aggregation) and its entries in the LSM store (keys in
 /// <see cref="IncrementalKeys"/>) are joined into the operator snapshot format (version 3; 2 from version 1 metadata), which the
 /// operator restores as it restores a full snapshot and a savepoint stores as it is.
 /// </summary>
@@ -23,6 +23,9 @@ internal static class IncrementalState
     /// <exception cref="InvalidDataException">The metadata is damaged, or the store's entries do not match the windows it lists (<paramref name="what"/> names both in the message).</exception>
     public static byte[] ToFullSnapshot(ReadOnlySpan<byte> metadata, LsmStore store, byte[] prefix, string what)
     {
+        // An unwindowed keyed aggregation's metadata ("KKAI") rebuilds its own snapshot format.
+        if (metadata.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(metadata) == Kernel.Operators.KeyedSnapshotFormat.MetadataMagic)
+            return Kernel.Operators.KeyedSnapshotFormat.FromIncremental(metadata, store, prefix, what);
         if (metadata.Length < HeaderSizeV1 + 4) Bad(what, 0, $"{metadata.Length} bytes is shorter than the {HeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(metadata) != MetadataMagic) Bad(what, 0, "magic is not \"KWAI\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(metadata[4..]);

@@ -17,7 +17,7 @@ namespace Kernel.Checkpoints;
 /// </summary>
 /// <remarks>
 /// Full snapshots by default. After <see cref="EnableIncremental"/> (a durable pipeline does it), an
-/// operator that supports it (tumbling and sliding windows without sketches) hands each barrier only
+/// operator that supports it (tumbling and sliding windows, unwindowed keyed aggregations; without sketches) hands each barrier only
 /// its changes since the previous one; <see cref="SnapshotAsync"/> applies them to an LSM store in
 /// that directory as one atomic batch, takes the store's checkpoint into <c>&lt;name&gt;.lsm/</c> and
 /// writes the operator's small metadata to <c>&lt;name&gt;.meta</c>. Restore replaces the store with

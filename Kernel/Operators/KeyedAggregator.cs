@@ -12,13 +12,20 @@ namespace Kernel.Operators;
 /// a struct type argument, so the JIT specializes this class per aggregation and inlines the
 /// spec's static members: no virtual call, allocation, boxing or lock per event.
 /// </summary>
-/// <remarks>Single-threaded: the ring's processor (or the caller of <see cref="Apply"/>) owns it.</remarks>
+/// <remarks>
+/// Single-threaded: the ring's processor (or the caller of <see cref="Apply"/>) owns it. With an
+/// <see cref="Kernel.Checkpoints.OperatorParticipant"/> as its control listener it is checkpointed,
+/// incrementally in a durable pipeline (only the keys changed since the previous barrier are written
+/// to the LSM store; <c>KeyedAggregator.Incremental.cs</c>), and with
+/// <see cref="KeyedAggregatorOptions.StateBudgetEntries"/> idle keys leave memory for that store
+/// (<c>KeyedAggregator.Spill.cs</c>, <c>docs/state-and-memory.md</c>).
+/// </remarks>
 /// <typeparam name="TEvent">The input event.</typeparam>
 /// <typeparam name="TKey">The grouping key.</typeparam>
 /// <typeparam name="TState">The running state per key.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation (generated).</typeparam>
-public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>
+public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -37,10 +44,19 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     /// <param name="initialCapacity">Keys to hold before the table first grows.</param>
     /// <param name="control">Told about barriers and end of input met in the ring; may be null.</param>
     public KeyedAggregator(int initialCapacity = 1024, IControlListener? control = null)
+        : this(new KeyedAggregatorOptions { InitialCapacity = initialCapacity, Control = control })
     {
-        _table = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity);
-        _control = control;
+    }
+
+    /// <summary>Creates the operator with an empty state and the given settings.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range, or a state budget is set without what it needs (the message says which).</exception>
+    public KeyedAggregator(KeyedAggregatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _table = new(TSpec.Name, TSpec.StateFingerprint, options.InitialCapacity);
+        _control = options.Control;
         if (TSpec.HasSideState) _side = TSpec.CreateSideState();   // [side-state]
+        InitSpill(options);   // [spill] KeyedAggregator.Spill.cs
     }
 
     /// <summary>The number of keys held.</summary>
@@ -60,6 +76,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     /// </summary>
     internal void MergeFrom(KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> other)
     {
+        if (_spilled != 0 || other._spilled != 0) throw new InvalidOperationException($"aggregation '{TSpec.Name}': a parallel batch run cannot merge operators with keys spilled to the LSM store");
         foreach (ref var entry in other._table)
         {
             ref var state = ref _table.GetValueRefOrAdd(entry.Key, out var added);
@@ -224,6 +241,12 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         ref var state = ref _table.GetValueRefOrNullRef(key);
         if (Unsafe.IsNullRef(ref state))
         {
+            // [spill] a key not in memory may be in the LSM store (never the case of a hot key)
+            if (_spilled != 0 && TryReadSpilled(key, out var stored))
+            {
+                TSpec.ToRow(key, stored, 0, 0, out row);
+                return true;
+            }
             row = default!;
             return false;
         }
@@ -232,8 +255,12 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         return true;
     }
 
-    /// <summary>Enumerates every key's current row (no order); the state must not change meanwhile.</summary>
-    public RowEnumerator GetRows() => new(_table.GetEnumerator(), _side);
+    /// <summary>
+    /// Enumerates every key's current row (no order); the state must not change meanwhile. Keys spilled
+    /// to the LSM store (<see cref="KeyedAggregatorOptions.StateBudgetEntries"/>) come after the ones in
+    /// memory, read from the store: dispose the enumerator (<c>foreach</c> does) to release its iterator.
+    /// </summary>
+    public RowEnumerator GetRows() => new(this);
 
     /// <summary>
     /// Writes the state (or its changes since the last snapshot) as bytes; see <see cref="StateTable{TKey, TState, THasher}.WriteSnapshot"/>.
@@ -241,6 +268,7 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     /// </summary>
     public int WriteSnapshot(IBufferWriter<byte> output, SnapshotScope scope)
     {
+        if (scope == SnapshotScope.Full) UnspillAll();   // [spill] a full snapshot is written from memory
         var length = _table.WriteSnapshot(output, scope);
         if (TSpec.HasSideState) length += SideStateSnapshot.Write(output, _side!, length);   // [side-state]
         return length;
@@ -250,6 +278,9 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     public void Restore(ReadOnlySpan<byte> snapshot)
     {
         if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
+        // [spill] a full snapshot replaces everything (spilled keys included); changes apply on top of every key
+        if (_spilled != 0 && snapshot.Length > 6 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;
+        else UnspillAll();
         _table.Restore(snapshot);
     }
 
@@ -288,9 +319,20 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
     {
         var key = TSpec.KeyOf(e);
         ref var state = ref table.GetValueRefOrAdd(key, out var added);
-        if (added) TSpec.Init(out state);
+        if (added) InitAdded(key, ref state);
         TSpec.Update(ref state, e);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref state, e);   // [side-state]
+    }
+
+    /// <summary>
+    /// A new key starts fresh, unless keys were spilled: then it may be one of them (KeyedAggregator.Spill.cs).
+    /// Out of line, so the per-event loops carry one call on their new-key branch and nothing else.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InitAdded(TKey key, ref TState state)
+    {
+        if (_spilled == 0) TSpec.Init(out state);
+        else FaultIn(key, ref state);   // [spill]
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -310,18 +352,23 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         }
     }
 
-    /// <summary>An allocation-free enumerator of rows, built from the state as it goes.</summary>
+    /// <summary>
+    /// An enumerator of rows, built from the state as it goes: allocation-free over the keys in memory,
+    /// then (only when keys are spilled) over the LSM store's entries of the keys not in memory.
+    /// </summary>
     public ref struct RowEnumerator
     {
         private StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
+        private readonly KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> _owner;
+        private Kernel.Storage.Lsm.LsmIterator? _spilled;
+        private bool _inStore;
         private TRow _current;
-        private readonly SideState? _side;
 
-        internal RowEnumerator(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator inner, SideState? side)
+        internal RowEnumerator(KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> owner)
         {
-            _inner = inner;
+            _inner = owner._table.GetEnumerator();
+            _owner = owner;
             _current = default!;
-            _side = side;
         }
 
         /// <summary>The current row.</summary>
@@ -330,11 +377,38 @@ public sealed class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchH
         /// <summary>Moves to the next key's row.</summary>
         public bool MoveNext()
         {
-            if (!_inner.MoveNext()) return false;
-            ref var entry = ref _inner.Current;
-            TSpec.ToRow(entry.Key, entry.State, 0, 0, out _current);
-            if (TSpec.HasSideState) TSpec.SideToRow(_side!, entry.State, ref _current);   // [side-state]
-            return true;
+            if (!_inStore)
+            {
+                if (_inner.MoveNext())
+                {
+                    ref var entry = ref _inner.Current;
+                    TSpec.ToRow(entry.Key, entry.State, 0, 0, out _current);
+                    if (TSpec.HasSideState) TSpec.SideToRow(_owner._side!, entry.State, ref _current);   // [side-state]
+                    return true;
+                }
+                if (_owner._spilled == 0) return false;
+                _inStore = true;
+                _spilled = _owner.OpenSpilled();
+                _spilled.SeekToFirst();
+            }
+            // [spill] the keys the store holds and memory does not (a spec with sketches never spills)
+            var it = _spilled!;
+            while (it.Valid)
+            {
+                _owner.DecodeSpilled(it.Key, it.Value, out var key, out var state);
+                it.Next();
+                if (_owner._table.ContainsKey(key)) continue;
+                TSpec.ToRow(key, state, 0, 0, out _current);
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>Releases the store iterator, if the enumeration reached spilled keys.</summary>
+        public void Dispose()
+        {
+            _spilled?.Dispose();
+            _spilled = null;
         }
 
         /// <summary>Returns this enumerator (for <c>foreach</c>).</summary>

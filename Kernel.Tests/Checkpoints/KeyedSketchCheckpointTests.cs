@@ -1,0 +1,64 @@
+using Kernel.Checkpoints;
+using Kernel.Operators;
+using Kernel.Tests.Generators.Declarations;
+
+namespace Kernel.Tests.Checkpoints;
+
+/// <summary>
+/// An unwindowed aggregation with sketches keeps full snapshots even when its participant is in
+/// incremental mode (its side state is not in the table), restores rows equal to the checkpointed
+/// operator's, and refuses a state budget.
+/// </summary>
+public sealed class KeyedSketchCheckpointTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("keyed-sketch");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task SketchSpec_KeepsFullSnapshots_ThatRestoreTheSameRows()
+    {
+        var participant = new OperatorParticipant("reach");
+        participant.EnableIncremental(Path.Combine(_dir.Path, "live"));
+        var op = new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(16, participant);
+        participant.Bind(op);
+        Assert.False(participant.IsIncremental);
+        var rng = new Random(21);
+        var orders = new Order[5_000];
+        for (var i = 0; i < orders.Length; i++)
+        {
+            var product = rng.Next(1, 40);
+            orders[i] = new Order { OrderId = i, ProductId = product, CustomerId = product * 1_000L + rng.Next(300), PriceCents = 100, Quantity = 1, TimestampMs = i };
+        }
+        op.Apply(orders);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var coordinator = new CheckpointCoordinator(store);
+        coordinator.Register(participant);
+        var result = await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);
+        var directory = store.GetCheckpointDirectory(result.CheckpointId);
+        Assert.True(File.Exists(Path.Combine(directory, "reach.state")));
+        Assert.False(File.Exists(Path.Combine(directory, "reach.meta")));
+
+        var again = new OperatorParticipant("reach");
+        var restored = new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(16, again);
+        again.Bind(restored);
+        await again.RestoreAsync(new CheckpointRestoreContext(result.Manifest!, directory), CancellationToken.None);
+        Assert.Equal(op.Count, restored.Count);
+        Assert.Equal(op.EventsSeen, restored.EventsSeen);
+        foreach (var row in op.GetRows())
+        {
+            Assert.True(restored.TryGet(row.ProductId, out var back), $"product {row.ProductId} missing after the restore");
+            Assert.Equal((row.Customers, row.Orders), (back.Customers, back.Orders));
+        }
+        participant.CloseStore();
+    }
+
+    [Fact]
+    public void SketchSpec_RefusesAStateBudget()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new OperatorParticipant("p") }));
+        Assert.Contains("StateBudgetEntries is not supported for aggregation", e.Message, StringComparison.Ordinal);
+        Assert.Contains("sketches keep full snapshots", e.Message, StringComparison.Ordinal);
+    }
+}

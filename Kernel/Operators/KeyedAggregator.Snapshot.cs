@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Kernel.Storage.Common;
+
+namespace Kernel.Operators;
+
+// The operator as a checkpoint participant's ISnapshotOperator: its complete state in the "KKAG"
+// format (KeyedSnapshotFormat.cs) — the table's entries with the watermark and events seen, so a
+// restored operator reports what the uninterrupted one does. Written from memory: spilled keys are
+// loaded back first. The public WriteSnapshot(output, scope) / Restore keep the table's own "KSTB"
+// format (full or changes only) as before.
+public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : ISnapshotOperator
+{
+    private static int KeySize => Unsafe.SizeOf<TKey>();
+
+    private static int StateSize => Unsafe.SizeOf<TState>();
+
+    /// <inheritdoc />
+    string ISnapshotOperator.AggregationName => TSpec.Name;
+
+    /// <inheritdoc />
+    ulong ISnapshotOperator.StateFingerprint => TSpec.StateFingerprint;
+
+    /// <inheritdoc />
+    long ISnapshotOperator.StateEntries => _table.Count;   // in memory, as the windowed operator counts (SpilledEntries: the rest)
+
+    /// <inheritdoc />
+    int ISnapshotOperator.WriteSnapshot(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        UnspillAll();   // [spill] a full snapshot is written from memory
+        var count = _table.Count;
+        var total = KeyedSnapshotFormat.HeaderSize + count * (KeySize + StateSize) + 4;
+        var span = output.GetSpan(total)[..total];
+        KeyedSnapshotFormat.WriteHeader(span, KeyedSnapshotFormat.SnapshotMagic, TSpec.StateFingerprint, _watermark, _eventsSeen, KeySize, StateSize, count);
+        var at = KeyedSnapshotFormat.HeaderSize;
+        foreach (ref var entry in _table)
+        {
+            MemoryMarshal.Write(span[at..], in entry.Key);
+            MemoryMarshal.Write(span[(at + KeySize)..], in entry.State);
+            at += KeySize + StateSize;
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
+        output.Advance(total);
+        if (TSpec.HasSideState) total += SideStateSnapshot.Write(output, _side!, total);   // [side-state]
+        return total;
+    }
+
+    /// <inheritdoc />
+    void ISnapshotOperator.RestoreSnapshot(ReadOnlySpan<byte> snapshot)
+    {
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
+        var what = $"aggregation '{TSpec.Name}' snapshot";
+        var count = KeyedSnapshotFormat.CheckHeader(snapshot, KeyedSnapshotFormat.SnapshotMagic, TSpec.Name, what, TSpec.StateFingerprint, KeySize, StateSize, withEntries: true);
+        _table.Clear();
+        _spilled = 0;   // [spill] replaced whole: the next capture rewrites the store (the table was cleared)
+        var at = KeyedSnapshotFormat.HeaderSize;
+        for (var i = 0; i < count; i++, at += KeySize + StateSize)
+        {
+            var key = MemoryMarshal.Read<TKey>(snapshot[at..]);
+            ref var state = ref _table.GetValueRefOrAdd(key, out var added);
+            if (!added) KeyedSnapshotFormat.Bad(what, at, "holds a key twice");
+            state = MemoryMarshal.Read<TState>(snapshot[(at + KeySize)..]);
+        }
+        _table.MarkClean();
+        _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
+        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[24..]);
+    }
+}
