@@ -258,32 +258,30 @@ internal sealed class TableReader
         return scratch;
     }
 
-    /// <summary>The filter's answer (reads its partition on first use); only after <see cref="Prepare"/>.</summary>
+    /// <summary>The filter's answer for the line <see cref="Prepare"/> found (null: no filter, the key may be present).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool MayContain(ulong hash)
-    {
-        var lines = _filterLines;
-        if (lines == 0) return true;
-        var line = BloomFilter.LineOf(hash, lines);
-        var part = Volatile.Read(ref _filterParts[line >> TableFooter.FilterPartitionShift]) ?? LoadFilterPart(line >> TableFooter.FilterPartitionShift);
-        return BloomFilter.LineMayContain(part, (line & (TableFooter.LinesPerFilterPartition - 1)) * 64, _filterProbes, hash);
-    }
+    public bool MayContain(byte[]? filterPart, int filterAt, ulong hash) =>
+        filterPart is null || BloomFilter.LineMayContain(filterPart, filterAt, _filterProbes, hash);
 
     /// <summary>
     /// The first step of a point read: finds the data block that may hold the key and requests
     /// the filter's line and the cached block's first lines at once, so that their misses
-    /// overlap (see <see cref="Prefetch"/>). Then <see cref="MayContain"/>, then <see cref="TryGet"/>.
+    /// overlap (see <see cref="Prefetch"/>). Reads the filter partition and the index partition
+    /// the key needs on their first use. Then <see cref="MayContain"/> with the filter's line, then <see cref="TryGet"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Prepare(ReadOnlySpan<byte> userKey, ulong snapshot, ulong hash)
+    public int Prepare(ReadOnlySpan<byte> userKey, ulong snapshot, ulong hash, out byte[]? filterPart, out int filterAt)
     {
         if (!_loaded) LoadTop();
         var lines = _filterLines;
+        filterPart = null;
+        filterAt = 0;
         if (lines != 0)
         {
             var line = BloomFilter.LineOf(hash, lines);
-            var part = Volatile.Read(ref _filterParts[line >> TableFooter.FilterPartitionShift]) ?? LoadFilterPart(line >> TableFooter.FilterPartitionShift);
-            Prefetch.Lines(part, (line & (TableFooter.LinesPerFilterPartition - 1)) * 64, 1);
+            filterPart = Volatile.Read(ref _filterParts[line >> TableFooter.FilterPartitionShift]) ?? LoadFilterPart(line >> TableFooter.FilterPartitionShift);
+            filterAt = (line & (TableFooter.LinesPerFilterPartition - 1)) * 64;
+            Prefetch.Lines(filterPart, filterAt, 1);
         }
         var b = FindBlock(userKey, InternalKey.Trailer(snapshot, EntryKind.Value));
         if (b < _blocks.Length)
