@@ -58,6 +58,12 @@ internal sealed class TableReader
     private IndexPart?[] _parts = [];              // index partitions read so far (set by CompareExchange); partition p holds blocks [128p, 128p + 128)
     private byte[]?[] _filterParts = [];           // filter partitions read so far (set by CompareExchange), 4 KiB of lines each, CRC not kept
     private int _filterLines;                      // 0: no filter (every key may be present)
+    private int _partsLoaded, _filterPartsLoaded;  // Interlocked: partitions published, to know when the table is whole
+    // Once every partition is in memory: the index and the filter as single arrays, and the
+    // partitions dropped. A point read then searches one array and probes one array, as a table
+    // without partitions would (quick suite lsm get-hit/get-miss: the partition step cost up to
+    // a tenth of a read on tables the store wrote itself, which load every partition at once).
+    private volatile Whole? _whole;
     private int _filterProbes;
     private byte[]?[] _blocks = [];                // cached blocks (layout: CachedBlock); a slot is set by CompareExchange and cleared by the cache's eviction
     private int _references = 1;   // Interlocked
@@ -90,8 +96,13 @@ internal sealed class TableReader
     /// <summary>True once the top-level index is in memory (tests).</summary>
     internal bool IsLoaded => _loaded;
 
-    /// <summary>Index and filter partitions in memory (tests: a read loads only what it needs).</summary>
-    internal (int Index, int Filter) LoadedPartitions => (_parts.Count(p => p is not null), _filterParts.Count(p => p is not null));
+    /// <summary>Index and filter partitions in memory (tests: a read loads only what it needs); all of them once the table is whole.</summary>
+    internal (int Index, int Filter) LoadedPartitions => _whole is not null
+        ? (_parts.Length, _filterParts.Length)
+        : (_parts.Count(p => p is not null), _filterParts.Count(p => p is not null));
+
+    /// <summary>True once the index and filter are held whole (every partition was read).</summary>
+    internal bool IsWhole => _whole is not null;
 
     /// <summary>The format version of the file.</summary>
     internal uint FormatVersion => _footer.Version;
@@ -144,12 +155,12 @@ internal sealed class TableReader
         if (!_loaded) LoadTop();
     }
 
-    /// <summary>Every index and filter partition (a table this store has just written).</summary>
+    /// <summary>Every index and filter partition, then joined whole (a table this store has just written).</summary>
     private void LoadAll()
     {
         EnsureLoaded();
-        for (var p = 0; p < _parts.Length; p++) Part(p);
-        for (var f = 0; f < _filterParts.Length; f++)
+        for (var p = 0; p < _parts.Length && _whole is null; p++) Part(p);
+        for (var f = 0; f < _filterParts.Length && _whole is null; f++)
             if (Volatile.Read(ref _filterParts[f]) is null) LoadFilterPart(f);
     }
 
@@ -219,7 +230,10 @@ internal sealed class TableReader
         _filterParts = filterParts;
         _blockCount = count;
         _blocks = new byte[]?[count];
+        _partsLoaded = parts.Length;
+        _filterPartsLoaded = filterParts.Length;
         _loaded = true;   // volatile: publishes the fields above
+        MakeWhole();
     }
 
     /// <summary>Index partition <paramref name="p"/>, read and verified on its first use.</summary>
@@ -236,7 +250,10 @@ internal sealed class TableReader
         var part = DecodeIndex(scratch, size, Path, offset, "index partition", 0, _dataEnd);
         var expected = Math.Min(TableFooter.BlocksPerPartition, _blockCount - (p << TableFooter.PartitionShift));
         if (part.Count != expected) LsmThrow.Corruption(Path, offset, $"index partition {p} holds {part.Count} blocks, expected {expected}");
-        return Interlocked.CompareExchange(ref _parts[p], part, null) ?? part;
+        var won = Interlocked.CompareExchange(ref _parts[p], part, null);
+        if (won is not null) return won;
+        if (Interlocked.Increment(ref _partsLoaded) >= _parts.Length && Volatile.Read(ref _filterPartsLoaded) >= _filterParts.Length) MakeWhole();
+        return part;
     }
 
     /// <summary>Filter partition <paramref name="f"/> (4 KiB of lines), read and verified on its first use.</summary>
@@ -247,7 +264,64 @@ internal sealed class TableReader
         var size = Math.Min(TableFooter.FilterPartitionBytes, _filterLines * 64 - f * TableFooter.FilterPartitionBytes);
         var part = GC.AllocateUninitializedArray<byte>(size + 4);
         ReadVerified(_handle, Path, offset, size, "filter partition", part);
-        return Interlocked.CompareExchange(ref _filterParts[f], part, null) ?? part;
+        var won = Interlocked.CompareExchange(ref _filterParts[f], part, null);
+        if (won is not null) return won;
+        if (Interlocked.Increment(ref _filterPartsLoaded) >= _filterParts.Length && Volatile.Read(ref _partsLoaded) >= _parts.Length) MakeWhole();
+        return part;
+    }
+
+    /// <summary>
+    /// Every partition is in memory: joins them into one index and one filter array, publishes
+    /// them, then drops the partitions (a reader that still looks for one after that reads it
+    /// again from disk: correct, rare). Idempotent.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MakeWhole()
+    {
+        lock (_loadLock)
+        {
+            if (_whole is not null) return;
+            var keyBytes = 0;
+            foreach (var part in _parts)
+            {
+                if (part is null) return;   // dropped by an earlier join, or not read yet
+                keyBytes += part.KeyBytes;
+            }
+            foreach (var f in _filterParts) if (f is null) return;
+            var index = new IndexPart.Builder(_blockCount, keyBytes);
+            foreach (var part in _parts)
+                for (var i = 0; i < part!.Count; i++) index.Add(part.LastKey(i), part.Offsets[i], part.Sizes[i]);
+            var filter = GC.AllocateUninitializedArray<byte>(_filterLines * 64);
+            for (var f = 0; f < _filterParts.Length; f++)
+            {
+                var at = f * TableFooter.FilterPartitionBytes;
+                _filterParts[f].AsSpan(0, Math.Min(TableFooter.FilterPartitionBytes, filter.Length - at)).CopyTo(filter.AsSpan(at));
+            }
+            _whole = new Whole(index.Build(), filter);
+            Array.Clear(_parts);
+            Array.Clear(_filterParts);
+        }
+    }
+
+    /// <summary>A table's whole index and filter (see <see cref="_whole"/>).</summary>
+    private sealed class Whole(IndexPart index, byte[] filter)
+    {
+        public readonly IndexPart Index = index;
+        public readonly byte[] Filter = filter;
+    }
+
+    /// <summary>Size and offset of data block <paramref name="index"/> (reads its index partition on first use).</summary>
+    private int BlockHandle(int index, out long offset)
+    {
+        var whole = _whole;
+        if (whole is not null)
+        {
+            offset = whole.Index.Offsets[index];
+            return whole.Index.Sizes[index];
+        }
+        var part = Part(index >> TableFooter.PartitionShift);
+        offset = part.Offsets[index & (TableFooter.BlocksPerPartition - 1)];
+        return part.Sizes[index & (TableFooter.BlocksPerPartition - 1)];
     }
 
     /// <summary>The thread's buffer for a block read from disk before it is decoded or laid out for the cache.</summary>
@@ -276,14 +350,24 @@ internal sealed class TableReader
         var lines = _filterLines;
         filterPart = null;
         filterAt = 0;
+        var whole = _whole;
         if (lines != 0)
         {
             var line = BloomFilter.LineOf(hash, lines);
-            filterPart = Volatile.Read(ref _filterParts[line >> TableFooter.FilterPartitionShift]) ?? LoadFilterPart(line >> TableFooter.FilterPartitionShift);
-            filterAt = (line & (TableFooter.LinesPerFilterPartition - 1)) * 64;
+            if (whole is not null)
+            {
+                filterPart = whole.Filter;
+                filterAt = line * 64;
+            }
+            else
+            {
+                filterPart = Volatile.Read(ref _filterParts[line >> TableFooter.FilterPartitionShift]) ?? LoadFilterPart(line >> TableFooter.FilterPartitionShift);
+                filterAt = (line & (TableFooter.LinesPerFilterPartition - 1)) * 64;
+            }
             Prefetch.Lines(filterPart, filterAt, 1);
         }
-        var b = FindBlock(userKey, InternalKey.Trailer(snapshot, EntryKind.Value));
+        var trailer = InternalKey.Trailer(snapshot, EntryKind.Value);
+        var b = whole is not null ? whole.Index.Find(CachedBlock.Prefix(userKey), userKey, trailer) : FindPartitioned(userKey, trailer);
         if (b < _blocks.Length)
         {
             var block = Volatile.Read(ref _blocks[b]);
@@ -410,6 +494,12 @@ internal sealed class TableReader
     /// <summary>Index of the first block whose last key is at or after the probe (BlockCount when none); reads its index partition on first use.</summary>
     public int FindBlock(ReadOnlySpan<byte> userKey, ulong trailer)
     {
+        var whole = _whole;
+        return whole is not null ? whole.Index.Find(CachedBlock.Prefix(userKey), userKey, trailer) : FindPartitioned(userKey, trailer);
+    }
+
+    private int FindPartitioned(ReadOnlySpan<byte> userKey, ulong trailer)
+    {
         var prefix = CachedBlock.Prefix(userKey);
         var p = _top.Find(prefix, userKey, trailer);
         if (p >= _parts.Length) return _blockCount;
@@ -432,20 +522,17 @@ internal sealed class TableReader
     /// <summary>Reads data block <paramref name="index"/> into <paramref name="buffer"/> (grown when short), bypassing the cache (compaction input).</summary>
     public void ReadBlockUncached(int index, ref byte[] buffer, BlockIterator cursor, ReadAhead? readAhead = null)
     {
-        var part = Part(index >> TableFooter.PartitionShift);
-        var size = part.Sizes[index & (TableFooter.BlocksPerPartition - 1)];
+        var size = BlockHandle(index, out var offset);
         if (buffer.Length < size + 4) buffer = new byte[Math.Max(size + 4, 2 * buffer.Length)];
         ReadBlock(index, buffer, readAhead);
-        cursor.Reset(buffer, size, Path, part.Offsets[index & (TableFooter.BlocksPerPartition - 1)]);
+        cursor.Reset(buffer, size, Path, offset);
     }
 
     /// <summary>Reads, verifies and caches a data block. A recyclable block reuses an evicted array: no allocation once the cache is full.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private byte[] LoadBlockSlow(int index, byte kind, out int generation, ReadAhead? readAhead = null)
     {
-        var part = Part(index >> TableFooter.PartitionShift);
-        var size = part.Sizes[index & (TableFooter.BlocksPerPartition - 1)];
-        var offset = part.Offsets[index & (TableFooter.BlocksPerPartition - 1)];
+        var size = BlockHandle(index, out var offset);
         var scratch = Scratch(size + 4);
         ReadBlock(index, scratch, readAhead);
         var cursor = t_cursor ??= new BlockIterator();
@@ -556,9 +643,7 @@ internal sealed class TableReader
     /// <summary>Reads data block <paramref name="index"/> and its CRC into the start of <paramref name="buffer"/> (through the read-ahead when there is one) and verifies them.</summary>
     private void ReadBlock(int index, byte[] buffer, ReadAhead? readAhead)
     {
-        var part = Part(index >> TableFooter.PartitionShift);
-        var size = part.Sizes[index & (TableFooter.BlocksPerPartition - 1)];
-        var offset = part.Offsets[index & (TableFooter.BlocksPerPartition - 1)];
+        var size = BlockHandle(index, out var offset);
         if (readAhead is not null && readAhead.TryRead(_handle, offset, _dataEnd, buffer.AsSpan(0, size + 4)))
             Verify(buffer, Path, offset, size, "data block");
         else ReadVerified(_handle, Path, offset, size, "data block", buffer);
@@ -634,6 +719,7 @@ internal sealed class TableReader
         public long[] Offsets { get; }
         public int[] Sizes { get; }
         public int Count => Offsets.Length;
+        public int KeyBytes => _starts[^1];
 
         public ReadOnlySpan<byte> LastKey(int i) => _keys.AsSpan(_starts[i], _starts[i + 1] - _starts[i]);
 

@@ -83,6 +83,7 @@ public sealed class LsmPartitionTests
         Assert.False(t.IsLoaded);
         Assert.Equal(Value(0), store.Get(Key(0)));
         Assert.Equal((1, 1), t.LoadedPartitions);
+        Assert.False(t.IsWhole);
         using (var it = store.CreateIterator())
         {
             var n = 0;
@@ -92,6 +93,28 @@ public sealed class LsmPartitionTests
         Assert.Equal((blocks + 127) / 128, t.LoadedPartitions.Index);
         for (var i = 0; i < Keys; i++) Assert.Equal(Value(i), store.Get(Key(i)));
         Assert.Equal((lines + 63) / 64, t.LoadedPartitions.Filter);
+        // Every partition read: the table now holds its index and filter whole, and answers the same.
+        Assert.True(t.IsWhole);
+        for (var i = 0; i < Keys; i++) Assert.Equal(Value(i), store.Get(Key(i)));
+        for (var i = 0; i < Keys - 1; i++) Assert.False(store.TryGet([.. Key(i), 1], out _));
+        using (var it = store.CreateIterator())
+        {
+            var n = 0;
+            for (it.SeekToFirst(); it.Valid; it.Next(), n++) Assert.Equal(Key(n), it.Key.ToArray());
+            Assert.Equal(Keys, n);
+        }
+    }
+
+    /// <summary>Tables the store writes itself load every partition at once and are held whole.</summary>
+    [Fact]
+    public void WrittenTables_AreHeldWhole()
+    {
+        using var dir = new TempDirectory("part");
+        using var store = LsmStore.Open(Options(dir.Path));
+        for (var i = 0; i < Keys; i++) store.Put(Key(i), Value(i));
+        store.CompactAll();
+        Assert.All(store.LiveTablesForTests(), t => Assert.True(t.IsWhole));
+        for (var i = 0; i < Keys; i++) Assert.Equal(Value(i), store.Get(Key(i)));
     }
 
     /// <summary>
