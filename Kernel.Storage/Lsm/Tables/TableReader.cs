@@ -17,8 +17,10 @@ namespace Kernel.Storage.Lsm.Tables;
 /// damaged partition is reported by the first read that needs it, as an
 /// <see cref="LsmCorruptionException"/> naming the file and the partition's offset, as a damaged
 /// data block is; nothing of it is kept, so such reads fail again the same way, and reads that
-/// need other partitions go on. Version 1 tables (one index block, one filter block) are read
-/// whole on first use and held in the same partitioned form. Data blocks go through the shared
+/// need other partitions go on. Once every partition is in memory (at once for a table the store
+/// has just written), they are joined into one index and one filter array, so that point reads
+/// search and probe single arrays (see <c>_whole</c>). Version 1 tables (one index block, one
+/// filter block) are read whole on first use and held the same way. Data blocks go through the shared
 /// <see cref="BlockCache"/> and are verified (CRC-32C) before they are cached or used.
 /// <code>
 /// +--------------------+
