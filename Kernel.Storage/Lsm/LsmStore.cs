@@ -33,7 +33,7 @@ public sealed partial class LsmStore : IDisposable
     private ulong _nextFileNumber;                     // guarded by _state
     private ulong _flushedSequence;                    // guarded by _state
     private WalWriter? _wal;                           // guarded by _writeLock
-    private Thread? _background;                       // started by the first work (StartBackgroundLocked); guarded by _state
+    private Thread? _background;                       // started by the first work (StartBackgroundIfWorkLocked); guarded by _state
     private bool _backgroundAllowed;                   // false until the constructor is done (WAL recovery flushes on the opening thread); guarded by _state
     private readonly ManifestLog _manifest;            // guarded by _state
     private readonly Meter _meter;
