@@ -39,16 +39,7 @@ public sealed partial class LsmStore
     /// <summary>Picks the most urgent compaction (caller holds _state); null when every level is within its target.</summary>
     private Compaction? PickCompaction(StoreView v)
     {
-        var bestScore = 1.0;
-        var bestLevel = -1;
-        var l0 = v.Level0Count / (double)_options.Level0CompactionTrigger;
-        if (l0 >= bestScore) { bestScore = l0; bestLevel = 0; }
-        var target = (double)_options.Level1Bytes;
-        for (var l = 1; l < MaxLevels - 1; l++, target *= _options.LevelSizeMultiplier)
-        {
-            var score = v.LevelBytes(l) / target;
-            if (score > bestScore) { bestScore = score; bestLevel = l; }
-        }
+        var bestLevel = MostUrgentLevel(v);
         if (bestLevel < 0) return null;
         if (bestLevel == 0)
         {
@@ -62,6 +53,22 @@ public sealed partial class LsmStore
         var pick = cursor is null ? level[0] : level.FirstOrDefault(t => t.Properties.SmallestKey.AsSpan().SequenceCompareTo(cursor) > 0) ?? level[0];
         _compactCursor[bestLevel] = pick.Properties.LargestKey;
         return new Compaction([pick, .. Overlapping(v.Levels[bestLevel + 1], pick.Properties.SmallestKey, pick.Properties.LargestKey)], bestLevel + 1, full: false);
+    }
+
+    /// <summary>The level most over its target (level 0: by table count), or -1 when none is; no side effects, any thread.</summary>
+    private int MostUrgentLevel(StoreView v)
+    {
+        var bestScore = 1.0;
+        var bestLevel = -1;
+        var l0 = v.Level0Count / (double)_options.Level0CompactionTrigger;
+        if (l0 >= bestScore) { bestScore = l0; bestLevel = 0; }
+        var target = (double)_options.Level1Bytes;
+        for (var l = 1; l < MaxLevels - 1; l++, target *= _options.LevelSizeMultiplier)
+        {
+            var score = v.LevelBytes(l) / target;
+            if (score > bestScore) { bestScore = score; bestLevel = l; }
+        }
+        return bestLevel;
     }
 
     private static IEnumerable<TableReader> Overlapping(TableReader[] level, byte[] smallest, byte[] largest) =>

@@ -154,8 +154,8 @@ public sealed partial class LsmStore
             var t = level0[i];
             if (!InRange(t, key)) continue;
             if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
-            var b = t.Prepare(key, snapshot, hash);
-            if (!t.MayContain(hash)) continue;
+            var b = t.Prepare(key, snapshot, hash, out var filterPart, out var filterAt);
+            if (!t.MayContain(filterPart, filterAt, hash)) continue;
             _tableProbes++;
             if (t.TryGet(b, key, snapshot, copying, out kind, out seq, out value, out recyclable, out generation)) return true;
         }
@@ -166,8 +166,8 @@ public sealed partial class LsmStore
             var t = FindTable(level, view.SmallestPrefixes[l], view.LargestPrefixes[l], key, prefix);
             if (t is null) continue;
             if (!hashed) { hash = BloomFilter.Hash(key); hashed = true; }
-            var b = t.Prepare(key, snapshot, hash);
-            if (!t.MayContain(hash)) continue;
+            var b = t.Prepare(key, snapshot, hash, out var filterPart, out var filterAt);
+            if (!t.MayContain(filterPart, filterAt, hash)) continue;
             _tableProbes++;
             if (t.TryGet(b, key, snapshot, copying, out kind, out seq, out value, out recyclable, out generation)) return true;
         }

@@ -33,7 +33,8 @@ public sealed partial class LsmStore : IDisposable
     private ulong _nextFileNumber;                     // guarded by _state
     private ulong _flushedSequence;                    // guarded by _state
     private WalWriter? _wal;                           // guarded by _writeLock
-    private readonly Thread _background;
+    private Thread? _background;                       // started by the first work (StartBackgroundIfWorkLocked); guarded by _state
+    private bool _backgroundAllowed;                   // false until the constructor is done (WAL recovery flushes on the opening thread); guarded by _state
     private readonly ManifestLog _manifest;            // guarded by _state
     private readonly Meter _meter;
     private bool _closing;                             // guarded by _state
@@ -61,6 +62,23 @@ public sealed partial class LsmStore : IDisposable
             foreach (var t in level) t.Release();   // the view holds them now
         if (options.UseWal) RecoverWal(data.WalNumber);
         _meter = CreateMeter();
+        lock (_state)
+        {
+            _backgroundAllowed = true;
+            StartBackgroundIfWorkLocked(_view);
+        }
+    }
+
+    /// <summary>
+    /// Starts the background thread (flushes and compactions) if it is not running: called when
+    /// a view with an immutable memtable or a level over its target is installed, and at open. A store that is
+    /// opened, read and closed never starts it (quick suite <c>lsm reopen</c>: a thread start and
+    /// join were about a quarter of a reopen). Caller holds _state.
+    /// </summary>
+    private void StartBackgroundIfWorkLocked(StoreView view)
+    {
+        if (_background is not null || !_backgroundAllowed || _closing) return;
+        if (view.Immutables.Length == 0 && (!_options.AutoCompaction || MostUrgentLevel(view) < 0)) return;
         _background = new Thread(BackgroundLoop) { IsBackground = true, Name = "lsm-background" };
         _background.Start();
     }
@@ -120,12 +138,14 @@ public sealed partial class LsmStore : IDisposable
                 lock (_state) SwitchMemtableLocked(0);
             }
         }
+        Thread? background;
         lock (_state)
         {
             _closing = true;
+            background = _background;
             Monitor.PulseAll(_state);
         }
-        _background.Join();
+        background?.Join();
         _wal?.Dispose();
         lock (_state) _manifest.Dispose();
         _meter.Dispose();
@@ -175,6 +195,7 @@ public sealed partial class LsmStore : IDisposable
         var old = _view;
         Volatile.Write(ref _view, next);
         old.Release();
+        StartBackgroundIfWorkLocked(next);
         Monitor.PulseAll(_state);
     }
 

@@ -66,12 +66,27 @@ internal static class BloomFilter
         return true;
     }
 
-    /// <summary>Requests the line that <see cref="MayContain(byte[], int, ulong)"/> will test (see <see cref="Tables.Prefetch"/>).</summary>
+    /// <summary>The line (64-byte block) of a filter of <paramref name="lines"/> lines that <paramref name="hash"/> probes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(byte[] filter, int length, ulong hash)
+    public static int LineOf(ulong hash, int lines) => BlockOf(hash, (uint)lines);
+
+    /// <summary>
+    /// As <see cref="MayContain(byte[], int, ulong)"/> for the line at <paramref name="at"/> of
+    /// <paramref name="partition"/> (the part of a partitioned filter that holds it), <paramref name="k"/> probes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool LineMayContain(byte[] partition, int at, int k, ulong hash)
     {
-        if (length < BlockBytes + 1) return;
-        Tables.Prefetch.Lines(filter, BlockOf(hash, (uint)((length - 1) / BlockBytes)) * BlockBytes, 1);
+        var line = partition.AsSpan(at, BlockBytes);
+        var h1 = (uint)hash;
+        var delta = (h1 >> 17) | (h1 << 15) | 1;
+        for (var i = 0; i < k; i++)
+        {
+            var bit = h1 & 511;
+            if ((line[(int)(bit >> 3)] & (1 << (int)(bit & 7))) == 0) return false;
+            h1 += delta;
+        }
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

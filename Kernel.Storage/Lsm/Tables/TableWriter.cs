@@ -15,7 +15,9 @@ internal sealed class TableWriter : IDisposable
     private readonly ulong _fileNumber;
     private readonly FileStream _file;
     private readonly BlockBuilder _data;
-    private readonly BlockBuilder _index = new(1);
+    private readonly BlockBuilder _index = new(1);          // the index partition being built
+    private readonly List<(byte[] Block, byte[] LastKey)> _partitions = new();   // finished index partitions, written after the filter
+    private int _blocks;
     private readonly int _blockBytes;
     private readonly int _bloomBitsPerKey;
     private readonly List<ulong> _hashes = new();
@@ -65,18 +67,35 @@ internal sealed class TableWriter : IDisposable
         if (_data.EstimatedBytes >= _blockBytes) FlushDataBlock();
     }
 
-    /// <summary>Writes filter, index and footer, fsyncs, and returns what the table holds.</summary>
+    /// <summary>Writes the filter partitions, the index partitions, the top-level index and the footer (format version 2), fsyncs, and returns what the table holds.</summary>
     public TableProperties Finish()
     {
         if (!_data.IsEmpty) FlushDataBlock();
-        var filter = _bloomBitsPerKey > 0 ? BloomFilter.Build(_hashes, _bloomBitsPerKey) : [];
+        if (!_index.IsEmpty) FinishPartition();
         var filterOffset = _offset;
-        WriteBlock(filter);
-        var indexOffset = _offset;
-        var index = _index.IsEmpty ? EmptyBlock() : _index.Finish().ToArray();
-        WriteBlock(index);
+        int lines = 0, probes = 0;
+        if (_bloomBitsPerKey > 0)
+        {
+            var filter = BloomFilter.Build(_hashes, _bloomBitsPerKey);   // lines of 64 bytes, then k
+            lines = (filter.Length - 1) / 64;
+            probes = filter[^1];
+            for (var at = 0; at < lines * 64; at += TableFooter.FilterPartitionBytes)
+                WriteBlock(filter.AsSpan(at, Math.Min(TableFooter.FilterPartitionBytes, lines * 64 - at)));
+        }
+        var top = new BlockBuilder(1);
+        Span<byte> handle = stackalloc byte[12];
+        foreach (var (block, lastKey) in _partitions)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(handle, _offset);
+            BinaryPrimitives.WriteInt32LittleEndian(handle[8..], block.Length);
+            top.Add(lastKey, handle);
+            WriteBlock(block);
+        }
+        var topOffset = _offset;
+        var topBlock = top.IsEmpty ? EmptyBlock() : top.Finish().ToArray();
+        WriteBlock(topBlock);
         Span<byte> footer = stackalloc byte[TableFooter.Bytes];
-        new TableFooter(indexOffset, index.Length, filterOffset, filter.Length, _entries).Write(footer);
+        TableFooter.Create(topOffset, topBlock.Length, filterOffset, lines, probes, _blocks).Write(footer);
         _file.Write(footer);
         _offset += TableFooter.Bytes;
         _file.Flush(flushToDisk: true);
@@ -103,6 +122,15 @@ internal sealed class TableWriter : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(handle[8..], block.Length);
         _index.Add(lastKey, handle);
         _data.Reset();
+        if (++_blocks % TableFooter.BlocksPerPartition == 0) FinishPartition();
+    }
+
+    /// <summary>Closes the index partition being built (every 128 data blocks, and the last one).</summary>
+    private void FinishPartition()
+    {
+        var lastKey = _index.LastKey.ToArray();
+        _partitions.Add((_index.Finish().ToArray(), lastKey));
+        _index.Reset();
     }
 
     private void WriteBlock(ReadOnlySpan<byte> block)
