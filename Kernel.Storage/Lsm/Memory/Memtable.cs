@@ -181,6 +181,12 @@ internal sealed class Memtable
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out EntryKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
     {
         if (_append) return TryGetAppended(userKey, snapshot, out kind, out sequence, out value);
+        return TryGetHashed(userKey, snapshot, out kind, out sequence, out value);
+    }
+
+    /// <summary>A point read through the hash (append mode has ended).</summary>
+    private bool TryGetHashed(ReadOnlySpan<byte> userKey, ulong snapshot, out EntryKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
+    {
         if (Volatile.Read(ref _distinctCount) != 0)
         {
             var hash = BloomFilter.Hash(userKey);
@@ -216,6 +222,10 @@ internal sealed class Memtable
     private bool TryGetAppended(ReadOnlySpan<byte> userKey, ulong snapshot, out EntryKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
     {
         int lo = 0, hi = Volatile.Read(ref _distinctCount);
+        // Append mode may have ended since the caller looked: the writer clears _append before it
+        // publishes a count that takes in an out-of-order key, so read after the count, a true here
+        // means the first `hi` entries are sorted; false, the binary search could miss (use the hash).
+        if (!_append) return TryGetHashed(userKey, snapshot, out kind, out sequence, out value);
         var distinct = _distinct;   // after the count: the first Add allocates it before publishing a count
         if (hi != 0 && UserKeyAt(NodeOf(Volatile.Read(ref distinct[hi - 1]))).SequenceCompareTo(userKey) >= 0)
         {
