@@ -55,9 +55,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec>
         if (budget == 0) return;
         if (TSpec.HasSideState)
             OperatorThrowHelper.ThrowOption("StateBudgetEntries", budget, $"is not supported for aggregation '{TSpec.Name}': sketches keep full snapshots, so its state cannot spill to the LSM store");
-        _spillSource = options.Control as ISpillStore;
-        if (_spillSource is null)
-            OperatorThrowHelper.ThrowOption("StateBudgetEntries", budget, $"needs the state of aggregation '{TSpec.Name}' in an LSM store: set Control to the OperatorParticipant of a durable pipeline (incremental checkpoints keep the store that spilled keys live in)");
+        _spillSource = SpillSupport.Source(options.Control, budget, TSpec.Name, "keys");
         _stateBudget = budget;
     }
 
@@ -72,12 +70,8 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec>
         }
         var inMemory = _table.Count;
         if (inMemory <= _stateBudget || _table.ClearedSinceClean) return;
-        if (!_spillSource!.HasStore)
-            throw new InvalidOperationException($"aggregation '{TSpec.Name}': {inMemory} keys exceed the state budget of {_stateBudget}, but participant '{_spillSource.Name}' keeps no LSM store; call EnableIncremental (a durable pipeline does)");
-        var store = _spillSource.StoreHoldingLastCapture;
+        var store = SpillSupport.StoreForBarrier(_spillSource!, _spillStore, _spilled, inMemory, _stateBudget, TSpec.Name, "keys");
         if (store is null) return;   // the last capture is not in the store (yet): try at the next barrier
-        if (_spillStore is not null && !ReferenceEquals(store, _spillStore) && _spilled > 0)
-            throw new InvalidOperationException($"aggregation '{TSpec.Name}': the LSM store of participant '{_spillSource.Name}' was replaced while {_spilled} spilled keys lived in the old one");
         _spillStore = store;
         var n = _table.EvictClean();
         _spilled += n;
@@ -137,7 +131,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec>
         var prefix = _spillSource!.StatePrefix;
         var keyLength = prefix.Length + IncrementalKeys.BucketIdSize + KeySize;
         Span<byte> storeKey = keyLength <= 256 ? stackalloc byte[keyLength] : new byte[keyLength];
-        WriteSpillKey(storeKey, prefix, MemoryMarshal.AsBytes(new ReadOnlySpan<TKey>(in key)));
+        SpillSupport.WriteKey(storeKey, prefix, Bucket, Bucket, MemoryMarshal.AsBytes(new ReadOnlySpan<TKey>(in key)));
         if (!store.TryGet(storeKey, out var value)) return false;
         if (value.Length != StateSize) ThrowBadSpilled(value.Length);
         state = MemoryMarshal.Read<TState>(value);
@@ -148,21 +142,8 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec>
         _spillStore!.CreatePrefixIterator(SpillKey(default));
 
     /// <summary>The store key of <paramref name="key"/> (the incremental checkpoint's, <see cref="IncrementalKeys"/>); an empty key gives the table's prefix.</summary>
-    private ReadOnlySpan<byte> SpillKey(ReadOnlySpan<byte> key)
-    {
-        var prefix = _spillSource!.StatePrefix;
-        var length = prefix.Length + IncrementalKeys.BucketIdSize + KeySize;
-        if (_spillKey.Length != length) _spillKey = new byte[length];
-        WriteSpillKey(_spillKey, prefix, key);
-        return _spillKey.AsSpan(0, prefix.Length + IncrementalKeys.BucketIdSize + key.Length);
-    }
-
-    private static void WriteSpillKey(Span<byte> destination, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> key)
-    {
-        prefix.CopyTo(destination);
-        IncrementalKeys.WriteBucketId(destination[prefix.Length..], Bucket, Bucket);
-        key.CopyTo(destination[(prefix.Length + IncrementalKeys.BucketIdSize)..]);
-    }
+    private ReadOnlySpan<byte> SpillKey(ReadOnlySpan<byte> key) =>
+        SpillSupport.Key(ref _spillKey, _spillSource!.StatePrefix, Bucket, Bucket, key, KeySize);
 
     private void DecodeSpilled(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value, out TKey key, out TState state)
     {

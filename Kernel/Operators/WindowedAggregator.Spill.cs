@@ -63,9 +63,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (budget == 0) return;
         if (_session || TSpec.HasSideState)
             OperatorThrowHelper.ThrowOption("StateBudgetEntries", budget, $"is not supported for aggregation '{TSpec.Name}': session windows and sketches keep full snapshots, so their state cannot spill to the LSM store yet");
-        _spillSource = options.Control as ISpillStore;
-        if (_spillSource is null)
-            OperatorThrowHelper.ThrowOption("StateBudgetEntries", budget, $"needs the state of aggregation '{TSpec.Name}' in an LSM store: set Control to the OperatorParticipant of a durable pipeline (incremental checkpoints keep the store that spilled entries live in)");
+        _spillSource = SpillSupport.Source(options.Control, budget, TSpec.Name, "entries");
         _stateBudget = budget;
     }
 
@@ -80,12 +78,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         var inMemory = StateEntries;
         if (inMemory <= _stateBudget || _firedCount == 0) return;
-        if (!_spillSource!.HasStore)
-            throw new InvalidOperationException($"aggregation '{TSpec.Name}': {inMemory} entries exceed the state budget of {_stateBudget}, but participant '{_spillSource.Name}' keeps no LSM store; call EnableIncremental (a durable pipeline does)");
-        var store = _spillSource.StoreHoldingLastCapture;
+        var store = SpillSupport.StoreForBarrier(_spillSource!, _spillStore, SpilledEntries, inMemory, _stateBudget, TSpec.Name, "entries");
         if (store is null) return;   // the last capture is not in the store (yet): try at the next barrier
-        if (_spillStore is not null && !ReferenceEquals(store, _spillStore) && SpilledEntries > 0)
-            throw new InvalidOperationException($"aggregation '{TSpec.Name}': the LSM store of participant '{_spillSource.Name}' was replaced while {SpilledEntries} spilled entries lived in the old one");
         _spillStore = store;
         for (var i = 0; i < _firedCount && inMemory > _stateBudget; i++)
         {
@@ -204,19 +198,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     }
 
     /// <summary>The store key of <paramref name="key"/> in <paramref name="bucket"/> (the incremental checkpoint's, <see cref="IncrementalKeys"/>); an empty key gives the window's prefix.</summary>
-    private ReadOnlySpan<byte> SpillKey(WindowBucket<TKey, TState, Hasher> bucket, ReadOnlySpan<byte> key)
-    {
-        var prefix = _spillSource!.StatePrefix;
-        var length = prefix.Length + IncrementalKeys.BucketIdSize + KeySize;
-        if (_spillKey.Length != length)
-        {
-            _spillKey = new byte[length];
-            prefix.CopyTo(_spillKey);
-        }
-        IncrementalKeys.WriteBucketId(_spillKey.AsSpan(prefix.Length), bucket.Start, bucket.End);
-        key.CopyTo(_spillKey.AsSpan(prefix.Length + IncrementalKeys.BucketIdSize));
-        return _spillKey.AsSpan(0, prefix.Length + IncrementalKeys.BucketIdSize + key.Length);
-    }
+    private ReadOnlySpan<byte> SpillKey(WindowBucket<TKey, TState, Hasher> bucket, ReadOnlySpan<byte> key) =>
+        SpillSupport.Key(ref _spillKey, _spillSource!.StatePrefix, bucket.Start, bucket.End, key, KeySize);
 
     private void Decode(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value, out TKey key, out WindowSlot<TState> slot)
     {
