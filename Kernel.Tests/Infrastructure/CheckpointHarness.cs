@@ -41,6 +41,36 @@ internal static class CheckpointHarness
         await fresh.RestoreFromSavepointAsync(Savepoint.Read(directory), directory, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Bytes allocated by <paramref name="participant"/>'s barrier (the capture on the operator's thread)
+    /// in the steady state (<see cref="Allocations.SteadyState(Action, Action, int)"/>). Before each
+    /// barrier the previous checkpoint completes (its capture goes back to the participant) and
+    /// <paramref name="update"/> changes some state; four warm-up barriers come first (the first capture
+    /// is full, the next ones grow the buffers to the dirty set). The last checkpoint completes after.
+    /// </summary>
+    public static async Task<long> SteadyBarrierBytesAsync(CheckpointCoordinator coordinator, OperatorParticipant participant, Action update)
+    {
+        long pending = -1;
+        void Prepare()
+        {
+            if (pending >= 0)
+            {
+                var result = coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None).GetAwaiter().GetResult();
+                Assert.True(result.Outcome == CheckpointOutcome.Completed, $"checkpoint {pending}: {result.Failure}");
+            }
+            update();
+            pending = coordinator.ReserveCheckpointId();
+        }
+        for (var i = 0; i < 4; i++)
+        {
+            Prepare();
+            participant.OnBarrier(pending, 0);
+        }
+        var bytes = Allocations.SteadyState(Prepare, () => participant.OnBarrier(pending, 0));
+        await coordinator.OnBarrierInjectedAsync(pending, 0, CancellationToken.None);
+        return bytes;
+    }
+
     /// <summary>The operator's full snapshot (what a checkpoint without incremental mode writes).</summary>
     public static byte[] FullSnapshot(ISnapshotOperator op)
     {
