@@ -98,17 +98,23 @@ public sealed class CheckpointSchedulerTests : IDisposable
             await release.Task;
         }, _log));
         coordinator.RegisterSink(new RecordingSink("sink", store, _log));
-        var scheduler = new CheckpointScheduler(coordinator, new FakeInjector(1), TimeSpan.FromMilliseconds(10));
+        var disposeWaiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scheduler = new CheckpointScheduler(coordinator, new FakeInjector(1), TimeSpan.FromMilliseconds(10))
+        {
+            DisposeWaitingHook = () => disposeWaiting.TrySetResult(),
+        };
         scheduler.Start();
         await entered.Task.WaitAsync(s_guard);
 
         var disposing = scheduler.DisposeAsync().AsTask();
-        // Give a cancelling dispose the chance to reach the checkpoint before the snapshot finishes.
-        await Task.WhenAny(disposing, cancelled.Task, Task.Delay(200));
+        // Dispose has stopped the interval (the callbacks of its cancellation have run) and now waits
+        // for the checkpoint: a dispose that cancelled it has done so by this point.
+        await disposeWaiting.Task.WaitAsync(s_guard);
+        Assert.False(cancelled.Task.IsCompleted, "disposing cancelled the checkpoint in flight");
+        Assert.False(disposing.IsCompleted, "dispose returned while the checkpoint was in flight");
         release.SetResult();
         await disposing.WaitAsync(s_guard);
 
-        Assert.False(cancelled.Task.IsCompleted, "disposing cancelled the checkpoint in flight");
         Assert.Equal(CheckpointOutcome.Completed, scheduler.LastResult?.Outcome);
         Assert.True(store.IsComplete(1));
         lock (_log)

@@ -1,6 +1,9 @@
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Tests.Generators.Declarations;
+using Kernel.Tests.Infrastructure;
+using Reach = Kernel.Operators.KeyedAggregator<Kernel.Tests.Generators.Declarations.Order, long, Kernel.Tests.Generators.Declarations.CustomerReach.State,
+    Kernel.Tests.Generators.Declarations.CustomerReach, Kernel.Tests.Generators.Declarations.CustomerReach.Spec>;
 
 namespace Kernel.Tests.Checkpoints;
 
@@ -18,10 +21,8 @@ public sealed class KeyedSketchCheckpointTests : IDisposable
     [Fact]
     public async Task SketchSpec_KeepsFullSnapshots_ThatRestoreTheSameRows()
     {
-        var participant = new OperatorParticipant("reach");
-        participant.EnableIncremental(Path.Combine(_dir.Path, "live"));
-        var op = new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(16, participant);
-        participant.Bind(op);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
+        var (participant, op, coordinator) = CheckpointRig<Reach>.Open(Path.Combine(_dir.Path, "live"), store, p => new Reach(16, p), name: "reach");
         Assert.False(participant.IsIncremental);
         var rng = new Random(21);
         var orders = new Order[5_000];
@@ -31,18 +32,13 @@ public sealed class KeyedSketchCheckpointTests : IDisposable
             orders[i] = new Order { OrderId = i, ProductId = product, CustomerId = product * 1_000L + rng.Next(300), PriceCents = 100, Quantity = 1, TimestampMs = i };
         }
         op.Apply(orders);
-        var store = new CheckpointStore(Path.Combine(_dir.Path, "data"));
-        var coordinator = new CheckpointCoordinator(store);
-        coordinator.Register(participant);
-        var result = await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);
+        var result = await CheckpointHarness.CheckpointAsync(coordinator, participant);
         var directory = store.GetCheckpointDirectory(result.CheckpointId);
         Assert.True(File.Exists(Path.Combine(directory, "reach.state")));
         Assert.False(File.Exists(Path.Combine(directory, "reach.meta")));
 
-        var again = new OperatorParticipant("reach");
-        var restored = new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(16, again);
-        again.Bind(restored);
-        await again.RestoreAsync(new CheckpointRestoreContext(result.Manifest!, directory), CancellationToken.None);
+        var (again, restored) = CheckpointRig<Reach>.Bound(null, p => new Reach(16, p), name: "reach");
+        await CheckpointHarness.RestoreAsync(again, store, result.CheckpointId);
         Assert.Equal(op.Count, restored.Count);
         Assert.Equal(op.EventsSeen, restored.EventsSeen);
         foreach (var row in op.GetRows())
@@ -57,7 +53,7 @@ public sealed class KeyedSketchCheckpointTests : IDisposable
     public void SketchSpec_RefusesAStateBudget()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new KeyedAggregator<Order, long, CustomerReach.State, CustomerReach, CustomerReach.Spec>(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new OperatorParticipant("p") }));
+            new Reach(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new OperatorParticipant("p") }));
         Assert.Contains("StateBudgetEntries is not supported for aggregation", e.Message, StringComparison.Ordinal);
         Assert.Contains("sketches keep full snapshots", e.Message, StringComparison.Ordinal);
     }

@@ -4,7 +4,7 @@ using Kernel.Pipelines;
 using Kernel.Tests.Checkpoints;
 using Kernel.Tests.Operators.Specs;
 using Kernel.Journal;
-using static Kernel.Tests.Checkpoints.KeyedIncrementalCheckpointTests;
+using static Kernel.Tests.Infrastructure.SalesTotals;
 
 namespace Kernel.Tests.Pipelines;
 
@@ -69,7 +69,7 @@ public sealed class KeyedDurablePipelineTests : IDisposable
         {
             Directory.CreateDirectory(dir);
             Participant = new OperatorParticipant("totals");
-            Operator = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { InitialCapacity = 16, Control = Participant, StateBudgetEntries = budget });
+            Operator = new KeyedAggregator<Order, long, SalesState, SalesTotalRow, SalesTotalSpec>(new KeyedAggregatorOptions { InitialCapacity = 16, Control = Participant, StateBudgetEntries = budget });
             Participant.Bind(Operator);
             Pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
@@ -81,7 +81,7 @@ public sealed class KeyedDurablePipelineTests : IDisposable
 
         public OperatorParticipant Participant { get; }
 
-        public KeyedAggregator<Order, long, SumState, SumRow, SumSpec> Operator { get; }
+        public KeyedAggregator<Order, long, SalesState, SalesTotalRow, SalesTotalSpec> Operator { get; }
 
         public DurablePipeline<Order, OrderTime> Pipeline { get; }
 

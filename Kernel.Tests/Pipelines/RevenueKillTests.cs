@@ -3,7 +3,10 @@ using Xunit.Abstractions;
 
 namespace Kernel.Tests.Pipelines;
 
-/// <summary>Generates the input once and runs it uninterrupted: the bytes every killed run must end with.</summary>
+/// <summary>
+/// Generates the input once and runs it uninterrupted, as the kill tests run it and with a state
+/// budget: the bytes every killed run must end with.
+/// </summary>
 public sealed class RevenueKillFixture : IDisposable
 {
     public RevenueKillFixture()
@@ -12,12 +15,8 @@ public sealed class RevenueKillFixture : IDisposable
         Orders = Path.Combine(Directory, "orders.csv");
         var generate = RevenueProcess.Run(null, "generate", "--orders", "60000", "--days", "3", "--seed", "21", "--late-fraction", "0.01", "--out", Orders);
         if (generate.ExitCode != 0) throw new InvalidOperationException("generate failed: " + generate.Stderr);
-        var dir = Path.Combine(Directory, "reference");
-        var run = RevenueProcess.Run(null, RevenueKillTests.StreamArgs(Orders, dir));
-        if (run.ExitCode != 0) throw new InvalidOperationException("the uninterrupted run failed: " + run.Stderr);
-        Revenue = File.ReadAllBytes(Path.Combine(dir, "revenue.csv"));
-        Late = File.ReadAllBytes(Path.Combine(dir, "late.csv"));
-        ReferenceStderr = run.Stderr;
+        (Revenue, Late, ReferenceStderr) = Uninterrupted(RevenueKillTests.StreamArgs(Orders, Path.Combine(Directory, "reference")));
+        (BudgetRevenue, BudgetLate, BudgetReferenceStderr) = Uninterrupted(RevenueKillTests.BudgetArgs(Orders, Path.Combine(Directory, "budget-reference")));
     }
 
     public string Directory { get; }
@@ -29,6 +28,21 @@ public sealed class RevenueKillFixture : IDisposable
     public byte[] Late { get; }
 
     public string ReferenceStderr { get; }
+
+    /// <summary>revenue.csv of the uninterrupted run with a state budget (and a day of lateness, see <see cref="RevenueKillTests.BudgetArgs"/>).</summary>
+    public byte[] BudgetRevenue { get; }
+
+    public byte[] BudgetLate { get; }
+
+    public string BudgetReferenceStderr { get; }
+
+    private static (byte[] Revenue, byte[] Late, string Stderr) Uninterrupted(string[] args)
+    {
+        var run = RevenueProcess.Run(null, args);
+        if (run.ExitCode != 0) throw new InvalidOperationException($"the uninterrupted run of '{string.Join(' ', args)}' failed: {run.Stderr}");
+        var dir = Path.GetDirectoryName(args[Array.IndexOf(args, "--out") + 1])!;
+        return (File.ReadAllBytes(Path.Combine(dir, "revenue.csv")), File.ReadAllBytes(Path.Combine(dir, "late.csv")), run.Stderr);
+    }
 
     public void Dispose()
     {
@@ -70,17 +84,39 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         "--late-out", Path.Combine(dir, "late.csv"), "--checkpoint-interval", "40ms", "--rate", rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
     ];
 
+    /// <summary>
+    /// The named crash points' runs: besides the interval ones, a checkpoint after every 10,000 orders
+    /// read, so a run passes at least six whatever the load. Timed checkpoints alone made the count of
+    /// checkpoints (and of sink commits) depend on the machine: a starved process reads its paced input
+    /// in one burst after start-up, took only its final checkpoint (two sink commits), never reached
+    /// <c>mid-commit@3</c> and exited 0.
+    /// </summary>
+    internal static string[] NamedPointArgs(string orders, string dir) => [.. StreamArgs(orders, dir), "--checkpoint-every", "10000"];
+
+    /// <summary>
+    /// A run with a state budget of 300 (product, day) entries (some 3,000 products sell each day), a
+    /// day of lateness (a closed day stays a whole day inside it, its entries in the state store, and
+    /// the generator's 26–50 h late orders find them there or go to late.csv), and a checkpoint after every
+    /// 2,000 orders only: the n-th checkpoint falls at the same order in every run, so a crash point's
+    /// n-th hit does too (no pacing needed).
+    /// </summary>
+    internal static string[] BudgetArgs(string orders, string dir) =>
+    [
+        "stream", "--input", orders, "--data", Path.Combine(dir, "data"), "--out", Path.Combine(dir, "revenue.csv"),
+        "--late-out", Path.Combine(dir, "late.csv"), "--lateness", "1d", "--state-budget", "300",
+        "--checkpoint-every", "2000", "--checkpoint-interval", "1h",
+    ];
+
     [Fact]
-    public void Reference_AgreesWithTheOracle()
+    public void Reference_AgreesWithTheOracle() => AssertAgreesWithTheOracle(fixture.Revenue, fixture.Late, latenessMs: 3_600_000);
+
+    [Fact]
+    public void BudgetReference_AgreesWithTheOracle_AndSpilled()
     {
-        var orders = RevenueOracle.ReadOrders(fixture.Orders);
-        var (rows, late) = RevenueOracle.Stream(orders, 600_000, 3_600_000);
-        var path = Path.Combine(_dir, "reference.csv");
-        File.WriteAllBytes(path, fixture.Revenue);
-        Assert.Equal(rows, RevenueOracle.ReadRevenue(path));
-        Assert.True(late.Count > 50, $"the input should hold late orders, found {late.Count}");
-        var lateLines = System.Text.Encoding.UTF8.GetString(fixture.Late).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(late.Select(o => o.Line), lateLines.Skip(1));
+        AssertAgreesWithTheOracle(fixture.BudgetRevenue, fixture.BudgetLate, latenessMs: 86_400_000);
+        // The budget was in force: entries left memory for the store, and late orders read them back.
+        var (moved, readBack) = SpillCounts(fixture.BudgetReferenceStderr);
+        Assert.True(moved > 1_000 && readBack > 0, $"the budgeted run moved {moved} entries to the store and read {readBack} back: {fixture.BudgetReferenceStderr}");
     }
 
     public static TheoryData<string> NamedPoints() =>
@@ -103,14 +139,68 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         // Pruning starts once more checkpoints are complete than are kept: keeping one makes the
         // second checkpoint prune, so a slow, loaded run that completes only a few still reaches the point.
         string[] args = crashAt.StartsWith("mid-prune", StringComparison.Ordinal)
-            ? [.. StreamArgs(fixture.Orders, _dir), "--keep-checkpoints", "1"]
-            : StreamArgs(fixture.Orders, _dir);
+            ? [.. NamedPointArgs(fixture.Orders, _dir), "--keep-checkpoints", "1"]
+            : NamedPointArgs(fixture.Orders, _dir);
+        CrashAt(crashAt, args);
+        Assert.Contains("recovered from checkpoint", FinishAndCompare(args, crashAt), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Points after the budget took effect: the first day closed at about order 20,000 (checkpoint 10)
+    /// and its entries left memory at the checkpoints after; the second closes near order 40,000, when
+    /// the first is released from the store. The restarted run restores them all into memory, spills
+    /// again at its next checkpoints, and must end with the uninterrupted budgeted run's bytes.
+    /// </summary>
+    public static TheoryData<string> BudgetPoints() =>
+    [
+        "mid-lsm-flush@14",
+        "at-barrier@17",
+        "before-lsm-write@21",
+        "after-manifest@24",
+        "mid-commit@3",
+    ];
+
+    [Theory]
+    [MemberData(nameof(BudgetPoints))]
+    public void WithAStateBudget_CrashAtNamedPoint_Restart_WritesTheUninterruptedBytes(string crashAt)
+    {
+        var args = BudgetArgs(fixture.Orders, _dir);
+        CrashAt(crashAt, args);
+        var final = FinishAndCompare(args, crashAt, fixture.BudgetRevenue, fixture.BudgetLate);
+        Assert.Contains("recovered from checkpoint", final, StringComparison.Ordinal);
+        var (moved, _) = SpillCounts(final);
+        Assert.True(moved > 0, $"{crashAt}: the restarted run moved nothing to the store: {final}");
+    }
+
+    /// <summary>revenue.csv and late.csv of an uninterrupted run against the oracle, with 10 minutes out of order and <paramref name="latenessMs"/>.</summary>
+    private void AssertAgreesWithTheOracle(byte[] revenue, byte[] lateCsv, long latenessMs)
+    {
+        var orders = RevenueOracle.ReadOrders(fixture.Orders);
+        var (rows, late) = RevenueOracle.Stream(orders, 600_000, latenessMs);
+        var path = Path.Combine(_dir, "reference.csv");
+        File.WriteAllBytes(path, revenue);
+        Assert.Equal(rows, RevenueOracle.ReadRevenue(path));
+        Assert.True(late.Count > 50, $"the input should hold orders late past {latenessMs} ms, found {late.Count}");
+        var lateLines = System.Text.Encoding.UTF8.GetString(lateCsv).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(late.Select(o => o.Line), lateLines.Skip(1));
+    }
+
+    private void CrashAt(string crashAt, string[] args)
+    {
         var crashed = RevenueProcess.Run(crashAt, args);
         output.WriteLine($"[{crashAt}] exit {crashed.ExitCode}\n{crashed.Stderr}");
         Assert.True(crashed.ExitCode != 0, $"{crashAt}: the run should have died, but exited 0: {crashed.Stderr}");
         Assert.Contains($"crashing at '{crashAt.Split('@')[0]}'", crashed.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "revenue.csv")), $"{crashAt}: revenue.csv must not exist before the input ended");
-        Assert.Contains("recovered from checkpoint", FinishAndCompare(args, crashAt), StringComparison.Ordinal);
+    }
+
+    /// <summary>The counts of the line <c>stream: state budget …: this run moved M to the state store and read R back</c>.</summary>
+    private static (long Moved, long ReadBack) SpillCounts(string stderr)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(stderr, @"this run moved ([\d,]+) to the state store and read ([\d,]+) back");
+        Assert.True(m.Success, "no state budget line in: " + stderr);
+        static long Count(string text) => long.Parse(text.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        return (Count(m.Groups[1].Value), Count(m.Groups[2].Value));
     }
 
     [Theory]
@@ -163,14 +253,14 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
             $"seed {seed}: no run recovered anything after kills at {string.Join(", ", killedAt)} ms: {stderr}{final}");
     }
 
-    private string FinishAndCompare(string[] args, string context)
+    private string FinishAndCompare(string[] args, string context, byte[]? revenue = null, byte[]? late = null)
     {
         var final = RevenueProcess.Run(null, args);
         output.WriteLine($"[{context}] final run exit {final.ExitCode}\n{final.Stderr}");
         Assert.True(final.ExitCode == 0, $"{context}: the restarted run exited {final.ExitCode}: {final.Stderr}");
-        Assert.True(fixture.Revenue.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "revenue.csv"))),
+        Assert.True((revenue ?? fixture.Revenue).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "revenue.csv"))),
             $"{context}: revenue.csv differs from the uninterrupted run's");
-        Assert.True(fixture.Late.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "late.csv"))),
+        Assert.True((late ?? fixture.Late).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(_dir, "late.csv"))),
             $"{context}: late.csv differs from the uninterrupted run's");
         return final.Stderr;
     }

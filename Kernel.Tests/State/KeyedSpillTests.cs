@@ -1,10 +1,11 @@
-using System.Buffers;
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Tests.Checkpoints;
 using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Operators.Specs;
-using static Kernel.Tests.Checkpoints.KeyedIncrementalCheckpointTests;
+using static Kernel.Tests.Infrastructure.CheckpointHarness;
+using static Kernel.Tests.Infrastructure.SalesTotals;
+using Totals = Kernel.Operators.KeyedAggregator<Kernel.Tests.Operators.Specs.Order, long, Kernel.Tests.Operators.Specs.SalesState, Kernel.Tests.Operators.Specs.SalesTotalRow, Kernel.Tests.Operators.Specs.SalesTotalSpec>;
 
 namespace Kernel.Tests.State;
 
@@ -30,7 +31,7 @@ public sealed class KeyedSpillTests : IDisposable
         var what = $"seed {seed} (sparse {sparse}, budget {budget})";
         var events = Events(new Random(seed), 30_000, sparse);
         var (participant, op, store, coordinator) = Spilling($"run-{seed}", budget);
-        var reference = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(16);
+        var reference = new Totals(16);
         var rng = new Random(seed * 17);
         long maxSpilled = 0;
         var restoresChecked = 0;
@@ -40,7 +41,7 @@ public sealed class KeyedSpillTests : IDisposable
             op.Apply(events.AsSpan(at, n));
             reference.Apply(events.AsSpan(at, n));
             at += n;
-            var result = await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);
+            var result = await CheckpointAsync(coordinator, participant);
             maxSpilled = Math.Max(maxSpilled, op.SpilledEntries);
             Assert.True(reference.Count == op.Count + op.SpilledEntries, $"{what}: {op.Count} keys in memory + {op.SpilledEntries} spilled, the reference holds {reference.Count}");
             // Lookups of keys in memory, spilled and unknown answer as the reference does.
@@ -57,7 +58,7 @@ public sealed class KeyedSpillTests : IDisposable
                 // store), replays the rest of the input with checkpoints, and ends at the GROUP BY.
                 restoresChecked++;
                 var (again, restored, _, next) = Spilling($"run-{seed}-{result.CheckpointId}", budget);
-                await again.RestoreAsync(new CheckpointRestoreContext(result.Manifest!, store.GetCheckpointDirectory(result.CheckpointId)), CancellationToken.None);
+                await RestoreAsync(again, store, result.CheckpointId);
                 Assert.True(restored.Count <= budget && restored.SpilledEntries == reference.Count - restored.Count, $"{what}: restored {restored.Count} keys in memory and {restored.SpilledEntries} in the store");
                 Assert.True(GroupBy(events.AsSpan(0, at)).SequenceEqual(Rows(restored)), $"{what}: the restored rows differ from the GROUP BY at checkpoint {result.CheckpointId}");
                 for (var tail = at; tail < events.Length;)
@@ -65,7 +66,7 @@ public sealed class KeyedSpillTests : IDisposable
                     var m = Math.Min(2_000, events.Length - tail);
                     restored.Apply(events.AsSpan(tail, m));
                     tail += m;
-                    await KeyedIncrementalCheckpointTests.CheckpointResult(next, again);
+                    await CheckpointAsync(next, again);
                 }
                 Assert.True(GroupBy(events).SequenceEqual(Rows(restored)), $"{what}: rows after the restore and replay differ from the uninterrupted input's");
                 again.CloseStore();
@@ -79,21 +80,16 @@ public sealed class KeyedSpillTests : IDisposable
 
         // A savepoint of the last checkpoint (keys spilled at its barrier) holds every key.
         Assert.True(op.SpilledEntries > 0 || budget >= reference.Count, $"{what}: nothing spilled at the end");
-        var last = await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);
-        var savepointDir = Path.Combine(_dir.Path, $"sp-{seed}");
-        Savepoint.Write(store, last.CheckpointId, [participant], savepointDir);
-        var fresh = new OperatorParticipant("sales");
-        var fromSavepoint = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(16, fresh);
-        fresh.Bind(fromSavepoint);
-        await fresh.RestoreFromSavepointAsync(Savepoint.Read(savepointDir), savepointDir, CancellationToken.None);
+        var last = await CheckpointAsync(coordinator, participant);
+        var (fresh, fromSavepoint) = CheckpointRig<Totals>.Bound(null, p => new Totals(16, p));
+        await SavepointRoundTripAsync(store, last.CheckpointId, participant, Path.Combine(_dir.Path, $"sp-{seed}"), fresh);
         Assert.True(GroupBy(events).SequenceEqual(Rows(fromSavepoint)), $"{what}: the savepoint's rows differ from the GROUP BY");
 
         // A full snapshot is written from memory: the spilled keys come back for it.
-        var buffer = new ArrayBufferWriter<byte>();
-        ((ISnapshotOperator)op).WriteSnapshot(buffer);
+        var snapshot = FullSnapshot(op);
         Assert.Equal(0, op.SpilledEntries);
-        var copy = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(16);
-        ((ISnapshotOperator)copy).RestoreSnapshot(buffer.WrittenSpan);
+        var copy = new Totals(16);
+        ((ISnapshotOperator)copy).RestoreSnapshot(snapshot);
         Assert.True(GroupBy(events).SequenceEqual(Rows(copy)), $"{what}: the full snapshot's rows differ from the GROUP BY");
         participant.CloseStore();
     }
@@ -105,11 +101,11 @@ public sealed class KeyedSpillTests : IDisposable
         var fill = new Order[3_000];
         for (var i = 0; i < fill.Length; i++) fill[i] = Order.Of(i, 0, 10 + i);
         op.Apply(fill);
-        await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);   // full: every key in the store
+        await CheckpointAsync(coordinator, participant);   // full: every key in the store
         var hot = new Order[4_096];
         for (var i = 0; i < hot.Length; i++) hot[i] = Order.Of(i % 10, 0, 1 + i);
         op.Apply(hot);
-        await KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant);   // over budget: the idle keys leave
+        await CheckpointAsync(coordinator, participant);   // over budget: the idle keys leave
         Assert.Equal(10, op.Count);
         Assert.Equal(2_990, op.SpilledEntries);
 
@@ -124,8 +120,8 @@ public sealed class KeyedSpillTests : IDisposable
         void Prepare()
         {
             // Two barriers: the first writes the keys that came back, the second drops them again.
-            KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant).GetAwaiter().GetResult();
-            KeyedIncrementalCheckpointTests.CheckpointResult(coordinator, participant).GetAwaiter().GetResult();
+            CheckpointAsync(coordinator, participant).GetAwaiter().GetResult();
+            CheckpointAsync(coordinator, participant).GetAwaiter().GetResult();
             for (var i = 0; i < cold.Length; i++) cold[i] = Order.Of(100 + (round * 200 + i) % 2_800, 0, 3);
             round++;
             // The store's block cache is the store's business: warm it with lookups (which leave memory
@@ -141,31 +137,23 @@ public sealed class KeyedSpillTests : IDisposable
     public void Options_AreValidated_WithMessagesThatSayWhatIsWrong()
     {
         var negative = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { StateBudgetEntries = -1 }));
+            new Totals(new KeyedAggregatorOptions { StateBudgetEntries = -1 }));
         Assert.Contains("StateBudgetEntries must not be negative (0: no budget)", negative.Message, StringComparison.Ordinal);
         var noStore = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { StateBudgetEntries = 10 }));
-        Assert.Contains("needs the state of aggregation 'Tests.KeyedIncrementalSales' in an LSM store", noStore.Message, StringComparison.Ordinal);
+            new Totals(new KeyedAggregatorOptions { StateBudgetEntries = 10 }));
+        Assert.Contains("needs the state of aggregation 'Tests.SalesTotals' in an LSM store", noStore.Message, StringComparison.Ordinal);
         var notParticipant = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new Listener() }));
+            new Totals(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new Listener() }));
         Assert.Contains("set Control to the OperatorParticipant", notParticipant.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentNullException>(() => new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>((KeyedAggregatorOptions)null!));
-        var op = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new OperatorParticipant("p") });
+        Assert.Throws<ArgumentNullException>(() => new Totals((KeyedAggregatorOptions)null!));
+        var op = new Totals(new KeyedAggregatorOptions { StateBudgetEntries = 10, Control = new OperatorParticipant("p") });
         Assert.Equal(10, op.StateBudgetEntries);
         Assert.Equal(0, op.SpilledEntries);
     }
 
-    private (OperatorParticipant, KeyedAggregator<Order, long, SumState, SumRow, SumSpec>, CheckpointStore, CheckpointCoordinator) Spilling(string name, int budget, int initialCapacity = 16)
-    {
-        var participant = new OperatorParticipant("sales");
-        participant.EnableIncremental(Path.Combine(_dir.Path, "live-" + name));
-        var op = new KeyedAggregator<Order, long, SumState, SumRow, SumSpec>(new KeyedAggregatorOptions { InitialCapacity = initialCapacity, Control = participant, StateBudgetEntries = budget });
-        participant.Bind(op);
-        var store = new CheckpointStore(Path.Combine(_dir.Path, "data-" + name));
-        var coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 3 });
-        coordinator.Register(participant);
-        return (participant, op, store, coordinator);
-    }
+    private CheckpointRig<Totals> Spilling(string name, int budget, int initialCapacity = 16) =>
+        CheckpointRig<Totals>.Open(Path.Combine(_dir.Path, "live-" + name), new CheckpointStore(Path.Combine(_dir.Path, "data-" + name)),
+            participant => new Totals(new KeyedAggregatorOptions { InitialCapacity = initialCapacity, Control = participant, StateBudgetEntries = budget }));
 
     private sealed class Listener : IControlListener
     {

@@ -1,11 +1,12 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Tests.Checkpoints;
 using Kernel.Tests.Infrastructure;
 using Kernel.Tests.Operators.Specs;
 using Kernel.Time;
+using static Kernel.Tests.Infrastructure.CheckpointHarness;
+using Sales = Kernel.Operators.WindowedAggregator<Kernel.Tests.Operators.Specs.Order, long, Kernel.Tests.Operators.Specs.SalesState,
+    Kernel.Tests.Operators.Specs.SalesWindowRow, Kernel.Tests.Operators.Specs.SalesWindowSpec>;
 
 namespace Kernel.Tests.State;
 
@@ -65,7 +66,7 @@ public sealed class SpillTests : IDisposable
             referenceClock.Advance(advance);
             op.Tick();
             reference.Tick();
-            await Checkpoint(coordinator, participant);
+            await CheckpointAsync(coordinator, participant);
             maxSpilled = Math.Max(maxSpilled, op.SpilledEntries);
             Assert.Equal(reference.StateEntries, op.StateEntries + op.SpilledEntries);
             if (op.SpilledEntries > 0 && rng.Next(4) == 0)
@@ -117,7 +118,7 @@ public sealed class SpillTests : IDisposable
             op.Apply(events.AsSpan(at, n));
             reference.Apply(events.AsSpan(at, n));
             at += n;
-            checkpoint = await Checkpoint(coordinator, participant);
+            checkpoint = (await CheckpointAsync(coordinator, participant)).CheckpointId;
             rowsAtCheckpoint = referenceRows.Rows.Count;
             // The barrier after a capture spills; the one that spilled is the one to restore (its metadata counts them).
             if (op.SpilledEntries > 0 && at >= events.Length * 2 / 3) break;
@@ -130,7 +131,7 @@ public sealed class SpillTests : IDisposable
         var restoredRows = new RowLog();
         var (again, restored, next) = Spilling(restoredRows, kind, emit, new ManualClock(), "second", budget: 10, register: false);
         var store = new CheckpointStore(Path.Combine(_dir.Path, "data-first"));
-        await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(checkpoint), store.GetCheckpointDirectory(checkpoint)), CancellationToken.None);
+        await RestoreAsync(again, store, checkpoint);
         Assert.True(restored.StateEntries >= spilledAtCheckpoint, $"{what}: restore did not bring back the {spilledAtCheckpoint} spilled entries");
         var nextCoordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 100 });
         nextCoordinator.Register(again);
@@ -140,7 +141,7 @@ public sealed class SpillTests : IDisposable
             restored.Apply(events.AsSpan(at, n));
             reference.Apply(events.AsSpan(at, n));
             at += n;
-            await Checkpoint(nextCoordinator, again);
+            await CheckpointAsync(nextCoordinator, again);
         }
         restored.EndOfInput();
         reference.EndOfInput();
@@ -162,7 +163,7 @@ public sealed class SpillTests : IDisposable
             op.Apply(events.AsSpan(at, 500));
             reference.Apply(events.AsSpan(at, 500));
             at += 500;
-            await Checkpoint(coordinator, participant);
+            await CheckpointAsync(coordinator, participant);
         }
         // A capture whose checkpoint aborts: the next capture is full, deleting the store's content first.
         var aborted = coordinator.ReserveCheckpointId();
@@ -170,13 +171,13 @@ public sealed class SpillTests : IDisposable
         await ((ICheckpointParticipant)participant).AbortAsync(aborted, CancellationToken.None);
         op.Apply(events.AsSpan(at, 500));
         reference.Apply(events.AsSpan(at, 500));
-        var full = await Checkpoint(coordinator, participant);
+        var full = (await CheckpointAsync(coordinator, participant)).CheckpointId;
         var expected = Decode(FullSnapshot(reference));
         participant.CloseStore();
 
         var (again, restored, _) = Spilling(new RowLog(), "tumbling", EmitMode.Final, new ManualClock(), "abort-restored", budget: 1, register: false);
         var store = new CheckpointStore(Path.Combine(_dir.Path, "data-abort"));
-        await again.RestoreAsync(new CheckpointRestoreContext(store.ReadManifest(full), store.GetCheckpointDirectory(full)), CancellationToken.None);
+        await RestoreAsync(again, store, full);
         Assert.Equal(expected, Decode(FullSnapshot(restored)));
         again.CloseStore();
     }
@@ -189,7 +190,7 @@ public sealed class SpillTests : IDisposable
         for (var at = 0; at < events.Length; at += 200)
         {
             op.Apply(events.AsSpan(at, 200));
-            await Checkpoint(coordinator, participant);
+            await CheckpointAsync(coordinator, participant);
         }
         Assert.True(op.SpilledEntries > 0, "nothing spilled");
         // In-order events of hot keys in the current window: the per-event path never looks at the store.
@@ -208,7 +209,7 @@ public sealed class SpillTests : IDisposable
         Assert.Contains("durable pipeline", e.Message, StringComparison.Ordinal);
         Assert.Contains("StateBudgetEntries", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => NewOperator(new RowLog(), null, "tumbling", EmitMode.Final, new ManualClock(), budget: -1));
-        var session = Assert.Throws<ArgumentOutOfRangeException>(() => new WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec>(new RowLog(), null, new WindowOptions
+        var session = Assert.Throws<ArgumentOutOfRangeException>(() => new Sales(new RowLog(), null, new WindowOptions
         {
             Window = new WindowSpec { Kind = WindowKind.Session, GapMs = 50 },
             Control = new OperatorParticipant("s"),
@@ -220,21 +221,17 @@ public sealed class SpillTests : IDisposable
     [Fact]
     public async Task Budget_OnAParticipantWithoutIncrementalCheckpoints_KeepsTheStateInMemory()
     {
-        var participant = new OperatorParticipant("plain");
-        var op = NewOperator(new RowLog(), participant, "tumbling", EmitMode.Final, new ManualClock(), budget: 1);
-        participant.Bind(op);
-        op.Apply(Events(new Random(3), 3_000));
         // Not incremental: the participant takes full snapshots and never asks the operator to spill,
         // so the state stays in memory (and whole in the snapshot).
-        var store = new CheckpointStore(Path.Combine(_dir.Path, "plain"));
-        var coordinator = new CheckpointCoordinator(store);
-        coordinator.Register(participant);
-        await Checkpoint(coordinator, participant);
+        var (participant, op, coordinator) = CheckpointRig<Sales>.Open(null, new CheckpointStore(Path.Combine(_dir.Path, "plain")),
+            p => NewOperator(new RowLog(), p, "tumbling", EmitMode.Final, new ManualClock(), budget: 1), name: "plain");
+        op.Apply(Events(new Random(3), 3_000));
+        await CheckpointAsync(coordinator, participant);
         Assert.Equal(0, op.SpilledEntries);
         Assert.False(participant.IsIncremental);
     }
 
-    private static void AssertSameQueries(WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> op, WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> reference, string what)
+    private static void AssertSameQueries(Sales op, Sales reference, string what)
     {
         var starts = new long[512];
         var n = op.GetLiveWindowStarts(starts);
@@ -254,28 +251,11 @@ public sealed class SpillTests : IDisposable
         }
     }
 
-    private async Task<long> Checkpoint(CheckpointCoordinator coordinator, OperatorParticipant participant)
-    {
-        var id = coordinator.ReserveCheckpointId();
-        participant.OnBarrier(id, 0);
-        var result = await coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None);
-        Assert.True(result.Outcome == CheckpointOutcome.Completed, $"checkpoint {id}: {result.Failure}");
-        return id;
-    }
+    private CheckpointRig<Sales> Spilling(RowLog rows, string kind, EmitMode emit, IClock clock, string name, long budget, bool register = true) =>
+        CheckpointRig<Sales>.Open(Path.Combine(_dir.Path, "live-" + name), new CheckpointStore(Path.Combine(_dir.Path, "data-" + name)),
+            p => NewOperator(rows, p, kind, emit, clock, budget), new CheckpointCoordinatorOptions { KeepLast = 100 }, register);
 
-    private (OperatorParticipant, WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec>, CheckpointCoordinator) Spilling(
-        RowLog rows, string kind, EmitMode emit, IClock clock, string name, long budget, bool register = true)
-    {
-        var participant = new OperatorParticipant("sales");
-        participant.EnableIncremental(Path.Combine(_dir.Path, "live-" + name));
-        var op = NewOperator(rows, participant, kind, emit, clock, budget);
-        participant.Bind(op);
-        var coordinator = new CheckpointCoordinator(new CheckpointStore(Path.Combine(_dir.Path, "data-" + name)), new CheckpointCoordinatorOptions { KeepLast = 100 });
-        if (register) coordinator.Register(participant);
-        return (participant, op, coordinator);
-    }
-
-    private static WindowedAggregator<Order, long, SalesState, SalesRow, SalesSpec> NewOperator(RowLog rows, OperatorParticipant? control, string kind, EmitMode emit, IClock clock, long budget) =>
+    private static Sales NewOperator(RowLog rows, OperatorParticipant? control, string kind, EmitMode emit, IClock clock, long budget) =>
         new(rows, null, new WindowOptions
         {
             Window = kind == "sliding"
@@ -320,97 +300,29 @@ public sealed class SpillTests : IDisposable
             .ToList();
     }
 
-    private static List<string> FinalRows(List<(SalesRow Row, int Revision, bool Final)> rows) =>
+    private static List<string> FinalRows(List<(SalesWindowRow Row, int Revision, bool Final)> rows) =>
         rows.Where(r => r.Final)
             .Select(r => $"{r.Row.ProductId}@{r.Row.Start}..{r.Row.End}: {r.Row.Revenue}/{r.Row.Orders}")
             .Order(StringComparer.Ordinal)
             .ToList();
 
-    private static List<string> Sorted(List<(SalesRow Row, int Revision, bool Final)> rows) =>
+    private static List<string> Sorted(List<(SalesWindowRow Row, int Revision, bool Final)> rows) =>
         rows.Select(r => $"{r.Row} r{r.Revision} {r.Final}").Order(StringComparer.Ordinal).ToList();
 
-    private static byte[] FullSnapshot(ISnapshotOperator op)
+    /// <summary>The operator's full snapshot as comparable lines (<see cref="CheckpointHarness.WindowedSnapshotLines"/>).</summary>
+    private static List<string> Decode(byte[] snapshot) => WindowedSnapshotLines(snapshot);
+
+    private sealed class RowLog : IRowSink<SalesWindowRow>
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        op.WriteSnapshot(buffer);
-        return buffer.WrittenSpan.ToArray();
+        public List<(SalesWindowRow Row, int Revision, bool Final)> Rows { get; } = [];
+
+        public void OnRow(in SalesWindowRow row, in RowRevision revision) => Rows.Add((row, revision.Revision, revision.IsFinal));
     }
 
-    /// <summary>The operator snapshot (v3) as lines: header, sources, then per window its entries sorted (entry order is not state).</summary>
-    private static List<string> Decode(byte[] s)
+    private struct CollectingVisitor : IRowVisitor<SalesWindowRow>
     {
-        const int KeySize = 8;
-        var lines = new List<string>();
-        var sources = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(56));
-        var buckets = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(60)) + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(64))
-            + BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(76));   // v3: panes, fired windows, revision buckets
-        var stateSize = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(72));
-        lines.Add(Convert.ToHexString(s.AsSpan(0, 80)));
-        var at = 80;
-        lines.Add(Convert.ToHexString(s.AsSpan(at, sources * 16)));
-        at += sources * 16;
-        var entrySize = KeySize + stateSize + 5;
-        for (var b = 0; b < buckets; b++)
-        {
-            var count = BinaryPrimitives.ReadInt32LittleEndian(s.AsSpan(at + 16));
-            lines.Add($"window {BinaryPrimitives.ReadInt64LittleEndian(s.AsSpan(at))}..{BinaryPrimitives.ReadInt64LittleEndian(s.AsSpan(at + 8))}: {count}");
-            at += 20;
-            var entries = new List<string>();
-            for (var i = 0; i < count; i++) entries.Add(Convert.ToHexString(s.AsSpan(at + i * entrySize, entrySize)));
-            entries.Sort(StringComparer.Ordinal);
-            lines.AddRange(entries);
-            at += count * entrySize;
-        }
-        Assert.Equal(s.Length - 4, at);
-        return lines;
-    }
+        public List<SalesWindowRow> Rows;
 
-    public readonly record struct SalesRow(long ProductId, long Start, long End, long Revenue, long Orders);
-
-    public struct SalesState
-    {
-        public long Revenue;
-        public long Orders;
-    }
-
-    private sealed class RowLog : IRowSink<SalesRow>
-    {
-        public List<(SalesRow Row, int Revision, bool Final)> Rows { get; } = [];
-
-        public void OnRow(in SalesRow row, in RowRevision revision) => Rows.Add((row, revision.Revision, revision.IsFinal));
-    }
-
-    private struct CollectingVisitor : IRowVisitor<SalesRow>
-    {
-        public List<SalesRow> Rows;
-
-        public readonly void Visit(in SalesRow row) => Rows.Add(row);
-    }
-
-    private struct SalesSpec : IAggregationSpec<Order, long, SalesState, SalesRow>
-    {
-        public static string Name => "Tests.SpillSales";
-        public static ulong StateFingerprint => 0x5B11_0000_0000_0001UL;
-        public static WindowSpec Window => default;
-        public static bool Filter(in Order e) => true;
-        public static long KeyOf(in Order e) => e.ProductId;
-        public static ulong HashKey(in long key) => unchecked((ulong)key * 0x9E3779B97F4A7C15UL);
-        public static long EventTime(in Order e) => e.TimestampMs;
-        public static void Init(out SalesState state) => state = default;
-
-        public static void Update(ref SalesState state, in Order e)
-        {
-            state.Revenue += e.RevenueCents;
-            state.Orders++;
-        }
-
-        public static void Merge(ref SalesState into, in SalesState other)
-        {
-            into.Revenue += other.Revenue;
-            into.Orders += other.Orders;
-        }
-
-        public static void ToRow(in long key, in SalesState state, long windowStartMs, long windowEndMs, out SalesRow row) =>
-            row = new SalesRow(key, windowStartMs, windowEndMs, state.Revenue, state.Orders);
+        public readonly void Visit(in SalesWindowRow row) => Rows.Add(row);
     }
 }

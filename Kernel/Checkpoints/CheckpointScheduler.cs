@@ -50,6 +50,13 @@ public sealed class CheckpointScheduler : IAsyncDisposable
     /// <summary>The result of the newest checkpoint this scheduler ran, or null.</summary>
     public CheckpointResult? LastResult { get; private set; }
 
+    /// <summary>
+    /// Test seam: called by <see cref="DisposeAsync"/> once it has stopped the interval (every
+    /// callback of that cancellation has run) and before it waits for a checkpoint in flight. A test
+    /// that holds a checkpoint open learns here that disposal did all it will do before that wait.
+    /// </summary>
+    internal Action? DisposeWaitingHook { get; set; }
+
     /// <summary>Starts taking a checkpoint every interval.</summary>
     /// <exception cref="InvalidOperationException">Already started.</exception>
     public void Start()
@@ -96,6 +103,7 @@ public sealed class CheckpointScheduler : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         // Only the wait for the next tick observes _stop; a checkpoint in flight is not cancelled.
         await _stop.CancelAsync().ConfigureAwait(false);
+        DisposeWaitingHook?.Invoke();
         if (_loop is not null) await _loop.ConfigureAwait(false);
         // An on-demand checkpoint in flight holds the gate: taking it waits for that checkpoint.
         await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);

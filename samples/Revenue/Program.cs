@@ -12,7 +12,7 @@ internal static class Program
           revenue batch  --input orders.csv --out revenue.csv [--on-bad-record fail|skip]
           revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
                          [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--rate N]
-                         [--keep-checkpoints 3] [--on-bad-record fail|skip]
+                         [--checkpoint-every N] [--keep-checkpoints 3] [--state-budget N] [--on-bad-record fail|skip]
           revenue replay --data DIR [--from OFFSET|ISO-TIMESTAMP] --out revenue.csv
           revenue query  --data DIR --product P [--day YYYY-MM-DD]
         """;

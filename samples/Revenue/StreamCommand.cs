@@ -6,7 +6,8 @@ namespace Revenue;
 
 /// <summary>
 /// <c>revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
-/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--keep-checkpoints 3] [--rate N]</c>.
+/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--checkpoint-every N] [--keep-checkpoints 3]
+/// [--state-budget N] [--rate N]</c>.
 /// </summary>
 internal static class StreamCommand
 {
@@ -23,7 +24,9 @@ internal static class StreamCommand
             LatenessMs = Duration(cl, "lateness", "1h"),
             CheckpointIntervalMs = Duration(cl, "checkpoint-interval", "1s"),
             Rate = cl.Int64("rate", 0, min: 0),
+            CheckpointEveryOrders = cl.Int64("checkpoint-every", 0, min: 0),
             KeepCheckpoints = (int)cl.Int64("keep-checkpoints", 3, min: 1),
+            StateBudgetEntries = cl.Int64("state-budget", 0, min: 0),
             BadRecords = InputErrors.Policy(cl),
         };
         cl.RejectUnknown();
@@ -31,6 +34,9 @@ internal static class StreamCommand
         await job.RunAsync(CancellationToken.None).ConfigureAwait(false);
         Console.Error.WriteLine(
             $"stream: {job.Table.TotalOrders:N0} orders counted, {job.Late.Count:N0} late, {job.Table.Count:N0} rows → {settings.Output}");
+        if (settings.StateBudgetEntries > 0)
+            Console.Error.WriteLine(
+                $"stream: state budget {settings.StateBudgetEntries:N0} entries: this run moved {job.Operator.SpillEvictions:N0} to the state store and read {job.Operator.SpillReads:N0} back");
         return 0;
     }
 

@@ -36,7 +36,13 @@ public sealed class StreamJob : IDisposable
         _outputs = new CommittedOutputs(settings.DataDirectory, Table, Late);
         _participant.OnBarrierSeal(_outputs.SealEpoch);
         Operator = new DailyOperator(_outputs, _outputs,
-            new WindowOptions { MaxOutOfOrdernessMs = settings.OutOfOrdernessMs, AllowedLatenessMs = settings.LatenessMs, Control = _participant });
+            new WindowOptions
+            {
+                MaxOutOfOrdernessMs = settings.OutOfOrdernessMs,
+                AllowedLatenessMs = settings.LatenessMs,
+                Control = _participant,
+                StateBudgetEntries = settings.StateBudgetEntries,
+            });
         _participant.Bind(Operator);
         View = new WindowedStateView<Order, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>(Operator);
     }
@@ -109,7 +115,8 @@ public sealed class StreamJob : IDisposable
                         $"stream: recovered from checkpoint {recovery.CheckpointId}, replayed {recovery.EventsReplayed:N0} journaled orders, resuming the input at byte {recovery.ResumePosition()}");
                 foreach (var message in recovery.Diagnostics) Console.Error.WriteLine("stream: " + message);
                 Console.Error.WriteLine($"stream: reading {(_settings.Input == "-" ? "standard input" : _settings.Input)} from byte {recovery.ResumePosition()}");
-                var target = new PacedTarget(pipeline, _settings.Rate);
+                ISourceTarget<Order> target = new PacedTarget(pipeline, _settings.Rate);
+                if (_settings.CheckpointEveryOrders > 0) target = new CountedCheckpoints(target, pipeline, _settings.CheckpointEveryOrders);
                 if (_settings.Input == "-")
                 {
                     var source = StreamSource<Order, OrderCsvParser>.FromStandardInput(options);

@@ -26,6 +26,19 @@ public sealed record StreamSettings
     /// <summary>Interval between checkpoints.</summary>
     public long CheckpointIntervalMs { get; init; } = 1000;
 
+    /// <summary>
+    /// Also take a checkpoint each time the orders read reach another multiple of this, and wait for
+    /// it before reading on (0: interval checkpoints only). Such checkpoints fall at the same points of
+    /// the input however loaded the machine is, so a run passes at least input / N of them.
+    /// </summary>
+    public long CheckpointEveryOrders { get; init; }
+
+    /// <summary>
+    /// (product, day) entries kept in memory (0: no budget); entries of closed days still inside
+    /// their lateness leave for the state store at checkpoints (docs/state-and-memory.md).
+    /// </summary>
+    public long StateBudgetEntries { get; init; }
+
     /// <summary>Complete checkpoints kept on disk; older ones are pruned.</summary>
     public int KeepCheckpoints { get; init; } = 3;
 
