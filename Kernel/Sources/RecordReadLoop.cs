@@ -66,9 +66,9 @@ internal sealed partial class RecordReadLoop<T, TParser>
         // From the shared pools, returned when the run ends (a loop runs once): a source run after
         // the first allocates no batch or scratch arrays. They may be longer than asked for; only
         // the asked-for prefix is used.
-        _events = ArrayPool<T>.Shared.Rent(options.BatchSize);
-        _positions = ArrayPool<long>.Shared.Rent(options.BatchSize);
-        _scratch = ArrayPool<byte>.Shared.Rent(Math.Max(options.MaxRecordLength + 1, 4));
+        _events = SourceArrays<T>.Pool.Rent(options.BatchSize);
+        _positions = SourceArrays<long>.Pool.Rent(options.BatchSize);
+        _scratch = SourceArrays<byte>.Pool.Rent(Math.Max(options.MaxRecordLength + 1, 4));
         _parser = parser;
         _limit = options.BatchSize;
         _bufferStart = startPosition;
@@ -158,9 +158,9 @@ internal sealed partial class RecordReadLoop<T, TParser>
             finally
             {
                 // Every publish was awaited: no target holds the batch any more.
-                ArrayPool<T>.Shared.Return(_events, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
-                ArrayPool<long>.Shared.Return(_positions);
-                ArrayPool<byte>.Shared.Return(_scratch);
+                SourceArrays<T>.Pool.Return(_events, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                SourceArrays<long>.Pool.Return(_positions);
+                SourceArrays<byte>.Pool.Return(_scratch);
             }
         }
     }

@@ -11,7 +11,7 @@ namespace Kernel.Sources;
 /// <remarks>
 /// <para>One pool serves one read loop. Rent and return may run on different threads (the loop's
 /// awaits hop threads), so the free list is guarded by a lock, taken once per read buffer.</para>
-/// <para>The blocks' arrays come from <see cref="ArrayPool{T}.Shared"/> and go back to it when the
+/// <para>The blocks' arrays come from <see cref="SourceArrays{T}"/> and go back to it when the
 /// loop ends (<see cref="MemoryPool{T}.Dispose()"/>), so a run after the first (a source per file,
 /// a reconnecting TCP peer) does not allocate its read buffers again: with 1 MiB reads they were
 /// most of what an <c>ingest-csv</c> run allocated.</para>
@@ -38,7 +38,7 @@ internal sealed class SegmentPool : MemoryPool<byte>
             }
         }
         var length = Math.Max(minBufferSize, _blockSize);
-        return new Block(this, ArrayPool<byte>.Shared.Rent(length), length);
+        return new Block(this, SourceArrays<byte>.Pool.Rent(length), length);
     }
 
     private void Return(Block block)
@@ -51,7 +51,7 @@ internal sealed class SegmentPool : MemoryPool<byte>
                 return;
             }
         }
-        ArrayPool<byte>.Shared.Return(block.Array);
+        SourceArrays<byte>.Pool.Return(block.Array);
     }
 
     /// <summary>Hands the free blocks' arrays back to the shared pool; a block returned later goes straight back too.</summary>
@@ -60,7 +60,7 @@ internal sealed class SegmentPool : MemoryPool<byte>
         lock (_free)
         {
             _disposed = true;
-            while (_free.TryPop(out var block)) ArrayPool<byte>.Shared.Return(block.Array);
+            while (_free.TryPop(out var block)) SourceArrays<byte>.Pool.Return(block.Array);
         }
     }
 
