@@ -102,6 +102,59 @@ internal static class LogBaselines
             });
 
     /// <summary>
+    /// FasterLog as a long-running log, the counterpart of our <c>-flush-steady</c> cases (the
+    /// <c>fasterlog</c> baseline is a fresh log per run that never rolls: its 1 GiB segment holds
+    /// the run). One FasterLog kept open over all rounds, set up as <see cref="FasterLogAppend"/>
+    /// but with 64 MiB segment files, so it rolls as often as ours; each run enqueues, truncates the
+    /// log to its last two segments (FasterLog deletes the files below after the commit, as our
+    /// retention keeps two) and commits once.
+    /// </summary>
+    internal sealed class SteadyFasterLog(string root) : IDisposable
+    {
+        private const int SegmentBits = 26; // 64 MiB, our default segment
+        private FasterLog? _log;
+        private IDevice? _device;
+        private FasterLogSettings? _settings;
+        private string? _dir;
+
+        private FasterLog Log
+        {
+            get
+            {
+                if (_log is null)
+                {
+                    _dir = BenchTiming.NewDirectory(root);
+                    _device = Devices.CreateLogDevice(Path.Combine(_dir, "hlog.log"), preallocateFile: false, deleteOnClose: true);
+                    _settings = new FasterLogSettings { LogDevice = _device, PageSizeBits = 22, MemorySizeBits = 26, SegmentSizeBits = SegmentBits, LogCommitDir = _dir };
+                    _log = new FasterLog(_settings);
+                }
+                return _log;
+            }
+        }
+
+        public TimedCase Case(byte[] payload, long count) =>
+            TimedCase.Of(
+                "fasterlog-steady",
+                () => Log,
+                log =>
+                {
+                    for (var i = 0; i < count; i++) log.Enqueue(payload);
+                    var keepFrom = log.TailAddress - (2L << SegmentBits);
+                    if (keepFrom > log.BeginAddress) log.TruncateUntilPageStart(keepFrom);
+                    log.Commit(spinWait: true);
+                },
+                _ => { });
+
+        public void Dispose()
+        {
+            _log?.Dispose();
+            _device?.Dispose();
+            _settings?.Dispose();
+            if (_dir is not null) BenchTiming.DeleteDirectory(_dir);
+        }
+    }
+
+    /// <summary>
     /// Copies <paramref name="count"/> payloads one after another into native memory whose pages
     /// were touched first, as the log's are (allocated and touched in the untimed setup).
     /// </summary>

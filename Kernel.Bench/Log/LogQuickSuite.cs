@@ -172,12 +172,13 @@ public sealed class LogQuickSuite : IQuickSuite
 
         // The durable cases share the disk with everything else on the machine, whose speed drifts
         // by ±2× within a run: they run in alternating rounds and each reports its median.
-        Measure.Progress($"log: {name}-flush, fasterlog, filestream-fsync, steady, recycled (alternating)");
+        Measure.Progress($"log: {name}-flush, fasterlog, filestream-fsync, steady, recycled, fasterlog-steady (alternating)");
         using var steady = new SteadyLog(root, recycle: false);
         using var recycled = new SteadyLog(root, recycle: true);
+        using var fasterSteady = new LogBaselines.SteadyFasterLog(root);
         var durable = BenchTiming.Alternating(
             [LogAppendFlush(root, payload, count), LogBaselines.FasterLogAppend(root, payload, count), LogBaselines.FileStreamFsync(root, payload, count),
-             steady.Case(payload, count), recycled.Case(payload, count)],
+             steady.Case(payload, count), recycled.Case(payload, count), fasterSteady.Case(payload, count)],
             count, warmupRounds: 1, rounds: 5);
         var (flushed, faster, fsync) = (durable[0], durable[1].OpsPerSec, durable[2].OpsPerSec);
 
@@ -193,6 +194,9 @@ public sealed class LogQuickSuite : IQuickSuite
         // The same in a long-running log (64 MiB segments rolled, retention, with and without recycling).
         report.Ratio(Suite, name + "-flush-steady", durable[3].OpsPerSec, "fasterlog", faster, durable[3].AllocBytesPerOp);
         report.Ratio(Suite, name + "-flush-recycled", durable[4].OpsPerSec, "fasterlog", faster, durable[4].AllocBytesPerOp);
+        // Against FasterLog doing the same long-running work: kept open, 64 MiB segments, two kept.
+        report.Ratio(Suite, name + "-flush-steady", durable[3].OpsPerSec, "fasterlog-steady", durable[5].OpsPerSec, durable[3].AllocBytesPerOp);
+        report.Ratio(Suite, name + "-flush-recycled", durable[4].OpsPerSec, "fasterlog-steady", durable[5].OpsPerSec, durable[4].AllocBytesPerOp);
     }
 
     private static void ReadCase(QuickReport report, string root, int size, long count)

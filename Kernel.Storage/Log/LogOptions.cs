@@ -23,14 +23,16 @@ public sealed class LogOptions
 
     /// <summary>
     /// Prepare (create, preallocate, map and, with <see cref="PreTouchPages"/>, touch every page of)
-    /// the next segment on a background thread, so a roll costs the writer almost nothing (default true).
+    /// the next segment on a thread of its own (the preparer, apart from the maintenance thread's
+    /// flushes and deletions), so a roll costs the writer almost nothing (default true).
     /// </summary>
     public bool PrepareNextSegment { get; init; } = true;
 
     /// <summary>
-    /// Write one byte in every page of a new segment before the writer uses it, so appends never
-    /// take a first-write page fault (1–6 µs a page). The first segment is touched when the log is
-    /// opened; later ones on the background thread with <see cref="PrepareNextSegment"/> (handed to
+    /// Fault in every page of a new segment for writing before the writer uses it (one
+    /// <c>madvise(MADV_POPULATE_WRITE)</c> per 1 MiB on Linux 5.14 and later, else a write per page),
+    /// so appends never take a first-write page fault (1–6 µs a page). The first segment is touched
+    /// when the log is opened; later ones by the preparer with <see cref="PrepareNextSegment"/> (handed to
     /// the writer as soon as the file exists and touched ahead of it, so a roll never waits for the
     /// touch), else at the roll (default true).
     /// </summary>

@@ -23,11 +23,18 @@ internal sealed class Segment
     private bool _deleteOnRelease;  // Set before the log's reference is released.
     private string? _spareAs;       // Set before the log's reference is released: the spare file's path, handed to _onSpare at the last release.
     private Action<string>? _onSpare;
+    private readonly Action<SparseIndex>? _onIndexFree; // Gets the index at the last release, for a later segment.
     private volatile bool _scanned; // False for segments found on disk until their records are walked.
     private readonly Lock _scanLock = new();
 
-    public Segment(string path, int fileNumber, SegmentHeader header, MappedRegion region, SparseIndex index, bool scanned)
+    // onIndexFree gets the index once the last reference is released, to reuse for a later segment;
+    // only for segments the log creates (a segment found on disk can be scanned by a reader that
+    // holds no reference, see EnsureScanned, so its index is never reused).
+    public Segment(string path, int fileNumber, SegmentHeader header, MappedRegion region, SparseIndex index, bool scanned,
+        Action<SparseIndex>? onIndexFree = null)
     {
+        System.Diagnostics.Debug.Assert(onIndexFree is null || scanned, "only a segment that is never scanned lazily lends its index");
+        _onIndexFree = onIndexFree;
         Path = path;
         FileNumber = fileNumber;
         Header = header;
@@ -172,6 +179,8 @@ internal sealed class Segment
     {
         if (Interlocked.Decrement(ref _refCount) != 0) return;
         Region.Dispose();
+        // Nobody reads the index any more: readers read it only while they hold a reference.
+        _onIndexFree?.Invoke(Index);
         if (_spareAs is { } spare)
         {
             _onSpare!(spare);

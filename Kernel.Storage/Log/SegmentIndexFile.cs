@@ -48,38 +48,58 @@ internal static class SegmentIndexFile
     /// <summary>
     /// Writes the index of a sealed segment (to a temporary file, then renamed over the old one; not
     /// fsynced: after a power loss a torn file fails its checksums and the segment is scanned).
+    /// Entries go through a stack buffer a few KiB at a time, so a roll allocates no array the size
+    /// of the index.
     /// </summary>
     public static void Write(Segment segment)
     {
         var index = segment.Index;
         var n = index.Count;
-        var bytes = new byte[HeaderLength + n * EntryLength + 4];
         var header = segment.Header;
+        Span<byte> bytes = stackalloc byte[ChunkEntries * EntryLength];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), FormatVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(6), HeaderLength);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), header.BaseOffset);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(16), header.CreatedUnixMs);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(24), header.SegmentLength);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(32), segment.PublishedLength);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(40), segment.RecordCount);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(48), segment.MaxTimestamp);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(56), n);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(CrcPosition), Crc32C.Compute(bytes.AsSpan(0, CrcPosition)));
-        var at = HeaderLength;
-        for (var i = 0; i < n; i++, at += EntryLength)
-        {
-            index.Entry(i, out var offset, out var position, out var maxBefore);
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), offset);
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 8), position);
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 16), maxBefore);
-        }
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), Crc32C.Compute(bytes.AsSpan(HeaderLength, n * EntryLength)));
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[4..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[6..], HeaderLength);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], header.BaseOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[16..], header.CreatedUnixMs);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[24..], header.SegmentLength);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[32..], segment.PublishedLength);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[40..], segment.RecordCount);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[48..], segment.MaxTimestamp);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[56..], n);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[CrcPosition..], Crc32C.Compute(bytes[..CrcPosition]));
         var path = PathFor(segment.Path);
         var temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, bytes);
+        var fileLength = HeaderLength + (long)n * EntryLength + 4;
+        using (var handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.None, fileLength))
+        {
+            RandomAccess.Write(handle, bytes[..HeaderLength], 0);
+            long at = HeaderLength;
+            var crc = uint.MaxValue;
+            for (var first = 0; first < n; first += ChunkEntries)
+            {
+                var count = Math.Min(ChunkEntries, n - first);
+                var chunk = bytes[..(count * EntryLength)];
+                for (var i = 0; i < count; i++)
+                {
+                    index.Entry(first + i, out var offset, out var position, out var maxBefore);
+                    var e = chunk.Slice(i * EntryLength, EntryLength);
+                    BinaryPrimitives.WriteInt64LittleEndian(e, offset);
+                    BinaryPrimitives.WriteInt64LittleEndian(e[8..], position);
+                    BinaryPrimitives.WriteInt64LittleEndian(e[16..], maxBefore);
+                }
+                crc = Crc32C.Append(crc, chunk);
+                RandomAccess.Write(handle, chunk, at);
+                at += chunk.Length;
+            }
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes, ~crc);
+            RandomAccess.Write(handle, bytes[..4], at);
+        }
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>Entries per write of <see cref="Write"/> (a 4 KiB stack buffer, which also holds the header).</summary>
+    private const int ChunkEntries = 170;
 
     /// <summary>Deletes the index file of <paramref name="segmentPath"/> if there is one.</summary>
     public static void Delete(string segmentPath) => File.Delete(PathFor(segmentPath));

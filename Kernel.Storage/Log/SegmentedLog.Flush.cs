@@ -7,14 +7,16 @@ public sealed partial class SegmentedLog
     private Thread? _maintenance;
     private readonly AutoResetEvent _wake = new(false);         // Wakes the maintenance thread.
     private readonly ManualResetEventSlim _preparedReady = new(false); // Set when _prepared holds the requested segment.
-    private Segment? _prepared;      // Written by the maintenance thread before _preparedReady is set.
+    private Segment? _prepared;      // Written by the preparer before _preparedReady is set.
     private int _prepareNumber;      // Volatile: file number requested by the writer, 0 = none.
     private volatile bool _stopping;
     private Exception? _backgroundError;
     private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _indexWrites = new(); // Sealed segments whose index file the maintenance thread writes.
     private readonly System.Collections.Concurrent.ConcurrentQueue<Segment> _retired = new(); // Segments retention dropped at a roll, whose files the maintenance thread deletes or keeps as spares.
-    private readonly Queue<Segment> _touchQueue = new(); // Maintenance thread only: prepared segments whose pages are still being touched, each holding a reference.
-    private long _touchPosition;     // Maintenance thread only: where the touch of the queue's first segment goes on.
+    private Thread? _preparer;       // With PrepareNextSegment: creates the next segment and touches its pages ahead of the writer.
+    private readonly AutoResetEvent _prepareWake = new(false);   // Wakes the preparer: a segment was requested, or the log stops.
+    private readonly Queue<Segment> _touchQueue = new(); // Preparer only: prepared segments whose pages are still being touched, each holding a reference.
+    private long _touchPosition;     // Preparer only: where the touch of the queue's first segment goes on.
 
     /// <summary>
     /// Forces every committed record to the disk (msync of the bytes written since the last flush)
@@ -54,6 +56,11 @@ public sealed partial class SegmentedLog
         if (!_options.PrepareNextSegment && _options.FlushPolicy != FlushPolicy.Interval) return;
         _maintenance = new Thread(MaintenanceLoop) { IsBackground = true, Name = "Kernel log maintenance" };
         _maintenance.Start();
+        if (_options.PrepareNextSegment)
+        {
+            _preparer = new Thread(PrepareLoop) { IsBackground = true, Name = "Kernel log preparer" };
+            _preparer.Start();
+        }
         RequestPrepare();
     }
 
@@ -61,17 +68,24 @@ public sealed partial class SegmentedLog
     {
         _stopping = true;
         _wake.Set();
+        _prepareWake.Set();
         _maintenance?.Join();
+        _preparer?.Join();
         _wake.Dispose();
+        _prepareWake.Dispose();
+        // Whatever was requested is settled so that Dispose never waits forever.
+        _preparedReady.Set();
+        while (_touchQueue.TryDequeue(out var s)) s.Release();
+        _touchPosition = 0;
     }
 
-    /// <summary>Asks the background thread to prepare the file after the newest one (writer only).</summary>
+    /// <summary>Asks the preparer for the file after the newest one (writer only).</summary>
     private void RequestPrepare()
     {
-        if (!_options.PrepareNextSegment || _maintenance is null) return;
+        if (_preparer is null) return;
         _preparedReady.Reset();
         Volatile.Write(ref _prepareNumber, ++_lastFileNumber);
-        _wake.Set();
+        _prepareWake.Set();
     }
 
     /// <summary>The prepared segment, waiting for it when it is still being prepared; null when none was requested.</summary>
@@ -88,7 +102,7 @@ public sealed partial class SegmentedLog
 
     private void DiscardPrepared()
     {
-        if (Volatile.Read(ref _prepareNumber) != 0 && _maintenance is not null) _preparedReady.Wait();
+        if (Volatile.Read(ref _prepareNumber) != 0 && _preparer is not null) _preparedReady.Wait();
         _prepared?.Retire(delete: true);
         _prepared = null;
         Volatile.Write(ref _prepareNumber, 0);
@@ -130,15 +144,49 @@ public sealed partial class SegmentedLog
         }
     }
 
+    /// <summary>
+    /// The maintenance thread: interval flushes, index files of sealed segments, and the files of
+    /// segments retention dropped. Each may block for milliseconds (a flush waits for the disk, a
+    /// 64 MiB file takes tens of milliseconds to delete), which is why the next segment is prepared
+    /// on a thread of its own (<see cref="PrepareLoop"/>).
+    /// </summary>
     private void MaintenanceLoop()
     {
         var interval = _options.FlushPolicy == FlushPolicy.Interval ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
-        var intervalMs = (long)Math.Ceiling(interval.TotalMilliseconds);
-        var lastFlush = Environment.TickCount64;
         while (!_stopping)
         {
-            // While pages are left to touch, only look for requests between chunks.
-            _wake.WaitOne(_touchQueue.Count > 0 ? TimeSpan.Zero : interval);
+            _wake.WaitOne(interval);
+            if (_stopping) break;
+            try
+            {
+                if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset) Flush();
+                DrainIndexWrites();
+                DrainRetired();
+            }
+#pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _backgroundError = e;
+                _preparedReady.Set();
+            }
+        }
+        DrainIndexWrites();
+        DrainRetired();
+    }
+
+    /// <summary>
+    /// The preparer: creates the segment the writer requested at its last roll as soon as it is
+    /// asked for (between two touched chunks), and touches the pages of the prepared segments ahead
+    /// of the writer chunk by chunk (<see cref="TouchAhead"/>), oldest first. Apart from the flushes,
+    /// deletions and index writes of the maintenance thread, so a roll never waits behind them and
+    /// the touch never stalls while the writer catches up.
+    /// </summary>
+    private void PrepareLoop()
+    {
+        while (!_stopping)
+        {
+            if (_touchQueue.Count == 0) _prepareWake.WaitOne();
             if (_stopping) break;
             try
             {
@@ -159,14 +207,6 @@ public sealed partial class SegmentedLog
                         _preparedReady.Set();
                     }
                 }
-                if (interval != Timeout.InfiniteTimeSpan && DurableOffset < EndOffset
-                    && (_touchQueue.Count == 0 || Environment.TickCount64 - lastFlush >= intervalMs))
-                {
-                    Flush();
-                    lastFlush = Environment.TickCount64;
-                }
-                DrainIndexWrites();
-                DrainRetired();
                 TouchAhead();
             }
 #pragma warning disable CA1031 // the error is handed to the writer, which rethrows it
@@ -177,19 +217,11 @@ public sealed partial class SegmentedLog
                 _preparedReady.Set();
             }
         }
-        // Whatever was requested is settled so that Dispose never waits forever.
         _preparedReady.Set();
-        DrainIndexWrites();
-        DrainRetired();
-        while (_touchQueue.TryDequeue(out var s))
-        {
-            s.Release();
-            _touchPosition = 0;
-        }
     }
 
     /// <summary>
-    /// Touches the next chunk of the oldest segment in the touch queue (maintenance thread only):
+    /// Touches the next chunk of the oldest segment in the touch queue (preparer only):
     /// from where it stopped, or from the writer's position when the writer is already in that
     /// segment and past it (pages behind the writer were faulted in by its own writes). The queue
     /// holds a reference on each segment, so none is unmapped under the touch; the touch writes

@@ -69,9 +69,8 @@ public sealed partial class SegmentedLog
         }
         if (_options.PreTouchPages)
         {
-            // Every byte past the valid data is zero, so writing zero to the pages wholly past it is harmless.
             var page = Environment.SystemPageSize;
-            tail.Region.PreTouch((scan.ValidLength + page - 1) & ~(long)(page - 1), tail.Region.Length);
+            tail.Region.TouchShared((scan.ValidLength + page - 1) & ~(long)(page - 1), tail.Region.Length);
         }
         tail.MarkScanned();
         _segments = segments.ToArray();

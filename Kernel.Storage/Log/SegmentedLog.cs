@@ -43,6 +43,10 @@ public sealed partial class SegmentedLog : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _spares = new(); // Freed segment files no reader maps, ready for reuse.
     private readonly Action<string> _spareFreed; // _spares.Enqueue, allocated once.
     private int _spareCount;         // Interlocked: spares in _spares plus those still mapped by a reader.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<SparseIndex> _freeIndexes = new(); // Indexes of released segments, for new ones.
+    private readonly Action<SparseIndex> _indexFreed; // ReturnIndex, allocated once.
+    private int _freeIndexCount;     // Interlocked: indexes in _freeIndexes.
+    private const int MaxFreeIndexes = 4;
     private long _writeBehindFrom;   // Writer only: where in _active the next write-behind starts (page-aligned).
     private long _writeBehindNext = long.MaxValue; // Writer only: the write position that triggers it; MaxValue when off.
 
@@ -65,6 +69,7 @@ public sealed partial class SegmentedLog : IDisposable
         _segments = [];
         _active = null!;
         _spareFreed = _spares.Enqueue;
+        _indexFreed = ReturnIndex;
     }
 
     /// <summary>
@@ -251,8 +256,29 @@ public sealed partial class SegmentedLog : IDisposable
             File.Delete(path);
             throw;
         }
-        if (touch) region.PreTouch(0, length);
-        return new Segment(path, fileNumber, default, region, new SparseIndex(length, _options.IndexIntervalBytes), scanned: true);
+        if (touch) region.TouchShared(0, length);
+        return new Segment(path, fileNumber, default, region, RentIndex(length), scanned: true, _indexFreed);
+    }
+
+    /// <summary>An empty index for a new segment: one a released segment left, else a new one.</summary>
+    private SparseIndex RentIndex(long length)
+    {
+        var interval = _options.IndexIntervalBytes;
+        while (_freeIndexes.TryDequeue(out var index))
+        {
+            Interlocked.Decrement(ref _freeIndexCount);
+            if (!index.Fits(length, interval)) continue;
+            index.Reset();
+            return index;
+        }
+        return new SparseIndex(length, interval);
+    }
+
+    /// <summary>Keeps a released segment's index for the next new segment (any thread; a few at most).</summary>
+    private void ReturnIndex(SparseIndex index)
+    {
+        if (Interlocked.Increment(ref _freeIndexCount) <= MaxFreeIndexes) _freeIndexes.Enqueue(index);
+        else Interlocked.Decrement(ref _freeIndexCount);
     }
 
     /// <summary>Writes the header of a fresh segment starting at <paramref name="baseOffset"/>.</summary>

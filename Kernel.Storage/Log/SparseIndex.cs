@@ -9,7 +9,10 @@ namespace Kernel.Storage.Log;
 /// Single writer (the log writer, or the one thread that scans a segment), many readers. Entries are
 /// written first and <see cref="_count"/> is published after them with <see cref="Volatile.Write(ref int, int)"/>;
 /// readers take <see cref="Volatile.Read(ref readonly int)"/> of the count and read only entries below it.
-/// The arrays are sized for a full segment up front, so adding an entry never allocates.
+/// The arrays are sized for a full segment up front, so adding an entry never allocates; a
+/// segment's index (three arrays of 8 bytes per interval: 384 KiB for 64 MiB at 4 KiB) is handed
+/// to a later segment once the segment is gone (<see cref="Reset"/>), so a rolling log does not
+/// allocate one per roll.
 /// </remarks>
 internal sealed class SparseIndex
 {
@@ -29,6 +32,20 @@ internal sealed class SparseIndex
         _maxTimestampBefore = new long[capacity];
         _interval = interval;
     }
+
+    /// <summary>
+    /// Empties the index for reuse by a new segment of the same length and interval. Only once no
+    /// thread can read it any more (its segment's last reference was released).
+    /// </summary>
+    public void Reset()
+    {
+        _nextPosition = 0;
+        Volatile.Write(ref _count, 0);
+    }
+
+    /// <summary>True when this index fits a segment of <paramref name="segmentLength"/> bytes with entries every <paramref name="interval"/> bytes, as a new one would.</summary>
+    public bool Fits(long segmentLength, int interval) =>
+        _interval == interval && _offsets.Length == (int)(segmentLength / interval) + 2;
 
     /// <summary>Entries published so far (acquire).</summary>
     public int Count => Volatile.Read(ref _count);

@@ -116,7 +116,7 @@ public sealed class FileSource<T, TParser>
         }
         var loop = new RecordReadLoop<T, TParser>(Name, _options, parser, Progress, deadLetter, startPosition, line, headerPending);
         Volatile.Write(ref _loop, loop);
-        await loop.RunAsync(SourcePipes.CreateReader(stream, _options, leaveOpen: false), target, cancellationToken).ConfigureAwait(false);
+        await loop.RunAsync(stream, leaveOpen: false, target, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ internal sealed partial class RecordReadLoop<T, TParser>
     private readonly BadRecordPolicy _policy;
     private readonly RecordFraming _framing;
     private readonly int _maxRecordLength;
+    private readonly SourceOptions _options;
     private readonly T[] _events;
     private readonly long[] _positions;
     // Holds a record that straddles read segments: up to MaxRecordLength bytes plus a CR.
@@ -61,9 +62,13 @@ internal sealed partial class RecordReadLoop<T, TParser>
         _policy = options.BadRecordPolicy;
         _framing = options.Framing;
         _maxRecordLength = options.MaxRecordLength;
-        _events = new T[options.BatchSize];
-        _positions = new long[options.BatchSize];
-        _scratch = new byte[Math.Max(options.MaxRecordLength + 1, 4)];
+        _options = options;
+        // From the shared pools, returned when the run ends (a loop runs once): a source run after
+        // the first allocates no batch or scratch arrays. They may be longer than asked for; only
+        // the asked-for prefix is used.
+        _events = SourceArrays<T>.Pool.Rent(options.BatchSize);
+        _positions = SourceArrays<long>.Pool.Rent(options.BatchSize);
+        _scratch = SourceArrays<byte>.Pool.Rent(Math.Max(options.MaxRecordLength + 1, 4));
         _parser = parser;
         _limit = options.BatchSize;
         _bufferStart = startPosition;
@@ -82,7 +87,28 @@ internal sealed partial class RecordReadLoop<T, TParser>
     /// </summary>
     internal long FramingAllocatedBytes { get; private set; }
 
-    /// <summary>Runs until the input ends, then completes the reader.</summary>
+    /// <summary>
+    /// Reads <paramref name="stream"/> until it ends (closing it unless <paramref name="leaveOpen"/>),
+    /// then hands the read buffers back to the shared pool.
+    /// </summary>
+    public async Task RunAsync<TTarget>(Stream stream, bool leaveOpen, TTarget target, CancellationToken cancellationToken)
+        where TTarget : ISourceTarget<T>
+    {
+        var pool = new SegmentPool(_options.ReadBufferSize);
+        try
+        {
+            await RunAsync(SourcePipes.CreateReader(stream, _options, leaveOpen, pool), target, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            pool.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs until the input ends, then completes the reader and hands the batch arrays back to the
+    /// shared pools (a loop runs once).
+    /// </summary>
     public async Task RunAsync<TTarget>(PipeReader reader, TTarget target, CancellationToken cancellationToken)
         where TTarget : ISourceTarget<T>
     {
@@ -125,7 +151,17 @@ internal sealed partial class RecordReadLoop<T, TParser>
         }
         finally
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                // Every publish was awaited: no target holds the batch any more.
+                SourceArrays<T>.Pool.Return(_events, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                SourceArrays<long>.Pool.Return(_positions);
+                SourceArrays<byte>.Pool.Return(_scratch);
+            }
         }
     }
 

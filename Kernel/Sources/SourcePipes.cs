@@ -7,11 +7,12 @@ internal static class SourcePipes
 {
     /// <summary>
     /// A reader that pulls <see cref="SourceOptions.ReadBufferSize"/> bytes per read into reused
-    /// blocks (<see cref="SegmentPool"/>) and closes the stream when completed (unless <paramref name="leaveOpen"/>).
+    /// blocks of <paramref name="pool"/> and closes the stream when completed (unless <paramref name="leaveOpen"/>).
+    /// The caller disposes the pool once the reader is completed.
     /// </summary>
-    public static PipeReader CreateReader(Stream stream, SourceOptions options, bool leaveOpen) =>
+    public static PipeReader CreateReader(Stream stream, SourceOptions options, bool leaveOpen, SegmentPool pool) =>
         PipeReader.Create(stream, new StreamPipeReaderOptions(
-            pool: new SegmentPool(options.ReadBufferSize),
+            pool: pool,
             bufferSize: options.ReadBufferSize,
             minimumReadSize: Math.Min(1024, options.ReadBufferSize),
             leaveOpen: leaveOpen));

@@ -1,5 +1,3 @@
-using System.IO.Pipelines;
-
 namespace Kernel.Sources;
 
 /// <summary>
@@ -70,7 +68,6 @@ public sealed class StreamSource<T, TParser>
         using var deadLetter = SourcePipes.CreateDeadLetter(_options);
         var loop = new RecordReadLoop<T, TParser>(Name, _options, _parser, Progress, deadLetter, 0, 1, _options.HasHeader);
         Volatile.Write(ref _loop, loop);
-        PipeReader reader = SourcePipes.CreateReader(_stream, _options, _leaveOpen);
-        await loop.RunAsync(reader, target, cancellationToken).ConfigureAwait(false);
+        await loop.RunAsync(_stream, _leaveOpen, target, cancellationToken).ConfigureAwait(false);
     }
 }

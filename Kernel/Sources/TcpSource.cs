@@ -127,7 +127,7 @@ public sealed class TcpSource<T, TParser> : IDisposable
         {
             var stream = new NetworkStream(socket, ownsSocket: true);
             var loop = new RecordReadLoop<T, TParser>(Name, _options, _parser, Progress, deadLetter, 0, 1, _options.HasHeader);
-            await loop.RunAsync(SourcePipes.CreateReader(stream, _options, leaveOpen: false), target, cancellationToken).ConfigureAwait(false);
+            await loop.RunAsync(stream, leaveOpen: false, target, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
