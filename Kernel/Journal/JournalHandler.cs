@@ -6,9 +6,10 @@ namespace Kernel.Journal;
 /// <summary>
 /// A ring handler that journals every event to a <see cref="SegmentedLog"/> before its effects are
 /// committed: one log record per event (<see cref="JournalRecord"/>: the raw event, its source id and
-/// the source position it was read at), one log commit per batch. At a barrier or the end of input
-/// it flushes the log, so a checkpoint can wait (<see cref="WaitForDurableAsync"/>) until the journal
-/// is durable through its barrier. Watermarks are not journaled: replay derives them again.
+/// the source position it was read at), one log commit per batch. At a barrier (unless
+/// <see cref="FlushAtBarriers"/> is off) or the end of input it flushes the log, so a checkpoint can
+/// wait (<see cref="WaitForDurableAsync"/>) until the journal is durable through its barrier.
+/// Watermarks are not journaled: replay derives them again.
 /// </summary>
 /// <remarks>
 /// Per event: a reservation in the mapped log, a copy of the event, a CRC; no allocation, no
@@ -49,6 +50,16 @@ public sealed class JournalHandler<T, TTime> : IBatchHandler<T>
         _lastBatchEndOffset = log.EndOffset;
     }
 
+    /// <summary>
+    /// Whether a barrier flushes the log on the handler's thread (default true). The flush mostly waits
+    /// for the disk (about 90% of its time in the checkpoint benchmark), and while it does nothing is
+    /// journaled, so the ring fills and every later handler and every producer stalls: with a
+    /// checkpoint a second that was a fifth of the wall time or more on a loaded machine. Off, a barrier
+    /// only ends the batch, and whoever needs the barrier durable calls <see cref="Flush"/> from another
+    /// thread while the journal goes on (<see cref="JournalParticipant{T, TTime}"/> does, in its snapshot).
+    /// </summary>
+    public bool FlushAtBarriers { get; init; } = true;
+
     /// <summary>Every ring entry with a sequence at most this has been appended and committed to the log.</summary>
     public long JournaledSequence => Volatile.Read(ref _journaledSequence);
 
@@ -72,7 +83,7 @@ public sealed class JournalHandler<T, TTime> : IBatchHandler<T>
                 JournalRecord.Write(log.Reserve(length), entry.Value, entry.SourceId, in entry.Event);
                 log.Complete(_time.TimestampOf(in entry.Event));
             }
-            else if (entry.Kind is EntryKind.Barrier or EntryKind.EndOfInput)
+            else if (entry.Kind == EntryKind.EndOfInput || (entry.Kind == EntryKind.Barrier && FlushAtBarriers))
             {
                 FlushThrough(firstSequence + i);
             }

@@ -11,6 +11,9 @@ namespace Kernel.Journal;
 /// of the checkpoint — every record before it is an event before the barrier — and is handed to
 /// <see cref="SnapshotAsync"/> with the last source position per source. The snapshot completes once
 /// the journal is durable through the barrier's sequence, and records the offset and the positions.
+/// With a handler that does not flush at barriers (<see cref="JournalHandler{T, TTime}.FlushAtBarriers"/>
+/// off, as a durable pipeline makes it) the snapshot flushes the log itself, on a pool thread, while
+/// the journal's thread goes on journaling the events after the barrier.
 /// </summary>
 /// <typeparam name="T">The event type.</typeparam>
 /// <typeparam name="TTime">Reads an event's time.</typeparam>
@@ -87,6 +90,10 @@ public sealed class JournalParticipant<T, TTime> : IBatchHandler<T>, ICheckpoint
     {
         ArgumentNullException.ThrowIfNull(context);
         var mark = await _rendezvous.WaitAsync(context.CheckpointId, cancellationToken).ConfigureAwait(false);
+        // The barrier's batch was committed before the mark was handed over, so this flush covers it
+        // (and whatever the journal appended since). Not on the caller's thread: the coordinator starts
+        // the other participants' snapshots after this call returns its task.
+        if (_handler.DurableSequence < mark.Sequence) await Task.Run(_handler.Flush, cancellationToken).ConfigureAwait(false);
         await _handler.WaitForDurableAsync(mark.Sequence, cancellationToken).ConfigureAwait(false);
         context.SetJournalOffset(mark.Offset);
         for (var s = 0; s < mark.Positions.Length; s++)

@@ -15,8 +15,9 @@ namespace Kernel.Pipelines;
 /// <code>
 ///  source ─► ring ─► journal (first: every event, with its source position) ─► operator ─► transactional sinks
 ///                  ▲ barrier N every interval (CheckpointScheduler)
-///  at barrier N: journal flushes and records its offset · operator copies its changed state and seals its sinks' epoch
-///  then: state changes into the LSM store (data/state/) and its checkpoint + sink pre-commit + manifest N (the commit point) + sink commit of epoch N
+///  at barrier N: journal records its offset · operator copies its changed state and seals its sinks' epoch
+///  then, off the pipeline's threads: journal flush through N · state changes into the LSM store (data/state/) and its checkpoint
+///        · sink pre-commit · manifest N (the commit point) · sink commit of epoch N
 /// </code>
 /// Start (<see cref="StartAsync"/>) on an existing data directory recovers: newest complete
 /// checkpoint → the operator's state → replay of the journal after the checkpoint's offset through
@@ -116,7 +117,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
             // checkpoints completed) keeps everything a kept checkpoint may replay.
             RetentionBytes = _options.TruncateJournal ? 1 : 0,
         });
-        _journal = new JournalParticipant<TEvent, TTime>(JournalName, new JournalHandler<TEvent, TTime>(_log, _options.EventLayoutFingerprint), _log);
+        // The journal's snapshot flushes the log off the journal's thread (FlushAtBarriers says why).
+        _journal = new JournalParticipant<TEvent, TTime>(JournalName, new JournalHandler<TEvent, TTime>(_log, _options.EventLayoutFingerprint) { FlushAtBarriers = false }, _log);
         var store = _store = new CheckpointStore(_options.DataDirectory, _logger);
         _coordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = _options.KeepCheckpoints, Timeout = _options.CheckpointTimeout }, _logger);
         if (_options.IncrementalCheckpoints) _operatorParticipant.EnableIncremental(Path.Combine(_options.StateDirectory, _operatorName!));
