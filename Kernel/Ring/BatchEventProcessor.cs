@@ -106,12 +106,6 @@ public sealed class BatchEventProcessor<T>
     // waiting for all of it (the two threads take turns); in chunks the producer refills behind it.
     private const long MaxBatch = 4096;
 
-    // Several producers: after a batch smaller than ChaseBatch with claims still being filled behind
-    // it, the processor pauses ChaseBackOffSpins pause iterations (Thread.SpinWait, about 35 ns each:
-    // some 350 ns, a few tens of events at the producers' pace) before its next look.
-    private const long ChaseBatch = 64;
-    private const int ChaseBackOffSpins = 10;
-
     private void Loop()
     {
         var barrier = _barrier;
@@ -133,19 +127,9 @@ public sealed class BatchEventProcessor<T>
                 // Handlers that run after this one, and producers waiting for room.
                 signal.Notify();
                 room.Notify();
-                var handled = available - next + 1;
                 next = available + 1;
                 if (available >= Volatile.Read(ref _drainTarget))
                     return;
-                // A small batch with claims still being filled behind it: this processor is right
-                // on the producers' heels, and polling again at once would pull the cache lines
-                // they are writing (cursor, flags, slots) to this CPU for a handful of entries each
-                // time. Pausing briefly lets a stretch accumulate (see ChaseBackOffSpins).
-                if (handled < ChaseBatch && barrier.ClaimsInFlight)
-                {
-                    barrier.ClaimsInFlight = false;
-                    Thread.SpinWait(ChaseBackOffSpins);
-                }
                 continue;
             }
             // Alerted: halted (the loop condition), or draining.

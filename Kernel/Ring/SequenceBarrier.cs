@@ -19,13 +19,6 @@ internal sealed class SequenceBarrier
     // re-reads it after being woken sees the store that preceded the wake-up.
     private volatile bool _alerted;
 
-    /// <summary>
-    /// True when the last <see cref="Poll"/> that found entries (several producers) also found
-    /// claims past them still being filled: producers are publishing right now. The processor's
-    /// thread only.
-    /// </summary>
-    internal bool ClaimsInFlight;
-
     /// <summary>Whether pausing paid off in this processor's recent waits (its thread only; see <see cref="SpinPhase"/>).</summary>
     internal SpinHistory SpinHistory;
 
@@ -57,11 +50,7 @@ internal sealed class SequenceBarrier
         var available = _cursor.Value;
         // Several producers: the cursor counts claims; publication is per slot.
         if (_multiProducer && available >= sequence)
-        {
-            var claimed = available;
             available = _sequencer.GetHighestPublished(sequence, available);
-            ClaimsInFlight = claimed > available;
-        }
         return available;
     }
 
