@@ -26,7 +26,7 @@ internal sealed class SparseIndex
     /// <summary>Creates an index for a segment of <paramref name="segmentLength"/> bytes.</summary>
     public SparseIndex(long segmentLength, int interval)
     {
-        var capacity = (int)(segmentLength / interval) + 2;
+        var capacity = CapacityFor(segmentLength, interval);
         _offsets = new long[capacity];
         _positions = new long[capacity];
         _maxTimestampBefore = new long[capacity];
@@ -45,7 +45,10 @@ internal sealed class SparseIndex
 
     /// <summary>True when this index fits a segment of <paramref name="segmentLength"/> bytes with entries every <paramref name="interval"/> bytes, as a new one would.</summary>
     public bool Fits(long segmentLength, int interval) =>
-        _interval == interval && _offsets.Length == (int)(segmentLength / interval) + 2;
+        _interval == interval && _offsets.Length == CapacityFor(segmentLength, interval);
+
+    /// <summary>Entries an index of a segment of <paramref name="segmentLength"/> bytes can hold: one per interval, and the ends.</summary>
+    private static int CapacityFor(long segmentLength, int interval) => (int)(segmentLength / interval) + 2;
 
     /// <summary>Entries published so far (acquire).</summary>
     public int Count => Volatile.Read(ref _count);
