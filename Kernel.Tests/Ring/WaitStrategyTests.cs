@@ -119,4 +119,62 @@ public sealed class WaitStrategyTests
         for (var i = 0; i < 12; i++)
             Assert.Equal(i, handler.Entries[i].Event.Number);
     }
+
+    [Theory]
+    [InlineData(ProducerType.Single)]
+    [InlineData(ProducerType.Multi)]
+    public async Task StaleViewOfTheConsumers_WithRoomThere_ClaimsWithoutASpinPhase(ProducerType producerType)
+    {
+        // A producer's view of the consumers is refreshed once a claim passes it. When the room is
+        // already there, the refresh must look before it pauses or yields: a yield first gave the
+        // CPU away at every refresh (a whole time slice on a loaded machine) for nothing.
+        const int Size = 8;
+        var ring = new RingBuffer<TestEvent>(Size, producerType);
+        var handler = new RecordingHandler(3 * Size);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        pipeline.Start();
+        for (var lap = 0; lap < 3; lap++)
+        {
+            // Fill one lap, then let the consumer take all of it: the next claim passes the
+            // producer's view (it saw the consumer a lap behind) while the whole ring is free.
+            for (var i = 0; i < Size; i++)
+                ring.Publish(new TestEvent(0, lap * Size + i));
+            var lastOfLap = (long)(lap + 1) * Size - 1;
+            Assert.True(SpinWait.SpinUntil(() => pipeline.Processors[0].ProcessedSequence == lastOfLap, RingTestSupport.Timeout),
+                $"lap {lap}: processed {pipeline.Processors[0].ProcessedSequence}");
+        }
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        Assert.Equal(0, ring.Sequencer.CapacitySpinPhases);
+        for (var i = 0; i < 3 * Size; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
+
+    [Theory]
+    [InlineData(ProducerType.Single)]
+    [InlineData(ProducerType.Multi)]
+    public async Task FullRing_ProducerFindingNoRoom_SpinsThenCompletesOnceTheConsumerRuns(ProducerType producerType)
+    {
+        // The other side of the look-first rule: with no room at first look the producer still
+        // enters its wait (counted), and completes once the consumer frees slots.
+        const int Size = 8;
+        var ring = new RingBuffer<TestEvent>(Size, producerType);
+        var handler = new RecordingHandler(Size + 1);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        for (var i = 0; i < Size; i++)
+            ring.Publish(new TestEvent(0, i));
+        var producer = Task.Factory.StartNew(() => ring.Publish(new TestEvent(0, Size)),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(SpinWait.SpinUntil(() => ring.Sequencer.CapacitySpinPhases == 1 || producer.IsCompleted, RingTestSupport.Timeout));
+        Assert.False(producer.IsCompleted, "the ring was full: the producer cannot have finished");
+        pipeline.Start();
+        await producer.WaitAsync(RingTestSupport.Timeout);
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        Assert.Equal(1, ring.Sequencer.CapacitySpinPhases);
+        for (var i = 0; i <= Size; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
 }
