@@ -36,6 +36,9 @@ public sealed partial class SegmentedLog
                 var s = segments[i];
                 // A segment found on disk and not read yet is flushed whole.
                 var published = s.IsScanned ? s.PublishedLength : s.Region.Length;
+                // A sealed recycled segment's terminator too (written before the seal), so that its
+                // end reads as clean after power loss.
+                if (s.IsSealed && s.Recycled) published = Math.Min(published + RecordFrame.HeaderLength, s.Region.Length);
                 if (s.FlushedLength >= published)
                 {
                     if (s.IsSealed) break; // everything older was flushed before this one was sealed and flushed
