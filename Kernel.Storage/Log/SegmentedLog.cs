@@ -149,6 +149,7 @@ public sealed partial class SegmentedLog : IDisposable
         WakeReaders();
         DisposeSegments();
         _preparedReady.Dispose();
+        _writeBehindWake.Dispose();
     }
 
     private void DisposeSegments()
