@@ -55,13 +55,14 @@ public sealed class LogOptions
 
     /// <summary>
     /// Segment recycling: keep up to this many segment files that retention frees, as
-    /// <c>NNNNNNNNNN.spare</c>, and make new segments from them instead of fresh files. A spare is
-    /// zeroed in place by the file system (no data written) and fsynced before it gets a segment's
-    /// name, so it is indistinguishable from a fresh segment, but its disk blocks were written
-    /// before: on disks where the first write to a block is slow (thin-provisioned or discarded
-    /// storage) a flush then runs up to 1.6× faster. Spares count against disk space beyond
-    /// <see cref="RetentionBytes"/>; they are reused after a restart. Linux only, and only where
-    /// the file system can zero a range in place (ext4, XFS); elsewhere freed files are deleted (default 0: off).
+    /// <c>NNNNNNNNNN.spare</c>, and make new segments from them instead of fresh files. Only a
+    /// spare's header is blanked (and fdatasynced) before it gets a segment's name; its old records
+    /// stay and are never read as new ones (a frame's checksum covers its offset, and every old
+    /// offset is below the new segment's base). Its disk blocks were written before (on disks where
+    /// the first write to a block is slow, thin-provisioned or discarded storage, a flush then runs
+    /// up to 1.6× faster) and its pages are still cached, so preparing it allocates no memory.
+    /// Spares count against disk space beyond <see cref="RetentionBytes"/>; they are reused after a
+    /// restart. Linux only; elsewhere freed files are deleted (default 0: off).
     /// </summary>
     public int RecycleSegments { get; init; }
 

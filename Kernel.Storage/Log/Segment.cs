@@ -51,6 +51,9 @@ internal sealed class Segment
     public MappedRegion Region { get; }
     public SparseIndex Index { get; }
 
+    /// <summary>Made from a recycled file (set before the segment is started): an older segment's bytes may follow its records.</summary>
+    public bool Recycled { get; set; }
+
     /// <summary>Bytes [0, PublishedLength) hold the header and complete records (acquire).</summary>
     public long PublishedLength => Volatile.Read(ref _publishedLength);
 

@@ -6,17 +6,28 @@ namespace Kernel.Storage.Log;
 /// <summary>
 /// The 64-byte header at the start of every segment file. All integers are little-endian.
 /// <code>
-///  0        4        6        8                16               24               32               40                          60       64
-///  +--------+--------+--------+----------------+----------------+----------------+----------------+---------------------------+--------+
-///  | magic  |version |hdr len | base offset    | payload        | segment length | created        | reserved (zero)           | CRC-32C|
-///  | "KLOG" | u16 =1 | u16=64 | i64            | fingerprint u64| i64 (bytes)    | unix ms i64    | 20 bytes                  | of 0..60|
-///  +--------+--------+--------+----------------+----------------+----------------+----------------+---------------------------+--------+
+///  0        4        6        8                16               24               32               40       44                 60       64
+///  +--------+--------+--------+----------------+----------------+----------------+----------------+--------+------------------+--------+
+///  | magic  |version |hdr len | base offset    | payload        | segment length | created        | flags  | reserved (zero)  | CRC-32C|
+///  | "KLOG" | u16 =1 | u16=64 | i64            | fingerprint u64| i64 (bytes)    | unix ms i64    | u32    | 16 bytes         | of 0..60|
+///  +--------+--------+--------+----------------+----------------+----------------+----------------+--------+------------------+--------+
 /// </code>
 /// A header of 64 zero bytes marks a segment that was prepared ahead but never started (recovery
-/// deletes it when it is the last file).
+/// deletes it when it is the last file). Flags (bytes 40..44, zero in files written before they
+/// existed, which readers of that time ignore): <see cref="RecycledFlag"/>.
 /// </summary>
-internal readonly record struct SegmentHeader(long BaseOffset, ulong PayloadFingerprint, long SegmentLength, long CreatedUnixMs)
+internal readonly record struct SegmentHeader(long BaseOffset, ulong PayloadFingerprint, long SegmentLength, long CreatedUnixMs, uint Flags = 0)
 {
+    /// <summary>
+    /// The segment was made from a recycled file: bytes after its last record may be an older
+    /// segment's records (which fail their checksum here, see <see cref="SpareSegmentFile"/>), not
+    /// a torn write's garbage, so recovery cuts only at the first bad frame.
+    /// </summary>
+    public const uint RecycledFlag = 1;
+
+    /// <summary>True when <see cref="RecycledFlag"/> is set.</summary>
+    public bool Recycled => (Flags & RecycledFlag) != 0;
+
     /// <summary>"KLOG" read as a little-endian u32.</summary>
     public const uint Magic = 0x474F4C4B;
 
@@ -40,6 +51,7 @@ internal readonly record struct SegmentHeader(long BaseOffset, ulong PayloadFing
         BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], PayloadFingerprint);
         BinaryPrimitives.WriteInt64LittleEndian(destination[24..], SegmentLength);
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], CreatedUnixMs);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[40..], Flags);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[CrcPosition..], Crc32C.Compute(destination[..CrcPosition]));
     }
 
@@ -68,6 +80,7 @@ internal readonly record struct SegmentHeader(long BaseOffset, ulong PayloadFing
             BinaryPrimitives.ReadInt64LittleEndian(source[8..]),
             BinaryPrimitives.ReadUInt64LittleEndian(source[16..]),
             BinaryPrimitives.ReadInt64LittleEndian(source[24..]),
-            BinaryPrimitives.ReadInt64LittleEndian(source[32..]));
+            BinaryPrimitives.ReadInt64LittleEndian(source[32..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[40..]));
     }
 }

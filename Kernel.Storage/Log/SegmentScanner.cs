@@ -31,6 +31,19 @@ internal static class SegmentScanner
     }
 
     /// <summary>
+    /// The bytes of the first (bad) frame at <paramref name="validLength"/> as its length field
+    /// claims them, bounded by the segment's end; the frame header's bytes when the field is unusable.
+    /// </summary>
+    public static long FirstFrameExtent(MappedRegion region, long validLength)
+    {
+        var rest = region.Length - validLength;
+        if (rest < RecordFrame.HeaderLength) return rest;
+        var length = RecordFrame.ReadLength(ref region.At(validLength));
+        if (length < RecordFrame.HeaderLength) return RecordFrame.HeaderLength;
+        return Math.Min(RecordFrame.AlignedLength(length - RecordFrame.HeaderLength), rest);
+    }
+
+    /// <summary>
     /// Measures what lies after the valid data of a torn tail: the bytes up to the last non-zero
     /// byte, and how many frames can be told apart in them by their length fields (at least one).
     /// </summary>

@@ -34,8 +34,10 @@ public sealed partial class SegmentedLog
         }
         else
         {
-            // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+            // The padding after the payload is zero: the frame's last word is zeroed before the copy
+            // (a recycled segment holds old bytes there).
             var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
+            Unsafe.WriteUnaligned(ref region.At(position + aligned - 8), 0UL);
             payload.CopyTo(padded);
             crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
         }
@@ -103,9 +105,14 @@ public sealed partial class SegmentedLog
     {
         if (_reservedLength >= 0) LogThrow.AlreadyReserved();
         if ((uint)payloadLength > (uint)_maxPayload) LogThrow.PayloadTooLarge(payloadLength, _maxPayload);
-        if (_writePosition + RecordFrame.AlignedLength(payloadLength) > _activeLength) Roll();
+        var aligned = RecordFrame.AlignedLength(payloadLength);
+        if (_writePosition + aligned > _activeLength) Roll();
         _reservedLength = payloadLength;
-        return _active.Region.Span(_writePosition + RecordFrame.HeaderLength, payloadLength);
+        var region = _active.Region;
+        // The frame's last word, which holds the padding, is zeroed before the caller writes the
+        // payload over the rest of it (a recycled segment holds old bytes there).
+        Unsafe.WriteUnaligned(ref region.At(_writePosition + aligned - 8), 0UL);
+        return region.Span(_writePosition + RecordFrame.HeaderLength, payloadLength);
     }
 
     /// <summary>
@@ -124,7 +131,7 @@ public sealed partial class SegmentedLog
         var aligned = RecordFrame.AlignedLength(payloadLength);
         var region = _active.Region;
         var frameLength = (uint)(RecordFrame.HeaderLength + payloadLength);
-        // The padding after the payload is zero: segments start zero-filled and truncation zeroes what it cuts.
+        // The padding after the payload is zero: Reserve zeroed the frame's last word.
         var crc = RecordFrame.Checksum(offset, frameLength, timestamp,
             region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength)));
         RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
@@ -169,7 +176,7 @@ public sealed partial class SegmentedLog
     private void StartWriteBehind(long position)
     {
         var to = position & ~(long)(Environment.SystemPageSize - 1);
-        _active.Region.StartWriteBack(_writeBehindFrom, to);
+        RequestWriteBehind(_active, _writeBehindFrom, to);
         _writeBehindFrom = to;
         _writeBehindNext = to + _options.WriteBehindBytes;
     }
@@ -190,6 +197,7 @@ public sealed partial class SegmentedLog
         var now = NowUnixMs();
         var old = _active;
         old.Publish(_writePosition, _activeRecords, _activeMaxTimestamp);
+        if (old.Recycled) WriteTerminator(old, _writePosition); // before the seal: a scan of a sealed segment must end cleanly
         old.Seal(now);
         var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: _options.PreTouchPages);
         StartSegment(next, _nextOffset, _options.PayloadFingerprint, now);
@@ -203,7 +211,7 @@ public sealed partial class SegmentedLog
         _writePosition = SegmentHeader.Length;
         _activeRecords = 0;
         _activeMaxTimestamp = long.MinValue;
-        if (_options.WriteBehindBytes > 0) old.Region.StartWriteBack(_writeBehindFrom, old.PublishedLength);
+        if (_options.WriteBehindBytes > 0) RequestWriteBehind(old, _writeBehindFrom, old.PublishedLength);
         ResetWriteBehind(SegmentHeader.Length);
         next.Publish(_writePosition, 0, long.MinValue);
         PersistIndex(old);

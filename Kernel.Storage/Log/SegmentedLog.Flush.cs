@@ -36,6 +36,9 @@ public sealed partial class SegmentedLog
                 var s = segments[i];
                 // A segment found on disk and not read yet is flushed whole.
                 var published = s.IsScanned ? s.PublishedLength : s.Region.Length;
+                // A sealed recycled segment's terminator too (written before the seal), so that its
+                // end reads as clean after power loss.
+                if (s.IsSealed && s.Recycled) published = Math.Min(published + RecordFrame.HeaderLength, s.Region.Length);
                 if (s.FlushedLength >= published)
                 {
                     if (s.IsSealed) break; // everything older was flushed before this one was sealed and flushed
@@ -61,6 +64,7 @@ public sealed partial class SegmentedLog
             _preparer = new Thread(PrepareLoop) { IsBackground = true, Name = "Kernel log preparer" };
             _preparer.Start();
         }
+        StartWriteBehindThread();
         RequestPrepare();
     }
 
@@ -71,6 +75,7 @@ public sealed partial class SegmentedLog
         _prepareWake.Set();
         _maintenance?.Join();
         _preparer?.Join();
+        StopWriteBehindThread();
         _wake.Dispose();
         _prepareWake.Dispose();
         // Whatever was requested is settled so that Dispose never waits forever.

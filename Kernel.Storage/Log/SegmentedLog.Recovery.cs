@@ -60,7 +60,17 @@ public sealed partial class SegmentedLog
         SegmentIndexFile.Delete(tail.Path); // the tail is scanned (below) and written to: an index of it is stale
         var scan = SegmentScanner.Scan(tail, tail.Region.Length);
         long bytesDropped = 0, recordsDropped = 0, truncatedAt = -1;
-        if (scan.Torn)
+        if (scan.Torn && tail.Header.Recycled)
+        {
+            // What follows the last good record may be the recycled file's older records, which
+            // cannot be told apart from a torn write's: the first bad frame is what is dropped, and a
+            // terminator there ends the segment cleanly (the old bytes after it are never read).
+            (bytesDropped, recordsDropped) = (SegmentScanner.FirstFrameExtent(tail.Region, scan.ValidLength), 1);
+            var end = WriteTerminator(tail, scan.ValidLength);
+            tail.Region.Flush(scan.ValidLength, end);
+            truncatedAt = scan.ValidLength;
+        }
+        else if (scan.Torn)
         {
             (bytesDropped, recordsDropped) = SegmentScanner.MeasureGarbage(tail.Region, scan.ValidLength);
             tail.Region.Span(scan.ValidLength, (int)bytesDropped).Clear();
@@ -165,7 +175,10 @@ public sealed partial class SegmentedLog
             if (header.SegmentLength != length)
                 throw new LogCorruptionException(path, 24, $"the header says the segment has {header.SegmentLength} bytes but the file has {length}");
             var region = new MappedRegion(stream, length);
-            return new Segment(path, number, header, region, new SparseIndex(length, _options.IndexIntervalBytes), scanned: false);
+            return new Segment(path, number, header, region, new SparseIndex(length, _options.IndexIntervalBytes), scanned: false)
+            {
+                Recycled = header.Recycled,
+            };
         }
         catch
         {

@@ -139,9 +139,17 @@ public sealed partial class SegmentedLog : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         StopMaintenance();
         if (_options.FlushPolicy != FlushPolicy.None) Flush();
+        // A clean end for the next open: nothing was reserved after the published records (the
+        // writer is done), so the bytes after them belong to nobody.
+        if (_active is { } active && active.Recycled)
+        {
+            var end = WriteTerminator(active, _writePosition);
+            if (_options.FlushPolicy != FlushPolicy.None) active.Region.Flush(_writePosition, end);
+        }
         WakeReaders();
         DisposeSegments();
         _preparedReady.Dispose();
+        _writeBehindWake.Dispose();
     }
 
     private void DisposeSegments()
@@ -179,7 +187,12 @@ public sealed partial class SegmentedLog : IDisposable
     {
         var path = PathOf(fileNumber);
         var length = _options.SegmentBytes;
-        if (TryReuseSpare(path, length) is { } reused) return MapNewSegment(reused, path, fileNumber, length, touch);
+        if (TryReuseSpare(path, length) is { } reused)
+        {
+            var segment = MapNewSegment(reused, path, fileNumber, length, touch);
+            segment.Recycled = true;
+            return segment;
+        }
         var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -202,8 +215,8 @@ public sealed partial class SegmentedLog : IDisposable
     }
 
     /// <summary>
-    /// A spare file zeroed, fsynced and renamed to <paramref name="path"/>, open; null when there is
-    /// none (or none the file system could zero: such spares are deleted).
+    /// A spare file with its header blanked (durably) and renamed to <paramref name="path"/>, open;
+    /// null when there is none (or none usable: such spares are deleted).
     /// </summary>
     private FileStream? TryReuseSpare(string path, long length)
     {
@@ -214,9 +227,10 @@ public sealed partial class SegmentedLog : IDisposable
             try
             {
                 stream = new FileStream(spare, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-                // Zeroed and durable before it has a segment's name: a crash at any point leaves either
-                // a spare (reused or deleted on open) or a blank segment, as a fresh file would.
-                if (stream.Length == length && SpareSegmentFile.TryZero(stream.SafeFileHandle, length))
+                // Its header blank and durable before it has a segment's name: a crash at any point leaves
+                // either a spare (reused or deleted on open) or a blank last segment (deleted on open), as a
+                // fresh file would. The old records after the header stay (see SpareSegmentFile).
+                if (stream.Length == length && SpareSegmentFile.TryBlankHeader(stream.SafeFileHandle))
                 {
                     File.Move(spare, path);
                     return stream;
@@ -281,10 +295,24 @@ public sealed partial class SegmentedLog : IDisposable
         else Interlocked.Decrement(ref _freeIndexCount);
     }
 
+    /// <summary>
+    /// Zeroes the frame header at <paramref name="position"/> (or the whole rest of the segment when
+    /// shorter), so that a scan ends cleanly there: a recycled file holds an older segment's bytes
+    /// after the records (see <see cref="SpareSegmentFile"/>), which would otherwise read as a torn
+    /// record. Returns the end of the zeroed bytes.
+    /// </summary>
+    private static long WriteTerminator(Segment segment, long position)
+    {
+        var end = Math.Min(position + RecordFrame.HeaderLength, segment.Region.Length);
+        if (end > position) segment.Region.Span(position, (int)(end - position)).Clear();
+        return end;
+    }
+
     /// <summary>Writes the header of a fresh segment starting at <paramref name="baseOffset"/>.</summary>
     private static void StartSegment(Segment segment, long baseOffset, ulong fingerprint, long nowUnixMs)
     {
-        var header = new SegmentHeader(baseOffset, fingerprint, segment.Region.Length, nowUnixMs);
+        var header = new SegmentHeader(baseOffset, fingerprint, segment.Region.Length, nowUnixMs,
+            segment.Recycled ? SegmentHeader.RecycledFlag : 0);
         header.Write(segment.Region.Span(0, SegmentHeader.Length));
         segment.Header = header;
     }

@@ -4,37 +4,42 @@ using Microsoft.Win32.SafeHandles;
 namespace Kernel.Storage.Log;
 
 /// <summary>
-/// Reuse of a segment file that retention freed (<see cref="LogOptions.RecycleSegments"/>): its
-/// bytes are zeroed by the file system without writing them (fallocate with
-/// <c>FALLOC_FL_ZERO_RANGE</c>: the blocks stay allocated and turn into unwritten extents that read
-/// as zero), then fsynced, so the file is indistinguishable from a freshly created segment while
-/// its blocks, written once before, do not pay the disk's first-write cost again. Linux only.
+/// Reuse of a segment file that retention freed (<see cref="LogOptions.RecycleSegments"/>). Only its
+/// header is blanked (written as zeros and fdatasynced) before it gets the next segment's name: a
+/// crash then leaves a blank last file, which recovery deletes as a prepared segment never started.
+/// Its records stay: the file keeps its blocks (written before, so the disk does not pay its
+/// first-write cost again) and its pages stay in the page cache (so pre-touching it allocates and
+/// zeroes nothing). The old records are never read as new ones: a frame's checksum covers the
+/// record's offset, which is not stored, and every offset in a retired file is below the base
+/// offset of any later segment, so a stale frame fails the check at every position a scan reaches
+/// (recovery stops there as at a torn record). The writer keeps a zero frame header after the last
+/// record of a sealed or cleanly closed segment (<see cref="SegmentedLog"/>'s terminator), so a clean
+/// end never looks torn. Linux only (a mapped file can be renamed under its readers).
 /// </summary>
 internal static partial class SpareSegmentFile
 {
     /// <summary>The extension of a freed segment file waiting to be reused.</summary>
     public const string Extension = ".spare";
 
-    private const int FallocKeepSize = 0x01;  // FALLOC_FL_KEEP_SIZE
-    private const int FallocZeroRange = 0x10; // FALLOC_FL_ZERO_RANGE
-
-    /// <summary>True where spare files can be zeroed in place (Linux; the file system may still refuse, see <see cref="TryZero"/>).</summary>
+    /// <summary>True where spare files can be reused (Linux).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>
-    /// Zeroes bytes [0, <paramref name="length"/>) of the file and fsyncs it, so that after a crash
-    /// it reads as zero too. False when the platform or the file system cannot (the caller then
-    /// creates a fresh file instead).
+    /// Writes zeros over the file's segment header and fdatasyncs it, so that after a crash it is a
+    /// blank file too. False when the platform or the file system cannot (the caller then creates a
+    /// fresh file instead).
     /// </summary>
-    public static bool TryZero(SafeFileHandle handle, long length)
+    public static bool TryBlankHeader(SafeFileHandle handle)
     {
         if (!IsSupported) return false;
+        Span<byte> zeros = stackalloc byte[SegmentHeader.Length];
+        zeros.Clear();
+        RandomAccess.Write(handle, zeros, 0);
         var added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            var fd = (int)handle.DangerousGetHandle();
-            return Fallocate(fd, FallocZeroRange | FallocKeepSize, 0, length) == 0 && Fsync(fd) == 0;
+            return Fdatasync((int)handle.DangerousGetHandle()) == 0;
         }
         finally
         {
@@ -42,9 +47,6 @@ internal static partial class SpareSegmentFile
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
-    private static partial int Fallocate(int fd, int mode, long offset, long length);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int Fdatasync(int fd);
 }

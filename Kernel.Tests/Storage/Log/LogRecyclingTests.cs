@@ -98,6 +98,104 @@ public sealed class LogRecyclingTests
         }
     }
 
+    /// <summary>
+    /// Fault injection: a recycled file keeps its older records after the new tail (only its header
+    /// is blanked). A crash image taken while the writer is a few records into a recycled segment
+    /// (the files copied as a killed process leaves them, index files left out so every sealed
+    /// segment is walked too) must recover exactly the appended records: the stale frame right after
+    /// the tail, whose checksum is valid for the older offset it was written at, is rejected, and so
+    /// is everything after it.
+    /// </summary>
+    [Fact]
+    public void Recycling_CrashInARecycledSegment_StaleRecordsAfterTheTailAreNeverRead()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempLogDirectory();
+        using var image = new TempLogDirectory();
+        var options = Options(recycle: 2);
+        // Fixed-size records, so the older segment's frames line up with the new one's and the bytes
+        // right after the tail are a whole stale frame.
+        const int size = 100;
+        const long frame = 120; // 16-byte header + 100 bytes + 4 of padding
+        var payload = new byte[size];
+        long end;
+        using (var log = SegmentedLog.Open(dir.Path, options))
+        {
+            log.RetentionFloor = long.MaxValue;
+            AppendFixed(log, 2_000); // ~240 KiB through 16 KiB segments, three kept: spares are reused
+            var active = log.SegmentsSnapshot[^1];
+            while (ReferenceEquals(log.SegmentsSnapshot[^1], active)) AppendFixed(log, 1);
+            AppendFixed(log, 4);
+            var tail = log.SegmentsSnapshot[^1];
+            Assert.True(tail.Recycled, "the active segment was made from a spare");
+            log.Flush();
+            end = log.EndOffset;
+
+            // The precondition: after the tail lies a frame valid for an older offset (and only for it).
+            var at = tail.PublishedLength;
+            var stale = -1L;
+            for (var o = 0L; o < tail.BaseOffset; o++)
+                if (RecordFrame.Validate(tail.Region, at, tail.Region.Length, o, out _) > 0) stale = o;
+            Assert.True(stale >= 0, "a stale frame with a valid checksum follows the tail");
+            Assert.True(RecordFrame.Validate(tail.Region, at, tail.Region.Length, end, out _) < 0);
+
+            foreach (var path in Directory.GetFiles(dir.Path))
+            {
+                var name = Path.GetFileName(path);
+                if (name.EndsWith(".seg", StringComparison.Ordinal) || name.EndsWith(".spare", StringComparison.Ordinal))
+                    File.Copy(path, Path.Combine(image.Path, name));
+            }
+        }
+
+        using (var log = SegmentedLog.Open(image.Path, options))
+        {
+            Assert.Equal(end, log.EndOffset);
+            Assert.True(log.Recovery.Repaired, log.Recovery.ToString());
+            Assert.Equal(1, log.Recovery.RecordsDropped);
+            Assert.Equal(frame, log.Recovery.BytesDropped);
+            CheckFixed(log, end);
+            // Writing on: more rolls through recycled files, then a clean close reads back clean.
+            log.RetentionFloor = long.MaxValue;
+            AppendFixed(log, 700);
+            end = log.EndOffset;
+            CheckFixed(log, end);
+        }
+        using (var log = SegmentedLog.Open(image.Path, options))
+        {
+            Assert.False(log.Recovery.Repaired, log.Recovery.ToString());
+            Assert.Equal(end, log.EndOffset);
+            CheckFixed(log, end);
+        }
+
+        void AppendFixed(SegmentedLog log, int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var offset = log.EndOffset;
+                payload.AsSpan().Fill((byte)(offset * 31 + 7));
+                BitConverter.TryWriteBytes(payload, offset);
+                log.Append(payload, offset);
+            }
+        }
+
+        static void CheckFixed(SegmentedLog log, long end)
+        {
+            using var reader = log.OpenReader(log.StartOffset);
+            var expected = log.StartOffset;
+            var want = new byte[size];
+            while (reader.TryRead(out var r))
+            {
+                Assert.Equal(expected, r.Offset);
+                want.AsSpan().Fill((byte)(expected * 31 + 7));
+                BitConverter.TryWriteBytes(want, expected);
+                Assert.True(r.Payload.SequenceEqual(want), $"record {expected} has the wrong bytes");
+                Assert.Equal(expected, r.Timestamp);
+                expected++;
+            }
+            Assert.Equal(end, expected);
+        }
+    }
+
     [Fact]
     public void Recycling_TruncationInsideARecycledSegment_ThenAppend_ReadsBackTheModel()
     {
