@@ -66,7 +66,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// </remarks>
     private void ApplyPanes(ReadOnlySpan<TEvent> events)
     {
-        if (!StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect || _window.Kind != WindowKind.Tumbling)
+        if (!StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect)
         {
             ApplyPanesHashed(events, 0);
             return;
@@ -78,13 +78,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var pane = _lastPane;
             if (pane is not null)
             {
-                if (!pane.Table.TryGetDirectView(out var view))
+                if (!pane.Table.TryOpenWindowView(out var view))
                 {
                     _maxEventTime[0] = maxT;
                     ApplyPanesHashed(events, i);
                     return;
                 }
-                i = ApplyPanesDirect(view, events, i, pane.Start, (ulong)(pane.End - pane.Start), TimerDueAt(), ref maxT);
+                var added = 0;
+                i = ApplyPanesDirect(view, events, i, pane.Start, (ulong)(pane.End - pane.Start), TimerDueAt(), ref maxT, ref added);
+                pane.Table.CommitWindowAdds(added);
                 if (i == events.Length) break;
             }
             StepPanes(events[i], ref maxT);
@@ -107,10 +109,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// step left the watermark below the next timer), so the loop's largest time is a plain maximum.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, ReadOnlySpan<TEvent> events, int i,
-        long paneStart, ulong paneLength, long dueAt, ref long maxT)
+    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, ReadOnlySpan<TEvent> events, int i,
+        long paneStart, ulong paneLength, long dueAt, ref long maxT, ref int added)
     {
         var max = maxT;
+        var adds = 0;
         ref var first = ref MemoryMarshal.GetReference(events);
         for (var end = events.Length - PrefetchDistance; i < end; i++)
         {
@@ -118,25 +121,26 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref var e = ref Unsafe.Add(ref first, (nint)(uint)i);
             view.PrefetchAny(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
             var t = TSpec.EventTime(e);
-            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt)) goto Stop;
+            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt, ref adds)) goto Stop;
             max = Math.Max(max, t);
         }
         for (; (uint)i < (uint)events.Length; i++)
         {
             ref readonly var e = ref events[i];
             var t = TSpec.EventTime(e);
-            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt)) goto Stop;
+            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt, ref adds)) goto Stop;
             max = Math.Max(max, t);
         }
     Stop:
         maxT = max;
+        added = adds;
         return i;
     }
 
     /// <summary>The hit path of <see cref="ApplyPanesDirect"/>: false (nothing done) when the event needs <see cref="StepPanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, long t,
-        long paneStart, ulong paneLength, long dueAt)
+    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, in TEvent e, long t,
+        long paneStart, ulong paneLength, long dueAt, ref int adds)
     {
         if (t >= dueAt) return false;
         if (TSpec.Filter(e))
@@ -144,7 +148,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             // t in [paneStart, paneStart + paneLength), in one unsigned compare.
             if ((ulong)(t - paneStart) >= paneLength) return false;
             var index = DirectIndex(e);
-            if (!view.IsHit(index)) return false;
+            if (!view.IsHit(index))
+            {
+                // A key's first event in the pane: added here when its slot is in range and free.
+                if (!view.TryAdd(index, TSpec.KeyOf(e))) return false;
+                TSpec.Init(out view.StateAt(index).Agg);
+                adds++;
+            }
             ref var slot = ref view.StateAt(index);
             TSpec.Update(ref slot.Agg, e);
             if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
@@ -619,6 +629,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private static void MergeInto(WindowBucket<TKey, TState, Hasher> into, WindowBucket<TKey, TState, Hasher> from)
     {
         var table = into.Table;
+        // Both direct (dense keys): slot by slot, no lookup per key.
+        if (table.TryMergeDirect<SlotMerge>(from.Table)) return;
         foreach (ref var entry in from.Table)
         {
             ref var slot = ref table.GetValueRefOrAdd(entry.Key, out var added);
@@ -712,6 +724,19 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         Array.Copy(list, at + 1, list, at, count - at);
         list[count] = null!;
         return bucket;
+    }
+
+    /// <summary>A pane's or suffix's slot merged into a window's (the merge of <see cref="MergeInto"/>).</summary>
+    private readonly struct SlotMerge : ISlotMerge<WindowSlot<TState>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Merge(ref WindowSlot<TState> into, in WindowSlot<TState> from, bool added)
+        {
+            if (added) TSpec.Init(out into.Agg);
+            TSpec.Merge(ref into.Agg, from.Agg);
+            // Pane slots count rows only under sliding EveryUpdate (EmitOpenWindow); elsewhere they are 0.
+            into.Revision += from.Revision;
+        }
     }
 
     /// <summary>The spec's key hash, as the state tables' hasher (nested, so it is specialized with the operator).</summary>
