@@ -52,17 +52,16 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// are still judged one at a time against the watermark the events before them made.
     /// </summary>
     /// <remarks>
-    /// Tumbling windows in direct mode (dense integer keys): <see cref="ApplyPanesDirect"/> folds the events that fall in the
-    /// cached pane, on a key its table already holds dirty, and that bring no timer due, through a view of
-    /// the table's arrays, making no call; it stops at any other event, which <see cref="StepPanes"/>
-    /// takes through the general steps (a new key, another pane, a late event, a due timer), and then the
-    /// loop resumes with a fresh view (a key's first event in a window, about 1 in 40 in the <c>windows</c>
-    /// suite's <c>daily</c> case, takes that step: adding it inside the loop measured slower, as the add's
-    /// code cost the loop its registers). A hashed table runs <see cref="ApplyPanesHashed"/>, and so do
-    /// sliding windows (a sliding window whose slide equals its size included): the direct loop makes their
-    /// events cheaper too, but not the fires, whose merges and rows per minute pane then weigh more, and
-    /// <c>sliding-1h-1m</c>/<c>sliding-1h-1h</c> fell from about 0.69 to 0.53–0.56 (thread-CPU pairs) with
-    /// both on it, and to 0.46–0.49 with only 1h/1h (slide = size) on it: below the bound either way.
+    /// Tables in direct mode (dense integer keys), tumbling and sliding alike: <see cref="ApplyPanesDirect"/>
+    /// folds the events that fall in the cached pane and bring no timer due through a view of the table's
+    /// arrays, making no call; a key's first event in the pane is added there too when its slot is free
+    /// (a pane takes every key anew: in the <c>windows</c> suite 1 event in 40 for <c>daily</c>, 1 in 14
+    /// for <c>sliding-1h-1m</c>'s minute panes). It stops at any other event (a clean key, a key outside the
+    /// slots, another pane, a late event, a due timer), which <see cref="StepPanes"/> takes through the
+    /// general steps, and then the loop resumes with a fresh view. A hashed table runs
+    /// <see cref="ApplyPanesHashed"/>. Sliding windows fire through merges of direct tables slot by slot
+    /// (<see cref="MergeInto"/>); before those (session 6), the direct loop made 1h/1m's fires weigh more
+    /// against its cheaper events and sliding stayed on the hashed loop.
     /// </remarks>
     private void ApplyPanes(ReadOnlySpan<TEvent> events)
     {
@@ -100,8 +99,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// The direct-mode loop of <see cref="ApplyPanes"/> from event <paramref name="i"/>: takes every event
     /// whose time is before <paramref name="dueAt"/> and that the filter drops or that falls in the pane
     /// [<paramref name="paneStart"/>, + <paramref name="paneLength"/>) on a key <paramref name="view"/> holds
-    /// dirty; returns the index of the first other event (untouched), or the batch's length.
-    /// <paramref name="maxT"/> is read on entry and written on return only.
+    /// dirty or can add (its slot free); returns the index of the first other event (untouched), or the batch's length.
+    /// <paramref name="maxT"/> is read on entry and written on return only; <paramref name="added"/> is set to
+    /// the number of keys added, which the caller hands to the table (<c>CommitWindowAdds</c>).
     /// </summary>
     /// <remarks>
     /// As the keyed operator's direct loop: no call in the loop, so its index, bounds and view stay in
