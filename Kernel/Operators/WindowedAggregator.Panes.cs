@@ -378,12 +378,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private WindowBucket<TKey, TState, Hasher> GetOrCreatePane(long paneStart, long firstWindowStart)
     {
-        var i = 0;
-        while (i < _paneCount && _panes[i].Start < paneStart) i++;
-        if (i < _paneCount && _panes[i].Start == paneStart)
+        // From the newest pane back: events are mostly in order, so their pane is one of the last. A
+        // sliding window holds size/slide panes (60 for 1h/1m) plus those the watermark lags behind; an
+        // out-of-order event near a pane boundary switches the cached pane twice, each a lookup here.
+        var i = _paneCount;
+        while (i > 0 && _panes[i - 1].Start > paneStart) i--;
+        if (i > 0 && _panes[i - 1].Start == paneStart)
         {
-            _panes[i].Touched = true;   // an event is about to change it (sliding Periodic scans touched panes only)
-            return _panes[i];
+            _panes[i - 1].Touched = true;   // an event is about to change it (sliding Periodic scans touched panes only)
+            return _panes[i - 1];
         }
         var pane = Rent(paneStart, paneStart + _pane);
         pane.Touched = true;
