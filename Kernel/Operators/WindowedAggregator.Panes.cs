@@ -52,21 +52,20 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// are still judged one at a time against the watermark the events before them made.
     /// </summary>
     /// <remarks>
-    /// Tumbling windows in direct mode (dense integer keys): <see cref="ApplyPanesDirect"/> folds the events that fall in the
-    /// cached pane, on a key its table already holds dirty, and that bring no timer due, through a view of
-    /// the table's arrays, making no call; it stops at any other event, which <see cref="StepPanes"/>
-    /// takes through the general steps (a new key, another pane, a late event, a due timer), and then the
-    /// loop resumes with a fresh view (a key's first event in a window, about 1 in 40 in the <c>windows</c>
-    /// suite's <c>daily</c> case, takes that step: adding it inside the loop measured slower, as the add's
-    /// code cost the loop its registers). A hashed table runs <see cref="ApplyPanesHashed"/>, and so do
-    /// sliding windows (a sliding window whose slide equals its size included): the direct loop makes their
-    /// events cheaper too, but not the fires, whose merges and rows per minute pane then weigh more, and
-    /// <c>sliding-1h-1m</c>/<c>sliding-1h-1h</c> fell from about 0.69 to 0.53–0.56 (thread-CPU pairs) with
-    /// both on it, and to 0.46–0.49 with only 1h/1h (slide = size) on it: below the bound either way.
+    /// Tables in direct mode (dense integer keys), tumbling and sliding alike: <see cref="ApplyPanesDirect"/>
+    /// folds the events that fall in the cached pane and bring no timer due through a view of the table's
+    /// arrays, making no call; a key's first event in the pane is added there too when its slot is free
+    /// (a pane takes every key anew: in the <c>windows</c> suite 1 event in 40 for <c>daily</c>, 1 in 14
+    /// for <c>sliding-1h-1m</c>'s minute panes). It stops at any other event (a clean key, a key outside the
+    /// slots, another pane, a late event, a due timer), which <see cref="StepPanes"/> takes through the
+    /// general steps, and then the loop resumes with a fresh view. A hashed table runs
+    /// <see cref="ApplyPanesHashed"/>. Sliding windows fire through merges of direct tables slot by slot
+    /// (<see cref="MergeInto"/>); before those (session 6), the direct loop made 1h/1m's fires weigh more
+    /// against its cheaper events and sliding stayed on the hashed loop.
     /// </remarks>
     private void ApplyPanes(ReadOnlySpan<TEvent> events)
     {
-        if (!StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect || _window.Kind != WindowKind.Tumbling)
+        if (!StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect)
         {
             ApplyPanesHashed(events, 0);
             return;
@@ -78,13 +77,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var pane = _lastPane;
             if (pane is not null)
             {
-                if (!pane.Table.TryGetDirectView(out var view))
+                if (!pane.Table.TryOpenWindowView(out var view))
                 {
                     _maxEventTime[0] = maxT;
                     ApplyPanesHashed(events, i);
                     return;
                 }
-                i = ApplyPanesDirect(view, events, i, pane.Start, (ulong)(pane.End - pane.Start), TimerDueAt(), ref maxT);
+                var added = 0;
+                i = ApplyPanesDirect(view, events, i, pane.Start, (ulong)(pane.End - pane.Start), TimerDueAt(), ref maxT, ref added);
+                pane.Table.CommitWindowAdds(added);
                 if (i == events.Length) break;
             }
             StepPanes(events[i], ref maxT);
@@ -98,8 +99,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// The direct-mode loop of <see cref="ApplyPanes"/> from event <paramref name="i"/>: takes every event
     /// whose time is before <paramref name="dueAt"/> and that the filter drops or that falls in the pane
     /// [<paramref name="paneStart"/>, + <paramref name="paneLength"/>) on a key <paramref name="view"/> holds
-    /// dirty; returns the index of the first other event (untouched), or the batch's length.
-    /// <paramref name="maxT"/> is read on entry and written on return only.
+    /// dirty or can add (its slot free); returns the index of the first other event (untouched), or the batch's length.
+    /// <paramref name="maxT"/> is read on entry and written on return only; <paramref name="added"/> is set to
+    /// the number of keys added, which the caller hands to the table (<c>CommitWindowAdds</c>).
     /// </summary>
     /// <remarks>
     /// As the keyed operator's direct loop: no call in the loop, so its index, bounds and view stay in
@@ -107,10 +109,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// step left the watermark below the next timer), so the loop's largest time is a plain maximum.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, ReadOnlySpan<TEvent> events, int i,
-        long paneStart, ulong paneLength, long dueAt, ref long maxT)
+    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, ReadOnlySpan<TEvent> events, int i,
+        long paneStart, ulong paneLength, long dueAt, ref long maxT, ref int added)
     {
         var max = maxT;
+        var adds = 0;
         ref var first = ref MemoryMarshal.GetReference(events);
         for (var end = events.Length - PrefetchDistance; i < end; i++)
         {
@@ -118,25 +121,26 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref var e = ref Unsafe.Add(ref first, (nint)(uint)i);
             view.PrefetchAny(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
             var t = TSpec.EventTime(e);
-            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt)) goto Stop;
+            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt, ref adds)) goto Stop;
             max = Math.Max(max, t);
         }
         for (; (uint)i < (uint)events.Length; i++)
         {
             ref readonly var e = ref events[i];
             var t = TSpec.EventTime(e);
-            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt)) goto Stop;
+            if (!TryFoldPaneHit(view, e, t, paneStart, paneLength, dueAt, ref adds)) goto Stop;
             max = Math.Max(max, t);
         }
     Stop:
         maxT = max;
+        added = adds;
         return i;
     }
 
     /// <summary>The hit path of <see cref="ApplyPanesDirect"/>: false (nothing done) when the event needs <see cref="StepPanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, long t,
-        long paneStart, ulong paneLength, long dueAt)
+    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, in TEvent e, long t,
+        long paneStart, ulong paneLength, long dueAt, ref int adds)
     {
         if (t >= dueAt) return false;
         if (TSpec.Filter(e))
@@ -144,7 +148,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             // t in [paneStart, paneStart + paneLength), in one unsigned compare.
             if ((ulong)(t - paneStart) >= paneLength) return false;
             var index = DirectIndex(e);
-            if (!view.IsHit(index)) return false;
+            if (!view.IsHit(index))
+            {
+                // A key's first event in the pane: added here when its slot is in range and free.
+                if (!view.TryAdd(index, TSpec.KeyOf(e))) return false;
+                TSpec.Init(out view.StateAt(index).Agg);
+                adds++;
+            }
             ref var slot = ref view.StateAt(index);
             TSpec.Update(ref slot.Agg, e);
             if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, e);   // [side-state]
@@ -368,12 +378,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private WindowBucket<TKey, TState, Hasher> GetOrCreatePane(long paneStart, long firstWindowStart)
     {
-        var i = 0;
-        while (i < _paneCount && _panes[i].Start < paneStart) i++;
-        if (i < _paneCount && _panes[i].Start == paneStart)
+        // From the newest pane back: events are mostly in order, so their pane is one of the last. A
+        // sliding window holds size/slide panes (60 for 1h/1m) plus those the watermark lags behind; an
+        // out-of-order event near a pane boundary switches the cached pane twice, each a lookup here.
+        var i = _paneCount;
+        while (i > 0 && _panes[i - 1].Start > paneStart) i--;
+        if (i > 0 && _panes[i - 1].Start == paneStart)
         {
-            _panes[i].Touched = true;   // an event is about to change it (sliding Periodic scans touched panes only)
-            return _panes[i];
+            _panes[i - 1].Touched = true;   // an event is about to change it (sliding Periodic scans touched panes only)
+            return _panes[i - 1];
         }
         var pane = Rent(paneStart, paneStart + _pane);
         pane.Touched = true;
@@ -619,6 +632,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private static void MergeInto(WindowBucket<TKey, TState, Hasher> into, WindowBucket<TKey, TState, Hasher> from)
     {
         var table = into.Table;
+        // Both direct (dense keys): slot by slot, no lookup per key.
+        if (table.TryMergeDirect<SlotMerge>(from.Table)) return;
         foreach (ref var entry in from.Table)
         {
             ref var slot = ref table.GetValueRefOrAdd(entry.Key, out var added);
@@ -712,6 +727,19 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         Array.Copy(list, at + 1, list, at, count - at);
         list[count] = null!;
         return bucket;
+    }
+
+    /// <summary>A pane's or suffix's slot merged into a window's (the merge of <see cref="MergeInto"/>).</summary>
+    private readonly struct SlotMerge : ISlotMerge<WindowSlot<TState>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Merge(ref WindowSlot<TState> into, in WindowSlot<TState> from, bool added)
+        {
+            if (added) TSpec.Init(out into.Agg);
+            TSpec.Merge(ref into.Agg, from.Agg);
+            // Pane slots count rows only under sliding EveryUpdate (EmitOpenWindow); elsewhere they are 0.
+            into.Revision += from.Revision;
+        }
     }
 
     /// <summary>The spec's key hash, as the state tables' hasher (nested, so it is specialized with the operator).</summary>
