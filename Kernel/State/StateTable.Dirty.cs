@@ -51,14 +51,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
             return copied;
         }
         var list = _dirtySlots;
-        var control = _control;
         var n = _dirtyCount;
         // The dirty slots are scattered over a table far larger than the cache: keep several entries'
         // loads in flight ahead of the copy (the barrier's pause is this loop's memory latency).
-        for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchSlot(entries, control, list[i]);
+        for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchSlot(entries, list[i]);
         for (var i = 0; i < n; i++)
         {
-            if (i + CopyPrefetchDistance < n) PrefetchSlot(entries, control, list[i + CopyPrefetchDistance]);
+            if (i + CopyPrefetchDistance < n) PrefetchSlot(entries, list[i + CopyPrefetchDistance]);
             MemoryMarshal.Write(destination.Slice(i * size, size), in entries[list[i]]);
         }
         return n;
@@ -75,22 +74,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
         return copied;
     }
 
-    /// <summary>
-    /// Asks for every cache line of entry <paramref name="slot"/> and for its control byte. An entry
-    /// wider than a line spans two or three of them (88 bytes: three in two placements of eight), and
-    /// the copy reads them all; <see cref="MarkClean"/> right after the copy writes the control byte,
-    /// which sits in a table of its own (one miss per dirty slot, unprefetched, before this asked for it).
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PrefetchSlot(StateEntry<TKey, TState>[] entries, byte[] control, int slot)
+    private static unsafe void PrefetchSlot(StateEntry<TKey, TState>[] entries, int slot)
     {
-        if (!Sse.IsSupported || (uint)slot >= (uint)entries.Length || (uint)slot >= (uint)control.Length) return;
+        if (!Sse.IsSupported || (uint)slot >= (uint)entries.Length) return;
         var p = (byte*)Unsafe.AsPointer(ref entries[slot]);
-        var size = Unsafe.SizeOf<StateEntry<TKey, TState>>();
-        // A JIT-time constant bound: the loop unrolls to one hint per line the entry can touch.
-        for (var offset = 0; offset < size; offset += 64) Sse.Prefetch0(p + offset);
-        Sse.Prefetch0(p + size - 1);
-        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref control[slot]));
+        Sse.Prefetch0(p);
+        if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 1) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
     }
 
     /// <summary>Records that <paramref name="slot"/> just turned Dirty (its control byte was not Dirty before).</summary>
