@@ -4,6 +4,7 @@ using Kernel.Bench.Quick;
 using Kernel.Checkpoints;
 using Kernel.Operators;
 using Kernel.Pipelines;
+using Kernel.Ring;
 using Kernel.Time;
 
 namespace Kernel.Bench.Checkpoints;
@@ -82,11 +83,13 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         var written = new double[barriers];
         var gcs = new int[barriers];
         var cpu = new double[barriers];
+        var compacting = new bool[barriers];
         for (var b = -5; b < barriers; b++)
         {
             for (var i = 0; i < dirty; i++) updates[i] = new HeadlineOrder { ProductId = rng.Next(keys), PriceCents = 100, Quantity = 1, TimestampMs = day + 2_000 };
             op.Apply(updates);
             var id = coordinator.ReserveCheckpointId();
+            var compactions = participant.StoreCompactions;
             var collections = GC.CollectionCount(0);
             var cpuStart = ThreadCpuClock.NowNanoseconds();
             var start = Stopwatch.GetTimestamp();
@@ -97,6 +100,9 @@ public sealed class CheckpointQuickSuite : IQuickSuite
             var result = coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None).GetAwaiter().GetResult();
             if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: checkpoint {id} did not complete: {result.Failure}");
             if (b < 0) continue;   // the first capture is full (the store is empty); the rest warm up
+            // A compaction finished between the barrier and the end of its checkpoint: it ran during the
+            // barrier (they start only after a checkpoint's flush, and the next flush waits for them).
+            compacting[b] = participant.StoreCompactions > compactions;
             pauses[b] = elapsed.TotalMicroseconds;
             gcs[b] = collections;
             cpu[b] = cpuNs / 1_000.0;
@@ -107,6 +113,9 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         // How many of the slowest 1% of barriers had a collection run during them (a pause the capture did not cause).
         var slowestBarriers = pauses.Select((p, i) => (p, i)).OrderByDescending(x => x.p).Take(Math.Max(1, barriers / 100)).ToArray();
         var slowest = slowestBarriers.Count(x => gcs[x.i] > 0);
+        var overlapped = slowestBarriers.Count(x => compacting[x.i]);
+        var compactingCpu = cpu.Where((_, i) => compacting[i]).DefaultIfEmpty().Average();
+        var quietCpu = cpu.Where((_, i) => !compacting[i]).DefaultIfEmpty().Average();
         // Wall time against the thread's CPU time of the slowest barriers: the difference is time off the CPU.
         var split = ThreadCpuClock.IsSupported
             ? "; slowest barriers wall/CPU " + string.Join(", ", slowestBarriers.Select(x => $"{x.p:F0}/{cpu[x.i]:F0} us")) + $", CPU p50 {cpu.Order().ElementAt(barriers / 2):F0} us p99 {cpu.Order().ElementAt(barriers * 99 / 100):F0} us"
@@ -115,7 +124,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         Array.Sort(durations);
         Array.Sort(bytes);
         Array.Sort(written);
-        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC{split}");
+        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC, {overlapped} ran beside a compaction of the store ({compacting.Count(c => c)} of all; mean CPU {compactingCpu:F0} us beside one, {quietCpu:F0} us without){split}");
         report.Metric(Suite, "pause", "p50_us", pauses[barriers / 2], "us");
         report.Metric(Suite, "pause", "p99_us", pauses[barriers * 99 / 100], "us");
         report.Metric(Suite, "pause", "checkpoint_ms", durations[barriers / 2], "ms");
@@ -178,6 +187,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         for (var i = 0; i < count; i++) positions[i] = i;
         var rates = new double[3];
         var starts = new double[3];
+        var cpuMs = new double[3];
         for (var r = 0; r < rates.Length; r++)
         {
             var dir = Path.Combine(root, "recovery-" + r);
@@ -188,18 +198,67 @@ public sealed class CheckpointQuickSuite : IQuickSuite
                 first.Pipeline.PublishAsync(orders, positions, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
             using var second = Open(dir, TimeSpan.FromHours(1), out _);
+            var processCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             var recovery = second.Pipeline.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
             var elapsed = Stopwatch.GetElapsedTime(start);
+            cpuMs[r] = (Process.GetCurrentProcess().TotalProcessorTime - processCpu).TotalMilliseconds;
             if (recovery.EventsReplayed != count) throw new InvalidOperationException($"checkpoint: replayed {recovery.EventsReplayed} of {count} journaled orders");
             starts[r] = elapsed.TotalMilliseconds;
             rates[r] = count / elapsed.TotalSeconds;
         }
         Array.Sort(rates);
         Array.Sort(starts);
-        Measure.Progress($"checkpoint: start with {count:N0} journaled orders: {starts[1]:F0} ms, {rates[1]:E3} ev/s");
+        Array.Sort(cpuMs);
+        // The process's CPU time over the start (replay on one thread, plus GC and the journal's threads):
+        // on a shared machine the wall time includes time off the CPU; this does not.
+        Measure.Progress($"checkpoint: start with {count:N0} journaled orders: {starts[1]:F0} ms, {rates[1]:E3} ev/s; process CPU {cpuMs[1]:F0} ms ({count / (cpuMs[1] / 1_000):E3} ev per CPU-second)");
+        if (ThreadCpuClock.IsSupported) ReplayPaths(orders);
         report.Metric(Suite, "recovery", "start_ms", starts[1], "ms");
         report.Metric(Suite, "replay", "events_per_sec", rates[1], "events/s");
+    }
+
+    /// <summary>
+    /// The operator's part of replay alone, fed from memory the two ways (ring entries through
+    /// OnBatch, the way replay fed it before; the replay feed, through Apply), alternating, on this
+    /// thread's CPU clock: a same-process ratio that the load of a shared machine does not skew.
+    /// </summary>
+    private static void ReplayPaths(HeadlineOrder[] orders)
+    {
+        const int Batch = 1024;
+        var ring = new List<double>();
+        var feed = new List<double>();
+        var entries = new RingEntry<HeadlineOrder>[Batch];
+        for (var r = 0; r < 6; r++)
+        {
+            var op = NewOperator(new TotalsSink(), HeadlineData.Products * 2);
+            var start = ThreadCpuClock.NowNanoseconds();
+            if (r % 2 == 0)
+            {
+                for (var at = 0; at < orders.Length; at += Batch)
+                {
+                    var n = Math.Min(Batch, orders.Length - at);
+                    for (var i = 0; i < n; i++) entries[i] = new RingEntry<HeadlineOrder> { Kind = EntryKind.Event, SourceId = 0, Value = at + i, Event = orders[at + i] };
+                    op.OnBatch(entries.AsSpan(0, n), at);
+                }
+            }
+            else
+            {
+                var replay = new Kernel.Journal.JournalReplayFeed<HeadlineOrder>(op, Batch);
+                for (var i = 0; i < orders.Length; i++)
+                {
+                    replay.Add(orders[i], 0, i);
+                    if (replay.IsFull) replay.Flush(i + 1 - Batch);
+                }
+                replay.Flush(orders.Length - replay.Count);
+            }
+            var ns = ThreadCpuClock.NowNanoseconds() - start;
+            if (op.EventsSeen != orders.Length) throw new InvalidOperationException($"checkpoint: the operator saw {op.EventsSeen} of {orders.Length} orders");
+            (r % 2 == 0 ? ring : feed).Add((double)ns / orders.Length);
+        }
+        ring.Sort();
+        feed.Sort();
+        Measure.Progress($"checkpoint: the operator's part of replay, thread CPU per event: ring entries through OnBatch {ring[1]:F1} ns ({string.Join(", ", ring.Select(x => x.ToString("F1")))}), the replay feed through Apply {feed[1]:F1} ns ({string.Join(", ", feed.Select(x => x.ToString("F1")))})");
     }
 
     private static void Throughput(QuickReport report, string root)

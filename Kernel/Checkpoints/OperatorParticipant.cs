@@ -59,6 +59,12 @@ public sealed partial class OperatorParticipant : ICheckpointParticipant, IContr
     /// <summary>The operator (after <see cref="Bind"/>).</summary>
     public ISnapshotOperator Operator => _operator ?? throw new InvalidOperationException($"participant '{Name}' has no operator; call Bind first");
 
+    /// <summary>Compactions the live LSM store of incremental checkpoints has run (0 without a store): diagnostics of the checkpoint suite.</summary>
+    internal long StoreCompactions
+    {
+        get { lock (_storeLock) return _store?.Compactions ?? 0; }
+    }
+
     /// <summary>Ties the participant to the operator it snapshots (the operator was created with this participant as its control listener).</summary>
     public void Bind(ISnapshotOperator op)
     {

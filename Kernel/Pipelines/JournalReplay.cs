@@ -19,9 +19,9 @@ internal static class JournalReplay
         where T : unmanaged
     {
         if (offset >= log.EndOffset) return 0;
-        var batch = new RingEntry<T>[BatchSize];
+        // Through the operator's batch path where it has one (JournalReplayFeed says when and how).
+        var feed = new JournalReplayFeed<T>(handler, BatchSize);
         long replayed = 0;
-        var n = 0;
         // The last position per source goes to the dictionary when the source changes and at the end,
         // not per record: a hash store per event, in a loop of about 30 ns of CPU an event.
         var any = false;
@@ -33,11 +33,7 @@ internal static class JournalReplay
             if (!JournalRecord.TryRead<T>(record.Payload, out var e, out var position, out var source))
                 throw new InvalidDataException(
                     $"journal {log.Directory}: record at offset {record.Offset} has {record.Payload.Length} bytes, a {typeof(T).Name} record has {JournalRecord.LengthOf<T>()}");
-            ref var slot = ref batch[n];
-            slot.Kind = EntryKind.Event;
-            slot.SourceId = source;
-            slot.Value = position;
-            slot.Event = e;
+            feed.Add(e, source, position);
             if (source != lastSource || !any)
             {
                 if (any) positions[lastSource] = lastPosition;
@@ -45,18 +41,19 @@ internal static class JournalReplay
                 any = true;
             }
             lastPosition = position;
-            if (++n == BatchSize)
+            if (feed.IsFull)
             {
-                handler.OnBatch(batch, replayed);
-                replayed += n;
-                n = 0;
+                var first = replayed;
+                replayed += feed.Count;
+                feed.Flush(first);
                 CrashPoints.Hit("mid-replay");
             }
         }
-        if (n > 0)
+        if (feed.Count > 0)
         {
-            handler.OnBatch(batch.AsSpan(0, n), replayed);
-            replayed += n;
+            var first = replayed;
+            replayed += feed.Count;
+            feed.Flush(first);
             CrashPoints.Hit("mid-replay");
         }
         if (any) positions[lastSource] = lastPosition;
