@@ -1,4 +1,3 @@
-using System.Reflection;
 using Kernel.Operators;
 using Kernel.Ring;
 
@@ -20,17 +19,15 @@ namespace Kernel.Journal;
 /// same order with a processing-time step between two batches, as the live ring gives it at batch
 /// boundaries of its own. Replay time is the operator's <c>Apply</c> rate (about 7 ns an event on the
 /// headline query) instead of the ring path's (about 12 ns).
-/// The methods are found once per replay by reflection on the two aggregator types, never on a
-/// user's handler (its <c>Apply</c> might mean something else): those go through the ring path.
+/// Only Kernel's two aggregators take the batch path (they implement the internal
+/// <see cref="IReplayBatchTarget{TEvent}"/>); a user's handler, whose <c>Apply</c> might mean something
+/// else, goes through the ring path.
 /// </remarks>
 internal sealed class JournalReplayFeed<T>
     where T : unmanaged
 {
-    private delegate void SpanAction(ReadOnlySpan<T> events);
-
     private readonly IBatchHandler<T> _handler;
-    private readonly SpanAction? _apply;
-    private readonly Action? _tick;
+    private readonly IReplayBatchTarget<T>? _target;
     private readonly T[] _events;
     private readonly int[] _sources;
     private readonly long[] _positions;
@@ -44,7 +41,7 @@ internal sealed class JournalReplayFeed<T>
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
         _handler = handler;
-        (_apply, _tick) = BindBatchPath(handler);
+        _target = handler as IReplayBatchTarget<T>;
         _events = new T[batchSize];
         _sources = new int[batchSize];
         _positions = new long[batchSize];
@@ -52,7 +49,7 @@ internal sealed class JournalReplayFeed<T>
     }
 
     /// <summary>True when batches of source 0 go through the operator's <c>Apply</c> (tests, diagnostics).</summary>
-    public bool UsesBatchPath => _apply is not null;
+    public bool UsesBatchPath => _target is not null;
 
     /// <summary>Events held, not yet handed over.</summary>
     public int Count => _count;
@@ -76,12 +73,12 @@ internal sealed class JournalReplayFeed<T>
     {
         var n = _count;
         if (n == 0) return;
-        if (_apply is not null && !_otherSource && n >= 2)
+        if (_target is not null && !_otherSource && n >= 2)
         {
             Fill(0, 1);
             _handler.OnBatch(_entries.AsSpan(0, 1), firstSequence);
-            _apply(_events.AsSpan(1, n - 1));
-            _tick?.Invoke();
+            _target.ApplyReplayed(_events.AsSpan(1, n - 1));
+            _target.TickReplayed();
         }
         else
         {
@@ -102,25 +99,5 @@ internal sealed class JournalReplayFeed<T>
             slot.Value = _positions[i];
             slot.Event = _events[i];
         }
-    }
-
-    private static (SpanAction? Apply, Action? Tick) BindBatchPath(IBatchHandler<T> handler)
-    {
-        var type = handler.GetType();
-        if (!type.IsGenericType) return (null, null);
-        var definition = type.GetGenericTypeDefinition();
-        var windowed = definition == typeof(WindowedAggregator<,,,,>);
-        if (!windowed && definition != typeof(KeyedAggregator<,,,,>)) return (null, null);
-        var apply = type.GetMethod("Apply", BindingFlags.Public | BindingFlags.Instance, [typeof(ReadOnlySpan<T>)]);
-        if (apply is null) return (null, null);
-        Action? tick = null;
-        if (windowed)
-        {
-            // The windowed operator's processing-time step; without it the batch path is not equivalent.
-            var method = type.GetMethod("Tick", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
-            if (method is null) return (null, null);
-            tick = method.CreateDelegate<Action>(handler);
-        }
-        return (apply.CreateDelegate<SpanAction>(handler), tick);
     }
 }

@@ -25,7 +25,7 @@ namespace Kernel.Operators;
 /// <typeparam name="TState">The running state per key.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation (generated).</typeparam>
-public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>
+public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IReplayBatchTarget<TEvent>
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -88,6 +88,10 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
 
     /// <summary>The last in-band watermark met in the ring (<see cref="long.MinValue"/> before any).</summary>
     public long Watermark => _watermark;
+
+    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events) => Apply(events);
+
+    void IReplayBatchTarget<TEvent>.TickReplayed() { }
 
     /// <summary>Folds a batch of events into the state (batch mode, no ring).</summary>
     public void Apply(ReadOnlySpan<TEvent> events)

@@ -23,7 +23,7 @@ namespace Kernel.Operators;
 /// <typeparam name="TState">The running state per key and window.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation (generated).</typeparam>
-public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IReplayBatchTarget<TEvent>
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -134,6 +134,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             return _tracker;
         }
     }
+
+    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events) => Apply(events);
+
+    void IReplayBatchTarget<TEvent>.TickReplayed() => Tick();
 
     /// <summary>Processes a batch of events from source 0 (batch mode, no ring).</summary>
     public void Apply(ReadOnlySpan<TEvent> events)
