@@ -53,7 +53,8 @@ public sealed partial class SegmentedLog
                     if (IsDisposed) return false;
                     var left = deadline - Environment.TickCount64;
                     if (left <= 0) return false;
-                    Monitor.Wait(_signal, (int)Math.Min(left, (long)s_waitBackstop.TotalMilliseconds));
+                    ReaderParkingHook?.Invoke();   // test hook (slow path: about to park)
+                    Monitor.Wait(_signal, (int)Math.Min(Math.Min(left, _waitBackstopMs), int.MaxValue));
                 }
                 return true;
             }
@@ -63,6 +64,17 @@ public sealed partial class SegmentedLog
             Interlocked.Decrement(ref _waiters);
         }
     }
+
+    private long _waitBackstopMs = (long)s_waitBackstop.TotalMilliseconds;
+
+    /// <summary>Test hook: runs on a waiting reader's thread, under the signal's lock, just before it parks; null otherwise.</summary>
+    internal Action? ReaderParkingHook { get; set; }
+
+    /// <summary>
+    /// Tests only: turns the re-check every <see cref="s_waitBackstop"/> off, so a parked reader wakes only
+    /// when the writer signals it (or at its timeout), and a test can tell that the signal arrived.
+    /// </summary>
+    internal void DisableWaitBackstop() => _waitBackstopMs = long.MaxValue;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void WakeReaders()

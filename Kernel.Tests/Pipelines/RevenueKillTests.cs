@@ -172,6 +172,70 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         Assert.True(moved > 0, $"{crashAt}: the restarted run moved nothing to the store: {final}");
     }
 
+    /// <summary>
+    /// Crash points of the budgeted run that a random kill draws from, each with the largest hit count
+    /// drawn. A run makes a checkpoint (and a sink commit) per 2,000 orders, about 30 in all, fewer after
+    /// a restart: a kill every 1–9 checkpoints lets three or more land before the end, most after the
+    /// budget took effect (checkpoint 10). The sink commits less often than the checkpoints (a run may
+    /// make as few as a dozen), so the commit points draw at most 3, and the first run draws from the six
+    /// points before them. A count past the end lets the run finish (the kills end there).
+    /// </summary>
+    private static readonly (string Point, int MaxHit)[] s_budgetKillPoints =
+    [
+        ("at-barrier", 9), ("after-snapshot", 9), ("before-lsm-write", 9), ("mid-lsm-flush", 9),
+        ("after-precommit", 9), ("after-manifest", 9), ("mid-commit", 3), ("after-commit", 3),
+        ("mid-batch", 100), ("mid-replay", 2), ("before-outputs", 1),
+    ];
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void WithAStateBudget_RandomKills_Restart_WritesTheOraclesRows(int seed) => KillBudgetedAtRandom(seed, kills: 3);
+
+    [Theory]
+    [Trait("Category", "Soak")]
+    [MemberData(nameof(BudgetSoakSeeds))]
+    public void Soak_WithAStateBudget_RandomKills_Restart_WritesTheOraclesRows(int seed) => KillBudgetedAtRandom(seed, kills: 6);
+
+    public static TheoryData<int> BudgetSoakSeeds()
+    {
+        var data = new TheoryData<int>();
+        for (var seed = 2000; seed < 2040; seed++) data.Add(seed);
+        return data;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="kills"/> runs of the budgeted pipeline, each killed at a crash point and hit
+    /// drawn from the seed (the first always a checkpoint point early enough to be reached), each
+    /// restarting from what the last left; then a run to the end. Its output must be the uninterrupted
+    /// budgeted run's bytes and the oracle's rows: every order counted exactly once.
+    /// </summary>
+    private void KillBudgetedAtRandom(int seed, int kills)
+    {
+        var rng = new Random(seed);
+        var args = BudgetArgs(fixture.Orders, _dir);
+        var killedAt = new List<string>();
+        for (var k = 0; k < kills; k++)
+        {
+            var (point, maxHit) = k == 0 ? s_budgetKillPoints[rng.Next(6)] : s_budgetKillPoints[rng.Next(s_budgetKillPoints.Length)];
+            var crashAt = $"{point}@{rng.Next(1, (k == 0 ? 12 : maxHit) + 1)}";   // the first lands at checkpoint 1–12
+            var run = RevenueProcess.Run(crashAt, args);
+            output.WriteLine($"seed {seed}: run {k} armed at {crashAt}, exit {run.ExitCode}\n{run.Stderr}");
+            if (run.ExitCode == 0) break;   // the armed hit was never reached: the input is done
+            Assert.True(run.Stderr.Contains($"crashing at '{point}'", StringComparison.Ordinal),
+                $"seed {seed}: run {k} armed at {crashAt} failed without crashing there: {run.Stderr}");
+            killedAt.Add(crashAt);
+        }
+        var context = $"seed {seed}, kills at {string.Join(", ", killedAt)}";
+        Assert.True(killedAt.Count > 0, $"{context}: no run was killed");
+        var final = FinishAndCompare(args, context, fixture.BudgetRevenue, fixture.BudgetLate);
+        var (rows, _) = RevenueOracle.Stream(RevenueOracle.ReadOrders(fixture.Orders), 600_000, 86_400_000);
+        Assert.True(rows.SequenceEqual(RevenueOracle.ReadRevenue(Path.Combine(_dir, "revenue.csv"))), $"{context}: revenue.csv differs from the oracle's rows");
+        var (moved, _) = SpillCounts(final);
+        output.WriteLine($"{context}: the final run moved {moved} entries to the store");
+    }
+
     /// <summary>revenue.csv and late.csv of an uninterrupted run against the oracle, with 10 minutes out of order and <paramref name="latenessMs"/>.</summary>
     private void AssertAgreesWithTheOracle(byte[] revenue, byte[] lateCsv, long latenessMs)
     {

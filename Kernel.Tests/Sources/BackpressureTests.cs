@@ -32,6 +32,8 @@ public sealed class BackpressureTests
 
         public long PositionAtBlock { get; private set; }
 
+        public long BytesReadAtBlock { get; private set; }
+
         public async ValueTask PublishAsync(ReadOnlyMemory<Row> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
         {
             foreach (var e in events.Span)
@@ -45,6 +47,7 @@ public sealed class BackpressureTests
             if (++_publishes == _blockAt)
             {
                 PositionAtBlock = positions.Span[^1];
+                BytesReadAtBlock = _stream.BytesRead;
                 Blocked.SetResult();
                 await Release.Task;
             }
@@ -58,18 +61,20 @@ public sealed class BackpressureTests
         var stream = new GeneratedCsvStream(rows);
         var source = new StreamSource<Row, RowParser>(stream, "gen", new SourceOptions { ReadBufferSize = ReadBufferSize, BatchSize = 64 });
         var target = new GatedTarget(stream, blockAt: 50);
+        // The stream and every publish but the blocked one complete synchronously, so RunAsync runs on this
+        // thread until its first await that does not complete: the blocked publish. When it returns, the
+        // loop has done everything it does before the target releases it. A loop that read on without
+        // awaiting the publish, or started its next read before it, has read more than it framed by now.
+        var readsElsewhere = stream.CountReadsOffThread();
         var run = source.RunAsync(target);
-
-        await target.Blocked.Task.WaitAsync(SourceRun.Timeout);
         var readAtBlock = stream.BytesRead;
-        var nextRead = stream.Mark();
-        // While the target holds the batch the source must not pull from the stream at all.
-        var first = await Task.WhenAny(nextRead, run, Task.Delay(TimeSpan.FromMilliseconds(300)));
-        Assert.False(first == nextRead, "the source read from the stream while the target was blocked");
-        Assert.False(first == run, "the run ended while the target was blocked");
-        Assert.Equal(readAtBlock, stream.BytesRead);
+        Assert.True(target.Blocked.Task.IsCompleted, "the run went async before the blocking publish (the test's premise: a synchronous stream and target)");
+        Assert.False(run.IsCompleted, "the run ended while the target was blocked");
         Assert.InRange(readAtBlock - target.PositionAtBlock, 0, 2 * ReadBufferSize);
+        Assert.Equal(target.BytesReadAtBlock, readAtBlock);   // not one read after the blocking publish began
+        Assert.Equal(0, readsElsewhere.Count);                // nor on another thread (a read-ahead task)
 
+        readsElsewhere.Stop();
         target.Release.SetResult();
         await run.WaitAsync(SourceRun.Timeout);
         Assert.Equal(rows, target.Count);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text;
 using Kernel.Tests.Infrastructure;
 
@@ -98,6 +100,13 @@ public sealed class StdinChildProcessTests
         }
     }
 
+    private static SafeHandle PipeHandle(Stream stdin) => stdin switch
+    {
+        PipeStream pipe => pipe.SafePipeHandle,
+        FileStream file => file.SafeFileHandle,
+        _ => throw new InvalidOperationException("the child's stdin is a " + stdin.GetType().Name + ", not a pipe"),
+    };
+
     [Fact]
     public async Task BlockedTarget_StopsReadingStdin_SoTheWriterIsHeldBack()
     {
@@ -112,12 +121,20 @@ public sealed class StdinChildProcessTests
             var writing = WriteAllAsync(p, bytes, n => Volatile.Write(ref written, n));
             var blocked = await ReadLineAsync(p, cts.Token);
             Assert.StartsWith("blocked ", blocked, StringComparison.Ordinal);
-            // While the child's target is blocked the writer cannot finish: the child reads nothing
-            // more, so the pipe fills. (A child buffering without bound would let it finish at once.)
-            var first = await Task.WhenAny(writing, Task.Delay(TimeSpan.FromSeconds(1), cts.Token));
-            Assert.False(first == writing, "the whole input was taken while the target was blocked");
+            var framedAtBlock = long.Parse(blocked["blocked ".Length..], CultureInfo.InvariantCulture);
+            // While the child's target is blocked it reads nothing more, so the pipe fills: wait for that
+            // (a condition, not a time). Full, the child has had input waiting and took none of it. A child
+            // buffering without bound would drain it and let the writer finish instead.
+            var pipe = PipeHandle(p.StandardInput.BaseStream);
+            var capacity = LinuxPipe.Capacity(pipe);
+            Assert.True(capacity > 0, $"F_GETPIPE_SZ failed: {capacity}");
+            var full = capacity - Environment.SystemPageSize;   // the first page may be partly read already
+            Assert.True(SpinWait.SpinUntil(() => writing.IsCompleted || LinuxPipe.Queued(pipe) >= full, s_timeout), "the pipe never filled");
+            Assert.False(writing.IsCompleted, "the whole input was taken while the target was blocked");
+            // Every chunk written is read by the child or in the pipe; the child took at most a read buffer
+            // and a record past what it framed before blocking.
             var writtenWhileBlocked = Volatile.Read(ref written);
-            Assert.InRange(writtenWhileBlocked, 0, bytes.Length / 2);
+            Assert.InRange(writtenWhileBlocked, 0, framedAtBlock + 2 * ReadBuffer + capacity);
             File.WriteAllBytes(gate, []);
             var released = await ReadLineAsync(p, cts.Token);
             Assert.StartsWith("released ", released, StringComparison.Ordinal);
@@ -138,4 +155,23 @@ public sealed class StdinChildProcessTests
             File.Delete(gate);
         }
     }
+}
+
+/// <summary>Queries on a Linux pipe: its capacity and the bytes queued in it (either end).</summary>
+internal static partial class LinuxPipe
+{
+    private const int GetPipeSize = 1032;     // F_GETPIPE_SZ
+    private const nuint BytesQueued = 0x541B; // FIONREAD
+
+    /// <summary>The pipe's capacity in bytes, or -1.</summary>
+    public static int Capacity(SafeHandle pipe) => Fcntl(pipe, GetPipeSize, 0);
+
+    /// <summary>The bytes written to the pipe and not yet read, or -1.</summary>
+    public static int Queued(SafeHandle pipe) => Ioctl(pipe, BytesQueued, out var n) == 0 ? n : -1;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(SafeHandle fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int Ioctl(SafeHandle fd, nuint request, out int value);
 }

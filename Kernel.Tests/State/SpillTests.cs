@@ -124,7 +124,7 @@ public sealed class SpillTests : IDisposable
             if (op.SpilledEntries > 0 && at >= events.Length * 2 / 3) break;
         }
         Assert.True(op.SpilledEntries > 0, what);
-        var spilledAtCheckpoint = op.SpilledEntries;
+        var entriesAtCheckpoint = reference.StateEntries;
         participant.CloseStore();
 
         // A new process: restore the checkpoint (the store's copy holds the spilled entries), replay the rest.
@@ -132,7 +132,8 @@ public sealed class SpillTests : IDisposable
         var (again, restored, next) = Spilling(restoredRows, kind, emit, new ManualClock(), "second", budget: 10, register: false);
         var store = new CheckpointStore(Path.Combine(_dir.Path, "data-first"));
         await RestoreAsync(again, store, checkpoint);
-        Assert.True(restored.StateEntries >= spilledAtCheckpoint, $"{what}: restore did not bring back the {spilledAtCheckpoint} spilled entries");
+        Assert.True(restored.StateEntries + restored.SpilledEntries == entriesAtCheckpoint,
+            $"{what}: restore found {restored.StateEntries} entries in memory and {restored.SpilledEntries} in the store, the checkpoint held {entriesAtCheckpoint}");
         var nextCoordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 100 });
         nextCoordinator.Register(again);
         while (at < events.Length)
@@ -148,6 +149,85 @@ public sealed class SpillTests : IDisposable
         again.CloseStore();
         Assert.True(restored.SpillReads > 0, $"{what}: the replay read nothing back from the store");
         Assert.Equal(Sorted(referenceRows.Rows.Skip(rowsAtCheckpoint).ToList()), Sorted(restoredRows.Rows));
+    }
+
+    /// <summary>
+    /// A checkpoint written without a budget (every entry in memory, all in the store) restored by an
+    /// operator with one: at most the budget comes into memory, the rest stays in the store. Queries, the
+    /// replay's rows and the final rows must still be the uninterrupted unbudgeted run's and the GROUP BY's.
+    /// </summary>
+    [Theory]
+    [InlineData(31, "tumbling", EmitMode.Final, 100)]
+    [InlineData(32, "tumbling", EmitMode.EveryUpdate, 100)]
+    [InlineData(33, "sliding", EmitMode.OnWindowClose, 300)]
+    [InlineData(34, "sliding", EmitMode.EveryUpdate, 300)]
+    public async Task RestoreOfMoreThanTheBudget_KeepsAtMostTheBudgetInMemory_AndEmitsWhatTheUninterruptedRunEmits(int seed, string kind, EmitMode emit, long budget)
+    {
+        var what = $"seed {seed}, {kind}/{emit}, budget {budget}";
+        var events = Events(new Random(seed), 12_000);
+        var referenceRows = new RowLog();
+        var referenceClock = new ManualClock();
+        var reference = NewOperator(referenceRows, null, kind, emit, referenceClock, budget: 0);
+        var firstRows = new RowLog();
+        var firstClock = new ManualClock();
+        var (participant, op, coordinator) = Spilling(firstRows, kind, emit, firstClock, "unbudgeted", budget: 0);
+        var rng = new Random(seed);
+        var at = 0;
+        long checkpoint = -1;
+        while (at < events.Length / 2 || reference.StateEntries < 3 * budget)
+        {
+            Assert.True(at < events.Length * 3 / 4, $"{what}: the state never grew to three times the budget");
+            var n = Math.Min(rng.Next(1, 700), events.Length - at);
+            op.Apply(events.AsSpan(at, n));
+            reference.Apply(events.AsSpan(at, n));
+            at += n;
+            var advance = rng.Next(0, 300);
+            firstClock.Advance(advance);
+            referenceClock.Advance(advance);
+            op.Tick();
+            reference.Tick();
+            checkpoint = (await CheckpointAsync(coordinator, participant)).CheckpointId;
+        }
+        Assert.Equal(0, op.SpilledEntries);
+        var entriesAtCheckpoint = op.StateEntries;
+        var rowsAtCheckpoint = firstRows.Rows.Count;
+        Assert.Equal(referenceRows.Rows.Count, rowsAtCheckpoint);
+        participant.CloseStore();
+
+        // A new process with a budget restores it.
+        var restoredRows = new RowLog();
+        var restoredClock = new ManualClock(firstClock.NowMs);
+        var (again, restored, _) = Spilling(restoredRows, kind, emit, restoredClock, "budgeted", budget, register: false);
+        var store = new CheckpointStore(Path.Combine(_dir.Path, "data-unbudgeted"));
+        await RestoreAsync(again, store, checkpoint);
+        Assert.True(restored.StateEntries <= budget, $"{what}: restore kept {restored.StateEntries} entries in memory, spilled {restored.SpilledEntries}, total {entriesAtCheckpoint}");
+        Assert.True(restored.SpilledEntries > 0, $"{what}: restore left nothing in the store");
+        Assert.Equal(entriesAtCheckpoint, restored.StateEntries + restored.SpilledEntries);
+        AssertSameQueries(restored, reference, what);   // every row of every live window, spilled ones read from the store
+
+        var nextCoordinator = new CheckpointCoordinator(store, new CheckpointCoordinatorOptions { KeepLast = 100 });
+        nextCoordinator.Register(again);
+        while (at < events.Length)
+        {
+            var n = Math.Min(rng.Next(1, 700), events.Length - at);
+            restored.Apply(events.AsSpan(at, n));
+            reference.Apply(events.AsSpan(at, n));
+            at += n;
+            var advance = rng.Next(0, 300);
+            restoredClock.Advance(advance);
+            referenceClock.Advance(advance);
+            restored.Tick();
+            reference.Tick();
+            await CheckpointAsync(nextCoordinator, again);
+        }
+        restored.EndOfInput();
+        reference.EndOfInput();
+        again.CloseStore();
+        Assert.True(restored.SpillReads > 0, $"{what}: the replay read nothing back from the store");
+        Assert.Equal(0, reference.LateEvents);
+        Assert.Equal(0, restored.LateEvents);
+        Assert.Equal(Sorted(referenceRows.Rows.Skip(rowsAtCheckpoint).ToList()), Sorted(restoredRows.Rows));
+        Assert.Equal(GroupBy(events, kind), FinalRows([.. firstRows.Rows, .. restoredRows.Rows]));
     }
 
     [Fact]

@@ -194,6 +194,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var pendingKeys = new TKey[RestorePrefetch];
         var pendingSlots = new WindowSlot<TState>[RestorePrefetch];
         var pendingBuckets = new int[RestorePrefetch];
+        var quota = RestoreQuota(metadata, listAt, panes, fired, revs);   // [spill] null without a budget
         long read = 0;
         using (var it = store.CreatePrefixIterator(prefix))
         {
@@ -209,6 +210,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     if (!index.TryGetValue(id, out current)) BadStore(what, $"holds entries of window [{id.Start}, {id.End}), which the metadata does not list");
                     currentId = id;
                 }
+                if (quota is not null && !KeepRestored(quota, current, buckets[current], value[StateSize + 4] != 0)) continue;   // [spill] stays in the store
                 var ring = (int)(read % RestorePrefetch);
                 if (read >= RestorePrefetch) InsertRestored(buckets, pendingBuckets[ring], pendingKeys[ring], in pendingSlots[ring], what);
                 pendingKeys[ring] = MemoryMarshal.Read<TKey>(key[keyAt..]);
@@ -229,8 +231,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         for (var i = 0; i < windows; i++)
         {
             var listed = BinaryPrimitives.ReadInt32LittleEndian(metadata[(listAt + i * 20 + 16)..]);
-            if (buckets[i].Table.Count != listed)
-                BadStore(what, $"holds {buckets[i].Table.Count} entries of window [{buckets[i].Start}, {buckets[i].End}), the metadata lists {listed}");
+            if (buckets[i].Table.Count + buckets[i].Spilled != listed)
+                BadStore(what, $"holds {buckets[i].Table.Count + buckets[i].Spilled} entries of window [{buckets[i].Start}, {buckets[i].End}), the metadata lists {listed}");
             buckets[i].Table.MarkClean();
         }
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
@@ -239,6 +241,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
         _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
         _lastPane = null;
+        if (quota is not null) _spillStore = store;   // [spill] where the entries past the budget stayed
         UpdateNextTimer();
     }
 

@@ -25,7 +25,11 @@ namespace Kernel.Operators;
 //     scan the window's range in the store for the keys not in memory;
 //   - a full capture (first in a process, after an abort or a failed write) deletes the store's content
 //     before writing memory's, and a full snapshot is written from memory: both load every spilled
-//     entry back first (UnspillAll).
+//     entry back first (UnspillAll);
+//   - a restore from the store (RestoreFromStore) keeps the budget too: the open windows (panes and
+//     revision buckets) come into memory whole, the fired windows share what the budget leaves, newest
+//     first (the barrier's spill drops the oldest first), and the rest stays in the store it was read
+//     from, counted in WindowBucket.Spilled, exactly as if a barrier had spilled it (RestoreQuota).
 // Keys in memory are hot: nothing on their path looks at the store.
 public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec>
 {
@@ -94,6 +98,53 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             inMemory -= n;
             _spillWrites += n;
         }
+    }
+
+    /// <summary>
+    /// Restore from the store with a budget: how many entries of each window the metadata lists (panes,
+    /// fired windows, revision buckets, each sorted by start; their counts at <paramref name="listAt"/>)
+    /// may come into memory. Open windows take all theirs (events fold into them without looking at the
+    /// store); the fired ones share what is left of the budget, the newest first. Null without a budget.
+    /// </summary>
+    private int[]? RestoreQuota(ReadOnlySpan<byte> metadata, int listAt, int panes, int fired, int revs)
+    {
+        if (_stateBudget == 0) return null;
+        var windows = panes + fired + revs;
+        var quota = new int[windows];
+        var left = _stateBudget;
+        for (var i = 0; i < windows; i++)
+        {
+            if (i >= panes && i < panes + fired) continue;
+            quota[i] = int.MaxValue;
+            left -= ListedCount(metadata, listAt, i);
+        }
+        for (var i = panes + fired - 1; i >= panes; i--)
+        {
+            var n = (int)Math.Clamp(left, 0, ListedCount(metadata, listAt, i));
+            quota[i] = n;
+            left -= n;
+        }
+        return quota;
+    }
+
+    private static int ListedCount(ReadOnlySpan<byte> metadata, int listAt, int window) =>
+        Math.Max(0, BinaryPrimitives.ReadInt32LittleEndian(metadata[(listAt + window * 20 + 16)..]));
+
+    /// <summary>
+    /// Restore with a budget: true when an entry of window <paramref name="index"/> comes into memory; false
+    /// when it stays in the store, counted as spilled. An entry with a periodic row due stays in memory
+    /// past the quota (as the barrier's spill keeps it: the row is emitted from memory).
+    /// </summary>
+    private bool KeepRestored(int[] quota, int index, WindowBucket<TKey, TState, Hasher> bucket, bool changed)
+    {
+        if (quota[index] > 0)
+        {
+            if (quota[index] != int.MaxValue) quota[index]--;
+            return true;
+        }
+        if (changed && _emit == EmitMode.Periodic) return true;
+        bucket.Spilled++;
+        return false;
     }
 
     /// <summary>Marks the entries with a periodic row due dirty, so the spill keeps them (the capture writes them again, harmlessly).</summary>

@@ -3,8 +3,9 @@ using System.Text;
 namespace Kernel.Tests.Sources.Support;
 
 /// <summary>
-/// A read-only stream of <c>rows</c> CSV records <c>i,1,2\n</c> made on demand, which counts the
-/// bytes it hands out and signals the first read after <see cref="Mark"/>.
+/// A read-only stream of <c>rows</c> CSV records <c>i,1,2\n</c> made on demand, synchronously (its
+/// ReadAsync completes at once), which counts the bytes it hands out and, on request, the reads made
+/// off the requesting thread.
 /// </summary>
 public sealed class GeneratedCsvStream : Stream
 {
@@ -14,23 +15,39 @@ public sealed class GeneratedCsvStream : Stream
     private int _pendingOffset;
     // Written by the reading thread (Interlocked), read by the test thread.
     private long _bytesRead;
-    private volatile TaskCompletionSource? _readAfterMark;
 
     public GeneratedCsvStream(long rows) => _rows = rows;
 
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
-    /// <summary>Returns a task that completes at the next read from this stream.</summary>
-    public Task Mark()
+    /// <summary>Counts the reads made on threads other than the caller's from now until <see cref="OffThreadReads.Stop"/>.</summary>
+    public OffThreadReads CountReadsOffThread()
     {
-        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _readAfterMark = tcs;
-        return tcs.Task;
+        var counter = new OffThreadReads(Environment.CurrentManagedThreadId);
+        _offThread = counter;
+        return counter;
+    }
+
+    private volatile OffThreadReads? _offThread;
+
+    public sealed class OffThreadReads(int threadId)
+    {
+        private int _count;
+        private volatile bool _stopped;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Stop() => _stopped = true;
+
+        internal void OnRead()
+        {
+            if (!_stopped && Environment.CurrentManagedThreadId != threadId) Interlocked.Increment(ref _count);
+        }
     }
 
     public override int Read(Span<byte> buffer)
     {
-        _readAfterMark?.TrySetResult();
+        _offThread?.OnRead();
         var written = 0;
         while (written < buffer.Length)
         {

@@ -11,13 +11,14 @@ public sealed class LogConcurrencyTests
         using var log = SegmentedLog.Open(dir.Path, new LogOptions { SegmentBytes = 64 * 1024 });
         using var reader = log.OpenReader(0);
         Assert.False(reader.TryRead(out _));
-        using var waiting = new ManualResetEventSlim();
-        var tail = Task.Run(() =>
-        {
-            waiting.Set();
-            return reader.WaitForData(TimeSpan.FromSeconds(30));
-        });
-        waiting.Wait(TimeSpan.FromSeconds(30));
+        // The append comes once the reader is parked, and only the writer's signal can wake it: it waits
+        // without a timeout and without the periodic re-check, so a lost wake-up leaves it parked (until
+        // the log's disposal) and the wait below times out.
+        log.DisableWaitBackstop();
+        using var parked = new ManualResetEventSlim();
+        log.ReaderParkingHook = parked.Set;
+        var tail = Task.Run(() => reader.WaitForData(Timeout.InfiniteTimeSpan));
+        Assert.True(parked.Wait(TimeSpan.FromSeconds(30)), "the reader never parked");
         log.Append([5, 6], 3);
         Assert.True(await tail.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(reader.TryRead(out var r));
