@@ -72,38 +72,6 @@ public sealed class MultiProducerStressTests(ITestOutputHelper output)
         Assert.Equal(2, barrier.Poll(0));
     }
 
-    [Fact]
-    public void Poll_ReadsOnlyTheFlags_LastLapsFlagIsNotReadable()
-    {
-        // The consumer of a multi-producer ring no longer reads the claim cursor: a slot's flag must
-        // tell this lap's entry from the last lap's on its own.
-        var ring = new RingBuffer<TestEvent>(16, ProducerType.Multi);
-        var barrier = new SequenceBarrier(ring.Sequencer, WaitStrategy.Default, []);
-        for (var i = 0; i < 16; i++)
-            ring.Publish(new TestEvent(0, i));
-        Assert.Equal(15, barrier.Poll(0));               // the whole lap, and not a slot further
-        Assert.Equal(15, barrier.Poll(16));              // slot 0 still holds sequence 0: 16 is not there
-
-        var next = ring.Claim(1);                        // sequence 16, in flight
-        Assert.Equal(15, barrier.Poll(16));
-        next.Publish();
-        next.Dispose();
-        Assert.Equal(16, barrier.Poll(16));
-    }
-
-    [Fact]
-    public void Poll_ScansAtMostOneWindow()
-    {
-        const int Published = SequenceBarrier.PublishedScanWindow + 904;
-        var ring = new RingBuffer<TestEvent>(2 * SequenceBarrier.PublishedScanWindow, ProducerType.Multi);
-        var barrier = new SequenceBarrier(ring.Sequencer, WaitStrategy.Default, []);
-        for (var i = 0; i < Published; i++)
-            ring.Publish(new TestEvent(0, i));
-        Assert.Equal(SequenceBarrier.PublishedScanWindow - 1, barrier.Poll(0));
-        Assert.Equal(Published - 1, barrier.Poll(SequenceBarrier.PublishedScanWindow));
-        Assert.Equal(Published - 1, barrier.Poll(Published));   // nothing new: the one before
-    }
-
     [Theory]
     [Trait("Category", "Soak")]
     [InlineData(4, 2_000_000, 64)]

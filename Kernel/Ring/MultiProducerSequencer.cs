@@ -100,23 +100,15 @@ internal sealed class MultiProducerSequencer : Sequencer
     internal bool IsPublishedOrLater(long sequence) =>
         Volatile.Read(ref SlotFlag(sequence)) >= (int)(sequence >> _indexShift);
 
-    /// <summary>
-    /// The highest sequence up to which every slot from <paramref name="sequence"/> on is published,
-    /// looking at no more than <paramref name="window"/> slots (<paramref name="sequence"/> − 1 when
-    /// <paramref name="sequence"/> itself is not). Reads only the availability flags, never the claim
-    /// cursor: a slot's flag holds the round of the last sequence published into it, and a slot is
-    /// claimed for a later round only after this round's entry was consumed, so a matching round
-    /// means published, whatever the cursor says.
-    /// </summary>
-    public long HighestPublishedFrom(long sequence, int window)
+    /// <inheritdoc/>
+    public override long GetHighestPublished(long lowerBound, long availableSequence)
     {
-        var last = sequence + window - 1;
-        for (var s = sequence; s <= last; s++)
+        for (var s = lowerBound; s <= availableSequence; s++)
         {
             if (!IsAvailable(s))
                 return s - 1;
         }
-        return last;
+        return availableSequence;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

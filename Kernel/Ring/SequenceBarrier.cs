@@ -13,11 +13,7 @@ internal sealed class SequenceBarrier
     private readonly Sequence _cursor;
     private readonly Sequence[] _dependents;
     private readonly WaitStrategy _waitStrategy;
-    private readonly MultiProducerSequencer? _multi;
-
-    // How far one poll of a multi-producer ring scans the availability flags: the most a processor
-    // hands its handler per call, so a scan never reads flags of entries that batch cannot take.
-    internal const int PublishedScanWindow = 4096;
+    private readonly bool _multiProducer;
 
     // Set by Alert (halt or drain), read by every wait loop: a volatile bool, so a waiter that
     // re-reads it after being woken sees the store that preceded the wake-up.
@@ -33,7 +29,7 @@ internal sealed class SequenceBarrier
         _cursor = sequencer.Cursor;
         _dependents = dependents;
         _waitStrategy = waitStrategy;
-        _multi = sequencer as MultiProducerSequencer;
+        _multiProducer = sequencer is MultiProducerSequencer;
     }
 
     /// <summary>The signal blocking strategies sleep on.</summary>
@@ -51,14 +47,11 @@ internal sealed class SequenceBarrier
     {
         if (_dependents.Length != 0)
             return MinimumOfDependents();
-        // Several producers: publication is per slot, and the flags alone say what is readable, so
-        // the claim cursor is not read at all. Every claim writes that line; a consumer polling it
-        // pulled it into its own cache between claims, so the next producer's claim missed (a
-        // cross-core trip per poll, and when the consumer chases the producers a poll per event
-        // or two).
-        if (_multi is not null)
-            return _multi.HighestPublishedFrom(sequence, PublishedScanWindow);
-        return _cursor.Value;
+        var available = _cursor.Value;
+        // Several producers: the cursor counts claims; publication is per slot.
+        if (_multiProducer && available >= sequence)
+            available = _sequencer.GetHighestPublished(sequence, available);
+        return available;
     }
 
     /// <summary>

@@ -73,6 +73,12 @@ internal abstract class Sequencer
     /// <summary>The highest sequence handed to a producer (claimed, maybe not yet published).</summary>
     public abstract long ClaimedCursor { get; }
 
+    /// <summary>
+    /// The highest sequence at or after <paramref name="lowerBound"/> up to which every slot is
+    /// published, given that <paramref name="availableSequence"/> was claimed. Called once per batch.
+    /// </summary>
+    public abstract long GetHighestPublished(long lowerBound, long availableSequence);
+
     /// <summary>Adds a consumer sequence to gate on (configuration time, not thread-safe with itself).</summary>
     public void AddGatingSequence(Sequence sequence)
     {

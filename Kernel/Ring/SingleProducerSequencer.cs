@@ -93,6 +93,9 @@ internal sealed class SingleProducerSequencer : Sequencer
         _producer.NextValue = lowest - 1;
     }
 
+    /// <inheritdoc/>
+    public override long GetHighestPublished(long lowerBound, long availableSequence) => availableSequence;
+
     /// <summary>
     /// The last claimed sequence, and the highest sequence that may be claimed without looking at
     /// the consumers again (the slowest consumer seen when room was last checked, plus the ring
