@@ -176,7 +176,7 @@ public sealed partial class SegmentedLog
     private void StartWriteBehind(long position)
     {
         var to = position & ~(long)(Environment.SystemPageSize - 1);
-        RequestWriteBehind(_active, _writeBehindFrom, to);
+        _active.Region.StartWriteBack(_writeBehindFrom, to);
         _writeBehindFrom = to;
         _writeBehindNext = to + _options.WriteBehindBytes;
     }
@@ -211,7 +211,7 @@ public sealed partial class SegmentedLog
         _writePosition = SegmentHeader.Length;
         _activeRecords = 0;
         _activeMaxTimestamp = long.MinValue;
-        if (_options.WriteBehindBytes > 0) RequestWriteBehind(old, _writeBehindFrom, old.PublishedLength);
+        if (_options.WriteBehindBytes > 0) old.Region.StartWriteBack(_writeBehindFrom, old.PublishedLength);
         ResetWriteBehind(SegmentHeader.Length);
         next.Publish(_writePosition, 0, long.MinValue);
         PersistIndex(old);

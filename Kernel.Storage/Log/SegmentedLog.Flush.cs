@@ -64,7 +64,6 @@ public sealed partial class SegmentedLog
             _preparer = new Thread(PrepareLoop) { IsBackground = true, Name = "Kernel log preparer" };
             _preparer.Start();
         }
-        StartWriteBehindThread();
         RequestPrepare();
     }
 
@@ -75,7 +74,6 @@ public sealed partial class SegmentedLog
         _prepareWake.Set();
         _maintenance?.Join();
         _preparer?.Join();
-        StopWriteBehindThread();
         _wake.Dispose();
         _prepareWake.Dispose();
         // Whatever was requested is settled so that Dispose never waits forever.

@@ -149,7 +149,6 @@ public sealed partial class SegmentedLog : IDisposable
         WakeReaders();
         DisposeSegments();
         _preparedReady.Dispose();
-        _writeBehindWake.Dispose();
     }
 
     private void DisposeSegments()
