@@ -26,7 +26,7 @@ internal abstract class Sequencer
 
     // Whether pausing paid off in the producers' recent waits for room (see SpinPhase). Written
     // only on that slow path; with several producers a shared, racy hint.
-    private readonly PaddedSpinHistory _capacitySpinHistory = new();
+    private SpinHistory _capacitySpinHistory;
 
     /// <summary>Creates a sequencer for a ring of <paramref name="bufferSize"/> slots.</summary>
     protected Sequencer(int bufferSize)
@@ -63,9 +63,6 @@ internal abstract class Sequencer
 
     /// <summary>The ring size.</summary>
     public int BufferSize => _bufferSize;
-
-    /// <summary>Waits for room that began a spin phase, i.e. found no room at first look (racy; tests and diagnostics).</summary>
-    internal int CapacitySpinPhases => Volatile.Read(ref _capacitySpinHistory.Phases);
 
     /// <summary>True once the ring was halted: waiting for room throws instead of waiting forever.</summary>
     public bool IsClosed => _closed;
@@ -125,15 +122,7 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        // Look before pausing: most calls come from a producer whose cached view of the consumers
-        // is only stale (the consumers moved on long ago). Pausing or yielding first made every such
-        // refresh give the CPU away (a yield on a loaded machine, or where the history had given up
-        // pausing, is a whole time slice lost) although the room was there.
-        var first = GetMinimumGatingSequence(whenNone);
-        if (first >= wrapPoint)
-            return first;
-        _capacitySpinHistory.Phases++;
-        var spin = new SpinPhase(s_capacitySpinTime, ref _capacitySpinHistory.Value);
+        var spin = new SpinPhase(s_capacitySpinTime, ref _capacitySpinHistory);
         while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Kernel.Ring;
 
@@ -119,31 +118,4 @@ internal struct SpinHistory
         else
             _probeInterval = Math.Min(ProbeInterval * 2, MaxProbeInterval);
     }
-}
-
-/// <summary>
-/// A <see cref="SpinHistory"/> that several threads update (the producers of one ring, waiting for
-/// room), on cache lines of its own: kept as a plain field of the sequencer, its writes landed on the
-/// line holding the fields every publish and every consumer scan reads (ring size, masks, the
-/// availability array), invalidating that line in the other cores at each wait for room.
-/// </summary>
-[StructLayout(LayoutKind.Explicit, Size = PaddedSize)]
-internal sealed class PaddedSpinHistory
-{
-    private const int ValueOffset = 56;
-    private const int PaddedSize = ValueOffset + 16 + 56;
-
-    /// <summary>The history; pass it by reference to <see cref="SpinPhase"/>.</summary>
-    [FieldOffset(ValueOffset)]
-    public SpinHistory Value;
-
-    /// <summary>Waits that found no room at first look and began a spin phase (racy count; for tests and diagnostics).</summary>
-    [FieldOffset(ValueOffset + 12)]
-    public int Phases;
-
-    // The runtime ignores StructLayout.Size for classes: this last field makes the trailing pad real.
-#pragma warning disable CS0169, IDE0051 // never read or written: it only reserves space
-    [FieldOffset(PaddedSize - sizeof(long))]
-    private readonly long _trailingPad;
-#pragma warning restore CS0169, IDE0051
 }
