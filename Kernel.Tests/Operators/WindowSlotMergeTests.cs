@@ -207,4 +207,33 @@ public sealed class WindowSlotMergeTests
         Assert.True(changed.SetEquals([7L, 9L]), $"changed: {string.Join(",", changed)}");
         Assert.Equal(2, table.ChangedCount);
     }
+
+    /// <summary>
+    /// A view that only folds into held keys keeps the dirty list (an incremental capture then reads the
+    /// list, not every control byte of a large window); a view that added keys switches the table to the scan.
+    /// </summary>
+    [Fact]
+    public void WindowView_KeepsTheDirtyList_UntilItAdds()
+    {
+        var table = new StateTable<long, long, DirectLongHasher>("Tests.View", 1, 1_000);
+        for (long k = 0; k < 1_000; k++) table.GetValueRefOrAdd(k, out _) = k;
+        table.MarkClean();
+        table.GetValueRefOrAdd(3, out _) += 1;   // 3 dirty, through the general path: listed
+        Assert.True(table.DirtyListed);
+        Assert.True(table.TryOpenWindowView(out var view));
+        var index = StateTable<long, long, DirectLongHasher>.DirectIndexOf(3);
+        Assert.True(view.IsHit(index));
+        view.StateAt(index) += 1;
+        table.CommitWindowAdds(0);
+        Assert.True(table.DirtyListed, "a view that added nothing must leave the dirty list in use");
+        Assert.Equal(1, table.ChangedCount);
+
+        var fresh = new StateTable<long, long, DirectLongHasher>("Tests.View", 1, 100);
+        Assert.True(fresh.TryOpenWindowView(out var freshView));
+        var at = StateTable<long, long, DirectLongHasher>.DirectIndexOf(42);
+        Assert.True(freshView.TryAdd(at, 42));
+        fresh.CommitWindowAdds(1);
+        Assert.False(fresh.DirtyListed, "added keys are not in the list: the table must scan");
+        Assert.Equal(1, fresh.ChangedCount);
+    }
 }
