@@ -176,14 +176,14 @@ public sealed class WindowSlotMergeTests
         Assert.True(hashed.TryGetValue(3, out var h) && h == 7 && hashed.Count == 2);
     }
 
-    /// <summary>Keys a <see cref="StateTable{TKey, TState, THasher}.WindowView"/> adds count once committed and show as changed.</summary>
+    /// <summary>Keys a <see cref="StateTable{TKey, TState, THasher}.DirectView"/> adds count once committed and show as changed.</summary>
     [Fact]
     public void WindowView_Adds_CountAndAreChanged()
     {
         var table = new StateTable<long, long, DirectLongHasher>("Tests.View", 1, 100);
         table.GetValueRefOrAdd(5, out _) = 1;
         table.MarkClean();
-        Assert.True(table.TryOpenWindowView(out var view));
+        Assert.True(table.TryGetDirectView(out var view));
         var adds = 0;
         foreach (var k in new long[] { 7, 9, 5, 7, 100_000 })
         {
@@ -220,7 +220,7 @@ public sealed class WindowSlotMergeTests
         table.MarkClean();
         table.GetValueRefOrAdd(3, out _) += 1;   // 3 dirty, through the general path: listed
         Assert.True(table.DirtyListed);
-        Assert.True(table.TryOpenWindowView(out var view));
+        Assert.True(table.TryGetDirectView(out var view));
         var index = StateTable<long, long, DirectLongHasher>.DirectIndexOf(3);
         Assert.True(view.IsHit(index));
         view.StateAt(index) += 1;
@@ -229,7 +229,7 @@ public sealed class WindowSlotMergeTests
         Assert.Equal(1, table.ChangedCount);
 
         var fresh = new StateTable<long, long, DirectLongHasher>("Tests.View", 1, 100);
-        Assert.True(fresh.TryOpenWindowView(out var freshView));
+        Assert.True(fresh.TryGetDirectView(out var freshView));
         var at = StateTable<long, long, DirectLongHasher>.DirectIndexOf(42);
         Assert.True(freshView.TryAdd(at, 42));
         fresh.CommitWindowAdds(1);

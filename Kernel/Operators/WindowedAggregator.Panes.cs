@@ -77,7 +77,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             var pane = _lastPane;
             if (pane is not null)
             {
-                if (!pane.Table.TryOpenWindowView(out var view))
+                if (!pane.Table.TryGetDirectView(out var view))
                 {
                     _maxEventTime[0] = maxT;
                     ApplyPanesHashed(events, i);
@@ -109,7 +109,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// step left the watermark below the next timer), so the loop's largest time is a plain maximum.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, ReadOnlySpan<TEvent> events, int i,
+    private int ApplyPanesDirect(StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, ReadOnlySpan<TEvent> events, int i,
         long paneStart, ulong paneLength, long dueAt, ref long maxT, ref int added)
     {
         var max = maxT;
@@ -139,7 +139,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     /// <summary>The hit path of <see cref="ApplyPanesDirect"/>: false (nothing done) when the event needs <see cref="StepPanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.WindowView view, in TEvent e, long t,
+    private bool TryFoldPaneHit(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, long t,
         long paneStart, ulong paneLength, long dueAt, ref int adds)
     {
         if (t >= dueAt) return false;

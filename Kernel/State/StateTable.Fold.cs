@@ -43,7 +43,29 @@ public sealed partial class StateTable<TKey, TState, THasher>
             // control array has _last + 1 elements and index <= _last.
             => index <= _last && Unsafe.Add(ref _control, (nint)index) == Dirty;
 
-        /// <summary>The state at <paramref name="index"/>; only for an index <see cref="IsHit"/> accepted (unchecked).</summary>
+        /// <summary>
+        /// Adds the key of <paramref name="index"/> (which must be <see cref="DirectIndexOf"/> of
+        /// <paramref name="key"/>) when its slot is inside the table and empty, without leaving a fold loop:
+        /// the slot turns Dirty and holds the key and a zeroed state, which the caller initializes. False,
+        /// doing nothing, when the slot is outside or taken (a clean key: the general path lists it dirty).
+        /// The add is not counted nor listed dirty here: the caller counts its adds and hands the count to
+        /// <see cref="CommitWindowAdds"/> before anything else touches the table. The view stays valid (no
+        /// array moves).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly bool TryAdd(ulong index, in TKey key)
+        {
+            if (index > _last) return false;
+            ref var c = ref Unsafe.Add(ref _control, (nint)index);
+            if (c != Empty) return false;
+            c = Dirty;
+            ref var entry = ref Unsafe.Add(ref _entries, (nint)index);
+            entry.Key = key;
+            entry.State = default;
+            return true;
+        }
+
+        /// <summary>The state at <paramref name="index"/>; only for an index <see cref="IsHit"/> or <see cref="TryAdd"/> accepted (unchecked).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly ref TState StateAt(ulong index) => ref Unsafe.Add(ref _entries, (nint)index).State;
 

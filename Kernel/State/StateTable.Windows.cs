@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Kernel.State;
 
@@ -95,88 +94,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     }
 
     /// <summary>
-    /// The arrays of a direct-mode table for the windowed operator's fold loop, as of when
-    /// <see cref="TryOpenWindowView"/> returned it: like <see cref="DirectView"/>, and it may also add a key
-    /// (<see cref="TryAdd"/>) into its free slot without leaving the loop. Adds are counted by the caller and
-    /// handed back with <see cref="CommitWindowAdds"/> before anything else touches the table. Valid until
-    /// then, and until the next add, growth or removal through the table.
-    /// </summary>
-    internal ref struct WindowView
-    {
-        private readonly ref byte _control;
-        private readonly ref StateEntry<TKey, TState> _entries;
-        private readonly ulong _last;
-
-        internal WindowView(ref byte control, ref StateEntry<TKey, TState> entries, ulong last)
-        {
-            _control = ref control;
-            _entries = ref entries;
-            _last = last;
-        }
-
-        /// <summary>True when <paramref name="index"/> is a key held and Dirty (see <see cref="DirectView.IsHit"/>).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly bool IsHit(ulong index) => index <= _last && Unsafe.Add(ref _control, (nint)index) == Dirty;
-
-        /// <summary>
-        /// Adds the key of <paramref name="index"/> (which must be <see cref="DirectIndexOf"/> of
-        /// <paramref name="key"/>) when its slot is inside the table and empty: the slot turns Dirty and
-        /// holds the key and a zeroed state, which the caller initializes. False, doing nothing, when the
-        /// slot is outside or taken (a Clean key: the general path lists it dirty). The caller counts the
-        /// adds for <see cref="CommitWindowAdds"/>; the table's dirty list was switched to scanning by
-        /// <see cref="TryOpenWindowView"/>, so nothing is appended to it here.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly bool TryAdd(ulong index, in TKey key)
-        {
-            if (index > _last) return false;
-            ref var c = ref Unsafe.Add(ref _control, (nint)index);
-            if (c != Empty) return false;
-            c = Dirty;
-            ref var entry = ref Unsafe.Add(ref _entries, (nint)index);
-            entry.Key = key;
-            entry.State = default;
-            return true;
-        }
-
-        /// <summary>The state at <paramref name="index"/>; only for an index <see cref="IsHit"/> or <see cref="TryAdd"/> accepted (unchecked).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly ref TState StateAt(ulong index) => ref Unsafe.Add(ref _entries, (nint)index).State;
-
-        /// <summary>A prefetch hint for the state of <paramref name="index"/>, in range or not (see <see cref="DirectView.PrefetchAny"/>).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly unsafe void PrefetchAny(ulong index)
-        {
-            if (!Sse.IsSupported) return;
-            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>() + s_stateOffset;
-            PrefetchLines(p, Unsafe.SizeOf<TState>());
-        }
-    }
-
-    /// <summary>
-    /// A <see cref="WindowView"/> of the table when it is in direct mode; false otherwise. Keys the view
-    /// adds are not appended to the dirty list: <see cref="CommitWindowAdds"/> then switches the table to
-    /// finding its dirty slots by scanning the control bytes (as after a list overflow) until the next
-    /// <see cref="MarkClean"/>, an incremental capture costing one pass over the control bytes (at most 8
-    /// per key held, direct mode's bound) instead of the list. A pane's table takes every key anew per
-    /// window, so its list would hold every key anyway. A view that added nothing leaves the list in use:
-    /// a large window whose keys are all held (a checkpoint of 10,000 changed keys among a million) must
-    /// not scan a million slots' control bytes at every barrier.
-    /// </summary>
-    internal bool TryOpenWindowView(out WindowView view)
-    {
-        if (MayDirect && _direct)
-        {
-            view = new WindowView(ref MemoryMarshal.GetArrayDataReference(_control), ref MemoryMarshal.GetArrayDataReference(_entries), (ulong)(uint)_mask);
-            return true;
-        }
-        view = default;
-        return false;
-    }
-
-    /// <summary>
-    /// Counts the <paramref name="added"/> keys a <see cref="WindowView"/> of this table added and, when there
-    /// were any, makes the table find its dirty slots by scanning (they are not in the list).
+    /// Counts the <paramref name="added"/> keys a <see cref="DirectView"/> of this table added
+    /// (<see cref="DirectView.TryAdd"/>) and, when there were any, makes the table find its dirty slots by
+    /// scanning its control bytes until the next <see cref="MarkClean"/> (the adds are not in the dirty
+    /// list): an incremental capture then costs one pass over the control bytes (at most 8 per key held,
+    /// direct mode's bound). A pane's table takes every key anew per window, so its list would hold every
+    /// key anyway; a view that added nothing leaves the list in use, so a large window whose keys are all
+    /// held (10,000 changed keys among a million) does not scan a million slots at every barrier.
     /// </summary>
     internal void CommitWindowAdds(int added)
     {
