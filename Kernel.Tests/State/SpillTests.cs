@@ -57,15 +57,8 @@ public sealed class SpillTests : IDisposable
         var snapshotChecked = false;
         for (var at = 0; at < events.Length;)
         {
-            var n = Math.Min(rng.Next(1, 700), events.Length - at);
-            op.Apply(events.AsSpan(at, n));
-            reference.Apply(events.AsSpan(at, n));
-            at += n;
-            var advance = rng.Next(0, 300);
-            clock.Advance(advance);
-            referenceClock.Advance(advance);
-            op.Tick();
-            reference.Tick();
+            at = ApplyBoth(rng, events, at, op, reference);
+            TickBoth(rng, op, clock, reference, referenceClock);
             await CheckpointAsync(coordinator, participant);
             maxSpilled = Math.Max(maxSpilled, op.SpilledEntries);
             Assert.Equal(reference.StateEntries, op.StateEntries + op.SpilledEntries);
@@ -114,10 +107,7 @@ public sealed class SpillTests : IDisposable
         while (at < events.Length * 2 / 3 || checkpoint < 0 || op.SpilledEntries == 0)
         {
             Assert.True(at < events.Length, $"{what}: no checkpoint with spilled entries before the end");
-            var n = Math.Min(rng.Next(1, 700), events.Length - at);
-            op.Apply(events.AsSpan(at, n));
-            reference.Apply(events.AsSpan(at, n));
-            at += n;
+            at = ApplyBoth(rng, events, at, op, reference);
             checkpoint = (await CheckpointAsync(coordinator, participant)).CheckpointId;
             rowsAtCheckpoint = referenceRows.Rows.Count;
             // The barrier after a capture spills; the one that spilled is the one to restore (its metadata counts them).
@@ -138,10 +128,7 @@ public sealed class SpillTests : IDisposable
         nextCoordinator.Register(again);
         while (at < events.Length)
         {
-            var n = Math.Min(rng.Next(1, 700), events.Length - at);
-            restored.Apply(events.AsSpan(at, n));
-            reference.Apply(events.AsSpan(at, n));
-            at += n;
+            at = ApplyBoth(rng, events, at, restored, reference);
             await CheckpointAsync(nextCoordinator, again);
         }
         restored.EndOfInput();
@@ -177,15 +164,8 @@ public sealed class SpillTests : IDisposable
         while (at < events.Length / 2 || reference.StateEntries < 3 * budget)
         {
             Assert.True(at < events.Length * 3 / 4, $"{what}: the state never grew to three times the budget");
-            var n = Math.Min(rng.Next(1, 700), events.Length - at);
-            op.Apply(events.AsSpan(at, n));
-            reference.Apply(events.AsSpan(at, n));
-            at += n;
-            var advance = rng.Next(0, 300);
-            firstClock.Advance(advance);
-            referenceClock.Advance(advance);
-            op.Tick();
-            reference.Tick();
+            at = ApplyBoth(rng, events, at, op, reference);
+            TickBoth(rng, op, firstClock, reference, referenceClock);
             checkpoint = (await CheckpointAsync(coordinator, participant)).CheckpointId;
         }
         Assert.Equal(0, op.SpilledEntries);
@@ -209,15 +189,8 @@ public sealed class SpillTests : IDisposable
         nextCoordinator.Register(again);
         while (at < events.Length)
         {
-            var n = Math.Min(rng.Next(1, 700), events.Length - at);
-            restored.Apply(events.AsSpan(at, n));
-            reference.Apply(events.AsSpan(at, n));
-            at += n;
-            var advance = rng.Next(0, 300);
-            restoredClock.Advance(advance);
-            referenceClock.Advance(advance);
-            restored.Tick();
-            reference.Tick();
+            at = ApplyBoth(rng, events, at, restored, reference);
+            TickBoth(rng, restored, restoredClock, reference, referenceClock);
             await CheckpointAsync(nextCoordinator, again);
         }
         restored.EndOfInput();
@@ -309,6 +282,25 @@ public sealed class SpillTests : IDisposable
         await CheckpointAsync(coordinator, participant);
         Assert.Equal(0, op.SpilledEntries);
         Assert.False(participant.IsIncremental);
+    }
+
+    /// <summary>Hands the next 1–699 events (a random count) to the operator under test and to the reference; returns the new position.</summary>
+    private static int ApplyBoth(Random rng, Order[] events, int at, Sales op, Sales reference)
+    {
+        var n = Math.Min(rng.Next(1, 700), events.Length - at);
+        op.Apply(events.AsSpan(at, n));
+        reference.Apply(events.AsSpan(at, n));
+        return at + n;
+    }
+
+    /// <summary>Moves both clocks by the same random step (0–299 ms) and lets processing time act on both operators.</summary>
+    private static void TickBoth(Random rng, Sales op, ManualClock clock, Sales reference, ManualClock referenceClock)
+    {
+        var advance = rng.Next(0, 300);
+        clock.Advance(advance);
+        referenceClock.Advance(advance);
+        op.Tick();
+        reference.Tick();
     }
 
     private static void AssertSameQueries(Sales op, Sales reference, string what)
