@@ -101,6 +101,7 @@ internal sealed unsafe partial class MappedRegion : IDisposable
             var page = Environment.SystemPageSize;
             var start = from & ~(long)(page - 1);
             var addr = (nint)(_base + start);
+            DropWrittenMappings(start, to);
             // The view's base pointer is page-aligned only when PointerOffset is 0 (it is: we map from 0).
             if (Msync(addr, (nuint)(to - start), MsSync) != 0)
                 LogThrow.FlushFailed(Marshal.GetLastPInvokeError());
@@ -120,14 +121,55 @@ internal sealed unsafe partial class MappedRegion : IDisposable
         var added = false;
         try
         {
+            DropWrittenMappings(from, to);
             _handle.DangerousAddRef(ref added);
-            _ = SyncFileRange((int)_handle.DangerousGetHandle(), from, to - from, SyncFileRangeWrite); // a failed hint is ignored
+            _ = SyncFileRange((int)_handle.DangerousGetHandle(), from, to - from, WriteBackFlags); // a failed hint is ignored
         }
         finally
         {
             if (added) _handle.DangerousRelease();
         }
     }
+
+    /// <summary>
+    /// Drops this mapping's page-table entries for the whole pages in [<paramref name="from"/>,
+    /// <paramref name="to"/>) before they are written back (Linux: <c>madvise(MADV_DONTNEED)</c>,
+    /// which on a shared file mapping only unmaps: a dirty entry's dirty bit moves to the cached
+    /// page, nothing is lost, and a later access faults the cached page back in). Writeback must
+    /// write-protect every mapped dirty page it cleans, one TLB shootdown (an inter-processor
+    /// interrupt whenever another thread of the process runs on another core) per 4 KiB page;
+    /// unmapped first, the range costs one shootdown. The caller passes bytes nobody writes any more
+    /// (records below the published length); the page holding <paramref name="to"/> is kept, since
+    /// the writer may still be filling it. A hint: failure is ignored.
+    /// </summary>
+    private void DropWrittenMappings(long from, long to)
+    {
+        var page = Environment.SystemPageSize;
+        var start = from & ~(long)(page - 1);
+        var end = Math.Min(to, _length) & ~(long)(page - 1);
+        if (end <= start || !Volatile.Read(ref s_dropMappings)) return;
+        if (Madvise((nint)(_base + start), (nuint)(end - start), DropAdvice) != 0 && Marshal.GetLastPInvokeError() == EInval)
+            Volatile.Write(ref s_dropMappings, false); // refused here: writeback write-protects page by page, as before
+    }
+
+    /// <summary>The largest folio the page cache maps a file with on x86-64 and arm64 with 4 KiB pages (one PMD).</summary>
+    public const long LargestFolioBytes = 2L << 20;
+
+    private const int MadvDontNeed = 4;
+    private static bool s_dropMappings = OperatingSystem.IsLinux();
+
+    /// <summary>Whether mappings are still dropped before writeback (false where the OS refused it once). Tests reset it.</summary>
+    internal static bool DropMappingsEnabled
+    {
+        get => Volatile.Read(ref s_dropMappings);
+        set => Volatile.Write(ref s_dropMappings, value && OperatingSystem.IsLinux());
+    }
+
+    /// <summary>The advice that drops mappings (<c>MADV_DONTNEED</c>); tests set one the OS rejects to take the failure path.</summary>
+    internal static int DropAdvice { get; set; } = MadvDontNeed;
+
+    /// <summary>The <c>sync_file_range</c> flags of <see cref="StartWriteBack"/>; tests set ones the OS rejects to take the failure path.</summary>
+    internal static uint WriteBackFlags { get; set; } = SyncFileRangeWrite;
 
     /// <summary>Unmaps the file and closes it.</summary>
     public void Dispose()

@@ -175,7 +175,13 @@ public sealed partial class SegmentedLog
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void StartWriteBehind(long position)
     {
-        var to = position & ~(long)(Environment.SystemPageSize - 1);
+        // Whole 2 MiB blocks when the write-behind step allows it: the page cache holds a file in
+        // naturally aligned folios of up to 2 MiB, and writeback writes a folio whole, so a folio
+        // straddling the end would have its mapped pages ahead of the writer write-protected (one
+        // TLB shootdown each) and faulted back by the writer's next stores.
+        var page = (long)Environment.SystemPageSize;
+        var to = position & ~((_options.WriteBehindBytes >= MappedRegion.LargestFolioBytes ? MappedRegion.LargestFolioBytes : page) - 1);
+        if (to <= _writeBehindFrom) to = position & ~(page - 1);
         _active.Region.StartWriteBack(_writeBehindFrom, to);
         _writeBehindFrom = to;
         _writeBehindNext = to + _options.WriteBehindBytes;
