@@ -93,16 +93,7 @@ internal sealed unsafe partial class MappedRegion : IDisposable
     /// Forces the bytes in [<paramref name="from"/>, <paramref name="to"/>) to the disk and waits
     /// for them (msync with MS_SYNC over the page-aligned range on Linux; the whole view elsewhere).
     /// </summary>
-    /// <param name="from">Start of the range.</param>
-    /// <param name="to">End of the range.</param>
-    /// <param name="touchedAhead">
-    /// The pages after <paramref name="to"/> were touched for a writer that goes on filling them.
-    /// The disk write of the 2 MiB block holding <paramref name="to"/> would write-protect every
-    /// mapped page of that block (one TLB shootdown each, up to 511); instead the whole block's
-    /// mappings are dropped first and the pages from <paramref name="to"/> to the block's end touched
-    /// again afterwards, here rather than by the writer's stores.
-    /// </param>
-    public void Flush(long from, long to, bool touchedAhead = false)
+    public void Flush(long from, long to)
     {
         if (to <= from) return;
         if (OperatingSystem.IsLinux())
@@ -110,12 +101,10 @@ internal sealed unsafe partial class MappedRegion : IDisposable
             var page = Environment.SystemPageSize;
             var start = from & ~(long)(page - 1);
             var addr = (nint)(_base + start);
-            var blockEnd = touchedAhead ? Math.Min((to + LargestFolioBytes - 1) & ~(LargestFolioBytes - 1), _length) : to;
-            DropWrittenMappings(start, blockEnd);
+            DropWrittenMappings(start, to);
             // The view's base pointer is page-aligned only when PointerOffset is 0 (it is: we map from 0).
             if (Msync(addr, (nuint)(to - start), MsSync) != 0)
                 LogThrow.FlushFailed(Marshal.GetLastPInvokeError());
-            if (blockEnd > to) TouchShared(to & ~(long)(page - 1), blockEnd);
             return;
         }
         _view.Flush();
@@ -124,18 +113,15 @@ internal sealed unsafe partial class MappedRegion : IDisposable
     /// <summary>
     /// Starts writing the dirty pages of [<paramref name="from"/>, <paramref name="to"/>) to the disk
     /// without waiting for them (sync_file_range with SYNC_FILE_RANGE_WRITE on Linux; nothing
-    /// elsewhere). A hint only: durability still comes from <see cref="Flush"/>. With
-    /// <paramref name="final"/> nothing after <paramref name="to"/> is written any more (a sealed
-    /// segment), so the mappings of the whole 2 MiB block holding it are dropped too: its touched
-    /// pages would otherwise be write-protected one TLB shootdown each when the block is written.
+    /// elsewhere). A hint only: durability still comes from <see cref="Flush"/>.
     /// </summary>
-    public void StartWriteBack(long from, long to, bool final = false)
+    public void StartWriteBack(long from, long to)
     {
         if (to <= from || !OperatingSystem.IsLinux()) return;
         var added = false;
         try
         {
-            DropWrittenMappings(from, final ? Math.Min((to + LargestFolioBytes - 1) & ~(LargestFolioBytes - 1), _length) : to);
+            DropWrittenMappings(from, to);
             _handle.DangerousAddRef(ref added);
             _ = SyncFileRange((int)_handle.DangerousGetHandle(), from, to - from, WriteBackFlags); // a failed hint is ignored
         }
@@ -152,9 +138,9 @@ internal sealed unsafe partial class MappedRegion : IDisposable
     /// page, nothing is lost, and a later access faults the cached page back in). Writeback must
     /// write-protect every mapped dirty page it cleans, one TLB shootdown (an inter-processor
     /// interrupt whenever another thread of the process runs on another core) per 4 KiB page;
-    /// unmapped first, the range costs one shootdown. Safe over any range (a store racing the drop
-    /// lands in the cached page either way); callers keep the page holding <paramref name="to"/>
-    /// when the writer may still be filling it. A hint: failure is ignored.
+    /// unmapped first, the range costs one shootdown. The caller passes bytes nobody writes any more
+    /// (records below the published length); the page holding <paramref name="to"/> is kept, since
+    /// the writer may still be filling it. A hint: failure is ignored.
     /// </summary>
     private void DropWrittenMappings(long from, long to)
     {

@@ -217,7 +217,7 @@ public sealed partial class SegmentedLog
         _writePosition = SegmentHeader.Length;
         _activeRecords = 0;
         _activeMaxTimestamp = long.MinValue;
-        if (_options.WriteBehindBytes > 0) old.Region.StartWriteBack(_writeBehindFrom, old.PublishedLength, final: true);
+        if (_options.WriteBehindBytes > 0) old.Region.StartWriteBack(_writeBehindFrom, old.PublishedLength);
         ResetWriteBehind(SegmentHeader.Length);
         next.Publish(_writePosition, 0, long.MinValue);
         PersistIndex(old);

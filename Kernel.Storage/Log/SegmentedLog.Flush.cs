@@ -45,7 +45,7 @@ public sealed partial class SegmentedLog
                     continue;
                 }
                 if (!s.TryAcquire()) continue;
-                try { s.Region.Flush(s.FlushedLength, published, touchedAhead: !s.IsSealed && _options.PreTouchPages); }
+                try { s.Region.Flush(s.FlushedLength, published); }
                 finally { s.Release(); }
                 s.FlushedLength = published;
             }
