@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Kernel.Ring;
+
+namespace Kernel.Bench.Ring;
+
+/// <summary>
+/// The mechanism behind a run's rate, as counts that a loaded machine disturbs far less than the
+/// rate itself: the process's context switches (<c>getrusage</c>: voluntary ones are sleeps,
+/// involuntary ones preemptions and yields that gave the CPU away), its CPU time, and, when the
+/// process was started with <c>KERNEL_RING_COUNTERS=1</c>, the ring's own waiting counts
+/// (<see cref="RingCounters"/>). Take a snapshot before and after each run and add the difference up.
+/// </summary>
+internal sealed partial class WaitCounts
+{
+    private readonly long[] _total = new long[RingCounters.Count + 2];
+    private readonly long[] _before = new long[RingCounters.Count + 2];
+    private readonly long[] _now = new long[RingCounters.Count + 2];
+    private double _cpuSeconds;
+    private double _wallSeconds;
+    private long _events;
+    private TimeSpan _cpuBefore;
+
+    /// <summary>Snapshot before a run.</summary>
+    public void Begin()
+    {
+        Read(_before);
+        _cpuBefore = Environment.CpuUsage.TotalTime;
+    }
+
+    /// <summary>Snapshot after a run of <paramref name="events"/> events that took <paramref name="wallSeconds"/>.</summary>
+    public void End(long events, double wallSeconds)
+    {
+        _cpuSeconds += (Environment.CpuUsage.TotalTime - _cpuBefore).TotalSeconds;
+        Read(_now);
+        for (var i = 0; i < _total.Length; i++)
+            _total[i] += _now[i] - _before[i];
+        _events += events;
+        _wallSeconds += wallSeconds;
+    }
+
+    /// <summary>One line: per million events, and the CPUs used on average (CPU time / wall time).</summary>
+    public string Describe(string what)
+    {
+        var perM = 1e6 / Math.Max(1, _events);
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"  counts {what}: cpus {_cpuSeconds / Math.Max(1e-9, _wallSeconds):F2}, per M events: vcsw {_total[0] * perM:F1}, ivcsw {_total[1] * perM:F1}");
+        if (RingCounters.Enabled)
+        {
+            for (var i = 0; i < RingCounters.Count; i++)
+                sb.Append(CultureInfo.InvariantCulture, $", {(RingCounters.Kind)i} {_total[i + 2] * perM:F1}");
+            var batches = _total[2 + (int)RingCounters.Kind.ConsumerBatches];
+            if (batches > 0)
+                sb.Append(CultureInfo.InvariantCulture, $", entries/batch {_total[2 + (int)RingCounters.Kind.ConsumerEntries] / (double)batches:F0}");
+        }
+        return sb.ToString();
+    }
+
+    private static void Read(long[] into)
+    {
+        if (OperatingSystem.IsLinux() && getrusage(0, out var usage) == 0)
+        {
+            into[0] = usage.Nvcsw;
+            into[1] = usage.Nivcsw;
+        }
+        RingCounters.Read(into.AsSpan(2));
+    }
+
+    // struct rusage on 64-bit Linux: two timevals, then fourteen longs (ru_nvcsw, ru_nivcsw last).
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Rusage
+    {
+        public long UtimeSec, UtimeUsec, StimeSec, StimeUsec;
+        public long Maxrss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals;
+        public long Nvcsw, Nivcsw;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getrusage(int who, out Rusage usage);
+}
