@@ -46,7 +46,10 @@ public static class Interleaved
                 counts[k].Begin();
                 var start = Stopwatch.GetTimestamp();
                 var (rate, alloc) = Measure.Median(runs[k], opsPerRun, warmups: 0, repeats: 1);
-                counts[k].End(opsPerRun, Stopwatch.GetElapsedTime(start).TotalSeconds);
+                var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                counts[k].End(opsPerRun, wall);
+                if (describe)
+                    Measure.Progress($"  run {k}" + counts[k].DescribeLast(opsPerRun, wall));
                 rates[k][r] = rate;
                 allocs[k] = Math.Min(allocs[k], alloc);
             }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Kernel.Bench.Quick;
+using Kernel.Ring;
 
 namespace Kernel.Bench.Ring;
 
@@ -120,6 +121,8 @@ public sealed class RingQuickSuite : IQuickSuite
                     if (round < WarmupRounds)
                         continue;
                     counts[i].End(s.EventsPerRun, elapsed.TotalSeconds);
+                    if (RingCounters.Enabled)
+                        Measure.Progress($"  {cases[i].What}" + counts[i].DescribeLast(s.EventsPerRun, elapsed.TotalSeconds));
                     var k = round - WarmupRounds;
                     rates[i][k] = s.EventsPerRun / elapsed.TotalSeconds;
                     cpu[i][k] = cpuTime.TotalNanoseconds / s.EventsPerRun;

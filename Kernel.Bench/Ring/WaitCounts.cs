@@ -29,13 +29,20 @@ internal sealed partial class WaitCounts
         _cpuBefore = Environment.CpuUsage.TotalTime;
     }
 
+    private readonly long[] _last = new long[RingCounters.Count + 2];
+    private double _lastCpuSeconds;
+
     /// <summary>Snapshot after a run of <paramref name="events"/> events that took <paramref name="wallSeconds"/>.</summary>
     public void End(long events, double wallSeconds)
     {
-        _cpuSeconds += (Environment.CpuUsage.TotalTime - _cpuBefore).TotalSeconds;
+        _lastCpuSeconds = (Environment.CpuUsage.TotalTime - _cpuBefore).TotalSeconds;
+        _cpuSeconds += _lastCpuSeconds;
         Read(_now);
         for (var i = 0; i < _total.Length; i++)
-            _total[i] += _now[i] - _before[i];
+        {
+            _last[i] = _now[i] - _before[i];
+            _total[i] += _last[i];
+        }
         _events += events;
         _wallSeconds += wallSeconds;
     }
@@ -53,6 +60,24 @@ internal sealed partial class WaitCounts
             var batches = _total[2 + (int)RingCounters.Kind.ConsumerBatches];
             if (batches > 0)
                 sb.Append(CultureInfo.InvariantCulture, $", entries/batch {_total[2 + (int)RingCounters.Kind.ConsumerEntries] / (double)batches:F0}");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The last run alone, compactly (per million events): for runs whose mode flips round by round.</summary>
+    public string DescribeLast(long events, double wallSeconds)
+    {
+        var perM = 1e6 / Math.Max(1, events);
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"    round: {events / wallSeconds / 1e6:F1}M/s cpus {_lastCpuSeconds / wallSeconds:F2} vcsw {_last[0] * perM:F1} ivcsw {_last[1] * perM:F1}");
+        if (RingCounters.Enabled)
+        {
+            long C(RingCounters.Kind k) => _last[2 + (int)k];
+            var batches = C(RingCounters.Kind.ConsumerBatches);
+            sb.Append(CultureInfo.InvariantCulture,
+                $" | batch {(batches > 0 ? C(RingCounters.Kind.ConsumerEntries) / (double)batches : 0):F0} cW {C(RingCounters.Kind.ConsumerWaits) * perM:F0} cP {C(RingCounters.Kind.ConsumerPauses) * perM:F0} cY {C(RingCounters.Kind.ConsumerYields) * perM:F0} cB {C(RingCounters.Kind.ConsumerBlocks) * perM:F1}" +
+                $" | pW {C(RingCounters.Kind.ProducerWaits) * perM:F0} pP {C(RingCounters.Kind.ProducerPauses) * perM:F0} pY {C(RingCounters.Kind.ProducerYields) * perM:F0} pB {C(RingCounters.Kind.ProducerBlocks) * perM:F1}" +
+                $" | sigWake {C(RingCounters.Kind.SignalWakes) * perM:F1} roomWake {C(RingCounters.Kind.RoomWakes) * perM:F1}");
         }
         return sb.ToString();
     }
