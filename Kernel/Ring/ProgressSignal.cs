@@ -50,10 +50,6 @@ internal sealed class ProgressSignal
     // lock-free by notifiers (see the remarks for why that read needs no fence of its own).
     private int _armed;
 
-    // Stopwatch timestamp of the last wake-up (NotifyAll); written on that cold path only. Waiters on
-    // the other side's signal read it (see WokeWithin).
-    private long _lastWake;
-
     // Completed (and cleared) by the next notification; async waiters await it. Guarded by _gate.
     private TaskCompletionSource? _asyncWaiters;
 
@@ -68,20 +64,12 @@ internal sealed class ProgressSignal
             NotifyAll();
     }
 
-    /// <summary>
-    /// True when this signal woke sleepers less than <paramref name="ticks"/> (Stopwatch ticks) ago:
-    /// the thread that notified it will soon see the woken threads at work, and may wait for them
-    /// a little longer before sleeping itself (see <see cref="SpinThenBlockWaitStrategy"/>).
-    /// </summary>
-    public bool WokeWithin(long ticks) => Stopwatch.GetTimestamp() - Volatile.Read(ref _lastWake) < ticks;
-
     /// <summary>Wakes every sleeper unconditionally (halt, close, or after a fast-path check saw an armed waiter).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void NotifyAll()
     {
         TaskCompletionSource? asyncWaiters;
         RingCounters.Add(_wakeCount);
-        Volatile.Write(ref _lastWake, Stopwatch.GetTimestamp());
         lock (_gate)
         {
             // Disarm: the publishes that follow, until a waiter re-arms, skip the lock. Without

@@ -35,9 +35,6 @@ internal sealed class SequenceBarrier
     /// <summary>The signal blocking strategies sleep on.</summary>
     public ProgressSignal Signal => _sequencer.Signal;
 
-    /// <summary>The signal that wakes producers waiting for room (which this barrier's processor notifies).</summary>
-    public ProgressSignal RoomSignal => _sequencer.RoomSignal;
-
     /// <summary>True once <see cref="Alert"/> was called.</summary>
     public bool IsAlerted => _alerted;
 

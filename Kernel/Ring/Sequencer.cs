@@ -122,7 +122,7 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        var spin = new SpinPhase(SpinThenBlockWaitStrategy.SpinBudget(s_capacitySpinTime, Signal), ref _capacitySpinHistory);
+        var spin = new SpinPhase(s_capacitySpinTime, ref _capacitySpinHistory);
         while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);

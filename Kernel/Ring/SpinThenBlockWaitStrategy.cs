@@ -12,25 +12,6 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
 
     private readonly TimeSpan _spinTime;
 
-    /// <summary>
-    /// How much longer a waiter spins when it woke the other side (producers, or processors) less
-    /// than <see cref="AfterWakeWindow"/> ago: the threads it woke are what it waits for, and under
-    /// load they take longer than the plain spin to be scheduled. Sleeping then would make them
-    /// pay a wake-up of their own as soon as they ran (a sleep/wake convoy: each side in turn asleep
-    /// while the other waits for its wake-up). Bounded, and only right after a wake-up, so an idle
-    /// ring still sleeps within a millisecond.
-    /// </summary>
-    internal const int AfterWakeFactor = 10;
-
-    /// <summary>How recent a wake-up of the other side must be to lengthen the spin (see <see cref="AfterWakeFactor"/>).</summary>
-    internal static readonly TimeSpan AfterWakeWindow = TimeSpan.FromMilliseconds(1);
-
-    internal static readonly long AfterWakeWindowTicks = (long)(AfterWakeWindow.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-
-    /// <summary>The spin budget of a wait: <paramref name="spinTime"/>, or longer right after this side woke the other (<paramref name="partner"/>).</summary>
-    internal static TimeSpan SpinBudget(TimeSpan spinTime, ProgressSignal partner) =>
-        spinTime > TimeSpan.Zero && partner.WokeWithin(AfterWakeWindowTicks) ? spinTime * AfterWakeFactor : spinTime;
-
     /// <summary>Creates the strategy with <see cref="DefaultSpinTime"/>.</summary>
     public SpinThenBlockWaitStrategy() : this(DefaultSpinTime) { }
 
@@ -44,7 +25,7 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
 
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
-        var spin = new SpinPhase(SpinBudget(_spinTime, barrier.RoomSignal), ref barrier.SpinHistory);
+        var spin = new SpinPhase(_spinTime, ref barrier.SpinHistory);
         while (spin.SpinOnce())
         {
             var available = barrier.Poll(sequence);
