@@ -11,13 +11,8 @@ namespace Kernel.Ring;
 /// </summary>
 internal abstract class Sequencer
 {
-    // How long a producer waiting for room polls before it sleeps on the signal. Several producers
-    // poll for a tenth of that: three producers yielding in turn on a full ring keep the CPU from
-    // the consumer and from a producer preempted between its claim and its publish, the one thread
-    // the consumer (and so everybody) is waiting for; asleep, they leave both CPUs to those two.
+    // How long a producer waiting for room polls before it sleeps on the signal.
     private static readonly TimeSpan s_capacitySpinTime = SpinThenBlockWaitStrategy.DefaultSpinTime;
-    private static readonly TimeSpan s_multiCapacitySpinTime = SpinThenBlockWaitStrategy.DefaultSpinTime / 10;
-    private readonly TimeSpan _capacitySpinTime;
 
     /// <summary>The ring size, a power of two.</summary>
     protected readonly int _bufferSize;
@@ -37,7 +32,6 @@ internal abstract class Sequencer
     protected Sequencer(int bufferSize)
     {
         _bufferSize = bufferSize;
-        _capacitySpinTime = this is MultiProducerSequencer ? s_multiCapacitySpinTime : s_capacitySpinTime;
         Cursor = new Sequence();
         Signal = new ProgressSignal(room: false);
         RoomSignal = new ProgressSignal(room: true);
@@ -128,7 +122,7 @@ internal abstract class Sequencer
     [MethodImpl(MethodImplOptions.NoInlining)]
     protected long WaitForCapacity(long wrapPoint, long whenNone)
     {
-        var spin = new SpinPhase(_capacitySpinTime, ref _capacitySpinHistory);
+        var spin = new SpinPhase(s_capacitySpinTime, ref _capacitySpinHistory);
         while (spin.SpinOnce())
         {
             var gating = GetMinimumGatingSequence(whenNone);
