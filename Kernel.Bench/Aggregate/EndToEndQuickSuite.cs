@@ -33,7 +33,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         // Round-robin (ring, loop, Rx, R3, ring, …) so that a shared machine's drifting load hits them alike.
         var dict = new DictionaryRevenueLoop();
         AggregateQuickSuite.ApplyBatch dictApply = dict.Apply;
-        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3,
+        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3, describe: true,
             () => ThroughRing(orders),
             () => AggregateQuickSuite.Feed(orders, dictApply),
             () => ThroughRx(orders),

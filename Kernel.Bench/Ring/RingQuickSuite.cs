@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Kernel.Bench.Quick;
+using Kernel.Ring;
 
 namespace Kernel.Bench.Ring;
 
@@ -94,17 +95,21 @@ public sealed class RingQuickSuite : IQuickSuite
             var rates = new double[cases.Length][];
             var cpu = new double[cases.Length][];
             var alloc = new double[cases.Length];
+            var counts = new WaitCounts[cases.Length];
             for (var i = 0; i < cases.Length; i++)
             {
                 rates[i] = new double[MeasuredRounds];
                 cpu[i] = new double[MeasuredRounds];
                 alloc[i] = double.MaxValue;
+                counts[i] = new WaitCounts();
             }
             for (var round = 0; round < WarmupRounds + MeasuredRounds; round++)
             {
                 for (var i = 0; i < scenarios.Length; i++)
                 {
                     var s = scenarios[i];
+                    if (round >= WarmupRounds)
+                        counts[i].Begin();
                     var allocBefore = GC.GetTotalAllocatedBytes(precise: true);
                     var cpuBefore = Environment.CpuUsage.TotalTime;
                     // GetTimestamp, not a Stopwatch instance: the harness itself allocates nothing.
@@ -115,6 +120,9 @@ public sealed class RingQuickSuite : IQuickSuite
                     var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
                     if (round < WarmupRounds)
                         continue;
+                    counts[i].End(s.EventsPerRun, elapsed.TotalSeconds);
+                    if (RingCounters.Enabled)
+                        Measure.Progress($"  {cases[i].What}" + counts[i].DescribeLast(s.EventsPerRun, elapsed.TotalSeconds));
                     var k = round - WarmupRounds;
                     rates[i][k] = s.EventsPerRun / elapsed.TotalSeconds;
                     cpu[i][k] = cpuTime.TotalNanoseconds / s.EventsPerRun;
@@ -140,6 +148,7 @@ public sealed class RingQuickSuite : IQuickSuite
                 // less than the wall-clock rate (which is what the records report).
                 Measure.Progress($"{cases[i].What}: {results[i].OpsPerSec / 1e6:F1}M events/s (runs {rates[i][0] / 1e6:F1}–{rates[i][^1] / 1e6:F1}), " +
                     $"{cpu[i][MeasuredRounds / 2]:F2} CPU ns/event, {alloc[i]:G3} B/event");
+                Measure.Progress(counts[i].Describe(cases[i].What));
             }
             return results;
         }

@@ -122,6 +122,11 @@ public sealed class BatchEventProcessor<T>
             {
                 if (!TryHandle(next, available))
                     return;
+                if (RingCounters.Enabled)
+                {
+                    RingCounters.Add(RingCounters.Kind.ConsumerBatches);
+                    RingCounters.Add(RingCounters.Kind.ConsumerEntries, available - next + 1);
+                }
                 // Release write: producers and dependent handlers see the slots as handled.
                 sequence.SetValue(available);
                 // Handlers that run after this one, and producers waiting for room.

@@ -31,6 +31,17 @@ internal sealed class ProgressSignal
 {
     private readonly object _gate = new();
 
+    // Which diagnostic counts this signal adds to (see RingCounters).
+    private readonly RingCounters.Kind _sleepCount;
+    private readonly RingCounters.Kind _wakeCount;
+
+    /// <summary>Creates a signal; <paramref name="room"/> says whether producers wait on it (for the diagnostic counts).</summary>
+    public ProgressSignal(bool room = false)
+    {
+        _sleepCount = room ? RingCounters.Kind.RoomSleeps : RingCounters.Kind.SignalSleeps;
+        _wakeCount = room ? RingCounters.Kind.RoomWakes : RingCounters.Kind.SignalWakes;
+    }
+
     // Number of sleeping waiters (sync and async). Written under _gate; diagnostics only.
     private int _waiters;
 
@@ -58,6 +69,7 @@ internal sealed class ProgressSignal
     public void NotifyAll()
     {
         TaskCompletionSource? asyncWaiters;
+        RingCounters.Add(_wakeCount);
         lock (_gate)
         {
             // Disarm: the publishes that follow, until a waiter re-arms, skip the lock. Without
@@ -88,6 +100,7 @@ internal sealed class ProgressSignal
                     Interlocked.MemoryBarrierProcessWide();
                     if (condition.IsSatisfied())
                         break;
+                    RingCounters.Add(_sleepCount);
                     Monitor.Wait(_gate);
                     if (condition.IsSatisfied())
                         break;

@@ -33,8 +33,8 @@ internal abstract class Sequencer
     {
         _bufferSize = bufferSize;
         Cursor = new Sequence();
-        Signal = new ProgressSignal();
-        RoomSignal = new ProgressSignal();
+        Signal = new ProgressSignal(room: false);
+        RoomSignal = new ProgressSignal(room: true);
         AbandonedCount = new Sequence(0);
     }
 
@@ -129,16 +129,29 @@ internal abstract class Sequencer
             if (gating >= wrapPoint)
             {
                 spin.Satisfied();
+                CountCapacityWait(in spin, blocked: false);
                 return gating;
             }
             if (_closed)
                 RingThrowHelper.ThrowHalted();
         }
+        CountCapacityWait(in spin, blocked: true);
         var condition = new CapacityCondition(this, wrapPoint, whenNone);
         RoomSignal.Wait(ref condition);
         if (_closed)
             RingThrowHelper.ThrowHalted();
         return GetMinimumGatingSequence(whenNone);
+    }
+
+    private static void CountCapacityWait(in SpinPhase spin, bool blocked)
+    {
+        if (!RingCounters.Enabled)
+            return;
+        RingCounters.Add(RingCounters.Kind.ProducerWaits);
+        RingCounters.Add(RingCounters.Kind.ProducerPauses, spin.Pauses);
+        RingCounters.Add(RingCounters.Kind.ProducerYields, spin.Yields);
+        if (blocked)
+            RingCounters.Add(RingCounters.Kind.ProducerBlocks);
     }
 
     /// <summary>True when <paramref name="count"/> more entries fit without lapping a consumer (or the ring is closed).</summary>

@@ -58,6 +58,12 @@ internal ref struct SpinPhase
         return true;
     }
 
+    /// <summary>Pauses taken so far (diagnostics: <see cref="RingCounters"/>).</summary>
+    public readonly int Pauses => _pause ? Math.Min(_polls, PausePolls) : 0;
+
+    /// <summary>Polls that yielded (or ended the phase) so far (diagnostics).</summary>
+    public readonly int Yields => _polls - Pauses;
+
     /// <summary>Tells the phase that the awaited condition held after the last <see cref="SpinOnce"/>.</summary>
     public readonly void Satisfied()
     {

@@ -32,9 +32,22 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
             if (available >= sequence || barrier.IsAlerted)
             {
                 spin.Satisfied();
+                Count(in spin, blocked: false);
                 return available;
             }
         }
+        Count(in spin, blocked: true);
         return Block(sequence, barrier);
+    }
+
+    private static void Count(in SpinPhase spin, bool blocked)
+    {
+        if (!RingCounters.Enabled)
+            return;
+        RingCounters.Add(RingCounters.Kind.ConsumerWaits);
+        RingCounters.Add(RingCounters.Kind.ConsumerPauses, spin.Pauses);
+        RingCounters.Add(RingCounters.Kind.ConsumerYields, spin.Yields);
+        if (blocked)
+            RingCounters.Add(RingCounters.Kind.ConsumerBlocks);
     }
 }

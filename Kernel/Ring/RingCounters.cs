@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace Kernel.Ring;
+
+/// <summary>
+/// Diagnostic counts of the ring's waiting: how often processors and producers found nothing,
+/// paused, yielded, slept and were woken, and how large the processors' batches were. Off unless
+/// the environment variable <c>KERNEL_RING_COUNTERS=1</c> is set when the process starts; off,
+/// <see cref="Enabled"/> is a constant false in optimized code and every count compiles away.
+/// Every count sits on a slow path (an empty poll, a full ring, a processed batch), never per event.
+/// Process-wide (every ring adds to the same counts): read them around one run at a time.
+/// </summary>
+internal static class RingCounters
+{
+    /// <summary>True when counting (read once at start-up; a JIT-time constant in tier-1 code).</summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("KERNEL_RING_COUNTERS") == "1";
+
+    /// <summary>The counts.</summary>
+    public enum Kind
+    {
+        /// <summary>Batches handed to handlers by processors.</summary>
+        ConsumerBatches,
+        /// <summary>Entries in those batches.</summary>
+        ConsumerEntries,
+        /// <summary>Processor waits that found nothing on the first poll.</summary>
+        ConsumerWaits,
+        /// <summary>Pauses (Thread.SpinWait) in those waits.</summary>
+        ConsumerPauses,
+        /// <summary>Thread.Yield calls in those waits.</summary>
+        ConsumerYields,
+        /// <summary>Processor waits that ended in a sleep on the signal.</summary>
+        ConsumerBlocks,
+        /// <summary>Producer waits for room (the claim might lap a consumer).</summary>
+        ProducerWaits,
+        /// <summary>Pauses in those waits.</summary>
+        ProducerPauses,
+        /// <summary>Yields in those waits.</summary>
+        ProducerYields,
+        /// <summary>Producer waits that ended in a sleep on the room signal.</summary>
+        ProducerBlocks,
+        /// <summary>Monitor.Wait calls on the processors' signal.</summary>
+        SignalSleeps,
+        /// <summary>Wake-ups (lock and pulse) of the processors' signal.</summary>
+        SignalWakes,
+        /// <summary>Monitor.Wait calls on the room signal.</summary>
+        RoomSleeps,
+        /// <summary>Wake-ups of the room signal.</summary>
+        RoomWakes,
+    }
+
+    /// <summary>Number of kinds.</summary>
+    public const int Count = (int)Kind.RoomWakes + 1;
+
+    private static readonly long[] s_counts = new long[Count * 8];
+
+    /// <summary>Adds <paramref name="n"/> to a count (when enabled).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(Kind kind, long n = 1)
+    {
+        if (Enabled)
+            Interlocked.Add(ref s_counts[(int)kind * 8], n);
+    }
+
+    /// <summary>The current counts, by <see cref="Kind"/>.</summary>
+    public static void Read(Span<long> into)
+    {
+        for (var i = 0; i < Count && i < into.Length; i++)
+            into[i] = Volatile.Read(ref s_counts[i * 8]);
+    }
+}
