@@ -15,6 +15,17 @@ internal interface ISlotMerge<TState>
     static abstract void Merge(ref TState into, in TState from, bool added);
 }
 
+/// <summary>
+/// What <see cref="StateTable{TKey, TState, THasher}.TryVisitMergedDirect{TMerge, TVisitor}"/> hands each
+/// merged entry to (a struct, so the JIT specializes the walk for it).
+/// </summary>
+internal interface ISlotVisitor<TKey, TState>
+    where TState : unmanaged
+{
+    /// <summary>One key of the merge and its merged state (a copy: neither table holds it).</summary>
+    void Visit(in TKey key, in TState state);
+}
+
 // Additions for the windowed aggregator, which empties and reuses pooled tables all the time (a pane,
 // a fired window and the sliding two-stacks tables each go back to the pool when done).
 public sealed partial class StateTable<TKey, TState, THasher>
@@ -90,6 +101,57 @@ public sealed partial class StateTable<TKey, TState, THasher>
             }
         }
         _count = count;
+        return true;
+    }
+
+    /// <summary>
+    /// Visits, slot by slot, every key of this table merged with <paramref name="newer"/> (null: this
+    /// table alone), without writing either: the merged state of a key both hold is this table's state
+    /// with <paramref name="newer"/>'s merged in (<typeparamref name="TMerge"/>, <c>added</c> false); a key
+    /// only <paramref name="newer"/> holds is <typeparamref name="TMerge"/> of a zeroed state (<c>added</c>
+    /// true), as <see cref="TryMergeDirect{TMerge}"/> would have left it in this table. Keys come in slot
+    /// order (the order an enumeration of the merged table would give). Returns false, visiting nothing,
+    /// unless both tables are direct with the same slot count.
+    /// </summary>
+    internal bool TryVisitMergedDirect<TMerge, TVisitor>(StateTable<TKey, TState, THasher>? newer, ref TVisitor visitor)
+        where TMerge : struct, ISlotMerge<TState>
+        where TVisitor : struct, ISlotVisitor<TKey, TState>
+    {
+        if (!(MayDirect && _direct)) return false;
+        if (newer is not null && !(newer._direct && newer._mask == _mask)) return false;
+        var slots = _mask + 1;
+        ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        // Without a newer table, its control bytes are read as this table's own, masked out below.
+        var other = newer ?? this;
+        ref var newerControl = ref MemoryMarshal.GetArrayDataReference(other._control);
+        ref var newerEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        var useNewer = newer is null ? 0UL : ulong.MaxValue;
+        // slots is a power of two ≥ 16: whole groups of eight control bytes.
+        for (var g = 0; g < slots; g += 8)
+        {
+            var mine = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref control, g));
+            var theirs = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref newerControl, g)) & useNewer;
+            var occupied = mine | theirs;
+            while (occupied != 0)
+            {
+                var shift = BitOperations.TrailingZeroCount(occupied) & ~7;
+                var lane = 0xFFUL << shift;
+                occupied &= ~lane;
+                var i = g + (shift >> 3);
+                if ((theirs & lane) == 0)
+                {
+                    ref var entry = ref Unsafe.Add(ref entries, i);
+                    visitor.Visit(in entry.Key, in entry.State);
+                    continue;
+                }
+                ref var source = ref Unsafe.Add(ref newerEntries, i);
+                var added = (mine & lane) == 0;
+                var merged = added ? default : Unsafe.Add(ref entries, i).State;
+                TMerge.Merge(ref merged, in source.State, added);
+                visitor.Visit(in source.Key, in merged);
+            }
+        }
         return true;
     }
 
