@@ -651,8 +651,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var pane = _backPanes[j];
             var suffix = Rent(pane.Start, pane.End);
-            if (newer is not null) MergeInto(suffix, newer);
-            MergeInto(suffix, pane);
+            // One pass when the tables are direct: the newer suffix, then the pane merged in.
+            if (!(newer is not null ? suffix.Table.TryFillMergedDirect<SlotMerge>(newer.Table, pane.Table) : suffix.Table.TryFillMergedDirect<SlotMerge>(pane.Table, null)))
+            {
+                if (newer is not null) MergeInto(suffix, newer);
+                MergeInto(suffix, pane);
+            }
             _front[j - keep] = suffix;
             newer = suffix;
         }

@@ -156,6 +156,67 @@ public sealed partial class StateTable<TKey, TState, THasher>
     }
 
     /// <summary>
+    /// Fills this empty table with <paramref name="first"/> merged with <paramref name="second"/> (null:
+    /// <paramref name="first"/> alone) in one pass, slot by slot: what <see cref="TryMergeDirect{TMerge}"/>
+    /// of <paramref name="first"/> then of <paramref name="second"/> would leave, with each entry written
+    /// once instead of twice (each key added zeroed and merged from <paramref name="first"/>, then from
+    /// <paramref name="second"/>, as the two merges would). Every slot ends Dirty and
+    /// listed. Returns false, doing nothing, unless this table is empty and all three are direct with the
+    /// same slot count.
+    /// </summary>
+    internal bool TryFillMergedDirect<TMerge>(StateTable<TKey, TState, THasher> first, StateTable<TKey, TState, THasher>? second)
+        where TMerge : struct, ISlotMerge<TState>
+    {
+        if (!(MayDirect && _direct && _count == 0 && first._direct && first._mask == _mask)) return false;
+        if (second is not null && !(second._direct && second._mask == _mask)) return false;
+        var slots = _mask + 1;
+        ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var firstControl = ref MemoryMarshal.GetArrayDataReference(first._control);
+        ref var firstEntries = ref MemoryMarshal.GetArrayDataReference(first._entries);
+        // Without a second table, the first's control bytes are read again, masked out below.
+        var other = second ?? first;
+        ref var secondControl = ref MemoryMarshal.GetArrayDataReference(other._control);
+        ref var secondEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        var useSecond = second is null ? 0UL : ulong.MaxValue;
+        var count = 0;
+        for (var g = 0; g < slots; g += 8)
+        {
+            var a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref firstControl, g));
+            var b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref secondControl, g)) & useSecond;
+            var occupied = a | b;
+            while (occupied != 0)
+            {
+                var shift = BitOperations.TrailingZeroCount(occupied) & ~7;
+                var lane = 0xFFUL << shift;
+                occupied &= ~lane;
+                var i = g + (shift >> 3);
+                // Exactly the two merges' steps: added (zeroed) from the first holder, then merged.
+                ref var target = ref Unsafe.Add(ref entries, i);
+                target.State = default;
+                if ((a & lane) != 0)
+                {
+                    ref var source = ref Unsafe.Add(ref firstEntries, i);
+                    target.Key = source.Key;
+                    TMerge.Merge(ref target.State, in source.State, true);
+                    if ((b & lane) != 0) TMerge.Merge(ref target.State, in Unsafe.Add(ref secondEntries, i).State, false);
+                }
+                else
+                {
+                    ref var source = ref Unsafe.Add(ref secondEntries, i);
+                    target.Key = source.Key;
+                    TMerge.Merge(ref target.State, in source.State, true);
+                }
+                Unsafe.Add(ref control, i) = Dirty;
+                AppendDirty(i);
+                count++;
+            }
+        }
+        _count = count;
+        return true;
+    }
+
+    /// <summary>
     /// Counts the <paramref name="added"/> keys a <see cref="DirectView"/> of this table added
     /// (<see cref="DirectView.TryAdd"/>) and, when there were any, makes the table find its dirty slots by
     /// scanning its control bytes until the next <see cref="MarkClean"/> (the adds are not in the dirty
