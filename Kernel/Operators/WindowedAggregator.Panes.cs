@@ -513,6 +513,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // ever subtracted. Stack tables are rented from the bucket pool like panes.
     // A pane the stacks hold can still change afterwards (an event behind the watermark that later,
     // unfired windows need): that marks the stacks stale and the next fire rebuilds them from the panes.
+    // Direct tables (dense keys) take shortcuts with the same results: a flip writes each suffix in one
+    // pass over the newer suffix and the pane, and under Final without lateness a fired window's rows are
+    // read from the oldest suffix merged with the back without building its table (TryEmitMergedWindow).
     private WindowBucket<TKey, TState, Hasher>[] _front = [];   // suffixes, oldest first from _frontHead; Start = the pane's
     private int _frontHead;
     private int _frontCount;
