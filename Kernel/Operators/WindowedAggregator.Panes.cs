@@ -485,6 +485,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             // No pane left: nothing the stacks hold is needed again; give their tables back now (gaps, end of input).
             if (_paneCount == 0) ResetStacks();
             if (window is not null) FireWindow(window);
+            if (_emittedSuffix is not null)
+            {
+                // Last, so the next table rented (the next pane) is this one, read just now, not a released pane untouched since the flip.
+                Return(_emittedSuffix);
+                _emittedSuffix = null;
+            }
         }
         // The next window to fire: the next slide, or jump to the earliest pane's first window.
         var next = start + _slide;
@@ -507,6 +513,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // ever subtracted. Stack tables are rented from the bucket pool like panes.
     // A pane the stacks hold can still change afterwards (an event behind the watermark that later,
     // unfired windows need): that marks the stacks stale and the next fire rebuilds them from the panes.
+    // Direct tables (dense keys) take shortcuts with the same results: a flip writes each suffix in one
+    // pass over the newer suffix and the pane, and under Final without lateness a fired window's rows are
+    // read from the oldest suffix merged with the back without building its table (TryEmitMergedWindow).
     private WindowBucket<TKey, TState, Hasher>[] _front = [];   // suffixes, oldest first from _frontHead; Start = the pane's
     private int _frontHead;
     private int _frontCount;
@@ -561,6 +570,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         if (end > _stackEnd) _stackEnd = end;
         if (!any) return null;
+        // Final without lateness: the window is released as soon as it fires (no event can reach it after),
+        // so its rows come straight from the merge of the oldest suffix and the back, with no table built
+        // for it, when both are direct. Null then: nothing to keep.
+        if (_emit == EmitMode.Final && _lateness == 0 && _firedCount == 0 && !TSpec.HasSideState && TryEmitMergedWindow(start, end)) return null;
 
         WindowBucket<TKey, TState, Hasher> window;
         if (_frontCount > 0 && _front[_frontHead].Start < start + _slide)
@@ -583,6 +596,49 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         return window;
     }
 
+    /// <summary>
+    /// The final rows of the sliding window [start, end), emitted from front's oldest suffix merged with
+    /// the back, slot by slot (direct tables only; false, emitting nothing, otherwise). The rows and their
+    /// order are those the window's table would give on release. A suffix that leaves the front at the next
+    /// fire anyway goes back to the pool at the end of the fire, as the window's table would have.
+    /// </summary>
+    private bool TryEmitMergedWindow(long start, long end)
+    {
+        var older = _frontCount > 0 ? _front[_frontHead] : null;
+        var visitor = new ReleasedRows(this, start, end);
+        if (older is not null)
+        {
+            if (!older.Table.TryVisitMergedDirect<SlotMerge, ReleasedRows>(_back?.Table, ref visitor)) return false;
+        }
+        else if (_back is null || !_back.Table.TryVisitMergedDirect<SlotMerge, ReleasedRows>(null, ref visitor)) return false;
+        if (older is not null && older.Start < start + _slide)
+        {
+            _front[_frontHead] = null!;
+            _frontHead++;
+            _frontCount--;
+            _emittedSuffix = older;   // back to the pool at the end of the fire (FireNextWindow)
+        }
+        return true;
+    }
+
+    // The suffix TryEmitMergedWindow emitted a window from, returned to the pool once the fire is done.
+    private WindowBucket<TKey, TState, Hasher>? _emittedSuffix;
+
+    /// <summary>Emits each visited (key, merged slot) as the final row of one window (<see cref="TryEmitMergedWindow"/>).</summary>
+    private readonly struct ReleasedRows(WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> owner, long start, long end) : ISlotVisitor<TKey, WindowSlot<TState>>
+    {
+        public void Visit(in TKey key, in WindowSlot<TState> state) => owner.EmitReleased(key, state, start, end);
+    }
+
+    /// <summary>A window's final row from a slot no table keeps (<see cref="Emit"/> without the slot's bookkeeping).</summary>
+    private void EmitReleased(in TKey key, in WindowSlot<TState> slot, long start, long end)
+    {
+        TSpec.ToRow(key, slot.Agg, start, end, out var row);
+        var revision = new RowRevision(start, end, slot.Revision, true, _watermark);
+        _rowsEmitted++;
+        _sink.OnRow(row, revision);
+    }
+
     /// <summary>Turns the back into front suffixes, newest first, skipping the panes before <paramref name="start"/> (evicted, maybe released).</summary>
     private void Flip(long start)
     {
@@ -598,8 +654,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var pane = _backPanes[j];
             var suffix = Rent(pane.Start, pane.End);
-            if (newer is not null) MergeInto(suffix, newer);
-            MergeInto(suffix, pane);
+            // One pass when the tables are direct: the newer suffix, then the pane merged in.
+            if (!(newer is not null ? suffix.Table.TryFillMergedDirect<SlotMerge>(newer.Table, pane.Table) : suffix.Table.TryFillMergedDirect<SlotMerge>(pane.Table, null)))
+            {
+                if (newer is not null) MergeInto(suffix, newer);
+                MergeInto(suffix, pane);
+            }
             _front[j - keep] = suffix;
             newer = suffix;
         }

@@ -15,6 +15,17 @@ internal interface ISlotMerge<TState>
     static abstract void Merge(ref TState into, in TState from, bool added);
 }
 
+/// <summary>
+/// What <see cref="StateTable{TKey, TState, THasher}.TryVisitMergedDirect{TMerge, TVisitor}"/> hands each
+/// merged entry to (a struct, so the JIT specializes the walk for it).
+/// </summary>
+internal interface ISlotVisitor<TKey, TState>
+    where TState : unmanaged
+{
+    /// <summary>One key of the merge and its merged state (a copy: neither table holds it).</summary>
+    void Visit(in TKey key, in TState state);
+}
+
 // Additions for the windowed aggregator, which empties and reuses pooled tables all the time (a pane,
 // a fired window and the sliding two-stacks tables each go back to the pool when done).
 public sealed partial class StateTable<TKey, TState, THasher>
@@ -87,6 +98,118 @@ public sealed partial class StateTable<TKey, TState, THasher>
                     AppendDirty(i);
                 }
                 TMerge.Merge(ref target.State, in source.State, added);
+            }
+        }
+        _count = count;
+        return true;
+    }
+
+    /// <summary>
+    /// Visits, slot by slot, every key of this table merged with <paramref name="newer"/> (null: this
+    /// table alone), without writing either: the merged state of a key both hold is this table's state
+    /// with <paramref name="newer"/>'s merged in (<typeparamref name="TMerge"/>, <c>added</c> false); a key
+    /// only <paramref name="newer"/> holds is <typeparamref name="TMerge"/> of a zeroed state (<c>added</c>
+    /// true), as <see cref="TryMergeDirect{TMerge}"/> would have left it in this table. Keys come in slot
+    /// order (the order an enumeration of the merged table would give). Returns false, visiting nothing,
+    /// unless both tables are direct with the same slot count.
+    /// </summary>
+    internal bool TryVisitMergedDirect<TMerge, TVisitor>(StateTable<TKey, TState, THasher>? newer, ref TVisitor visitor)
+        where TMerge : struct, ISlotMerge<TState>
+        where TVisitor : struct, ISlotVisitor<TKey, TState>
+    {
+        if (!(MayDirect && _direct)) return false;
+        if (newer is not null && !(newer._direct && newer._mask == _mask)) return false;
+        var slots = _mask + 1;
+        ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        // Without a newer table, its control bytes are read as this table's own, masked out below.
+        var other = newer ?? this;
+        ref var newerControl = ref MemoryMarshal.GetArrayDataReference(other._control);
+        ref var newerEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        var useNewer = newer is null ? 0UL : ulong.MaxValue;
+        // slots is a power of two ≥ 16: whole groups of eight control bytes.
+        for (var g = 0; g < slots; g += 8)
+        {
+            var mine = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref control, g));
+            var theirs = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref newerControl, g)) & useNewer;
+            var occupied = mine | theirs;
+            while (occupied != 0)
+            {
+                var shift = BitOperations.TrailingZeroCount(occupied) & ~7;
+                var lane = 0xFFUL << shift;
+                occupied &= ~lane;
+                var i = g + (shift >> 3);
+                if ((theirs & lane) == 0)
+                {
+                    ref var entry = ref Unsafe.Add(ref entries, i);
+                    visitor.Visit(in entry.Key, in entry.State);
+                    continue;
+                }
+                ref var source = ref Unsafe.Add(ref newerEntries, i);
+                var added = (mine & lane) == 0;
+                var merged = added ? default : Unsafe.Add(ref entries, i).State;
+                TMerge.Merge(ref merged, in source.State, added);
+                visitor.Visit(in source.Key, in merged);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Fills this empty table with <paramref name="first"/> merged with <paramref name="second"/> (null:
+    /// <paramref name="first"/> alone) in one pass, slot by slot: what <see cref="TryMergeDirect{TMerge}"/>
+    /// of <paramref name="first"/> then of <paramref name="second"/> would leave, with each entry written
+    /// once instead of twice (each key added zeroed and merged from <paramref name="first"/>, then from
+    /// <paramref name="second"/>, as the two merges would). Every slot ends Dirty and
+    /// listed. Returns false, doing nothing, unless this table is empty and all three are direct with the
+    /// same slot count.
+    /// </summary>
+    internal bool TryFillMergedDirect<TMerge>(StateTable<TKey, TState, THasher> first, StateTable<TKey, TState, THasher>? second)
+        where TMerge : struct, ISlotMerge<TState>
+    {
+        if (!(MayDirect && _direct && _count == 0 && first._direct && first._mask == _mask)) return false;
+        if (second is not null && !(second._direct && second._mask == _mask)) return false;
+        var slots = _mask + 1;
+        ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var firstControl = ref MemoryMarshal.GetArrayDataReference(first._control);
+        ref var firstEntries = ref MemoryMarshal.GetArrayDataReference(first._entries);
+        // Without a second table, the first's control bytes are read again, masked out below.
+        var other = second ?? first;
+        ref var secondControl = ref MemoryMarshal.GetArrayDataReference(other._control);
+        ref var secondEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        var useSecond = second is null ? 0UL : ulong.MaxValue;
+        var count = 0;
+        for (var g = 0; g < slots; g += 8)
+        {
+            var a = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref firstControl, g));
+            var b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref secondControl, g)) & useSecond;
+            var occupied = a | b;
+            while (occupied != 0)
+            {
+                var shift = BitOperations.TrailingZeroCount(occupied) & ~7;
+                var lane = 0xFFUL << shift;
+                occupied &= ~lane;
+                var i = g + (shift >> 3);
+                // Exactly the two merges' steps: added (zeroed) from the first holder, then merged.
+                ref var target = ref Unsafe.Add(ref entries, i);
+                target.State = default;
+                if ((a & lane) != 0)
+                {
+                    ref var source = ref Unsafe.Add(ref firstEntries, i);
+                    target.Key = source.Key;
+                    TMerge.Merge(ref target.State, in source.State, true);
+                    if ((b & lane) != 0) TMerge.Merge(ref target.State, in Unsafe.Add(ref secondEntries, i).State, false);
+                }
+                else
+                {
+                    ref var source = ref Unsafe.Add(ref secondEntries, i);
+                    target.Key = source.Key;
+                    TMerge.Merge(ref target.State, in source.State, true);
+                }
+                Unsafe.Add(ref control, i) = Dirty;
+                AppendDirty(i);
+                count++;
             }
         }
         _count = count;
