@@ -109,7 +109,7 @@ public sealed partial class LsmStore
                 ThrowIfFailed();
                 var v = _view;
                 if (v.Active.HasRoom(bytes, entries)) return;
-                if (v.Immutables.Length >= _options.MaxImmutableMemtables || v.Level0Count >= _options.Level0StopWritesTrigger)
+                if (v.Immutables.Length >= _options.MaxImmutableMemtables || Level0FullLocked(v))
                 {
                     _stallCount++;
                     var started = Stopwatch.GetTimestamp();
