@@ -240,6 +240,12 @@ public sealed partial class LsmStore : IDisposable
     private ulong SmallestSnapshotLocked() =>
         _snapshots.Count > 0 ? _snapshots.Keys.First() : Volatile.Read(ref _lastSequence);
 
+    /// <summary>Tests: true once <see cref="Dispose"/> has begun to close the background threads.</summary>
+    internal bool IsClosing => _closing;
+
+    /// <summary>Tests: the failure that stopped a background thread, if any.</summary>
+    internal Exception? BackgroundError => _backgroundError;
+
     private void ThrowIfFailed()
     {
         var e = _backgroundError;
