@@ -68,18 +68,22 @@ public sealed partial class LsmStore : IDisposable
         lock (_state)
         {
             _backgroundAllowed = true;
-            StartBackgroundIfWorkLocked(_view);
+            // No compaction at open, even with level 0 over its trigger: the first flush starts it.
+            // A store opened to be read (a checkpoint's restore scan) would otherwise merge its
+            // whole level 1 beside the scan, on the same cores (quick suite checkpoint, recovery:
+            // restore 2-3x slower when the copy held a full level 0).
+            StartBackgroundIfWorkLocked(_view, compact: false);
         }
     }
 
     /// <summary>
     /// Starts the background threads that have work and are not running: the flusher when a view
-    /// with an immutable memtable is installed, the compactor when a level is over its target
-    /// (and at open). A store that is opened, read and closed starts neither (quick suite
+    /// with an immutable memtable is installed (or at open, after a WAL recovery), the compactor
+    /// when a view with a level over its target is installed (not at open). A store that is opened, read and closed starts neither (quick suite
     /// <c>lsm reopen</c>: a thread start and join were about a quarter of a reopen); one that only
     /// flushes small tables never starts the compactor. Caller holds _state.
     /// </summary>
-    private void StartBackgroundIfWorkLocked(StoreView view)
+    private void StartBackgroundIfWorkLocked(StoreView view, bool compact = true)
     {
         if (!_backgroundAllowed || _closing) return;
         if (_flusher is null && view.Immutables.Length > 0)
@@ -87,7 +91,7 @@ public sealed partial class LsmStore : IDisposable
             _flusher = new Thread(FlushLoop) { IsBackground = true, Name = "lsm-flush" };
             _flusher.Start();
         }
-        if (_compactor is null && _options.AutoCompaction && MostUrgentLevel(view) >= 0)
+        if (compact && _compactor is null && _options.AutoCompaction && MostUrgentLevel(view) >= 0)
         {
             _compactor = new Thread(CompactionLoop) { IsBackground = true, Name = "lsm-compaction" };
             _compactor.Start();
