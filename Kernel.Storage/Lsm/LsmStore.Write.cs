@@ -111,6 +111,8 @@ public sealed partial class LsmStore
                 if (v.Active.HasRoom(bytes, entries)) return;
                 if (v.Immutables.Length >= _options.MaxImmutableMemtables || Level0FullLocked(v))
                 {
+                    // A store opened with a full level 0 has not started its compactor (none starts at open).
+                    StartBackgroundIfWorkLocked(v);
                     _stallCount++;
                     var started = Stopwatch.GetTimestamp();
                     Monitor.Wait(_state);

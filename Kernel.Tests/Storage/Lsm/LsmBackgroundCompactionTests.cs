@@ -326,4 +326,30 @@ public sealed class LsmBackgroundCompactionTests(ITestOutputHelper output)
         AssertEqual(model, reopened, "reopened after a close mid-compaction");
         AssertNoStrayTables(reopened, dir.Path, "reopened after a close mid-compaction");
     }
+
+    /// <summary>
+    /// No compaction starts at open; a writer that then finds level 0 full must start the compactor
+    /// rather than wait for one that never comes.
+    /// </summary>
+    [Fact]
+    public async Task ReopenedWithLevel0Full_WriterStartsTheCompactor_InsteadOfWaitingForever()
+    {
+        using var dir = new TempDirectory("l0reopen");
+        SortedDictionary<long, byte[]> model;
+        using (var store = LsmStore.Open(Options(dir.Path, 4 << 20, autoCompaction: false)))
+            model = Fill(store, StopTrigger, 31);   // level 0 at the bound, nothing compacted
+        using var reopened = LsmStore.Open(Options(dir.Path, 4 << 10));
+        Assert.Equal(StopTrigger, reopened.TablesPerLevel()[0]);
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < 2000; i++)   // more than one small memtable: the writer must switch
+            {
+                reopened.Put(Key(100_000 + i), Value(100_000 + i, 1));
+                model[100_000 + i] = Value(100_000 + i, 1);
+            }
+        });
+        await writer.WaitAsync(TimeSpan.FromSeconds(60));
+        reopened.Flush();
+        AssertEqual(model, reopened, "after writes on a reopened full level 0");
+    }
 }
