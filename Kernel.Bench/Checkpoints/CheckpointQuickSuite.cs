@@ -101,7 +101,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
             if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: checkpoint {id} did not complete: {result.Failure}");
             if (b < 0) continue;   // the first capture is full (the store is empty); the rest warm up
             // A compaction finished between the barrier and the end of its checkpoint: it ran during the
-            // barrier (they start only after a checkpoint's flush, and the next flush waits for them).
+            // barrier (the store compacts on its own thread; a flush waits for it only when level 0 is full).
             compacting[b] = participant.StoreCompactions > compactions;
             pauses[b] = elapsed.TotalMicroseconds;
             gcs[b] = collections;

@@ -13,6 +13,12 @@ public sealed partial class LsmStore
     private long _compactions;                // guarded by _state
     private long _trivialMoves;               // guarded by _state
 
+    /// <summary>Tests: called on the compacting thread every 4,096 merged entries (a crash or a race inside a compaction).</summary>
+    internal Action<int>? CompactionProgressHook { get; set; }
+
+    /// <summary>Tests: called on the compacting thread after its outputs are written, before they are installed.</summary>
+    internal Action? CompactionInstallingHook { get; set; }
+
     /// <summary>
     /// Flushes, then merges every table into the deepest level, dropping overwritten versions,
     /// tombstones and deleted ranges that no snapshot needs. Returns when done.
@@ -147,7 +153,13 @@ public sealed partial class LsmStore
         try
         {
             using var merged = new MergingIterator(c.Inputs.Select(t => (InternalIterator)t.NewIterator(fillCache: false)).ToArray());
-            MergeInto(c, view, merged, smallestSnapshot, outputs);
+            if (!MergeInto(c, view, merged, smallestSnapshot, outputs))
+            {
+                // The store is closing: the outputs are named by no manifest; delete them once released.
+                foreach (var t in outputs) t.MarkObsolete();
+                return;
+            }
+            CompactionInstallingHook?.Invoke();
             lock (_state)
             {
                 var cur = _view;
@@ -181,7 +193,12 @@ public sealed partial class LsmStore
         }
     }
 
-    private void MergeInto(Compaction c, StoreView view, MergingIterator merged, ulong smallestSnapshot, List<TableReader> outputs)
+    /// <summary>
+    /// Writes the merged inputs to new tables in <paramref name="outputs"/>; false when an automatic
+    /// compaction gave up because the store is closing (checked every 4,096 entries, so a close
+    /// does not wait for a compaction of a whole level).
+    /// </summary>
+    private bool MergeInto(Compaction c, StoreView view, MergingIterator merged, ulong smallestSnapshot, List<TableReader> outputs)
     {
         TableWriter? writer = null;
         ulong number = 0;
@@ -191,8 +208,23 @@ public sealed partial class LsmStore
         var tombstones = view.Tombstones;
         try
         {
+            var visited = 0;
             for (merged.SeekToFirst(); merged.Valid; merged.Next())
             {
+                if ((++visited & 4095) == 0)
+                {
+                    if (!c.Full && _closing)
+                    {
+                        if (writer is not null)
+                        {
+                            writer.Dispose();
+                            writer = null;
+                            File.Delete(FileNames.Table(_dir, number));
+                        }
+                        return false;
+                    }
+                    CompactionProgressHook?.Invoke(visited);
+                }
                 var key = merged.Key;
                 var userKey = InternalKey.UserKey(key);
                 var trailer = InternalKey.TrailerOf(key);
@@ -232,6 +264,7 @@ public sealed partial class LsmStore
             throw;
         }
         writer?.Dispose();
+        return true;
     }
 
     private TableReader FinishOutput(TableWriter writer, ulong number)

@@ -9,6 +9,7 @@ public sealed partial class LsmStore
 {
     private long _flushBytesWritten;          // guarded by _state
     private long _flushes;                    // guarded by _state
+    private long _flushStalls;                // guarded by _state: times the flusher waited for level 0 to shrink
 
     /// <summary>
     /// Makes every write so far durable: turns the memtable into a table and waits until all
@@ -38,35 +39,89 @@ public sealed partial class LsmStore
         ThrowIfFailed();
     }
 
-    private void BackgroundLoop()
+    /// <summary>
+    /// The flusher: writes immutable memtables to level 0, oldest first. It never waits behind a
+    /// compaction (the compactor has its own thread), only for level 0 to drop below
+    /// <see cref="LsmOptions.Level0StopWritesTrigger"/> tables while automatic compaction runs, so
+    /// that reads and scans (restore) merge a bounded number of tables; not when closing, so a
+    /// dispose always gets its memtables written.
+    /// </summary>
+    private void FlushLoop()
     {
         while (true)
         {
-            Compaction? compaction = null;
             lock (_state)
             {
+                var stalled = false;
                 while (true)
                 {
-                    if (_view.Immutables.Length > 0) break;
-                    if (_closing) return;
-                    if (_options.AutoCompaction && (compaction = PickCompaction(_view)) is not null) break;
+                    if (_backgroundError is not null) return;
+                    var v = _view;
+                    if (v.Immutables.Length > 0 && !Level0FullLocked(v)) break;
+                    if (_closing && v.Immutables.Length == 0) return;
+                    if (v.Immutables.Length > 0 && !stalled)
+                    {
+                        stalled = true;
+                        _flushStalls++;
+                    }
                     Monitor.Wait(_state);
                 }
             }
             try
             {
-                if (compaction is null) FlushOldestImmutable();
-                else RunCompaction(compaction);
+                FlushOldestImmutable();
             }
             catch (Exception e)
             {
-                lock (_state)
-                {
-                    _backgroundError = e;
-                    Monitor.PulseAll(_state);
-                }
+                RecordBackgroundError(e);
                 return;
             }
+        }
+    }
+
+    /// <summary>Times the flusher waited for the compactor to shrink level 0 (tests, diagnostics).</summary>
+    internal long FlushStalls
+    {
+        get { lock (_state) return _flushStalls; }
+    }
+
+    /// <summary>True when a flush must wait for the compactor to shrink level 0 (caller holds _state).</summary>
+    private bool Level0FullLocked(StoreView v) =>
+        _options.AutoCompaction && !_closing && v.Level0Count >= _options.Level0StopWritesTrigger;
+
+    /// <summary>The compactor: runs the most urgent compaction while some level is over its target; gives up when the store closes.</summary>
+    private void CompactionLoop()
+    {
+        while (true)
+        {
+            Compaction? compaction;
+            lock (_state)
+            {
+                while (true)
+                {
+                    if (_closing || _backgroundError is not null) return;
+                    if ((compaction = PickCompaction(_view)) is not null) break;
+                    Monitor.Wait(_state);
+                }
+            }
+            try
+            {
+                RunCompaction(compaction);
+            }
+            catch (Exception e)
+            {
+                RecordBackgroundError(e);
+                return;
+            }
+        }
+    }
+
+    private void RecordBackgroundError(Exception e)
+    {
+        lock (_state)
+        {
+            _backgroundError ??= e;
+            Monitor.PulseAll(_state);
         }
     }
 

@@ -109,8 +109,10 @@ public sealed partial class LsmStore
                 ThrowIfFailed();
                 var v = _view;
                 if (v.Active.HasRoom(bytes, entries)) return;
-                if (v.Immutables.Length >= _options.MaxImmutableMemtables || v.Level0Count >= _options.Level0StopWritesTrigger)
+                if (v.Immutables.Length >= _options.MaxImmutableMemtables || Level0FullLocked(v))
                 {
+                    // A store opened with a full level 0 has not started its compactor (none starts at open).
+                    StartBackgroundIfWorkLocked(v);
                     _stallCount++;
                     var started = Stopwatch.GetTimestamp();
                     Monitor.Wait(_state);

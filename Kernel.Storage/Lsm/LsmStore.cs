@@ -8,8 +8,10 @@ namespace Kernel.Storage.Lsm;
 
 /// <summary>
 /// An embedded log-structured merge-tree key-value store over bytes. Writes go to a memtable;
-/// full memtables are flushed in the background to immutable sorted tables (level 0), and a
-/// background leveled compaction merges them down. Reads merge the memtables and every level,
+/// full memtables are flushed by a background thread to immutable sorted tables (level 0), and a
+/// second background thread runs a leveled compaction that merges them down, so a flush never
+/// waits behind a compaction (level 0 is bounded instead: flushes wait while it holds
+/// <see cref="LsmOptions.Level0StopWritesTrigger"/> tables). Reads merge the memtables and every level,
 /// newest version first. The manifest (a snapshot plus a log of fsynced edits, replaced
 /// atomically by a new snapshot as it grows) names the live tables: a crash reopens to the last
 /// whole edit. Unflushed writes are lost on a crash unless
@@ -27,17 +29,18 @@ public sealed partial class LsmStore : IDisposable
     private readonly object _state = new();            // guards view changes, manifest, snapshots; Monitor for stalls and background waits
     private readonly object _compactionGate = new();   // one compaction at a time (background or manual)
     private readonly SortedDictionary<ulong, int> _snapshots = new();   // guarded by _state
-    private readonly byte[]?[] _compactCursor = new byte[]?[MaxLevels]; // background thread only (PickCompaction)
+    private readonly byte[]?[] _compactCursor = new byte[]?[MaxLevels]; // compaction thread only (PickCompaction)
     private StoreView _view;                           // replaced under _state (Volatile.Write publishes); read lock-free
     private ulong _lastSequence;                       // written under _writeLock after the batch is in the memtable (Volatile.Write publishes it to readers)
     private ulong _nextFileNumber;                     // guarded by _state
     private ulong _flushedSequence;                    // guarded by _state
     private WalWriter? _wal;                           // guarded by _writeLock
-    private Thread? _background;                       // started by the first work (StartBackgroundIfWorkLocked); guarded by _state
+    private Thread? _flusher;                          // flushes immutable memtables; started by the first one (StartBackgroundIfWorkLocked); guarded by _state
+    private Thread? _compactor;                        // runs automatic compactions; started when a level first exceeds its target; guarded by _state
     private bool _backgroundAllowed;                   // false until the constructor is done (WAL recovery flushes on the opening thread); guarded by _state
     private readonly ManifestLog _manifest;            // guarded by _state
     private readonly Meter _meter;
-    private bool _closing;                             // guarded by _state
+    private volatile bool _closing;                    // written under _state; read without it by a running compaction (it gives up)
     private volatile Exception? _backgroundError;
     private volatile bool _disposed;                   // written under _writeLock; read without it by the optimistic read path
 
@@ -65,22 +68,34 @@ public sealed partial class LsmStore : IDisposable
         lock (_state)
         {
             _backgroundAllowed = true;
-            StartBackgroundIfWorkLocked(_view);
+            // No compaction at open, even with level 0 over its trigger: the first flush starts it.
+            // A store opened to be read (a checkpoint's restore scan) would otherwise merge its
+            // whole level 1 beside the scan, on the same cores (quick suite checkpoint, recovery:
+            // restore 2-3x slower when the copy held a full level 0).
+            StartBackgroundIfWorkLocked(_view, compact: false);
         }
     }
 
     /// <summary>
-    /// Starts the background thread (flushes and compactions) if it is not running: called when
-    /// a view with an immutable memtable or a level over its target is installed, and at open. A store that is
-    /// opened, read and closed never starts it (quick suite <c>lsm reopen</c>: a thread start and
-    /// join were about a quarter of a reopen). Caller holds _state.
+    /// Starts the background threads that have work and are not running: the flusher when a view
+    /// with an immutable memtable is installed (or at open, after a WAL recovery), the compactor
+    /// when a view with a level over its target is installed (not at open). A store that is opened, read and closed starts neither (quick suite
+    /// <c>lsm reopen</c>: a thread start and join were about a quarter of a reopen); one that only
+    /// flushes small tables never starts the compactor. Caller holds _state.
     /// </summary>
-    private void StartBackgroundIfWorkLocked(StoreView view)
+    private void StartBackgroundIfWorkLocked(StoreView view, bool compact = true)
     {
-        if (_background is not null || !_backgroundAllowed || _closing) return;
-        if (view.Immutables.Length == 0 && (!_options.AutoCompaction || MostUrgentLevel(view) < 0)) return;
-        _background = new Thread(BackgroundLoop) { IsBackground = true, Name = "lsm-background" };
-        _background.Start();
+        if (!_backgroundAllowed || _closing) return;
+        if (_flusher is null && view.Immutables.Length > 0)
+        {
+            _flusher = new Thread(FlushLoop) { IsBackground = true, Name = "lsm-flush" };
+            _flusher.Start();
+        }
+        if (compact && _compactor is null && _options.AutoCompaction && MostUrgentLevel(view) >= 0)
+        {
+            _compactor = new Thread(CompactionLoop) { IsBackground = true, Name = "lsm-compaction" };
+            _compactor.Start();
+        }
     }
 
     /// <summary>Opens (or creates) the store in <see cref="LsmOptions.Directory"/>.</summary>
@@ -138,14 +153,18 @@ public sealed partial class LsmStore : IDisposable
                 lock (_state) SwitchMemtableLocked(0);
             }
         }
-        Thread? background;
+        Thread? flusher, compactor;
         lock (_state)
         {
             _closing = true;
-            background = _background;
+            flusher = _flusher;
+            compactor = _compactor;
             Monitor.PulseAll(_state);
         }
-        background?.Join();
+        // The flusher writes the immutable memtables first; a compaction in progress gives up
+        // (its outputs are deleted, its inputs stay live) instead of delaying the close.
+        compactor?.Join();
+        flusher?.Join();
         _wal?.Dispose();
         lock (_state) _manifest.Dispose();
         _meter.Dispose();
@@ -224,6 +243,12 @@ public sealed partial class LsmStore : IDisposable
 
     private ulong SmallestSnapshotLocked() =>
         _snapshots.Count > 0 ? _snapshots.Keys.First() : Volatile.Read(ref _lastSequence);
+
+    /// <summary>Tests: true once <see cref="Dispose"/> has begun to close the background threads.</summary>
+    internal bool IsClosing => _closing;
+
+    /// <summary>Tests: the failure that stopped a background thread, if any.</summary>
+    internal Exception? BackgroundError => _backgroundError;
 
     private void ThrowIfFailed()
     {
