@@ -1,3 +1,4 @@
+using Kernel.Storage.Common;
 using Kernel.Storage.Lsm.Iteration;
 using Kernel.Storage.Lsm.Memory;
 using Kernel.Storage.Lsm.Tables;
@@ -90,8 +91,14 @@ public sealed partial class LsmStore
         _options.AutoCompaction && !_closing && v.Level0Count >= _options.Level0StopWritesTrigger;
 
     /// <summary>The compactor: runs the most urgent compaction while some level is over its target; gives up when the store closes.</summary>
+    /// <summary>The compaction thread's nice value (Linux): below the event path, not starved (weight ~110 against 1024).</summary>
+    private const int CompactionNice = 10;
+
     private void CompactionLoop()
     {
+        // A compaction may rewrite a whole level (hundreds of ms of CPU); beside the event path's
+        // threads on a small machine it should take the idle time, not preempt them at a barrier.
+        BackgroundPriority.LowerCurrentThread(CompactionNice);
         while (true)
         {
             Compaction? compaction;
