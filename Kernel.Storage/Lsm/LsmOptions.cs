@@ -27,7 +27,11 @@ public sealed class LsmOptions
     /// <summary>Level-0 files that start a compaction into level 1.</summary>
     public int Level0CompactionTrigger { get; init; } = 4;
 
-    /// <summary>Level-0 files at which writers stall until compaction catches up.</summary>
+    /// <summary>
+    /// Level-0 files at which writers and the background flusher wait until the compaction thread
+    /// brings level 0 below it: the bound that keeps reads and restores (one merge input per
+    /// level-0 file) from growing while compactions run beside flushes.
+    /// </summary>
     public int Level0StopWritesTrigger { get; init; } = 12;
 
     /// <summary>Target bytes of level 1; each deeper level is <see cref="LevelSizeMultiplier"/> times larger.</summary>
