@@ -65,7 +65,11 @@ public sealed class LogAllocationTests
         // mapping and naming one file.
         var small = BytesPerRoll(256 * 1024, recycle);
         var large = BytesPerRoll(1024 * 1024, recycle);
-        Assert.True(Math.Abs(large - small) < 1024, $"per roll: {large} B with 1 MiB segments, {small} B with 256 KiB ones");
+        // The bound sits far below that 300 KB (and below the smaller index's 98 KiB), but above the
+        // 1-2 KB a window picks up under a parallel test run (seen in CI: 3.3 KB against 1.7 KB per
+        // roll, never alone): the longer window of the larger segments is more likely to catch
+        // other work on this thread (likely the runtime tiering the loop); not pinned down yet.
+        Assert.True(Math.Abs(large - small) < 16 * 1024, $"per roll: {large} B with 1 MiB segments, {small} B with 256 KiB ones");
         Assert.True(large < 16 * 1024, $"a roll allocated {large} B");
     }
 
