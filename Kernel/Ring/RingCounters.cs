@@ -61,6 +61,21 @@ internal static class RingCounters
             Interlocked.Add(ref s_counts[(int)kind * 8], n);
     }
 
+    /// <summary>
+    /// Counts one wait and its spin: <paramref name="waits"/> is <see cref="Kind.ConsumerWaits"/> or
+    /// <see cref="Kind.ProducerWaits"/>, each followed in <see cref="Kind"/> by its pauses, yields and blocks.
+    /// </summary>
+    internal static void AddWait(Kind waits, in SpinPhase spin, bool blocked)
+    {
+        if (!Enabled)
+            return;
+        Add(waits);
+        Add(waits + 1, spin.Pauses);
+        Add(waits + 2, spin.Yields);
+        if (blocked)
+            Add(waits + 3);
+    }
+
     /// <summary>The current counts, by <see cref="Kind"/>.</summary>
     public static void Read(Span<long> into)
     {

@@ -143,16 +143,7 @@ internal abstract class Sequencer
         return GetMinimumGatingSequence(whenNone);
     }
 
-    private static void CountCapacityWait(in SpinPhase spin, bool blocked)
-    {
-        if (!RingCounters.Enabled)
-            return;
-        RingCounters.Add(RingCounters.Kind.ProducerWaits);
-        RingCounters.Add(RingCounters.Kind.ProducerPauses, spin.Pauses);
-        RingCounters.Add(RingCounters.Kind.ProducerYields, spin.Yields);
-        if (blocked)
-            RingCounters.Add(RingCounters.Kind.ProducerBlocks);
-    }
+    private static void CountCapacityWait(in SpinPhase spin, bool blocked) => RingCounters.AddWait(RingCounters.Kind.ProducerWaits, in spin, blocked);
 
     /// <summary>True when <paramref name="count"/> more entries fit without lapping a consumer (or the ring is closed).</summary>
     public bool HasRoomFor(int count)

@@ -40,14 +40,5 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
         return Block(sequence, barrier);
     }
 
-    private static void Count(in SpinPhase spin, bool blocked)
-    {
-        if (!RingCounters.Enabled)
-            return;
-        RingCounters.Add(RingCounters.Kind.ConsumerWaits);
-        RingCounters.Add(RingCounters.Kind.ConsumerPauses, spin.Pauses);
-        RingCounters.Add(RingCounters.Kind.ConsumerYields, spin.Yields);
-        if (blocked)
-            RingCounters.Add(RingCounters.Kind.ConsumerBlocks);
-    }
+    private static void Count(in SpinPhase spin, bool blocked) => RingCounters.AddWait(RingCounters.Kind.ConsumerWaits, in spin, blocked);
 }
