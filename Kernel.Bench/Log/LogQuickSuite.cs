@@ -47,8 +47,16 @@ public sealed class LogQuickSuite : IQuickSuite
         return payload;
     }
 
+    /// <summary>
+    /// <c>KERNEL_LOG_STAGING</c> (bytes) overrides <see cref="LogOptions.StagingBytes"/> in every case
+    /// of ours (0: stores into the mapping), to compare the write paths in one binary.
+    /// </summary>
+    private static readonly int s_stagingBytes =
+        int.TryParse(Environment.GetEnvironmentVariable("KERNEL_LOG_STAGING"), out var n) && n >= 0 ? n : new LogOptions().StagingBytes;
+
     private static LogOptions OptionsFor(int size, long count, FlushPolicy policy = FlushPolicy.None) => new()
     {
+        StagingBytes = s_stagingBytes,
         SegmentBytes = ((count * (size + 24) + (1 << 20)) >> 20 << 20) + (1 << 20),
         FlushPolicy = policy,
         // With a flush policy, every 4 MiB appended is handed to the disk at once (sync_file_range),
@@ -134,6 +142,7 @@ public sealed class LogQuickSuite : IQuickSuite
                         RecycleSegments = recycle ? 4 : 0,
                         PrepareNextSegment = true,
                         PreTouchPages = true,
+                        StagingBytes = s_stagingBytes,
                     });
                     _log.RetentionFloor = long.MaxValue;
                 }

@@ -88,8 +88,8 @@ public sealed class LogReader : IDisposable
             // Sealed is read after the length was seen short; the length is re-read after Sealed is seen.
             if (!segment.IsSealed || _position < segment.ReadableLength)
             {
-                if (_position < segment.PublishedLength) continue;
-                return false;
+                if (_position < segment.ReadableLength) continue;
+                return false; // caught up (or staged bytes not written yet: the next call tries again)
             }
             if (!MoveToSegmentAfter(segment)) return false;
         }
