@@ -11,9 +11,10 @@ namespace Kernel.Bench.Log;
 /// FasterLog, sequential read-back, and the frame checksum (CRC-32C against XxHash3).
 /// </summary>
 /// <remarks>
-/// Each run appends into a fresh log whose single segment holds the whole run and was pre-touched
-/// when it was opened (untimed): that is the steady state the log's background preparation of the
-/// next segment gives the writer. The timed part is the appends (and the final flush).
+/// Each run appends into a fresh log whose single segment holds the whole run. With staged writes
+/// (the default) the writer frames records in its staging buffer and writes them to the file in
+/// 1 MiB writes; with <c>KERNEL_LOG_STAGING=0</c> it stores into the mapping, pre-touched when the
+/// log was opened (untimed). The timed part is the appends (and the final flush).
 /// </remarks>
 public sealed class LogQuickSuite : IQuickSuite
 {

@@ -96,8 +96,8 @@ public sealed partial class SegmentedLog
     }
 
     /// <summary>
-    /// Reserves room for a record of <paramref name="payloadLength"/> bytes and returns the mapped
-    /// bytes to fill in place (zero-copy). Follow with <see cref="Complete"/>; records become visible
+    /// Reserves room for a record of <paramref name="payloadLength"/> bytes and returns the bytes to
+    /// fill in place (zero-copy: in the staging buffer, or the mapping without staging). Follow with <see cref="Complete"/>; records become visible
     /// to readers at the next <see cref="Commit"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

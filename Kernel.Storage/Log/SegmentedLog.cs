@@ -11,7 +11,11 @@ namespace Kernel.Storage.Log;
 /// <remarks>
 /// <para>Files: <c>NNNNNNNNNN.seg</c> in one directory, numbered in order. Each starts with a
 /// <see cref="SegmentHeader"/> and holds <see cref="RecordFrame"/>s.</para>
-/// <para>Memory ordering: the writer writes a record's bytes into the mapping, then on commit
+/// <para>Write path: by default the writer frames records in a staging buffer and writes it to the
+/// file in large writes (<see cref="LogOptions.StagingBytes"/>); a reader that reaches committed
+/// records still staged writes them out itself (<see cref="WriteStaged"/>), so they are readable
+/// once committed. With <see cref="LogOptions.StagingBytes"/> 0 the writer stores into the mapping.</para>
+/// <para>Memory ordering: the writer writes a record's bytes (into the staging buffer or the mapping), then on commit
 /// publishes the segment's length (<see cref="Segment.Publish"/>) and then <see cref="EndOffset"/>,
 /// each with <see cref="Volatile.Write(ref long, long)"/>. Readers take those with
 /// <see cref="Volatile.Read(ref readonly long)"/> and read only below them, so they see whole records.
