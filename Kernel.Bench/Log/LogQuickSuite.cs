@@ -11,9 +11,10 @@ namespace Kernel.Bench.Log;
 /// FasterLog, sequential read-back, and the frame checksum (CRC-32C against XxHash3).
 /// </summary>
 /// <remarks>
-/// Each run appends into a fresh log whose single segment holds the whole run and was pre-touched
-/// when it was opened (untimed): that is the steady state the log's background preparation of the
-/// next segment gives the writer. The timed part is the appends (and the final flush).
+/// Each run appends into a fresh log whose single segment holds the whole run. With staged writes
+/// (the default) the writer frames records in its staging buffer and writes them to the file in
+/// 1 MiB writes; with <c>KERNEL_LOG_STAGING=0</c> it stores into the mapping, pre-touched when the
+/// log was opened (untimed). The timed part is the appends (and the final flush).
 /// </remarks>
 public sealed class LogQuickSuite : IQuickSuite
 {
@@ -47,8 +48,16 @@ public sealed class LogQuickSuite : IQuickSuite
         return payload;
     }
 
+    /// <summary>
+    /// <c>KERNEL_LOG_STAGING</c> (bytes) overrides <see cref="LogOptions.StagingBytes"/> in every case
+    /// of ours (0: stores into the mapping), to compare the write paths in one binary.
+    /// </summary>
+    private static readonly int s_stagingBytes =
+        int.TryParse(Environment.GetEnvironmentVariable("KERNEL_LOG_STAGING"), out var n) && n >= 0 ? n : new LogOptions().StagingBytes;
+
     private static LogOptions OptionsFor(int size, long count, FlushPolicy policy = FlushPolicy.None) => new()
     {
+        StagingBytes = s_stagingBytes,
         SegmentBytes = ((count * (size + 24) + (1 << 20)) >> 20 << 20) + (1 << 20),
         FlushPolicy = policy,
         // With a flush policy, every 4 MiB appended is handed to the disk at once (sync_file_range),
@@ -134,6 +143,7 @@ public sealed class LogQuickSuite : IQuickSuite
                         RecycleSegments = recycle ? 4 : 0,
                         PrepareNextSegment = true,
                         PreTouchPages = true,
+                        StagingBytes = s_stagingBytes,
                     });
                     _log.RetentionFloor = long.MaxValue;
                 }

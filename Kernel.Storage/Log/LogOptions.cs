@@ -29,7 +29,8 @@ public sealed class LogOptions
     public bool PrepareNextSegment { get; init; } = true;
 
     /// <summary>
-    /// Fault in every page of a new segment for writing before the writer uses it (one
+    /// With <see cref="StagingBytes"/> 0 only (staged writes never store into the mapping):
+    /// fault in every page of a new segment for writing before the writer uses it (one
     /// <c>madvise(MADV_POPULATE_WRITE)</c> per 1 MiB on Linux 5.14 and later, else a write per page),
     /// so appends never take a first-write page fault (1–6 µs a page). The first segment is touched
     /// when the log is opened; later ones by the preparer with <see cref="PrepareNextSegment"/> (handed to
@@ -46,6 +47,21 @@ public sealed class LogOptions
     /// <see cref="SegmentedLog.DurableOffset"/> still moves only on a flush (default 0: off).
     /// </summary>
     public int WriteBehindBytes { get; init; }
+
+    /// <summary>
+    /// Staged writes: the writer frames records into a staging buffer of this many bytes (allocated
+    /// and touched once per log, reused for every segment) and hands it to the file with one
+    /// <c>pwrite</c> each time it fills, at a roll, at a flush, and when a reader reaches records
+    /// still staged (the reader writes them out itself, so records are readable as soon as they are
+    /// committed, as without staging). Readers still read the mapping, which shares the file's
+    /// pages. The writer then never stores into a freshly mapped page: on virtual machines with
+    /// shadow paging every first store to a mapped page costs 6–14 µs, while a large pwrite into the
+    /// page cache runs at 6–10 GB/s (Kernel.Bench/Notes/log.md, session 9), and writeback never has to
+    /// write-protect the writer's mapping. 0: the writer stores records straight into the mapping
+    /// (pre-touched with <see cref="PreTouchPages"/>), which is faster where first touches are cheap.
+    /// Records larger than the buffer are stored into the mapping either way (default 1 MiB).
+    /// </summary>
+    public int StagingBytes { get; init; } = 1 << 20;
 
     /// <summary>Retention: delete the oldest sealed segments while the log is larger than this (0 = no limit).</summary>
     public long RetentionBytes { get; init; }
@@ -82,6 +98,8 @@ public sealed class LogOptions
             throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "FlushInterval must be positive with FlushPolicy.Interval");
         if (WriteBehindBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(WriteBehindBytes), WriteBehindBytes, "WriteBehindBytes must not be negative");
+        if (StagingBytes != 0 && (StagingBytes < 256 || StagingBytes % RecordFrame.Alignment != 0))
+            throw new ArgumentOutOfRangeException(nameof(StagingBytes), StagingBytes, "StagingBytes must be 0 (off) or a multiple of 8 of at least 256");
         if (RecycleSegments < 0)
             throw new ArgumentOutOfRangeException(nameof(RecycleSegments), RecycleSegments, "RecycleSegments must not be negative");
         if (RetentionBytes < 0)

@@ -15,6 +15,7 @@ public sealed class LogReader : IDisposable
     private Segment? _segment;  // Acquired (reference counted) while the reader is positioned in it.
     private long _position;     // Byte position in _segment of the next frame.
     private long _nextOffset;   // Offset of the next record.
+    private long _limit;        // Bytes of _segment known readable (published and in the file); 0 makes the next read take the slow path.
 
     internal LogReader(SegmentedLog log) => _log = log;
 
@@ -32,9 +33,9 @@ public sealed class LogReader : IDisposable
     public bool TryRead(out LogRecord record)
     {
         var segment = _segment;
-        if (segment is not null && _position < segment.PublishedLength)
+        if (segment is not null && _position < _limit)
         {
-            var aligned = RecordFrame.Validate(segment.Region, _position, segment.PublishedLength, _nextOffset, out var timestamp);
+            var aligned = RecordFrame.Validate(segment.Region, _position, _limit, _nextOffset, out var timestamp);
             if (aligned > 0)
             {
                 record = new LogRecord(_nextOffset, timestamp, RecordFrame.Payload(segment.Region, _position));
@@ -55,6 +56,7 @@ public sealed class LogReader : IDisposable
     {
         _segment?.Release();
         _segment = null;
+        _limit = 0;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -65,10 +67,17 @@ public sealed class LogReader : IDisposable
         {
             var segment = _segment;
             if (segment is null) return false;
-            var published = segment.PublishedLength;
-            if (_position < published)
+            var readable = segment.ReadableLength;
+            if (_position >= readable && _position < segment.PublishedLength)
             {
-                var aligned = RecordFrame.Validate(segment.Region, _position, published, _nextOffset, out var timestamp);
+                // Committed records the writer still holds in its staging buffer: written to the file here.
+                _log.WriteStaged();
+                readable = segment.ReadableLength;
+            }
+            _limit = readable;
+            if (_position < readable)
+            {
+                var aligned = RecordFrame.Validate(segment.Region, _position, readable, _nextOffset, out var timestamp);
                 if (aligned <= 0)
                     LogThrow.Corrupt(segment.Path, _position, $"record at offset {_nextOffset} fails its checksum or length check");
                 record = new LogRecord(_nextOffset, timestamp, RecordFrame.Payload(segment.Region, _position));
@@ -77,10 +86,10 @@ public sealed class LogReader : IDisposable
                 return true;
             }
             // Sealed is read after the length was seen short; the length is re-read after Sealed is seen.
-            if (!segment.IsSealed || _position < segment.PublishedLength)
+            if (!segment.IsSealed || _position < segment.ReadableLength)
             {
-                if (_position < segment.PublishedLength) continue;
-                return false;
+                if (_position < segment.ReadableLength) continue;
+                return false; // caught up (or staged bytes not written yet: the next call tries again)
             }
             if (!MoveToSegmentAfter(segment)) return false;
         }
@@ -100,6 +109,7 @@ public sealed class LogReader : IDisposable
         finished.Release();
         _segment = next;
         _position = SegmentHeader.Length;
+        _limit = 0;
         return true;
     }
 
@@ -172,6 +182,7 @@ public sealed class LogReader : IDisposable
         _segment?.Release();
         _segment = segment;
         _position = SegmentHeader.Length;
+        _limit = 0;
         _nextOffset = segment.BaseOffset;
     }
 

@@ -39,6 +39,27 @@ internal sealed unsafe partial class MappedRegion : IDisposable
         _handle = stream.SafeFileHandle;
     }
 
+    /// <summary>The address of file byte 0, as a window origin for <see cref="WindowBytes"/> (valid until <see cref="Dispose"/>).</summary>
+    public nint Origin => (nint)_base;
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to the file at <paramref name="position"/> (pwrite): into the
+    /// page cache, which the mapping shares, so readers of the mapping see them once it returns.
+    /// </summary>
+    public void Write(ReadOnlySpan<byte> bytes, long position)
+    {
+        if ((ulong)position + (uint)bytes.Length > (ulong)_length)
+            LogThrow.RegionOutOfRange(position, bytes.Length, _length);
+        RandomAccess.Write(_handle, bytes, position);
+    }
+
+    /// <summary>
+    /// True when the log writes this file only with <see cref="Write"/> (staged writes): the writer's
+    /// mapping then holds no dirty page, and dropping mappings before writeback
+    /// (<see cref="DropWrittenMappings"/>) would only make readers fault again.
+    /// </summary>
+    public bool WrittenThroughFile { get; set; }
+
     /// <summary>The mapped length in bytes.</summary>
     public long Length => _length;
 
@@ -147,7 +168,7 @@ internal sealed unsafe partial class MappedRegion : IDisposable
         var page = Environment.SystemPageSize;
         var start = from & ~(long)(page - 1);
         var end = Math.Min(to, _length) & ~(long)(page - 1);
-        if (end <= start || !Volatile.Read(ref s_dropMappings)) return;
+        if (end <= start || WrittenThroughFile || !Volatile.Read(ref s_dropMappings)) return;
         if (Madvise((nint)(_base + start), (nuint)(end - start), DropAdvice) != 0 && Marshal.GetLastPInvokeError() == EInval)
             Volatile.Write(ref s_dropMappings, false); // refused here: writeback write-protects page by page, as before
     }

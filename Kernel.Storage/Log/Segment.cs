@@ -19,6 +19,7 @@ internal sealed class Segment
     private long _recordCount;      // Written before _publishedLength.
     private long _maxTimestamp = long.MinValue; // Written before _publishedLength.
     private bool _sealed;           // Volatile; set after the final _publishedLength.
+    private long _writtenLength = long.MaxValue; // Bytes the file holds (staged writes); MaxValue when the file holds everything published.
     private int _refCount = 1;      // The log's own reference; 0 = unmapped. Interlocked.
     private bool _deleteOnRelease;  // Set before the log's reference is released.
     private string? _spareAs;       // Set before the log's reference is released: the spare file's path, handed to _onSpare at the last release.
@@ -56,6 +57,20 @@ internal sealed class Segment
 
     /// <summary>Bytes [0, PublishedLength) hold the header and complete records (acquire).</summary>
     public long PublishedLength => Volatile.Read(ref _publishedLength);
+
+    /// <summary>
+    /// With staged writes (<see cref="LogOptions.StagingBytes"/>), the bytes [0, WrittenLength) are
+    /// in the file (and so in the mapping); published bytes above it are still in the writer's
+    /// staging buffer, and a reader gets them into the file with <see cref="SegmentedLog.WriteStaged"/>.
+    /// <see cref="long.MaxValue"/> for every segment but the one being staged (acquire).
+    /// </summary>
+    public long WrittenLength => Volatile.Read(ref _writtenLength);
+
+    /// <summary>The bytes a reader may read now: published and in the file (acquire).</summary>
+    public long ReadableLength => Math.Min(Volatile.Read(ref _publishedLength), Volatile.Read(ref _writtenLength));
+
+    /// <summary>Sets <see cref="WrittenLength"/> (release; under the log's staging lock).</summary>
+    public void SetWrittenLength(long length) => Volatile.Write(ref _writtenLength, length);
 
     /// <summary>Published records in this segment (read after <see cref="PublishedLength"/>).</summary>
     public long RecordCount => Volatile.Read(ref _recordCount);

@@ -20,28 +20,28 @@ public sealed partial class SegmentedLog
         var length = payload.Length;
         var position = _writePosition;
         var aligned = RecordFrame.AlignedLength(length);
-        if (_reservedLength >= 0 || (uint)length > (uint)_maxPayload || position + aligned > _activeLength)
+        if (_reservedLength >= 0 || (uint)length > (uint)_maxPayload || position + aligned > _windowLimit)
             return AppendSlow(payload, timestamp);
         var segment = _active;
-        var region = segment.Region;
+        var window = _window; // the staging buffer or the mapping; the check above keeps the frame inside it
         var offset = _nextOffset;
         var frameLength = (uint)(RecordFrame.HeaderLength + length);
         uint crc;
         if (length < RecordFrame.FusedCopyLimit)
         {
             // One pass over the payload; the frame fits (checked above), padding included.
-            crc = RecordFrame.CopyAndChecksum(offset, frameLength, timestamp, payload, ref region.At(position + RecordFrame.HeaderLength));
+            crc = RecordFrame.CopyAndChecksum(offset, frameLength, timestamp, payload, ref WindowBytes.At(window, position + RecordFrame.HeaderLength));
         }
         else
         {
             // The padding after the payload is zero: the frame's last word is zeroed before the copy
-            // (a recycled segment holds old bytes there).
-            var padded = region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
-            Unsafe.WriteUnaligned(ref region.At(position + aligned - 8), 0UL);
+            // (a recycled segment or a reused staging buffer holds old bytes there).
+            var padded = WindowBytes.Span(window, position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength));
+            Unsafe.WriteUnaligned(ref WindowBytes.At(window, position + aligned - 8), 0UL);
             payload.CopyTo(padded);
             crc = RecordFrame.Checksum(offset, frameLength, timestamp, padded);
         }
-        RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
+        RecordFrame.WriteHeader(ref WindowBytes.At(window, position), frameLength, crc, timestamp);
         var index = segment.Index;
         var maxTimestamp = _activeMaxTimestamp;
         if (position >= index.NextPosition)
@@ -96,8 +96,8 @@ public sealed partial class SegmentedLog
     }
 
     /// <summary>
-    /// Reserves room for a record of <paramref name="payloadLength"/> bytes and returns the mapped
-    /// bytes to fill in place (zero-copy). Follow with <see cref="Complete"/>; records become visible
+    /// Reserves room for a record of <paramref name="payloadLength"/> bytes and returns the bytes to
+    /// fill in place (zero-copy: in the staging buffer, or the mapping without staging). Follow with <see cref="Complete"/>; records become visible
     /// to readers at the next <see cref="Commit"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -106,14 +106,38 @@ public sealed partial class SegmentedLog
         if (_reservedLength >= 0) LogThrow.AlreadyReserved();
         if ((uint)payloadLength > (uint)_maxPayload) LogThrow.PayloadTooLarge(payloadLength, _maxPayload);
         var aligned = RecordFrame.AlignedLength(payloadLength);
-        if (_writePosition + aligned > _activeLength) Roll();
+        if (_writePosition + aligned > _windowLimit) MakeRoom(aligned);
         _reservedLength = payloadLength;
-        var region = _active.Region;
+        var window = _window;
         // The frame's last word, which holds the padding, is zeroed before the caller writes the
-        // payload over the rest of it (a recycled segment holds old bytes there).
-        Unsafe.WriteUnaligned(ref region.At(_writePosition + aligned - 8), 0UL);
-        return region.Span(_writePosition + RecordFrame.HeaderLength, payloadLength);
+        // payload over the rest of it (a recycled segment or a reused staging buffer holds old bytes there).
+        Unsafe.WriteUnaligned(ref WindowBytes.At(window, _writePosition + aligned - 8), 0UL);
+        return WindowBytes.Span(window, _writePosition + RecordFrame.HeaderLength, payloadLength);
     }
+
+    /// <summary>
+    /// Makes the window hold a frame of <paramref name="aligned"/> bytes at the write position
+    /// (writer only): rolls when the segment is full; with staging, writes the staged bytes to the
+    /// file and starts the window again at the write position; a frame larger than the staging
+    /// buffer gets the mapping as its window (<see cref="EndOversize"/> goes back to staging).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MakeRoom(long aligned)
+    {
+        if (_writePosition + aligned > _activeLength) Roll();
+        if (_stage is null || _writePosition + aligned <= _windowLimit) return;
+        SpillStage();
+        if (_writePosition + aligned <= _windowLimit) return;
+        // Everything before it is in the file: the record is stored into the mapping, and
+        // EndOversize marks it written before anything publishes it.
+        _window = _active.Region.Origin;
+        _windowLimit = _writePosition + aligned;
+        _oversize = true;
+    }
+
+    /// <summary>After a record stored into the mapping: it is in the file; the window is staging again (writer only).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EndOversize() => AttachWindow(_active, _writePosition);
 
     /// <summary>
     /// Finishes the reserved record: stamps <paramref name="timestamp"/>, checksums it, and assigns
@@ -129,12 +153,12 @@ public sealed partial class SegmentedLog
         var position = _writePosition;
         var offset = _nextOffset;
         var aligned = RecordFrame.AlignedLength(payloadLength);
-        var region = _active.Region;
+        var window = _window;
         var frameLength = (uint)(RecordFrame.HeaderLength + payloadLength);
         // The padding after the payload is zero: Reserve zeroed the frame's last word.
         var crc = RecordFrame.Checksum(offset, frameLength, timestamp,
-            region.Span(position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength)));
-        RecordFrame.WriteHeader(ref region.At(position), frameLength, crc, timestamp);
+            WindowBytes.Span(window, position + RecordFrame.HeaderLength, (int)(aligned - RecordFrame.HeaderLength)));
+        RecordFrame.WriteHeader(ref WindowBytes.At(window, position), frameLength, crc, timestamp);
         var index = _active.Index;
         if (position >= index.NextPosition)
         {
@@ -145,6 +169,7 @@ public sealed partial class SegmentedLog
         _writePosition = position + aligned;
         _activeRecords++;
         _nextOffset = offset + 1;
+        if (_oversize) EndOversize();
         return offset;
     }
 
@@ -184,7 +209,8 @@ public sealed partial class SegmentedLog
         if (to <= _writeBehindFrom) to = position & ~(page - 1);
         _active.Region.StartWriteBack(_writeBehindFrom, to);
         _writeBehindFrom = to;
-        _writeBehindNext = to + _options.WriteBehindBytes;
+        // With staging, spills start write-behind (the bytes below the write position may still be staged).
+        _writeBehindNext = _stage is null ? to + _options.WriteBehindBytes : long.MaxValue;
     }
 
     /// <summary>Write-behind of the active segment starts again from <paramref name="position"/> (writer only).</summary>
@@ -192,7 +218,7 @@ public sealed partial class SegmentedLog
     {
         var bytes = _options.WriteBehindBytes;
         _writeBehindFrom = position & ~(long)(Environment.SystemPageSize - 1);
-        _writeBehindNext = bytes > 0 ? _writeBehindFrom + bytes : long.MaxValue;
+        _writeBehindNext = bytes > 0 && _stage is null ? _writeBehindFrom + bytes : long.MaxValue;
     }
 
     /// <summary>Seals the active segment and starts the next one (prepared ahead when possible).</summary>
@@ -202,11 +228,13 @@ public sealed partial class SegmentedLog
         if (Volatile.Read(ref _disposed) != 0) LogThrow.Disposed();
         var now = NowUnixMs();
         var old = _active;
+        if (_stage is not null) SpillStage(); // a sealed segment's bytes are all in its file
         old.Publish(_writePosition, _activeRecords, _activeMaxTimestamp);
         if (old.Recycled) WriteTerminator(old, _writePosition); // before the seal: a scan of a sealed segment must end cleanly
         old.Seal(now);
-        var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: _options.PreTouchPages);
+        var next = TakePrepared() ?? CreateSegmentFile(++_lastFileNumber, touch: TouchPages);
         StartSegment(next, _nextOffset, _options.PayloadFingerprint, now);
+        AttachWindow(next, SegmentHeader.Length); // before the segment is published: readers see its written length
         var segments = Volatile.Read(ref _segments);
         var grown = new Segment[segments.Length + 1];
         segments.CopyTo(grown, 0);

@@ -30,12 +30,15 @@ public sealed partial class SegmentedLog
             // EndOffset first: the segment lengths read below are at least the ones it was published with.
             var end = Volatile.Read(ref _endOffset);
             if (end <= _durableOffset) return _durableOffset;
+            // Staged records to the file first: every byte of the records below end (the lengths
+            // read after end cover them), so the readable lengths below cover them too.
+            if (_stage is not null) WriteStaged();
             var segments = Volatile.Read(ref _segments);
             for (var i = segments.Length - 1; i >= 0; i--)
             {
                 var s = segments[i];
                 // A segment found on disk and not read yet is flushed whole.
-                var published = s.IsScanned ? s.PublishedLength : s.Region.Length;
+                var published = s.IsScanned ? s.ReadableLength : s.Region.Length;
                 // A sealed recycled segment's terminator too (written before the seal), so that its
                 // end reads as clean after power loss.
                 if (s.IsSealed && s.Recycled) published = Math.Min(published + RecordFrame.HeaderLength, s.Region.Length);
@@ -205,7 +208,7 @@ public sealed partial class SegmentedLog
                         // Handed over untouched: its pages are touched below, ahead of the writer,
                         // so a roll never waits for the whole segment to be touched.
                         var prepared = CreateSegmentFile(number, touch: false);
-                        if (_options.PreTouchPages && prepared.TryAcquire()) _touchQueue.Enqueue(prepared);
+                        if (TouchPages && prepared.TryAcquire()) _touchQueue.Enqueue(prepared);
                         _prepared = prepared;
                         _preparedReady.Set();
                     }

@@ -24,7 +24,7 @@ public sealed partial class SegmentedLog
         }
         if (files.Count == 0)
         {
-            var first = CreateSegmentFile(0, touch: _options.PreTouchPages);
+            var first = CreateSegmentFile(0, touch: TouchPages);
             StartSegment(first, 0, _options.PayloadFingerprint, NowUnixMs());
             _segments = [first];
             _lastFileNumber = 0;
@@ -77,7 +77,7 @@ public sealed partial class SegmentedLog
             tail.Region.Flush(scan.ValidLength, scan.ValidLength + bytesDropped);
             truncatedAt = scan.ValidLength;
         }
-        if (_options.PreTouchPages)
+        if (TouchPages)
         {
             var page = Environment.SystemPageSize;
             tail.Region.TouchShared((scan.ValidLength + page - 1) & ~(long)(page - 1), tail.Region.Length);
@@ -94,6 +94,7 @@ public sealed partial class SegmentedLog
         _active = tail;
         _activeLength = tail.Region.Length;
         _writePosition = validLength;
+        AttachWindow(tail, validLength);
         ResetWriteBehind(validLength);
         _activeRecords = records;
         _activeMaxTimestamp = maxTimestamp;

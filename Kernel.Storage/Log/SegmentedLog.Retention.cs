@@ -98,6 +98,7 @@ public sealed partial class SegmentedLog
         if (_reservedLength >= 0) LogThrow.AlreadyReserved();
         var keepEnd = offset + 1;
         if (keepEnd >= _nextOffset) return;
+        if (_stage is not null) SpillStage(); // the cut reads and rewrites the file's bytes
         var start = StartOffset;
         if (keepEnd < start)
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset {offset} is before the log start {start} - 1");
@@ -155,6 +156,7 @@ public sealed partial class SegmentedLog
             _activeMaxTimestamp = scan.MaxTimestamp;
             _nextOffset = keepEnd;
             target.Publish(position, scan.Records, scan.MaxTimestamp);
+            AttachWindow(target, position); // after the shorter length: nothing staged is ever published above the cut
             target.FlushedLength = Math.Min(target.FlushedLength, position);
             Volatile.Write(ref _endOffset, keepEnd);
             if (Volatile.Read(ref _durableOffset) > keepEnd) Volatile.Write(ref _durableOffset, keepEnd);

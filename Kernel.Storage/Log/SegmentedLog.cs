@@ -11,7 +11,11 @@ namespace Kernel.Storage.Log;
 /// <remarks>
 /// <para>Files: <c>NNNNNNNNNN.seg</c> in one directory, numbered in order. Each starts with a
 /// <see cref="SegmentHeader"/> and holds <see cref="RecordFrame"/>s.</para>
-/// <para>Memory ordering: the writer writes a record's bytes into the mapping, then on commit
+/// <para>Write path: by default the writer frames records in a staging buffer and writes it to the
+/// file in large writes (<see cref="LogOptions.StagingBytes"/>); a reader that reaches committed
+/// records still staged writes them out itself (<see cref="WriteStaged"/>), so they are readable
+/// once committed. With <see cref="LogOptions.StagingBytes"/> 0 the writer stores into the mapping.</para>
+/// <para>Memory ordering: the writer writes a record's bytes (into the staging buffer or the mapping), then on commit
 /// publishes the segment's length (<see cref="Segment.Publish"/>) and then <see cref="EndOffset"/>,
 /// each with <see cref="Volatile.Write(ref long, long)"/>. Readers take those with
 /// <see cref="Volatile.Read(ref readonly long)"/> and read only below them, so they see whole records.
@@ -48,7 +52,14 @@ public sealed partial class SegmentedLog : IDisposable
     private int _freeIndexCount;     // Interlocked: indexes in _freeIndexes.
     private const int MaxFreeIndexes = 4;
     private long _writeBehindFrom;   // Writer only: where in _active the next write-behind starts (page-aligned).
-    private long _writeBehindNext = long.MaxValue; // Writer only: the write position that triggers it; MaxValue when off.
+    private long _writeBehindNext = long.MaxValue; // Writer only: the write position that triggers it; MaxValue when off (and with staging, where spills trigger it).
+    private nint _window;            // Writer only: origin of the writer's window (segment byte p at _window + p): the staging buffer or the active mapping.
+    private long _windowLimit;       // Writer only: positions below this are inside the window (checked before every store).
+    private bool _oversize;          // Writer only: the window is the mapping for one record larger than the staging buffer.
+    private readonly StagingBuffer? _stage; // With LogOptions.StagingBytes: where the writer frames records before they go to the file.
+    private Segment? _stagedSegment; // Under _stageLock: the segment the staging buffer holds bytes of.
+    private long _stageBase;         // Under _stageLock: the segment position of the staging buffer's first byte.
+    private readonly Lock _stageLock = new(); // Serializes writes of staged bytes to the file and moves of the staging window.
 
     private long _endOffset;         // Published by Commit (Volatile.Write) after the segment length.
     private long _durableOffset;     // Published by Flush (Volatile.Write) after msync returned.
@@ -70,7 +81,11 @@ public sealed partial class SegmentedLog : IDisposable
         _active = null!;
         _spareFreed = _spares.Enqueue;
         _indexFreed = ReturnIndex;
+        if (options.StagingBytes > 0) _stage = new StagingBuffer(options.StagingBytes);
     }
+
+    /// <summary>Pages of new segments are pre-touched only when the writer stores into the mapping (no staging).</summary>
+    private bool TouchPages => _options.PreTouchPages && _stage is null;
 
     /// <summary>
     /// Opens the log in <paramref name="directory"/> (creating it when empty), recovering the tail
@@ -138,6 +153,7 @@ public sealed partial class SegmentedLog : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         StopMaintenance();
+        if (_stage is not null && _active is not null) SpillStage(); // every record the writer completed goes to the file
         if (_options.FlushPolicy != FlushPolicy.None) Flush();
         // A clean end for the next open: nothing was reserved after the published records (the
         // writer is done), so the bytes after them belong to nobody.
@@ -153,6 +169,14 @@ public sealed partial class SegmentedLog : IDisposable
 
     private void DisposeSegments()
     {
+        if (_stage is not null)
+        {
+            lock (_stageLock)
+            {
+                _stagedSegment = null;
+                _stage.Dispose();
+            }
+        }
         DiscardPrepared();
         foreach (var s in Volatile.Read(ref _segments)) s.Retire(delete: false);
         Volatile.Write(ref _segments, []);
@@ -270,6 +294,7 @@ public sealed partial class SegmentedLog : IDisposable
             throw;
         }
         if (touch) region.TouchShared(0, length);
+        region.WrittenThroughFile = _stage is not null;
         return new Segment(path, fileNumber, default, region, RentIndex(length), scanned: true, _indexFreed);
     }
 
@@ -292,6 +317,75 @@ public sealed partial class SegmentedLog : IDisposable
     {
         if (Interlocked.Increment(ref _freeIndexCount) <= MaxFreeIndexes) _freeIndexes.Enqueue(index);
         else Interlocked.Decrement(ref _freeIndexCount);
+    }
+
+    /// <summary>
+    /// Points the writer's window at <paramref name="segment"/> from <paramref name="position"/>
+    /// (writer only, before any record after <paramref name="position"/> is published): the
+    /// staging buffer when staging, else the segment's mapping. Bytes below the position are in the file.
+    /// </summary>
+    private void AttachWindow(Segment segment, long position)
+    {
+        var length = segment.Region.Length;
+        _oversize = false;
+        if (_stage is null)
+        {
+            _window = segment.Region.Origin;
+            _windowLimit = length;
+            return;
+        }
+        segment.Region.WrittenThroughFile = true;
+        lock (_stageLock)
+        {
+            segment.SetWrittenLength(position);
+            _stagedSegment = segment;
+            _stageBase = position;
+        }
+        _window = _stage.OriginFor(position);
+        _windowLimit = Math.Min(position + _stage.Length, length);
+    }
+
+    /// <summary>
+    /// Writes every staged byte of the active segment, committed or not, to the file and starts the
+    /// staging window again at the write position (writer only); starts write-behind when due.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void SpillStage()
+    {
+        var segment = _active;
+        var to = _writePosition;
+        var stage = _stage!;
+        lock (_stageLock)
+        {
+            var from = segment.WrittenLength;
+            if (to > from) segment.Region.Write(stage.Staged(_stageBase, from, to), from);
+            segment.SetWrittenLength(to);
+            _stageBase = to;
+        }
+        _window = stage.OriginFor(to);
+        _windowLimit = Math.Min(to + stage.Length, _activeLength);
+        var behind = _options.WriteBehindBytes;
+        if (behind > 0 && to - _writeBehindFrom >= behind) StartWriteBehind(to);
+    }
+
+    /// <summary>
+    /// Writes the committed records still in the staging buffer to the file, so that readers of the
+    /// mapping (and a flush) see them. Any thread; a reader calls it when it reaches published
+    /// bytes above <see cref="Segment.WrittenLength"/>. The bytes it copies are committed, so the
+    /// writer no longer changes them, and it holds the staging lock, so the writer does not reuse
+    /// the buffer under it.
+    /// </summary>
+    internal void WriteStaged()
+    {
+        lock (_stageLock)
+        {
+            if (_stagedSegment is not { } segment) return;
+            var from = segment.WrittenLength;
+            var to = segment.PublishedLength;
+            if (to <= from) return;
+            segment.Region.Write(_stage!.Staged(_stageBase, from, to), from);
+            segment.SetWrittenLength(to);
+        }
     }
 
     /// <summary>

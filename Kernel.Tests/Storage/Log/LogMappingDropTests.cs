@@ -89,6 +89,7 @@ public sealed class LogMappingDropTests
             FlushPolicy = FlushPolicy.OnDemand,
             PrepareNextSegment = false,
             WriteBehindBytes = 4096,
+            StagingBytes = 0, // drops are for the writer's stores into the mapping; staged writes have none to drop
         };
         var (savedAdvice, savedFlags) = (MappedRegion.DropAdvice, MappedRegion.WriteBackFlags);
         try
