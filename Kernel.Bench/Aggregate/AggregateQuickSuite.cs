@@ -1,4 +1,5 @@
 using Kernel.Bench.Quick;
+using Kernel.Bench.Windows;
 using Kernel.Operators;
 
 namespace Kernel.Bench.Aggregate;
@@ -9,6 +10,12 @@ namespace Kernel.Bench.Aggregate;
 /// batches of <see cref="OrderData.BatchSize"/> per call. (The <c>end-to-end</c> case through the ring
 /// belongs to the ring's suite owner.)
 /// </summary>
+/// <remarks>
+/// Diagnostics (environment): <c>KERNEL_AGG_FAULTS=1</c> prints each measured round's rate, minor page
+/// faults and collections; <c>KERNEL_AGG_CPU_PAIRS=N</c> prints, instead of the report lines, the ratios
+/// by thread CPU time of N pairs (<see cref="ThreadCpuPairs"/>), which a loaded machine disturbs less than
+/// the wall clock; <c>KERNEL_AGG_SKIP_OPERATOR=1</c> skips these cases (only <c>end-to-end</c> runs).
+/// </remarks>
 public sealed class AggregateQuickSuite : IQuickSuite
 {
     /// <inheritdoc/>
@@ -17,6 +24,7 @@ public sealed class AggregateQuickSuite : IQuickSuite
     /// <inheritdoc/>
     public void Run(QuickReport report)
     {
+        if (Environment.GetEnvironmentVariable("KERNEL_AGG_SKIP_OPERATOR") == "1") return;
         Measure.Progress("aggregate: generating 20M orders");
         var orders = OrderData.Generate(days: 30, maxDelayMs: 600_000);
 
@@ -26,6 +34,14 @@ public sealed class AggregateQuickSuite : IQuickSuite
         ApplyBatch opApply = op.Apply;
         ApplyBatch leanApply = lean.Apply;
         ApplyBatch dictApply = dict.Apply;
+
+        // KERNEL_AGG_CPU_PAIRS: the thread-CPU ratios only (a diagnostic for a loaded machine; no report lines).
+        if (int.TryParse(Environment.GetEnvironmentVariable("KERNEL_AGG_CPU_PAIRS"), out var pairs) && pairs > 0)
+        {
+            ThreadCpuPairs.Print("aggregate: operator / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, opApply));
+            ThreadCpuPairs.Print("aggregate: operator-lean-spec / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, leanApply));
+            return;
+        }
         var results = Interleaved.Median(orders.Length, warmups: 2, repeats: 5,
             () => Feed(orders, opApply),
             () => Feed(orders, dictApply),

@@ -25,6 +25,7 @@ public static class Interleaved
     public static (double OpsPerSec, double AllocBytesPerOp)[] Median(long opsPerRun, int warmups, int repeats, bool describe, params Action[] runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
+        var faults = describe || Environment.GetEnvironmentVariable("KERNEL_AGG_FAULTS") == "1";
         for (var w = 0; w < warmups; w++)
             foreach (var run in runs) run();
         GC.Collect();
@@ -44,12 +45,17 @@ public static class Interleaved
             for (var k = 0; k < runs.Length; k++)
             {
                 counts[k].Begin();
+                var faultsBefore = faults ? MinorFaults() : 0;
+                var gen2Before = GC.CollectionCount(2);
+                var gen0Before = GC.CollectionCount(0);
                 var start = Stopwatch.GetTimestamp();
                 var (rate, alloc) = Measure.Median(runs[k], opsPerRun, warmups: 0, repeats: 1);
                 var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 counts[k].End(opsPerRun, wall);
                 if (describe)
-                    Measure.Progress($"  run {k}" + counts[k].DescribeLast(opsPerRun, wall));
+                    Measure.Progress($"  run {k}" + counts[k].DescribeLast(opsPerRun, wall) + $" minflt {MinorFaults() - faultsBefore} gc0 {GC.CollectionCount(0) - gen0Before} gc2 {GC.CollectionCount(2) - gen2Before}");
+                else if (faults)
+                    Measure.Progress($"  run {k} round: {opsPerRun / wall / 1e6:F1}M/s minflt {MinorFaults() - faultsBefore} gc0 {GC.CollectionCount(0) - gen0Before} gc2 {GC.CollectionCount(2) - gen2Before}");
                 rates[k][r] = rate;
                 allocs[k] = Math.Min(allocs[k], alloc);
             }
@@ -63,5 +69,23 @@ public static class Interleaved
                 Measure.Progress(counts[k].Describe($"run {k} (rates {rates[k][0]:E2}..{rates[k][^1]:E2})"));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The process's minor page faults so far (field 10 of /proc/self/stat; 0 where there is none). On a
+    /// VM whose first touch of a page costs microseconds, a round's faults show memory it allocated afresh.
+    /// </summary>
+    internal static long MinorFaults()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);   // field 10 overall: 3 is fields[0]
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 }
