@@ -119,4 +119,84 @@ public sealed class WaitStrategyTests
         for (var i = 0; i < 12; i++)
             Assert.Equal(i, handler.Entries[i].Event.Number);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task FullMultiProducerRing_AProducerWaitingForRoom_HoldsNoClaim(int count)
+    {
+        // A producer that claimed before waiting for room would hold a sequence the processor must
+        // stop at once it has freed that room: the cursor shows whether the waiting producer claimed.
+        var ring = new RingBuffer<TestEvent>(8, ProducerType.Multi);
+        var handler = new RecordingHandler(8 + count);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        for (var i = 0; i < 8; i++)
+            ring.Publish(new TestEvent(0, i));
+
+        var producer = Task.Factory.StartNew(() =>
+        {
+            using var claim = ring.Claim(count);
+            for (var i = 0; i < count; i++)
+                claim[i].Event = new TestEvent(0, 8 + i);
+            claim.Publish();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(SpinWait.SpinUntil(() => ring.Sequencer.RoomSignal.Waiters == 1 || producer.IsCompleted, RingTestSupport.Timeout),
+            $"room waiters: {ring.Sequencer.RoomSignal.Waiters}");
+        Assert.False(producer.IsCompleted, "the ring was full: the producer cannot have finished");
+        Assert.Equal(7, ring.Cursor);
+
+        pipeline.Start();
+        await producer.WaitAsync(RingTestSupport.Timeout);
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        for (var i = 0; i < 8 + count; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
+
+    [Fact]
+    public void YieldAfterSmallBatch_OnlyForTheDefaultStrategyReadingAMultiProducerRing()
+    {
+        var multi = new RingBuffer<TestEvent>(16, ProducerType.Multi);
+        var single = new RingBuffer<TestEvent>(16, ProducerType.Single);
+        var upstream = new Sequence();
+
+        Assert.True(new SequenceBarrier(multi.Sequencer, WaitStrategy.Default, []).YieldsAfterSmallBatch);
+        Assert.True(new SequenceBarrier(multi.Sequencer, new SpinThenBlockWaitStrategy(TimeSpan.FromMicroseconds(10)), []).YieldsAfterSmallBatch);
+        // One producer: no claims in flight to chase.
+        Assert.False(new SequenceBarrier(single.Sequencer, WaitStrategy.Default, []).YieldsAfterSmallBatch);
+        // A handler behind another one waits on that handler, not on the producers.
+        Assert.False(new SequenceBarrier(multi.Sequencer, WaitStrategy.Default, [upstream]).YieldsAfterSmallBatch);
+        // Strategies that never give up the CPU while waiting (or never spin) keep to that.
+        Assert.False(new SequenceBarrier(multi.Sequencer, new BusySpinWaitStrategy(), []).YieldsAfterSmallBatch);
+        Assert.False(new SequenceBarrier(multi.Sequencer, new BlockingWaitStrategy(), []).YieldsAfterSmallBatch);
+        Assert.False(new SequenceBarrier(multi.Sequencer, new SpinThenBlockWaitStrategy(TimeSpan.Zero), []).YieldsAfterSmallBatch);
+    }
+
+    [Fact]
+    public async Task MultiProducerRing_SmallBatchesWithAClaimInFlight_AllDeliveredInOrder()
+    {
+        // Every batch here is small (the processor yields after each): one entry, then a wait at a
+        // claimed, unpublished slot, then the rest. Nothing may be lost or hang on the yields.
+        var ring = new RingBuffer<TestEvent>(16, ProducerType.Multi);
+        var handler = new RecordingHandler(40);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        pipeline.Start();
+
+        ring.Publish(new TestEvent(0, 0));
+        var held = ring.Claim(1);                         // sequence 1, in flight
+        held[0].Event = new TestEvent(0, 1);
+        ring.Publish(new TestEvent(0, 2));                // sequence 2, behind the hole
+        Assert.True(SpinWait.SpinUntil(() => handler.Count >= 1, RingTestSupport.Timeout), "the first entry was not handled");
+        Assert.Equal(1, handler.Count);                   // stopped at the hole
+        held.Publish();
+        held.Dispose();
+        for (var i = 3; i < 40; i++)
+            ring.Publish(new TestEvent(0, i));
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        for (var i = 0; i < 40; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
 }

@@ -114,6 +114,7 @@ public sealed class BatchEventProcessor<T>
         var room = _ring.Sequencer.RoomSignal;
         var next = sequence.Value + 1;
         var spin = new SpinWait();
+        var yieldAfterSmallBatch = barrier.YieldsAfterSmallBatch;
         while (!_haltRequested)
         {
             var available = barrier.WaitFor(next);
@@ -132,9 +133,17 @@ public sealed class BatchEventProcessor<T>
                 // Handlers that run after this one, and producers waiting for room.
                 signal.Notify();
                 room.Notify();
+                var small = available - next < SequenceBarrier.SmallBatch - 1;
                 next = available + 1;
                 if (available >= Volatile.Read(ref _drainTarget))
                     return;
+                if (small && yieldAfterSmallBatch)
+                {
+                    // Several producers and a small batch: let a producer waiting for this CPU run
+                    // instead of chasing the others entry by entry (see SequenceBarrier).
+                    RingCounters.Add(RingCounters.Kind.ConsumerBatchYields);
+                    Thread.Yield();
+                }
                 continue;
             }
             // Alerted: halted (the loop condition), or draining.

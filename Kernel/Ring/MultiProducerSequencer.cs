@@ -33,16 +33,48 @@ internal sealed class MultiProducerSequencer : Sequencer
     public override long ClaimedCursor => Cursor.Value;
 
     /// <summary>Claims <paramref name="count"/> sequences (1..size), waiting for room; returns the highest.</summary>
+    /// <remarks>
+    /// Looks for room before claiming, and waits (claiming nothing) when the ring looks full. A producer
+    /// that claimed first and then waited for room would hold a sequence the consumers must stop at:
+    /// once they had freed the room it waits for, they would wait in turn for it to notice, often
+    /// asleep, so a full ring cost two hand-offs (wake the producer, then the consumer) per producer
+    /// and lap. Only producers racing for the last free slots can still claim without room.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Next(int count)
     {
+        if (Cursor.Value + count - _bufferSize > _gatingCache.Value)
+            WaitForRoomBeforeClaim(count);
         var next = Cursor.AddAndGet(count);
         var current = next - count;
         var wrapPoint = next - _bufferSize;
         var cached = _gatingCache.Value;
         if (wrapPoint > cached || cached > current)
+        {
+            if (RingCounters.Enabled && wrapPoint > cached)
+                RingCounters.Add(RingCounters.Kind.ProducerHeldWaits);
             _gatingCache.SetValue(WaitForCapacity(wrapPoint, current));
+        }
         return next;
+    }
+
+    // The ring looked full (or the cached gating sequence stale): waits until a claim of count made
+    // now would fit, refreshing the cache; claims nothing.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WaitForRoomBeforeClaim(int count)
+    {
+        while (true)
+        {
+            var current = Cursor.Value;
+            var wrapPoint = current + count - _bufferSize;
+            var gating = GetMinimumGatingSequence(current);
+            if (gating >= wrapPoint)
+            {
+                _gatingCache.SetValue(gating);
+                return;
+            }
+            _gatingCache.SetValue(WaitForCapacity(wrapPoint, current));
+        }
     }
 
     /// <summary>Claims <paramref name="count"/> sequences if they fit now; never waits.</summary>

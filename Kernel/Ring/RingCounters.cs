@@ -46,10 +46,16 @@ internal static class RingCounters
         RoomSleeps,
         /// <summary>Wake-ups of the room signal.</summary>
         RoomWakes,
+        /// <summary>Processor waits (of <see cref="ConsumerWaits"/>) that began at a slot claimed and not yet published.</summary>
+        ConsumerGapWaits,
+        /// <summary>Producer claims (several producers) that found no room after claiming, so waited holding a claim the consumers must wait for.</summary>
+        ProducerHeldWaits,
+        /// <summary>Yields of processors after a small batch (several producers; see <see cref="SequenceBarrier.YieldsAfterSmallBatch"/>).</summary>
+        ConsumerBatchYields,
     }
 
     /// <summary>Number of kinds.</summary>
-    public const int Count = (int)Kind.RoomWakes + 1;
+    public const int Count = (int)Kind.ConsumerBatchYields + 1;
 
     private static readonly long[] s_counts = new long[Count * 8];
 

@@ -23,8 +23,13 @@ public sealed class SpinThenBlockWaitStrategy : WaitStrategy
         _spinTime = spinTime;
     }
 
+    /// <summary>True unless the spin time is zero: the strategy yields while it waits anyway.</summary>
+    internal override bool YieldsAfterSmallBatch => _spinTime > TimeSpan.Zero;
+
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
+        if (RingCounters.Enabled && barrier.IsClaimedUnpublished(sequence))
+            RingCounters.Add(RingCounters.Kind.ConsumerGapWaits);
         var spin = new SpinPhase(_spinTime, ref barrier.SpinHistory);
         while (spin.SpinOnce())
         {

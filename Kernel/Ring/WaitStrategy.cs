@@ -21,6 +21,13 @@ public abstract class WaitStrategy
     /// </summary>
     internal abstract long WaitFor(long sequence, SequenceBarrier barrier);
 
+    /// <summary>
+    /// Whether a processor reading a multi-producer ring yields its CPU after a small batch (see
+    /// <see cref="SequenceBarrier.YieldsAfterSmallBatch"/>): only strategies that give up the CPU
+    /// while waiting anyway, never busy-spin.
+    /// </summary>
+    internal virtual bool YieldsAfterSmallBatch => false;
+
     /// <summary>Sleeps on the ring's signal until the sequence is readable or the barrier alerted.</summary>
     private protected static long Block(long sequence, SequenceBarrier barrier)
     {
