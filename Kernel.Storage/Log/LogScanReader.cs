@@ -96,6 +96,9 @@ public sealed class LogScanReader : IDisposable
         _file = null;
         _segment?.Release();
         _segment = null;
+        // Nothing left in the buffer for the fast path, whose reads are unchecked: a read after this throws.
+        _bufferLength = 0;
+        _limit = 0;
         var buffer = _buffer;
         _buffer = [];
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);

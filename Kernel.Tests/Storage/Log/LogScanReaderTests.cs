@@ -110,6 +110,19 @@ public sealed class LogScanReaderTests
     }
 
     [Fact]
+    public void ReadAfterDispose_Throws()
+    {
+        using var dir = new TempLogDirectory();
+        using var log = SegmentedLog.Open(dir.Path, Small());
+        AppendRange(log, 0, 100, 40);
+        var reader = new LogScanReader(log, 0, 4096);
+        Assert.True(reader.TryRead(out _));
+        reader.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => reader.TryRead(out _));
+        reader.Dispose();
+    }
+
+    [Fact]
     public void OffsetOutsideTheLog_Throws()
     {
         using var dir = new TempLogDirectory();
