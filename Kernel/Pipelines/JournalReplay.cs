@@ -27,7 +27,10 @@ internal static class JournalReplay
         var any = false;
         var lastSource = 0;
         long lastPosition = 0;
-        using var reader = log.OpenReader(offset);
+        // Through pread()s into a reused buffer, not the segments' mappings: a replay reads the whole
+        // journal after the checkpoint once, and on a VM with shadow paging the first touch of each
+        // mapped page cost more than the rest of the replay (LogScanReader says why).
+        using var reader = new LogScanReader(log, offset);
         while (reader.TryRead(out var record))
         {
             if (!JournalRecord.TryRead<T>(record.Payload, out var e, out var position, out var source))
