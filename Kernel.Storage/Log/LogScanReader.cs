@@ -43,6 +43,9 @@ public sealed class LogScanReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferBytes, 4096);
         _log = log;
         _end = log.EndOffset;
+        // Committed records the writer still stages (LogOptions.StagingBytes) go to the file first:
+        // this reader reads the file, not the staging buffer.
+        log.WriteStaged();
         var start = log.StartOffset;
         if (offset < start || offset > _end)
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset {offset} is outside the log [{start}, {_end}]" + (offset < start ? " (removed by retention)" : ""));
