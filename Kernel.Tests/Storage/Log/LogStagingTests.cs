@@ -26,19 +26,6 @@ public sealed class LogStagingTests
         for (var o = from; o < to; o++) Assert.Equal(o, log.Append(LogTestData.Payload(o, MaxLength), LogTestData.TimeOf(o)));
     }
 
-    private static void AssertReads(SegmentedLog log, long from, long to)
-    {
-        using var reader = log.OpenReader(from);
-        for (var o = from; o < to; o++)
-        {
-            Assert.True(reader.TryRead(out var r), $"record {o} missing");
-            Assert.Equal(o, r.Offset);
-            Assert.Equal(LogTestData.TimeOf(o), r.Timestamp);
-            Assert.True(LogTestData.Matches(r.Payload, o, MaxLength), $"record {o} has wrong bytes");
-        }
-        Assert.False(reader.TryRead(out _));
-    }
-
     /// <summary>The segment files of <paramref name="dir"/> copied as they are in the page cache now: what a killed process leaves.</summary>
     private static TempLogDirectory CrashImage(TempLogDirectory dir)
     {
@@ -71,11 +58,11 @@ public sealed class LogStagingTests
         Assert.False(FileHoldsNonZero(segment, SegmentHeader.Length, 4096), "records reached the file before any spill, flush or read");
         Assert.Equal(20, log.EndOffset);
         // A reader sees them at once: it writes the staged bytes to the file itself.
-        AssertReads(log, 0, 20);
+        LogTestData.AssertReadsRange(log, 0, 20, MaxLength);
         Assert.True(FileHoldsNonZero(segment, SegmentHeader.Length, 4096), "the reader read records the file does not hold");
         // More records after the reader caught up are readable by the same kind of reader.
         Append(log, 20, 40);
-        AssertReads(log, 10, 40);
+        LogTestData.AssertReadsRange(log, 10, 40, MaxLength);
     }
 
     [Fact]
@@ -143,14 +130,14 @@ public sealed class LogStagingTests
             using var recovered = SegmentedLog.Open(image.Path, Options(64 * 1024, segmentBytes: 64 * 1024));
             // Every flushed record survives (later ones only if a roll wrote them out).
             Assert.InRange(recovered.EndOffset, 700, 720);
-            AssertReads(recovered, 0, recovered.EndOffset);
+            LogTestData.AssertReadsRange(recovered, 0, recovered.EndOffset, MaxLength);
         }
         finally
         {
             log.Dispose();
         }
         using var reopened = SegmentedLog.Open(dir.Path, Options(64 * 1024, segmentBytes: 64 * 1024));
-        AssertReads(reopened, 0, 720); // a clean close writes what was staged
+        LogTestData.AssertReadsRange(reopened, 0, 720, MaxLength); // a clean close writes what was staged
     }
 
     [Fact]
@@ -166,7 +153,7 @@ public sealed class LogStagingTests
             using var image = CrashImage(dir);
             using var recovered = SegmentedLog.Open(image.Path, Options(2048, segmentBytes: 32 * 1024));
             Assert.InRange(recovered.EndOffset, 0, o + 1);
-            AssertReads(recovered, recovered.StartOffset, recovered.EndOffset);
+            LogTestData.AssertReadsRange(recovered, recovered.StartOffset, recovered.EndOffset, MaxLength);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Kernel.Storage.Log;
 
 namespace Kernel.Tests.Storage.Log;
 
@@ -24,4 +25,18 @@ internal static class LogTestData
         payload.SequenceEqual(Payload(offset, maxLength));
 
     public static long TimeOf(long offset) => 1_000_000 + offset * 10;
+
+    /// <summary>Asserts a reader from <paramref name="from"/> returns exactly the records [from, to), each with its offset, time and bytes, then nothing.</summary>
+    public static void AssertReadsRange(SegmentedLog log, long from, long to, int maxLength)
+    {
+        using var reader = log.OpenReader(from);
+        for (var o = from; o < to; o++)
+        {
+            Assert.True(reader.TryRead(out var record), $"record {o} missing");
+            Assert.Equal(o, record.Offset);
+            Assert.Equal(TimeOf(o), record.Timestamp);
+            Assert.True(Matches(record.Payload, o, maxLength), $"record {o} has the wrong bytes");
+        }
+        Assert.False(reader.TryRead(out _));
+    }
 }

@@ -17,19 +17,6 @@ public sealed class SegmentedLogTests
             Assert.Equal(o, log.Append(LogTestData.Payload(o, maxLength), LogTestData.TimeOf(o)));
     }
 
-    private static void AssertReadsRange(SegmentedLog log, long from, long to, int maxLength)
-    {
-        using var reader = log.OpenReader(from);
-        for (var o = from; o < to; o++)
-        {
-            Assert.True(reader.TryRead(out var record), $"record {o} missing");
-            Assert.Equal(o, record.Offset);
-            Assert.Equal(LogTestData.TimeOf(o), record.Timestamp);
-            Assert.True(LogTestData.Matches(record.Payload, o, maxLength), $"record {o} has the wrong bytes");
-        }
-        Assert.False(reader.TryRead(out _));
-    }
-
     [Fact]
     public void Append_ThenRead_RoundTripsAcrossSegments()
     {
@@ -39,15 +26,15 @@ public sealed class SegmentedLogTests
             AppendRange(log, 0, 3000, 300);
             Assert.True(log.SegmentCount > 3, $"expected several segments, got {log.SegmentCount}");
             Assert.Equal(3000, log.EndOffset);
-            AssertReadsRange(log, 0, 3000, 300);
+            LogTestData.AssertReadsRange(log, 0, 3000, 300);
         }
         using (var reopened = SegmentedLog.Open(dir.Path, Small()))
         {
             Assert.False(reopened.Recovery.Repaired);
             Assert.Equal(3000, reopened.EndOffset);
-            AssertReadsRange(reopened, 0, 3000, 300);
+            LogTestData.AssertReadsRange(reopened, 0, 3000, 300);
             AppendRange(reopened, 3000, 3100, 300);
-            AssertReadsRange(reopened, 2990, 3100, 300);
+            LogTestData.AssertReadsRange(reopened, 2990, 3100, 300);
         }
     }
 
