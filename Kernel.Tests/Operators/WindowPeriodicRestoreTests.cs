@@ -34,6 +34,14 @@ public sealed class WindowPeriodicRestoreTests : IDisposable
         { "sliding", "savepoint" },
     };
 
+    /// <summary>The tick emitted rows of <paramref name="key"/> only, and the same rows live and restored.</summary>
+    private static void AssertBothEmitOnly(long key, List<string> liveRows, List<string> restoredRows)
+    {
+        Assert.NotEmpty(liveRows);
+        Assert.All(liveRows, r => Assert.StartsWith($"{key}@", r, StringComparison.Ordinal));
+        Assert.Equal(liveRows, restoredRows);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task TickAfterRestore_EmitsOnlyWhatTheUninterruptedTickEmits(string kind, string how)
@@ -63,9 +71,7 @@ public sealed class WindowPeriodicRestoreTests : IDisposable
         (restored, restoredRows, restoredClock, close) = await RestoreAsync(rig, kind, how, "b");
         Tick(live, liveClock);
         Tick(restored, restoredClock);
-        Assert.NotEmpty(liveRows);
-        Assert.All(liveRows, r => Assert.StartsWith("2@", r, StringComparison.Ordinal));
-        Assert.Equal(liveRows, restoredRows);
+        AssertBothEmitOnly(2, liveRows, restoredRows);
         liveRows.Clear();
         close();
 
@@ -86,9 +92,7 @@ public sealed class WindowPeriodicRestoreTests : IDisposable
         restored.Apply([Order.Of(4, 1_060)]);
         Tick(live, liveClock);
         Tick(restored, restoredClock);
-        Assert.NotEmpty(liveRows);
-        Assert.All(liveRows, r => Assert.StartsWith("4@", r, StringComparison.Ordinal));
-        Assert.Equal(liveRows, restoredRows);
+        AssertBothEmitOnly(4, liveRows, restoredRows);
 
         // And to the end: the same rows, revisions included.
         liveRows.Clear();
