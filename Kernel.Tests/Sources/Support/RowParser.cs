@@ -13,10 +13,18 @@ public struct RowParser : IRecordParser<Row>
     private static readonly string[] s_columns = ["id", "qty", "price"];
     private readonly List<string>? _headers;
 
-    /// <summary>Records every header it is handed into <paramref name="headers"/>.</summary>
+    /// <summary>
+    /// Records every header it is handed into <paramref name="headers"/>. Copies of this parser on
+    /// concurrent connections (the TCP source) share the list, so adds take its lock.
+    /// </summary>
     public RowParser(List<string> headers) => _headers = headers;
 
-    public void ParseHeader(ReadOnlySpan<byte> header) => _headers?.Add(Encoding.UTF8.GetString(header));
+    public void ParseHeader(ReadOnlySpan<byte> header)
+    {
+        if (_headers is null) return;
+        var text = Encoding.UTF8.GetString(header);
+        lock (_headers) _headers.Add(text);
+    }
 
     // Implemented, not inherited: the interface's default would box this struct once per header.
     public readonly bool TryGetHeaderError(out RecordError error)
