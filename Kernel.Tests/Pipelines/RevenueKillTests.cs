@@ -286,19 +286,26 @@ public sealed class RevenueKillTests(RevenueKillFixture fixture, ITestOutputHelp
         return data;
     }
 
+    /// <summary>Kills beyond the requested ones, while no run has recovered from a checkpoint yet.</summary>
+    private const int ExtraKills = 5;
+
     private async Task KillAtRandom(int seed, int kills)
     {
         var rng = new Random(seed);
         var args = StreamArgs(fixture.Orders, _dir);
         var killedAt = new List<int>();
         var stderr = new System.Text.StringBuilder();
-        for (var k = 0; k < kills; k++)
+        // The kills are timed, so on a starved machine all of them can land before the first
+        // checkpoint completes and no run recovers anything. Then more kills follow, each later than
+        // the last, until a run has recovered from a checkpoint (or the input ran to its end).
+        for (var k = 0; k < kills + ExtraKills; k++)
         {
+            if (k >= kills && stderr.ToString().Contains("recovered from checkpoint", StringComparison.Ordinal)) break;
             using var process = RevenueProcess.Start(null, args);
             // Once the run has recovered and started reading, the kill comes at a random instant:
             // mid-batch, mid-replay of a later run, inside or between checkpoints, or at the end.
             var reading = await process.WaitForLineAsync("stream: reading", TimeSpan.FromSeconds(60));
-            var delayMs = rng.Next(0, 1_000);
+            var delayMs = rng.Next(0, 1_000) + (k < kills ? 0 : 500 << (k - kills));
             if (reading && !process.TryWaitForExit(delayMs) && process.Kill())
             {
                 killedAt.Add(delayMs);
