@@ -27,7 +27,7 @@ public sealed partial class SegmentedLog
         var offset = _nextOffset;
         var frameLength = (uint)(RecordFrame.HeaderLength + length);
         uint crc;
-        if (length < RecordFrame.FusedCopyLimit)
+        if (RecordFrame.Fuses(length))
         {
             // One pass over the payload; the frame fits (checked above), padding included.
             crc = RecordFrame.CopyAndChecksum(offset, frameLength, timestamp, payload, ref WindowBytes.At(window, position + RecordFrame.HeaderLength));

@@ -9,13 +9,15 @@ public sealed class RecordFrameTests
     /// <summary>
     /// The writer's one-pass copy and checksum must store exactly the payload followed by zero
     /// padding, and return the CRC-32C of (offset, frame length, timestamp, padded payload)
-    /// computed here with the plain sequential <see cref="Crc32C"/>, for every fused length.
+    /// computed here with the plain sequential <see cref="Crc32C"/>, for every fused length (up to
+    /// 1100 bytes where the CPU folds: both sides of <see cref="RecordFrame.FoldingMinLength"/>), and
+    /// <see cref="RecordFrame.Checksum"/> over the copied padded payload must agree (what readers check).
     /// </summary>
     [Fact]
     public void CopyAndChecksum_MatchesSequentialCrcOverPaddedPayload_ForEveryLength()
     {
         var rng = new Random(99);
-        for (var length = 0; length < RecordFrame.FusedCopyLimit; length++)
+        for (var length = 0; length <= 1100 && RecordFrame.Fuses(length); length++)
         {
             var payload = new byte[length];
             rng.NextBytes(payload);
@@ -37,6 +39,7 @@ public sealed class RecordFrameTests
             BinaryPrimitives.WriteInt64LittleEndian(expectedInput.AsSpan(12), timestamp);
             payload.CopyTo(expectedInput, 20);
             Assert.Equal(Crc32C.Compute(expectedInput), crc);
+            Assert.Equal(crc, RecordFrame.Checksum(offset, frameLength, timestamp, destination.AsSpan(0, padded)));
         }
     }
 }
