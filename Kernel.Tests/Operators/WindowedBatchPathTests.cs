@@ -137,6 +137,112 @@ public sealed class WindowedBatchPathTests
     }
 
     /// <summary>
+    /// The direct loop takes an event in one unsigned compare against [pane start, min(pane end, due time)):
+    /// the range is cut at the event time that brings the next timer due, and is empty (every event stops
+    /// the loop) when that time is at or before the pane's start.
+    /// </summary>
+    [Theory]
+    [InlineData(0L, 1_000L, long.MaxValue, 1_000UL)]   // no timer: the whole pane
+    [InlineData(0L, 1_000L, 600L, 600UL)]              // a timer due inside the pane
+    [InlineData(0L, 1_000L, 1_000L, 1_000UL)]          // due exactly at the pane's end
+    [InlineData(0L, 1_000L, 0L, 0UL)]                  // due at the pane's start: empty
+    [InlineData(0L, 1_000L, -5L, 0UL)]                 // due before the pane (a pane ahead of the watermark's timer)
+    [InlineData(-2_000L, -1_000L, long.MaxValue, 1_000UL)]
+    [InlineData(long.MinValue, long.MinValue + 10, -1L, 10UL)]
+    public void HitSpan_IsThePaneCutAtTheDueTime(long start, long end, long dueAt, ulong expected) =>
+        Assert.Equal(expected, WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>.HitSpan(start, end, dueAt));
+
+    /// <summary>
+    /// Hand-derived: window [0, 1000), bound 10, so the window fires at the first event time ≥ 1010. Unpaid
+    /// (filtered) events outside the cached pane stop the direct loop and only move the watermark: one at
+    /// 1005 fires nothing, one at 1010 fires [0, 1000) inside the batch, one in the fired window is not
+    /// late. Paid events around them: 990 before the fire counts, 995 after it is late. A batch shorter
+    /// than the loop's prefetch distance runs its tail loop only.
+    /// </summary>
+    [Fact]
+    public void UnpaidEventsOutsideTheCachedPane_OnlyMoveTheWatermark()
+    {
+        var sink = new RowCollector();
+        var late = new LateCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, late, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 1_000 },
+            MaxOutOfOrdernessMs = 10, Clock = new ManualClock(),
+        });
+        var first = new Order[20];
+        for (var i = 0; i < first.Length; i++) first[i] = Order.Of(1, 100 + i, 100);   // caches [0, 1000)
+        op.Apply(first);
+        var second = new List<Order>();
+        for (var i = 0; i < 10; i++) second.Add(Order.Of(1, 200 + i, 100));
+        second.Add(Order.Of(2, 1_005, 0));     // unpaid, next window, before the due time: W 994
+        second.Add(Order.Of(1, 990, 100));     // counts in [0, 1000)
+        second.Add(Order.Of(2, 1_010, 0));     // unpaid, due: W 999 fires [0, 1000)
+        second.Add(Order.Of(1, 995, 100));     // late
+        second.Add(Order.Of(3, 5, 0));         // unpaid, in the fired window: not late
+        for (var i = 0; i < 10; i++) second.Add(Order.Of(2, 1_011 + i, 100));
+        op.Apply(second.ToArray());
+        Assert.Equal(["1@0-1000:31/3100 r0F"], sink.Lines());
+        Assert.Equal(1, op.LateEvents);
+        Assert.Equal([(995L, 999L)], late.Events);
+        Assert.Equal(1_009, op.Watermark);
+        op.Apply([Order.Of(2, 1_500, 100), Order.Of(2, 1_501, 100), Order.Of(1, 1_502, 100)]);
+        op.EndOfInput();
+        var rows = sink.Latest();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(12, rows[(2, 1_000, 2_000)].Orders);
+        Assert.Equal(1, rows[(1, 1_000, 2_000)].Orders);
+    }
+
+    /// <summary>
+    /// Hand-derived: windows of 1000, bound 100. Once the batch path has moved on to [1000, 2000), an
+    /// out-of-order event of [0, 1000) on a key that window holds is folded there while the later window
+    /// stays cached; one on a key it lacks takes the general path (which switches the cached window back,
+    /// and the next in-order event forward again). An event at 1100 (W 999) fires [0, 1000): after that an
+    /// event of it is late (no lateness) or allowed-late, updating the fired window and emitting a revision
+    /// (OnWindowClose, lateness 500); neither may be folded into the window as if it had not fired.
+    /// </summary>
+    [Theory]
+    [InlineData(EmitMode.Final, 0L)]
+    [InlineData(EmitMode.OnWindowClose, 500L)]
+    public void OutOfOrderEventsOfTheWindowBefore_KeepTheCachedWindow_UntilItFires(EmitMode emit, long lateness)
+    {
+        var sink = new RowCollector();
+        var late = new LateCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, late, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 1_000 },
+            MaxOutOfOrdernessMs = 100, AllowedLatenessMs = lateness, Emit = emit, Clock = new ManualClock(),
+        });
+        var events = new List<Order>();
+        for (var i = 0; i < 20; i++) events.Add(Order.Of(1, 900 + i, 100));    // [0, 1000)
+        for (var i = 0; i < 20; i++) events.Add(Order.Of(1, 1_000 + i, 100));  // [1000, 2000) cached
+        events.Add(Order.Of(1, 950, 100));     // older window, key held: folded there
+        events.Add(Order.Of(2, 960, 100));     // older window, new key: general path
+        events.Add(Order.Of(1, 1_020, 100));   // forward again
+        events.Add(Order.Of(1, 970, 100));     // older window again
+        for (var i = 0; i < 10; i++) events.Add(Order.Of(1, 1_030 + i, 100));
+        events.Add(Order.Of(1, 1_100, 100));   // W 999: [0, 1000) fires
+        events.Add(Order.Of(1, 1_101, 100));   // [1000, 2000) cached again
+        events.Add(Order.Of(1, 980, 100));     // late, or allowed-late
+        for (var i = 0; i < 10; i++) events.Add(Order.Of(1, 1_102 + i, 100));
+        op.Apply(events.ToArray());
+        if (emit == EmitMode.Final)
+        {
+            Assert.Equal(["1@0-1000:22/2200 r0F", "2@0-1000:1/100 r0F"], sink.Lines());
+            Assert.Equal([(980L, 1_000L)], late.Events);
+        }
+        else
+        {
+            Assert.Equal(["1@0-1000:22/2200 r0", "2@0-1000:1/100 r0", "1@0-1000:23/2300 r1"], sink.Lines());
+            Assert.Empty(late.Events);
+        }
+        op.EndOfInput();
+        var rows = sink.Latest();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(43, rows[(1, 1_000, 2_000)].Orders);   // 1000..1019, 1020, 1030..1039, 1100, 1101, 1102..1111
+    }
+
+    /// <summary>
     /// Time mostly in order with steps of 0–2 ms (about 3,000 events per 3-second window), each event
     /// delayed by up to the bound, 0.2% held back up to 4.5 s (late or allowed-late: a sliding window ends up to 3 s after an event), 10% unpaid.
     /// Sparse keys are spread over 64 bits, so the tables hash instead of indexing directly. Far keys: the
