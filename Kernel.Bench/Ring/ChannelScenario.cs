@@ -25,7 +25,7 @@ internal sealed class ChannelScenario : IThroughputScenario
 
     private const int Chunk = 1024;
 
-    public ChannelScenario(int producers, int consumers, long events, int? producerCpu = null, int? consumerCpu = null, int capacity = 16384, bool synchronousContinuations = false)
+    public ChannelScenario(int producers, int consumers, long events, int? producerCpu = null, int? consumerCpu = null, int capacity = 16384, bool synchronousContinuations = false, Func<int, int?>? producerCpuOf = null)
     {
         if (producers > 1 && consumers > 1)
             throw new ArgumentException("either several producers or several consumers");
@@ -45,7 +45,7 @@ internal sealed class ChannelScenario : IThroughputScenario
         // Writers looked up once (one consumer: the single-channel loop, no per-event array walk).
         _writers = Array.ConvertAll(_channels, c => c.Writer);
         _consumers = new WorkerGang(consumers, _ => consumerCpu, Consume);
-        _producers = new WorkerGang(producers, _ => producerCpu, Produce);
+        _producers = new WorkerGang(producers, producerCpuOf ?? (_ => producerCpu), Produce);
     }
 
     public long EventsPerRun { get; }

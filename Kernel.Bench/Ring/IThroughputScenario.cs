@@ -11,4 +11,7 @@ internal interface IThroughputScenario : IDisposable
 
     /// <summary>Publishes the events and returns when every consumer has received all of them.</summary>
     void Run();
+
+    /// <summary>What the last run's threads did (CPU time by side, CPUs they ran on), or null; for the per-round diagnostics.</summary>
+    string? DescribeLastRun() => null;
 }

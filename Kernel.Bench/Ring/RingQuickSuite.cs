@@ -66,9 +66,24 @@ public sealed class RingQuickSuite : IQuickSuite
 
         report.Ratio(Suite, "1p1c-batch", ringBatch.OpsPerSec, "channels", channelsShared.OpsPerSec, ringBatch.AllocBytesPerOp);
 
+        // Diagnostics only (the record is the unpinned case): KERNEL_RING_3P1C_PIN=spread pins the
+        // producers alternately to CPU 0 and 1 (consumer unpinned), the layout in which producers run
+        // at once on both CPUs, as they do on a quiet 2-CPU machine; =one pins all three to CPU 0;
+        // =22 pins one producer and the consumer to CPU 0 and two producers to CPU 1 (a 2+2 layout).
+        var pin = Environment.GetEnvironmentVariable("KERNEL_RING_3P1C_PIN");
+        Func<int, int?>? producerCpuOf = pin switch
+        {
+            "spread" => p => p % 2 == 0 ? 0 : split,
+            "one" => _ => 0,
+            "22" => p => p == 0 ? 0 : split,
+            _ => null,
+        };
+        int? consumerCpuOf = pin == "22" ? 0 : null;
+        if (producerCpuOf is not null)
+            Measure.Progress($"ring: 3p1c producers pinned ({pin}) for diagnostics");
         var threeProducers = Interleaved(
-            ("channels 3p1c", () => new ChannelScenario(3, 1, ChannelMultiEvents)),
-            ("ring 3p1c", () => new RingScenario(3, 1, RingMultiEvents)));
+            ("channels 3p1c", () => new ChannelScenario(3, 1, ChannelMultiEvents, consumerCpu: consumerCpuOf, producerCpuOf: producerCpuOf)),
+            ("ring 3p1c", () => new RingScenario(3, 1, RingMultiEvents, consumerCpu: consumerCpuOf, producerCpuOf: producerCpuOf)));
         report.Ratio(Suite, "3p1c", threeProducers[1].OpsPerSec, "channels", threeProducers[0].OpsPerSec, threeProducers[1].AllocBytesPerOp);
 
         var threeConsumers = Interleaved(
@@ -121,10 +136,18 @@ public sealed class RingQuickSuite : IQuickSuite
                     if (round < WarmupRounds)
                         continue;
                     counts[i].End(s.EventsPerRun, elapsed.TotalSeconds);
-                    if (RingCounters.Enabled)
-                        Measure.Progress($"  {cases[i].What}" + counts[i].DescribeLast(s.EventsPerRun, elapsed.TotalSeconds));
                     var k = round - WarmupRounds;
                     rates[i][k] = s.EventsPerRun / elapsed.TotalSeconds;
+                    // Round by round, always, for scenarios that describe their threads (the
+                    // multi-producer ring, whose rounds fall into distinct modes): the round's ratio to
+                    // the baseline's round just before, and where the threads ran and spent CPU.
+                    var threads = s.DescribeLastRun();
+                    if (RingCounters.Enabled || threads is not null)
+                    {
+                        var ratio = i > 0 ? $" x{rates[i][k] / rates[0][k]:F2}" : "";
+                        Measure.Progress($"  {cases[i].What}{ratio}" + counts[i].DescribeLast(s.EventsPerRun, elapsed.TotalSeconds)
+                            + (threads is null ? "" : " | " + threads));
+                    }
                     cpu[i][k] = cpuTime.TotalNanoseconds / s.EventsPerRun;
                     alloc[i] = Math.Min(alloc[i], allocated / (double)s.EventsPerRun);
                 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Kernel.Ring;
 
@@ -17,6 +18,13 @@ internal sealed class RingScenario : IThroughputScenario
     private readonly int _batch;
     private long _target;
 
+    // Per-run diagnostics, per producer (a cache line apart: written by the producer threads):
+    // thread CPU time of the run and chunks published while on CPU 0 / in all.
+    private const int Stride = 8;
+    private readonly long[] _producerCpuNs;
+    private readonly long[] _producerChunksOnCpu0;
+    private readonly long[] _producerChunks;
+
     // Events per call of the publishing helpers (see PublishBatch).
     private const int Chunk = 1024;
 
@@ -27,7 +35,8 @@ internal sealed class RingScenario : IThroughputScenario
     /// <param name="producerCpu">CPU to pin producers to, or null.</param>
     /// <param name="consumerCpu">CPU to pin the consumers to, or null.</param>
     /// <param name="ringSize">Slots.</param>
-    public RingScenario(int producers, int consumers, long events, int batch = 1, int? producerCpu = null, int? consumerCpu = null, int ringSize = 16384)
+    /// <param name="producerCpuOf">When given, the CPU to pin each producer to (by index), instead of <paramref name="producerCpu"/>.</param>
+    public RingScenario(int producers, int consumers, long events, int batch = 1, int? producerCpu = null, int? consumerCpu = null, int ringSize = 16384, Func<int, int?>? producerCpuOf = null)
     {
         _perProducer = events / producers / batch * batch;
         EventsPerRun = _perProducer * producers;
@@ -44,7 +53,10 @@ internal sealed class RingScenario : IThroughputScenario
             _pipeline.AddHandler(_handlers[i]);
         }
         _pipeline.Start();
-        _producers = new WorkerGang(producers, _ => producerCpu, Produce);
+        _producerCpuNs = new long[producers * Stride];
+        _producerChunksOnCpu0 = new long[producers * Stride];
+        _producerChunks = new long[producers * Stride];
+        _producers = new WorkerGang(producers, producerCpuOf ?? (_ => producerCpu), Produce);
     }
 
     public long EventsPerRun { get; }
@@ -65,14 +77,49 @@ internal sealed class RingScenario : IThroughputScenario
     {
         var ring = _ring;
         var count = _perProducer;
+        var cpuBefore = ThreadProbe.ThreadCpuNanoseconds();
+        long chunks = 0, onCpu0 = 0;
         if (_batch == 1)
         {
             for (long i = 0; i < count; i += Chunk)
+            {
                 PublishRun(ring, i, (int)Math.Min(Chunk, count - i));
-            return;
+                chunks++;
+                if (ThreadProbe.CurrentCpu() == 0)
+                    onCpu0++;
+            }
         }
-        for (long i = 0; i < count; i += _batch)
-            PublishBatch(ring, i, _batch);
+        else
+        {
+            for (long i = 0; i < count; i += _batch)
+                PublishBatch(ring, i, _batch);
+        }
+        _producerCpuNs[producer * Stride] = ThreadProbe.ThreadCpuNanoseconds() - cpuBefore;
+        _producerChunks[producer * Stride] = chunks;
+        _producerChunksOnCpu0[producer * Stride] = onCpu0;
+    }
+
+    /// <summary>
+    /// The last run: CPU ns per event spent by the producers (together) and by the first consumer,
+    /// and the share of each thread's work done on CPU 0 (producers: per chunk of 1,024 publishes;
+    /// consumer: per sampled batch). On 2 CPUs, producers spread over both CPUs contend for the
+    /// claim and slot lines on every event; all on one CPU they take turns.
+    /// </summary>
+    public string DescribeLastRun()
+    {
+        var sb = new System.Text.StringBuilder();
+        long producerNs = 0;
+        for (var p = 0; p < _producerCpuNs.Length / Stride; p++)
+            producerNs += _producerCpuNs[p * Stride];
+        var h = _handlers[0];
+        sb.Append(CultureInfo.InvariantCulture, $"cpu ns/ev prod {producerNs / (double)EventsPerRun:F1} cons {h.LastRunCpuNs / (double)EventsPerRun:F1} | on cpu0: P");
+        for (var p = 0; p < _producerCpuNs.Length / Stride; p++)
+        {
+            var chunks = _producerChunks[p * Stride];
+            sb.Append(CultureInfo.InvariantCulture, $" {(chunks == 0 ? double.NaN : _producerChunksOnCpu0[p * Stride] / (double)chunks):F2}");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $" C {(h.LastRunSamples == 0 ? double.NaN : h.LastRunSamplesOnCpu0 / (double)h.LastRunSamples):F2}");
+        return sb.ToString();
     }
 
     // Runs of single publishes, one run per call, for the same reason as PublishBatch.
@@ -110,8 +157,19 @@ internal sealed class RingScenario : IThroughputScenario
         private long _count;
         private long _target = long.MaxValue;
 
+        // Diagnostics: the processor thread's CPU time at the end of the last run, that run's
+        // share of it, and CPU samples (every SampleEvery-th batch and at the end) on CPU 0.
+        private const int SampleEvery = 16;
+        private long _cpuAtLastDone = -1;
+        private long _batches;
+        private long _samples;
+        private long _samplesOnCpu0;
+
         public ManualResetEventSlim Done { get; } = new(false, spinCount: 1);
         public long Sum { get; private set; }
+        public long LastRunCpuNs { get; private set; }
+        public long LastRunSamples { get; private set; }
+        public long LastRunSamplesOnCpu0 { get; private set; }
 
         public void Arm(long target)
         {
@@ -126,8 +184,25 @@ internal sealed class RingScenario : IThroughputScenario
                 sum += e.Event.Value;
             Sum = sum;
             _count += entries.Length;
-            if (_count >= Volatile.Read(ref _target))
+            var last = _count >= Volatile.Read(ref _target);
+            if (++_batches % SampleEvery == 0 || last)
+            {
+                _samples++;
+                if (ThreadProbe.CurrentCpu() == 0)
+                    _samplesOnCpu0++;
+            }
+            if (last)
+            {
+                // Written before Done.Set, read by the bench thread after Done.Wait.
+                var cpu = ThreadProbe.ThreadCpuNanoseconds();
+                LastRunCpuNs = _cpuAtLastDone < 0 ? 0 : cpu - _cpuAtLastDone;
+                _cpuAtLastDone = cpu;
+                LastRunSamples = _samples;
+                LastRunSamplesOnCpu0 = _samplesOnCpu0;
+                _samples = 0;
+                _samplesOnCpu0 = 0;
                 Done.Set();
+            }
         }
     }
 }
