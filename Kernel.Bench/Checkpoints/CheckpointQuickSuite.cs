@@ -56,7 +56,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
     private static WindowedAggregator<HeadlineOrder, long, DailyProductRevenue.State, DailyProductRevenue, DailyProductRevenue.Spec> NewOperator(TotalsSink sink, int capacity, IControlListener? control = null) =>
         new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = capacity, PreallocatedWindows = 2, Control = control });
 
-    private static void Pause(QuickReport report, string root)
+    internal static void Pause(QuickReport report, string root, bool restore = true)
     {
         var keys = (int)QuickSettings.Scaled(StateKeys, 10_000);
         var dirty = Math.Min(DirtyKeys, keys);
@@ -85,6 +85,9 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         var cpu = new double[barriers];
         var compacting = new bool[barriers];
         var writeAllocated = new double[barriers];
+        var faults = new long[barriers];
+        var switches = new long[barriers];
+        var reserves = new double[barriers];
         var loopCpu = TimeSpan.Zero;
         var gen2 = 0;
         for (var b = -5; b < barriers; b++)
@@ -96,14 +99,20 @@ public sealed class CheckpointQuickSuite : IQuickSuite
             }
             for (var i = 0; i < dirty; i++) updates[i] = new HeadlineOrder { ProductId = rng.Next(keys), PriceCents = 100, Quantity = 1, TimestampMs = day + 2_000 };
             op.Apply(updates);
+            // Reserving the id also has the participant map the pages its capture will fill
+            // (IBarrierPreparation): on the injecting thread, before the barrier, so not in the pause.
+            var reserveStart = Stopwatch.GetTimestamp();
             var id = coordinator.ReserveCheckpointId();
+            var reserved = Stopwatch.GetElapsedTime(reserveStart);
             var compactions = participant.StoreCompactions;
             var collections = GC.CollectionCount(0);
+            var usage = ThreadUsage.Now();
             var cpuStart = ThreadCpuClock.NowNanoseconds();
             var start = Stopwatch.GetTimestamp();
             participant.OnBarrier(id, 0);
             var elapsed = Stopwatch.GetElapsedTime(start);
             var cpuNs = ThreadCpuClock.NowNanoseconds() - cpuStart;
+            var usageEnd = ThreadUsage.Now();
             collections = GC.CollectionCount(0) - collections;
             var result = coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None).GetAwaiter().GetResult();
             if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: checkpoint {id} did not complete: {result.Failure}");
@@ -112,6 +121,9 @@ public sealed class CheckpointQuickSuite : IQuickSuite
             // barrier (the store compacts on its own thread; a flush waits for it only when level 0 is full).
             compacting[b] = participant.StoreCompactions > compactions;
             pauses[b] = elapsed.TotalMicroseconds;
+            faults[b] = usageEnd.MinorFaults - usage.MinorFaults + usageEnd.MajorFaults - usage.MajorFaults;
+            switches[b] = usageEnd.Voluntary - usage.Voluntary + usageEnd.Involuntary - usage.Involuntary;
+            reserves[b] = reserved.TotalMicroseconds;
             gcs[b] = collections;
             cpu[b] = cpuNs / 1_000.0;
             durations[b] = result.Stats.Duration.TotalMilliseconds;
@@ -134,17 +146,29 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         var split = ThreadCpuClock.IsSupported
             ? "; slowest barriers wall/CPU " + string.Join(", ", slowestBarriers.Select(x => $"{x.p:F0}/{cpu[x.i]:F0} us")) + $", CPU p50 {cpu.Order().ElementAt(barriers / 2):F0} us p99 {cpu.Order().ElementAt(barriers * 99 / 100):F0} us"
             : "";
+        // Page faults (guest-visible: fresh or reclaimed memory) and context switches (time off the CPU)
+        // of the operator's thread during each barrier; the slowest barriers' counts first. A fault of the
+        // VM's shadow page tables is invisible here: it shows as CPU time without a fault.
+        var faultSplit = ThreadUsage.IsSupported
+            ? $"; page faults over all barriers {faults.Sum()} (in {faults.Count(f => f > 0)} barriers), slowest barriers' faults/switches " + string.Join(", ", slowestBarriers.Select(x => $"{faults[x.i]}/{switches[x.i]}")) + $", {switches.Count(w => w > 0)} barriers switched out"
+            : "";
+        Array.Sort(reserves);
         Array.Sort(pauses);
         Array.Sort(durations);
         Array.Sort(bytes);
         Array.Sort(written);
         Measure.Progress($"checkpoint: process CPU per checkpoint {cpuPerCheckpoint:F1} ms; the state store's write allocated {writeAllocated[barriers / 2] / 1_048_576:F2} MiB per checkpoint (p50); {gen2} gen-2 collections over the {barriers} checkpoints");
-        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p90 {pauses[barriers * 9 / 10]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC, {overlapped} ran beside a compaction of the store ({compacting.Count(c => c)} of all; mean CPU {compactingCpu:F0} us beside one, {quietCpu:F0} us without){split}");
+        Measure.Progress($"checkpoint: pause over {barriers} barriers, {op.StateEntries:N0} entries, {dirty:N0} dirty: p50 {pauses[barriers / 2]:F0} us, p90 {pauses[barriers * 9 / 10]:F0} us, p99 {pauses[barriers * 99 / 100]:F0} us, max {pauses[^1]:F0} us; checkpoint p50 {durations[barriers / 2]:F1} ms, {bytes[barriers / 2]:N0} B, {written[barriers / 2]:N0} keys; {slowest} of the slowest {Math.Max(1, barriers / 100)} barriers saw a GC, {overlapped} ran beside a compaction of the store ({compacting.Count(c => c)} of all; mean CPU {compactingCpu:F0} us beside one, {quietCpu:F0} us without){split}{faultSplit}; reserving the id (with the capture's prefault, on the injecting thread) p50 {reserves[barriers / 2]:F0} us p99 {reserves[barriers * 99 / 100]:F0} us");
         report.Metric(Suite, "pause", "p50_us", pauses[barriers / 2], "us");
         report.Metric(Suite, "pause", "p99_us", pauses[barriers * 99 / 100], "us");
         report.Metric(Suite, "pause", "checkpoint_ms", durations[barriers / 2], "ms");
         report.Metric(Suite, "pause", "checkpoint_bytes", bytes[barriers / 2], "B");
         report.Metric(Suite, "pause", "checkpoint_keys", written[barriers / 2], "keys");
+        if (!restore)
+        {
+            participant.CloseStore();
+            return;
+        }
 
         // Restore of that state by a new operator: the LSM checkpoint replaces a store, is scanned and loaded.
         var last = coordinator.LastCompletedCheckpointId;

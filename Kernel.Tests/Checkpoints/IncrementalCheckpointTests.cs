@@ -281,6 +281,8 @@ public sealed class IncrementalCheckpointTests : IDisposable
             op.Apply(updates);
         });
         Assert.Equal(0, bytes);
+        // Each reservation prefaulted the capture the next barrier filled (IBarrierPreparation): at least one page.
+        Assert.True(participant.LastPrefaultBytes >= 4096, $"the last reservation prefaulted {participant.LastPrefaultBytes} bytes");
         participant.CloseStore();
     }
 

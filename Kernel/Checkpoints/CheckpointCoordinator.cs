@@ -87,8 +87,18 @@ public sealed class CheckpointCoordinator
         }
     }
 
-    /// <summary>Hands out the id for the next barrier: larger than every id on disk.</summary>
-    public long ReserveCheckpointId() => Interlocked.Increment(ref _nextId) - 1;
+    /// <summary>
+    /// Hands out the id for the next barrier: larger than every id on disk. Call it just before
+    /// injecting that barrier: participants that fill a buffer on a pipeline thread at the barrier
+    /// get it ready here, on the caller's thread (see <see cref="IBarrierPreparation"/>).
+    /// </summary>
+    public long ReserveCheckpointId()
+    {
+        var id = Interlocked.Increment(ref _nextId) - 1;
+        foreach (var participant in Volatile.Read(ref _participants))
+            if (participant is IBarrierPreparation preparation) preparation.PrepareForBarrier(id);
+        return id;
+    }
 
     /// <summary>
     /// On start: finds the newest complete checkpoint (falling back past incomplete or corrupt ones,
