@@ -106,13 +106,13 @@ public sealed class CheckpointQuickSuite : IQuickSuite
             var reserved = Stopwatch.GetElapsedTime(reserveStart);
             var compactions = participant.StoreCompactions;
             var collections = GC.CollectionCount(0);
-            var usage = ThreadUsage.Now();
-            var cpuStart = ThreadCpuClock.NowNanoseconds();
+            var usage = OsThread.ThreadUsage();
+            var cpuStart = OsThread.CpuNanoseconds();
             var start = Stopwatch.GetTimestamp();
             participant.OnBarrier(id, 0);
             var elapsed = Stopwatch.GetElapsedTime(start);
-            var cpuNs = ThreadCpuClock.NowNanoseconds() - cpuStart;
-            var usageEnd = ThreadUsage.Now();
+            var cpuNs = OsThread.CpuNanoseconds() - cpuStart;
+            var usageEnd = OsThread.ThreadUsage();
             collections = GC.CollectionCount(0) - collections;
             var result = coordinator.OnBarrierInjectedAsync(id, 0, CancellationToken.None).GetAwaiter().GetResult();
             if (result.Outcome != CheckpointOutcome.Completed) throw new InvalidOperationException($"checkpoint: checkpoint {id} did not complete: {result.Failure}");
@@ -143,13 +143,13 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         var compactingCpu = cpu.Where((_, i) => compacting[i]).DefaultIfEmpty().Average();
         var quietCpu = cpu.Where((_, i) => !compacting[i]).DefaultIfEmpty().Average();
         // Wall time against the thread's CPU time of the slowest barriers: the difference is time off the CPU.
-        var split = ThreadCpuClock.IsSupported
+        var split = OsThread.IsSupported
             ? "; slowest barriers wall/CPU " + string.Join(", ", slowestBarriers.Select(x => $"{x.p:F0}/{cpu[x.i]:F0} us")) + $", CPU p50 {cpu.Order().ElementAt(barriers / 2):F0} us p99 {cpu.Order().ElementAt(barriers * 99 / 100):F0} us"
             : "";
         // Page faults (guest-visible: fresh or reclaimed memory) and context switches (time off the CPU)
         // of the operator's thread during each barrier; the slowest barriers' counts first. A fault of the
         // VM's shadow page tables is invisible here: it shows as CPU time without a fault.
-        var faultSplit = ThreadUsage.IsSupported
+        var faultSplit = OsThread.IsSupported
             ? $"; page faults over all barriers {faults.Sum()} (in {faults.Count(f => f > 0)} barriers), slowest barriers' faults/switches " + string.Join(", ", slowestBarriers.Select(x => $"{faults[x.i]}/{switches[x.i]}")) + $", {switches.Count(w => w > 0)} barriers switched out"
             : "";
         Array.Sort(reserves);
@@ -252,7 +252,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         // The process's CPU time over the start (replay on one thread, plus GC and the journal's threads):
         // on a shared machine the wall time includes time off the CPU; this does not.
         Measure.Progress($"checkpoint: start with {count:N0} journaled orders: {starts[1]:F0} ms, {rates[1]:E3} ev/s; process CPU {cpuMs[1]:F0} ms ({count / (cpuMs[1] / 1_000):E3} ev per CPU-second)");
-        if (ThreadCpuClock.IsSupported) ReplayPaths(orders);
+        if (OsThread.IsSupported) ReplayPaths(orders);
         report.Metric(Suite, "recovery", "start_ms", starts[1], "ms");
         report.Metric(Suite, "replay", "events_per_sec", rates[1], "events/s");
     }
@@ -271,7 +271,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
         for (var r = 0; r < 6; r++)
         {
             var op = NewOperator(new TotalsSink(), HeadlineData.Products * 2);
-            var start = ThreadCpuClock.NowNanoseconds();
+            var start = OsThread.CpuNanoseconds();
             if (r % 2 == 0)
             {
                 for (var at = 0; at < orders.Length; at += Batch)
@@ -291,7 +291,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
                 }
                 replay.Flush(orders.Length - replay.Count);
             }
-            var ns = ThreadCpuClock.NowNanoseconds() - start;
+            var ns = OsThread.CpuNanoseconds() - start;
             if (op.EventsSeen != orders.Length) throw new InvalidOperationException($"checkpoint: the operator saw {op.EventsSeen} of {orders.Length} orders");
             (r % 2 == 0 ? ring : feed).Add((double)ns / orders.Length);
         }

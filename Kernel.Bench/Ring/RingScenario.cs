@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Kernel.Bench.Quick;
 using Kernel.Ring;
 
 namespace Kernel.Bench.Ring;
@@ -77,7 +78,7 @@ internal sealed class RingScenario : IThroughputScenario
     {
         var ring = _ring;
         var count = _perProducer;
-        var cpuBefore = ThreadProbe.ThreadCpuNanoseconds();
+        var cpuBefore = OsThread.CpuNanoseconds();
         long chunks = 0, onCpu0 = 0;
         if (_batch == 1)
         {
@@ -85,7 +86,7 @@ internal sealed class RingScenario : IThroughputScenario
             {
                 PublishRun(ring, i, (int)Math.Min(Chunk, count - i));
                 chunks++;
-                if (ThreadProbe.CurrentCpu() == 0)
+                if (OsThread.CurrentCpu() == 0)
                     onCpu0++;
             }
         }
@@ -94,7 +95,7 @@ internal sealed class RingScenario : IThroughputScenario
             for (long i = 0; i < count; i += _batch)
                 PublishBatch(ring, i, _batch);
         }
-        _producerCpuNs[producer * Stride] = ThreadProbe.ThreadCpuNanoseconds() - cpuBefore;
+        _producerCpuNs[producer * Stride] = OsThread.CpuNanoseconds() - cpuBefore;
         _producerChunks[producer * Stride] = chunks;
         _producerChunksOnCpu0[producer * Stride] = onCpu0;
     }
@@ -188,13 +189,13 @@ internal sealed class RingScenario : IThroughputScenario
             if (++_batches % SampleEvery == 0 || last)
             {
                 _samples++;
-                if (ThreadProbe.CurrentCpu() == 0)
+                if (OsThread.CurrentCpu() == 0)
                     _samplesOnCpu0++;
             }
             if (last)
             {
                 // Written before Done.Set, read by the bench thread after Done.Wait.
-                var cpu = ThreadProbe.ThreadCpuNanoseconds();
+                var cpu = OsThread.CpuNanoseconds();
                 LastRunCpuNs = _cpuAtLastDone < 0 ? 0 : cpu - _cpuAtLastDone;
                 _cpuAtLastDone = cpu;
                 LastRunSamples = _samples;

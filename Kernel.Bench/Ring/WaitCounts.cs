@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+using Kernel.Bench.Quick;
 using Kernel.Ring;
 
 namespace Kernel.Bench.Ring;
@@ -12,7 +12,7 @@ namespace Kernel.Bench.Ring;
 /// process was started with <c>KERNEL_RING_COUNTERS=1</c>, the ring's own waiting counts
 /// (<see cref="RingCounters"/>). Take a snapshot before and after each run and add the difference up.
 /// </summary>
-internal sealed partial class WaitCounts
+internal sealed class WaitCounts
 {
     private readonly long[] _total = new long[RingCounters.Count + 2];
     private readonly long[] _before = new long[RingCounters.Count + 2];
@@ -84,23 +84,9 @@ internal sealed partial class WaitCounts
 
     private static void Read(long[] into)
     {
-        if (OperatingSystem.IsLinux() && getrusage(0, out var usage) == 0)
-        {
-            into[0] = usage.Nvcsw;
-            into[1] = usage.Nivcsw;
-        }
+        var usage = OsThread.ProcessUsage();
+        into[0] = usage.Voluntary;
+        into[1] = usage.Involuntary;
         RingCounters.Read(into.AsSpan(2));
     }
-
-    // struct rusage on 64-bit Linux: two timevals, then fourteen longs (ru_nvcsw, ru_nivcsw last).
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Rusage
-    {
-        public long UtimeSec, UtimeUsec, StimeSec, StimeUsec;
-        public long Maxrss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals;
-        public long Nvcsw, Nivcsw;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int getrusage(int who, out Rusage usage);
 }

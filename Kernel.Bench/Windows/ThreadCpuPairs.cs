@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 using Kernel.Bench.Quick;
 
 namespace Kernel.Bench.Windows;
@@ -11,25 +9,14 @@ namespace Kernel.Bench.Windows;
 /// then case) in pairs; the result is the median of the per-pair ratios. Diagnostic only (Linux): the
 /// suite runs it when <c>KERNEL_WINDOWS_CPU_PAIRS</c> is set, and it does not enter the report.
 /// </summary>
-internal static partial class ThreadCpuPairs
+internal static class ThreadCpuPairs
 {
-    private const int ClockThreadCpuTimeId = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out TimeSpec time);
-
     /// <summary>The calling thread's CPU time in nanoseconds.</summary>
     public static long ThreadNs()
     {
-        if (ClockGetTime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed");
-        return ts.Seconds * 1_000_000_000 + ts.Nanoseconds;
+        var ns = OsThread.CpuNanoseconds();
+        if (ns == 0) throw new InvalidOperationException("the thread CPU clock is not available here (Linux only)");
+        return ns;
     }
 
     /// <summary>The pairs count asked for by the environment, or 0.</summary>
