@@ -91,25 +91,38 @@ internal static class FoldingCrc32C
             }
             state = Reduce(acc);
         }
-        for (; i + 8 <= n; i += 8)
+        return CopyAndAppendWords(state, ref p, n, i, ref destination);
+    }
+
+    /// <summary>
+    /// The word-at-a-time part of <see cref="CopyAndAppend"/>, also the writer's whole path where
+    /// folding does not apply: copies bytes [<paramref name="from"/>, <paramref name="length"/>) of
+    /// <paramref name="source"/> to the same offsets of <paramref name="destination"/> 8 bytes at a time,
+    /// continuing the raw CRC-32C state; a last partial word is stored and checksummed zero-extended.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint CopyAndAppendWords(uint state, ref byte source, int length, int from, ref byte destination)
+    {
+        var i = from;
+        for (; i + 8 <= length; i += 8)
         {
-            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i));
+            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, i));
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, i), word);
             state = BitOperations.Crc32C(state, word);
         }
-        var rest = n - i;
+        var rest = length - i;
         if (rest != 0)
         {
             ulong word;
-            if (n >= 8)
+            if (length >= 8)
             {
                 // The last 8 source bytes, shifted so the bytes already done fall off the low end.
-                word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 8)) >> (8 * (8 - rest));
+                word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, length - 8)) >> (8 * (8 - rest));
             }
             else
             {
                 word = 0;
-                for (var j = rest - 1; j >= 0; j--) word = (word << 8) | Unsafe.Add(ref p, i + j);
+                for (var j = rest - 1; j >= 0; j--) word = (word << 8) | Unsafe.Add(ref source, i + j);
             }
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, i), word);
             state = BitOperations.Crc32C(state, word);

@@ -87,33 +87,7 @@ internal static class RecordFrame
         state = BitOperations.Crc32C(state, (ulong)timestamp);
         if (FoldingCrc32C.IsSupported && payload.Length >= FoldingMinLength)
             return ~FoldingCrc32C.CopyAndAppend(state, payload, ref destination);
-        ref var source = ref MemoryMarshal.GetReference(payload);
-        var n = payload.Length;
-        var i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, i));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, i), word);
-            state = BitOperations.Crc32C(state, word);
-        }
-        var rest = n - i;
-        if (rest != 0)
-        {
-            ulong word;
-            if (n >= 8)
-            {
-                // The last 8 payload bytes, shifted so the bytes already copied fall off the low end.
-                word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, n - 8)) >> (8 * (8 - rest));
-            }
-            else
-            {
-                word = 0;
-                for (var j = rest - 1; j >= 0; j--) word = (word << 8) | Unsafe.Add(ref source, j);
-            }
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, i), word);
-            state = BitOperations.Crc32C(state, word);
-        }
-        return ~state;
+        return ~FoldingCrc32C.CopyAndAppendWords(state, ref MemoryMarshal.GetReference(payload), payload.Length, 0, ref destination);
     }
 
     /// <summary>Writes the 16-byte frame header at <paramref name="frame"/>.</summary>
