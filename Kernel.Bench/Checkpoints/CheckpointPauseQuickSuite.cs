@@ -13,17 +13,5 @@ public sealed class CheckpointPauseQuickSuite : IQuickSuite
     public string Name => "checkpoint-pause";
 
     /// <inheritdoc/>
-    public void Run(QuickReport report)
-    {
-        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-checkpoint-pause-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
-        try
-        {
-            CheckpointQuickSuite.Pause(report, root, restore: false);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
+    public void Run(QuickReport report) => CheckpointQuickSuite.InScratchDirectory(Name, root => CheckpointQuickSuite.Pause(report, root, restore: false));
 }

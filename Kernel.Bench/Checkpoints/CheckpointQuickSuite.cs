@@ -37,15 +37,21 @@ public sealed class CheckpointQuickSuite : IQuickSuite
     public string Name => Suite;
 
     /// <inheritdoc/>
-    public void Run(QuickReport report)
+    public void Run(QuickReport report) => InScratchDirectory(Suite, root =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-checkpoint-" + Guid.NewGuid().ToString("N"));
+        Pause(report, root);
+        Recovery(report, root);
+        Throughput(report, root);
+    });
+
+    /// <summary>Runs <paramref name="cases"/> in a fresh temporary directory named after <paramref name="name"/>, deleted afterwards.</summary>
+    internal static void InScratchDirectory(string name, Action<string> cases)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-" + name + "-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         try
         {
-            Pause(report, root);
-            Recovery(report, root);
-            Throughput(report, root);
+            cases(root);
         }
         finally
         {

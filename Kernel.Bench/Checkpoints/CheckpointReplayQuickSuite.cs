@@ -13,17 +13,5 @@ public sealed class CheckpointReplayQuickSuite : IQuickSuite
     public string Name => "checkpoint-replay";
 
     /// <inheritdoc/>
-    public void Run(QuickReport report)
-    {
-        var root = Path.Combine(Path.GetTempPath(), "kernel-bench-checkpoint-replay-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(root);
-        try
-        {
-            CheckpointQuickSuite.Recovery(report, root);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
+    public void Run(QuickReport report) => CheckpointQuickSuite.InScratchDirectory(Name, root => CheckpointQuickSuite.Recovery(report, root));
 }

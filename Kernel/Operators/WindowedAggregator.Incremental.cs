@@ -240,8 +240,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
         _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
         _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
-        _lastPane = null;
-        _olderPane = null;
+        ForgetCachedPanes();
         if (quota is not null) _spillStore = store;   // [spill] where the entries past the budget stayed
         UpdateNextTimer();
     }

@@ -27,6 +27,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // when a window fires (a fire may make its events allowed-late), on release and on restore.
     private WindowBucket<TKey, TState, Hasher>? _olderPane;
 
+    /// <summary>Drops both cached panes (a fire, a restore): the next event looks its pane up.</summary>
+    private void ForgetCachedPanes()
+    {
+        _lastPane = null;
+        _olderPane = null;
+    }
+
     // The start of the earliest window that has not fired; long.MaxValue when there is none.
     private long _nextFireStart = long.MaxValue;
 
@@ -525,8 +532,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         var start = _nextFireStart;
         var end = start + _size;
-        _lastPane = null;
-        _olderPane = null;
+        ForgetCachedPanes();
         if (_size == _pane)
         {
             // Tumbling: the pane is the window; move it to the fired list as it is.

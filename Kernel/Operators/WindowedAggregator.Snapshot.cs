@@ -211,8 +211,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[32..]);
         _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(snapshot[40..]);
         _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(snapshot[48..]);
-        _lastPane = null;
-        _olderPane = null;
+        ForgetCachedPanes();
         UpdateNextTimer();
     }
 
