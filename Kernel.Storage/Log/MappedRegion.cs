@@ -192,11 +192,20 @@ internal sealed unsafe partial class MappedRegion : IDisposable
     /// <summary>The <c>sync_file_range</c> flags of <see cref="StartWriteBack"/>; tests set ones the OS rejects to take the failure path.</summary>
     internal static uint WriteBackFlags { get; set; } = SyncFileRangeWrite;
 
-    /// <summary>Unmaps the file and closes it.</summary>
+    /// <summary>
+    /// Unmaps the file and closes it, without writing its dirty pages back: the page cache keeps
+    /// them and the OS writes them back as usual, and a log that promises durability has already
+    /// flushed (<see cref="Flush"/>). The view handle is released first because
+    /// <see cref="MemoryMappedViewAccessor"/>'s own dispose would otherwise flush the whole view
+    /// (msync with MS_SYNC): every close would wait for the disk, even with
+    /// <see cref="FlushPolicy.None"/>, and a segment retention deletes would be written out just
+    /// before its file goes.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.SafeMemoryMappedViewHandle.Dispose(); // munmap; the accessor sees a closed view and skips its flush
         _view.Dispose();
         _file.Dispose();
     }
