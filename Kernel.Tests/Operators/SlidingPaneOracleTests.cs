@@ -52,6 +52,40 @@ public sealed class SlidingPaneOracleTests
     }
 
     /// <summary>
+    /// Final without lateness fires through the dense stacks (WindowedAggregator.DenseStacks.cs) while every
+    /// pane is direct: here the keys go from 12 to 700 (the direct tables grow, so the dense entries widen)
+    /// and then a few huge ids make some panes hashed (their windows fire through the table stacks, and the
+    /// next all-direct window switches back). The rows must equal the oracle's throughout; with lateness 60
+    /// (table stacks only) too.
+    /// </summary>
+    [Theory]
+    [InlineData(4_300, 100L, 10L, 0L)]
+    [InlineData(4_301, 90L, 30L, 0L)]
+    [InlineData(4_302, 100L, 10L, 60L)]
+    public void Sliding_DenseAndHashedPanes_EqualsOracle(int seed, long size, long slide, long lateness)
+    {
+        var rng = new Random(seed);
+        const int n = 9_000;
+        var arrivals = Arrivals(rng, n, (r, i) => i < n / 3 ? r.Next(12) : i < 2 * n / 3 ? r.Next(700) : r.Next(40) == 0 ? 5_000_000_000L + r.Next(3) : r.Next(700));
+        var sink = new RowCollector();
+        var op = NewOperator(sink, size, slide, lateness, EmitMode.Final);
+        for (var i = 0; i < arrivals.Length;)
+        {
+            var step = Math.Min(arrivals.Length - i, rng.Next(1, 150));
+            op.Apply(arrivals.AsSpan(i, step));
+            i += step;
+        }
+        op.EndOfInput();
+
+        var (expected, late) = Oracle(arrivals, size, slide, lateness);
+        Assert.True(late == op.LateEvents, $"seed {seed}: late events {op.LateEvents}, oracle {late}");
+        Assert.Contains(arrivals, o => o.ProductId > 1_000_000);
+        AssertRows(seed, expected, sink.Latest());
+        Assert.True(sink.Rows.Count == expected.Count, $"seed {seed}: Final emits once per (key, window)");
+        Assert.Equal(0, op.OpenBuckets);
+    }
+
+    /// <summary>
     /// Runs ahead, restores an earlier snapshot into the same operator (whose stacks then hold later
     /// panes) and replays from there: Final rows must still equal the oracle's.
     /// </summary>
@@ -100,7 +134,7 @@ public sealed class SlidingPaneOracleTests
     }
 
     /// <summary>Events in time order plus a delay: most within the bound, 1 in 15 held back up to 500 ms.</summary>
-    private static Order[] Arrivals(Random rng, int n)
+    private static Order[] Arrivals(Random rng, int n, Func<Random, int, long>? key = null)
     {
         var events = new List<(long At, Order Order)>(n);
         long t = 500;
@@ -108,7 +142,7 @@ public sealed class SlidingPaneOracleTests
         {
             t += rng.Next(0, 4);
             var price = rng.Next(12) == 0 ? 0 : rng.Next(1, 500);   // unpaid ones are filtered out
-            var order = Order.Of(rng.Next(12), t, price, rng.Next(1, 4), i);
+            var order = Order.Of(key is null ? rng.Next(12) : key(rng, i), t, price, rng.Next(1, 4), i);
             var delay = rng.Next(15) == 0 ? rng.Next(0, 500) : rng.Next(0, (int)Bound + 1);
             events.Add((t + delay, order));
         }

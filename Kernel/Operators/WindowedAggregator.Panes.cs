@@ -545,7 +545,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         else
         {
-            var window = FireSlidingWindow(start, end);
+            WindowBucket<TKey, TState, Hasher>? window = null;
+            if (DenseWindow(start, end)) FireSlidingDense(start, end);   // emits the rows; nothing to keep
+            else window = FireSlidingWindow(start, end);
             // Periodic: the window's revisions and pending changes move from the panes' bookkeeping to its table.
             if (_revCount > 0 || _emit == EmitMode.Periodic) CarryPeriodic(window, start, end);
             // Panes that end at or before the next window's start are needed by no later window.
@@ -584,6 +586,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // Direct tables (dense keys) take shortcuts with the same results: a flip writes each suffix in one
     // pass over the newer suffix and the pane, and under Final without lateness a fired window's rows are
     // read from the oldest suffix merged with the back without building its table (TryEmitMergedWindow).
+    // When, besides, every pane of the window is direct and nothing else needs the stack tables (Final
+    // without lateness), the stacks are plain arrays of aggregates instead (WindowedAggregator.DenseStacks.cs).
     private WindowBucket<TKey, TState, Hasher>[] _front = [];   // suffixes, oldest first from _frontHead; Start = the pane's
     private int _frontHead;
     private int _frontCount;
@@ -753,6 +757,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _frontHead = 0;
         _frontCount = 0;
         ClearBack();
+        ResetDenseStacks();
         _stackEnd = long.MinValue;
         _stacksValid = true;
     }

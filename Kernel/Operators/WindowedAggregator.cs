@@ -108,6 +108,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         InitSpill(options);   // [spill] the state budget (WindowedAggregator.Spill.cs)
         for (var i = 0; i < options.PreallocatedWindows; i++)
             _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
+        PreallocateDense(options.PreallocatedWindows);
     }
 
     /// <summary>The effective window settings (declared, with the runtime overrides applied).</summary>

@@ -217,6 +217,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
     }
 
     /// <summary>
+    /// The control bytes and entries of a table in direct mode (key k in slot k, held when its control byte
+    /// is not 0), for a caller that reads them slot by slot without writing (the windowed aggregator's
+    /// dense sliding stacks); false when the table is hashed. Valid until the next add, growth or removal.
+    /// </summary>
+    internal bool TryGetDirectArrays(out byte[] control, out StateEntry<TKey, TState>[] entries)
+    {
+        control = _control;
+        entries = _entries;
+        return MayDirect && _direct;
+    }
+
+    /// <summary>
     /// Counts the <paramref name="added"/> keys a <see cref="DirectView"/> of this table added
     /// (<see cref="DirectView.TryAdd"/>) and, when there were any, makes the table find its dirty slots by
     /// scanning its control bytes until the next <see cref="MarkClean"/> (the adds are not in the dirty

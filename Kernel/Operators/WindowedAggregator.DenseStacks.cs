@@ -1,0 +1,337 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Kernel.State;
+
+namespace Kernel.Operators;
+
+// Dense sliding stacks: the two-stacks aggregation of WindowedAggregator.Panes.cs (front suffixes, a back),
+// held as plain arrays of aggregates indexed by key instead of state tables, when every table of a window
+// is in direct mode (key k in slot k) and no fired window is kept (Final without lateness, no sketches,
+// no periodic bookkeeping): the windows are then only ever emitted, straight from the oldest suffix merged
+// with the back. A stack entry is the aggregate alone (16 bytes for the sliding case of `windows`,
+// against a table entry's 32: key, aggregate, revision and flag) with one bit per key for "held": no
+// control byte, no dirty list, no key, no row bookkeeping to write. Each merge is the table path's, step
+// for step (Init then Merge into a key new to the target), so the rows are the same. The stacks are a
+// cache of the panes, as the table stacks are: a restore, a stale pane or a change of mode drops them and
+// the next fire pushes the window's panes again.
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec>
+{
+    private DenseAggregates[] _denseFront = [];   // suffixes, oldest first from _denseFrontHead
+    private int _denseFrontHead;
+    private int _denseFrontCount;
+    private DenseAggregates? _denseBack;           // the merge of the panes pushed since the last flip
+    private readonly Stack<DenseAggregates> _densePool = new();
+    private int _denseSlots;                       // the key range every dense stack entry covers
+    private bool _denseMode;                       // the stacks in use are the dense ones
+
+    /// <summary>Aggregates of keys 0..slots−1, key k's in <see cref="Aggs"/>[k] when bit k of <see cref="Held"/> is set.</summary>
+    private sealed class DenseAggregates(int slots)
+    {
+        public readonly TState[] Aggs = new TState[slots];
+        public readonly ulong[] Held = new ulong[(slots + 63) >> 6];
+        public long Start;
+    }
+
+    /// <summary>True when the settings allow the dense stacks at all (checked per fire for the tables: <see cref="DenseWindow"/>).</summary>
+    private bool DenseAllowed =>
+        StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !TSpec.HasSideState && _emit == EmitMode.Final && _lateness == 0;
+
+    /// <summary>
+    /// Whether the window [start, end) fires through the dense stacks: allowed, no fired window nor periodic
+    /// bookkeeping held, and every pane of the window direct. Switches the stacks' mode (dropping them)
+    /// when it changes, and widens the dense entries when a pane has more slots than they cover.
+    /// </summary>
+    private bool DenseWindow(long start, long end)
+    {
+        var dense = DenseAllowed && _firedCount == 0 && _revCount == 0;
+        var slots = 0;
+        for (var i = 0; dense && i < _paneCount && _panes[i].Start < end; i++)
+        {
+            var table = _panes[i].Table;
+            if (_panes[i].Start < start) continue;
+            if (!table.IsDirect) dense = false;
+            else slots = Math.Max(slots, table.Slots);
+        }
+        if (dense != _denseMode)
+        {
+            ResetStacks();
+            _denseMode = dense;
+        }
+        if (dense && slots > _denseSlots)
+        {
+            ResetStacks();
+            _densePool.Clear();
+            _denseSlots = slots;
+        }
+        return dense;
+    }
+
+    /// <summary>Preallocates the dense stack entries a window needs, so the first hour of a stream does not allocate them.</summary>
+    private void PreallocateDense(int count)
+    {
+        if (!DenseAllowed || _size == _pane || _pool.Count == 0) return;
+        _denseSlots = _pool.Peek().Table.Slots;
+        count = (int)Math.Min(count, _size / _pane + 3);
+        for (var i = 0; i < count; i++) _densePool.Push(new DenseAggregates(_denseSlots));
+    }
+
+    private DenseAggregates RentDense(long start)
+    {
+        var d = _densePool.Count > 0 ? _densePool.Pop() : new DenseAggregates(_denseSlots);
+        d.Start = start;
+        return d;
+    }
+
+    private void ReturnDense(DenseAggregates d)
+    {
+        if (d.Aggs.Length != _denseSlots) return;   // from before a widening: dropped
+        Array.Clear(d.Held);
+        _densePool.Push(d);
+    }
+
+    /// <summary>Drops the dense stacks (part of <see cref="ResetStacks"/>).</summary>
+    private void ResetDenseStacks()
+    {
+        for (var i = 0; i < _denseFrontCount; i++)
+        {
+            ReturnDense(_denseFront[_denseFrontHead + i]);
+            _denseFront[_denseFrontHead + i] = null!;
+        }
+        _denseFrontHead = 0;
+        _denseFrontCount = 0;
+        if (_denseBack is not null) ReturnDense(_denseBack);
+        _denseBack = null;
+    }
+
+    /// <summary>
+    /// <see cref="FireSlidingWindow"/> through the dense stacks: evicts, flips and pushes as it does, then
+    /// emits the window's final rows from the oldest suffix merged with the back (<see cref="TryEmitMergedWindow"/>'s rows).
+    /// </summary>
+    private void FireSlidingDense(long start, long end)
+    {
+        if (!_stacksValid) ResetStacks();
+        if (_backPanes.Length == 0)
+        {
+            var panes = (int)Math.Min(_size / _pane + 2, 1 << 16);
+            _backPanes = new WindowBucket<TKey, TState, Hasher>[panes];
+            _backStarts = new long[panes];
+        }
+        if (_denseFront.Length < _backPanes.Length) _denseFront = new DenseAggregates[_backPanes.Length];
+        while (_denseFrontCount > 0 && _denseFront[_denseFrontHead].Start < start)
+        {
+            ReturnDense(_denseFront[_denseFrontHead]);
+            _denseFront[_denseFrontHead] = null!;
+            _denseFrontHead++;
+            _denseFrontCount--;
+        }
+        if (_denseFrontCount == 0 && _backCount > 0 && _backStarts[0] < start) FlipDense(start);
+
+        var from = Math.Max(_stackEnd, start);
+        var any = false;
+        for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
+        {
+            var pane = _panes[i];
+            if (pane.Start < start) continue;
+            any = true;
+            if (pane.Start < from) continue;
+            _denseBack ??= RentDense(pane.Start);
+            PushDense(_denseBack, pane.Table);
+            if (_backCount == _backPanes.Length)
+            {
+                var capacity = Math.Max(8, _backCount * 2);
+                Array.Resize(ref _backPanes, capacity);
+                Array.Resize(ref _backStarts, capacity);
+            }
+            _backPanes[_backCount] = pane;
+            _backStarts[_backCount] = pane.Start;
+            _backCount++;
+        }
+        if (end > _stackEnd) _stackEnd = end;
+        if (!any) return;
+        var older = _denseFrontCount > 0 ? _denseFront[_denseFrontHead] : null;
+        EmitDenseWindow(older, _denseBack, start, end);
+        if (older is not null && older.Start < start + _slide)
+        {
+            _denseFront[_denseFrontHead] = null!;
+            _denseFrontHead++;
+            _denseFrontCount--;
+            ReturnDense(older);
+        }
+    }
+
+    /// <summary>Turns the pushed panes into dense front suffixes, newest first, skipping those before <paramref name="start"/> (as <see cref="Flip"/>).</summary>
+    private void FlipDense(long start)
+    {
+        var keep = 0;
+        while (keep < _backCount && _backStarts[keep] < start) keep++;
+        var n = _backCount - keep;
+        if (_denseFront.Length < n) _denseFront = new DenseAggregates[Math.Max(8, n * 2)];
+        _denseFrontHead = 0;
+        _denseFrontCount = n;
+        DenseAggregates? newer = null;
+        for (var j = _backCount - 1; j >= keep; j--)
+        {
+            var pane = _backPanes[j];
+            var suffix = RentDense(pane.Start);
+            if (newer is not null) CopyDense(suffix, newer);
+            PushDense(suffix, pane.Table);
+            _denseFront[j - keep] = suffix;
+            newer = suffix;
+        }
+        if (_denseBack is not null) ReturnDense(_denseBack);
+        _denseBack = null;
+        Array.Clear(_backPanes, 0, _backCount);
+        _backCount = 0;
+    }
+
+    /// <summary>Fills the empty <paramref name="into"/> with <paramref name="from"/>'s keys, each added as a merge into a fresh aggregate (Init, then Merge).</summary>
+    private static void CopyDense(DenseAggregates into, DenseAggregates from)
+    {
+        ref var target = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
+        ref var source = ref MemoryMarshal.GetArrayDataReference(from.Aggs);
+        var held = from.Held;
+        for (var w = 0; w < held.Length; w++)
+        {
+            var bits = held[w];
+            into.Held[w] = bits;
+            if (bits == ulong.MaxValue)
+            {
+                // 64 keys in a row (dense ids): no bit to find.
+                for (var i = w << 6; i < (w << 6) + 64; i++)
+                {
+                    ref var agg = ref Unsafe.Add(ref target, i);
+                    TSpec.Init(out agg);
+                    TSpec.Merge(ref agg, Unsafe.Add(ref source, i));
+                }
+                continue;
+            }
+            while (bits != 0)
+            {
+                var i = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                ref var agg = ref Unsafe.Add(ref target, i);
+                TSpec.Init(out agg);
+                TSpec.Merge(ref agg, Unsafe.Add(ref source, i));
+            }
+        }
+    }
+
+    /// <summary>True when none of the eight control bytes in <paramref name="group"/> is 0 (empty): eight keys in a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AllOccupied(ulong group) =>
+        ((group - 0x0101010101010101UL) & ~group & 0x8080808080808080UL) == 0;
+
+    /// <summary>Merges every entry of the direct table <paramref name="pane"/> into <paramref name="into"/> (a key new to it: Init, then Merge).</summary>
+    private static void PushDense(DenseAggregates into, StateTable<TKey, WindowSlot<TState>, Hasher> pane)
+    {
+        if (!pane.TryGetDirectArrays(out var control, out var entries) || control.Length > into.Aggs.Length)
+            OperatorThrowHelper.ThrowOption("dense stacks", control.Length, "a pane pushed to the dense stacks must be direct and within their slots");
+        ref var c0 = ref MemoryMarshal.GetArrayDataReference(control);
+        ref var e0 = ref MemoryMarshal.GetArrayDataReference(entries);
+        ref var a0 = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
+        ref var h0 = ref MemoryMarshal.GetArrayDataReference(into.Held);
+        // control.Length is a power of two ≥ 16: whole groups of eight control bytes, eight groups a Held word.
+        for (var g = 0; g < control.Length; g += 8)
+        {
+            var occupied = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref c0, g));
+            if (occupied == 0) continue;
+            ref var held = ref Unsafe.Add(ref h0, g >> 6);
+            if (AllOccupied(occupied))
+            {
+                // Eight keys in a row (dense ids), all held by the target or none: no bit to find.
+                var group = 0xFFUL << g;   // g mod 64
+                if ((held & group) == group)
+                {
+                    for (var i = g; i < g + 8; i++) TSpec.Merge(ref Unsafe.Add(ref a0, i), Unsafe.Add(ref e0, i).State.Agg);
+                    continue;
+                }
+                if ((held & group) == 0)
+                {
+                    held |= group;
+                    for (var i = g; i < g + 8; i++)
+                    {
+                        ref var agg = ref Unsafe.Add(ref a0, i);
+                        TSpec.Init(out agg);
+                        TSpec.Merge(ref agg, Unsafe.Add(ref e0, i).State.Agg);
+                    }
+                    continue;
+                }
+            }
+            do
+            {
+                var shift = BitOperations.TrailingZeroCount(occupied) & ~7;
+                occupied &= ~(0xFFUL << shift);
+                var i = g + (shift >> 3);
+                var bit = 1UL << i;   // i mod 64
+                ref var agg = ref Unsafe.Add(ref a0, i);
+                if ((held & bit) == 0)
+                {
+                    held |= bit;
+                    TSpec.Init(out agg);
+                }
+                TSpec.Merge(ref agg, Unsafe.Add(ref e0, i).State.Agg);
+            }
+            while (occupied != 0);
+        }
+    }
+
+    /// <summary>
+    /// Emits the final rows of [start, end): each key of <paramref name="older"/> merged with
+    /// <paramref name="back"/>, in key order, as <see cref="TryEmitMergedWindow"/> does from the tables
+    /// (a key only one of them holds: that aggregate, merged into a fresh one when the other exists).
+    /// </summary>
+    private void EmitDenseWindow(DenseAggregates? older, DenseAggregates? back, long start, long end)
+    {
+        var words = (older ?? back)?.Held.Length ?? 0;   // neither: the window's panes held no key
+        for (var w = 0; w < words; w++)
+        {
+            var o = older is null ? 0 : older.Held[w];
+            var b = back is null ? 0 : back.Held[w];
+            var all = o | b;
+            while (all != 0)
+            {
+                var bit = all & (0 - all);
+                all ^= bit;
+                var i = (w << 6) + BitOperations.TrailingZeroCount(bit);
+                if ((b & bit) == 0)
+                {
+                    EmitDenseRow(i, older!.Aggs[i], start, end);
+                }
+                else if (older is null)
+                {
+                    EmitDenseRow(i, back!.Aggs[i], start, end);
+                }
+                else
+                {
+                    TState merged;
+                    if ((o & bit) == 0) TSpec.Init(out merged);
+                    else merged = older.Aggs[i];
+                    TSpec.Merge(ref merged, back!.Aggs[i]);
+                    EmitDenseRow(i, merged, start, end);
+                }
+            }
+        }
+    }
+
+    /// <summary>The final row of the key in slot <paramref name="index"/> (direct mode: the key is the index).</summary>
+    private void EmitDenseRow(int index, in TState agg, long start, long end)
+    {
+        var key = KeyOfIndex(index);
+        TSpec.ToRow(key, agg, start, end, out var row);
+        _rowsEmitted++;
+        _sink.OnRow(row, new RowRevision(start, end, 0, true, _watermark));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TKey KeyOfIndex(int index)
+    {
+        if (typeof(TKey) == typeof(long))
+        {
+            long k = index;
+            return Unsafe.As<long, TKey>(ref k);
+        }
+        int i = index;
+        return Unsafe.As<int, TKey>(ref i);
+    }
+}
