@@ -42,11 +42,21 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         // Round-robin (ring, loop, Rx, R3, ring, …) so that a shared machine's drifting load hits them alike.
         var dict = new DictionaryRevenueLoop();
         AggregateQuickSuite.ApplyBatch dictApply = dict.Apply;
-        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3, describe: true,
+        Action[] runs =
+        [
             s_split ? () => ThroughRingSplit(orders) : () => ThroughRing(orders),
-            s_split ? () => FeedWithCpu(orders, dictApply) : () => AggregateQuickSuite.Feed(orders, dictApply),
+            s_split ? () => FeedWithCpu(orders, dictApply, "dictionary-loop") : () => AggregateQuickSuite.Feed(orders, dictApply),
             () => ThroughRx(orders),
-            () => R3Revenue.Run(orders));
+            () => R3Revenue.Run(orders),
+        ];
+        if (s_split)
+        {
+            // The split also times the operator alone (no ring) on this thread, as the consumer's reference.
+            var alone = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2);
+            AggregateQuickSuite.ApplyBatch aloneApply = alone.Apply;
+            runs = [.. runs, () => FeedWithCpu(orders, aloneApply, "operator-alone")];
+        }
+        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3, describe: true, runs);
         var (ringRate, ringAlloc) = results[0];
         var (dictRate, _) = results[1];
         var (rxRate, _) = results[2];
@@ -112,8 +122,8 @@ public sealed class EndToEndQuickSuite : IQuickSuite
             $"end-of-input seen {Ms(t3, probe.Timestamp):F2} ms after the last publish, CompleteAsync back {Ms(probe.Timestamp, t4):F2} ms later"));
     }
 
-    /// <summary>The Dictionary loop's round with this thread's CPU time (a progress line).</summary>
-    private static void FeedWithCpu(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch apply)
+    /// <summary>A batch-fed round (the Dictionary loop, the operator alone) with this thread's CPU time (a progress line).</summary>
+    private static void FeedWithCpu(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch apply, string what)
     {
         var c0 = OsThread.CpuNanoseconds();
         var u0 = OsThread.ThreadUsage();
@@ -121,7 +131,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         var c1 = OsThread.CpuNanoseconds();
         var u1 = OsThread.ThreadUsage();
         Measure.Progress(string.Create(CultureInfo.InvariantCulture,
-            $"  split: dictionary-loop cpu {(c1 - c0) / 1e6:F1} ms ({(c1 - c0) / (double)orders.Length:F2} ns/ev) minflt {u1.MinorFaults - u0.MinorFaults} ivcsw {u1.Involuntary - u0.Involuntary}"));
+            $"  split: {what} cpu {(c1 - c0) / 1e6:F1} ms ({(c1 - c0) / (double)orders.Length:F2} ns/ev) minflt {u1.MinorFaults - u0.MinorFaults} ivcsw {u1.Involuntary - u0.Involuntary}"));
     }
 
     /// <summary>Reads the consumer thread's CPU time and counts when the operator meets end of input.</summary>
