@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using System.Runtime.InteropServices;
@@ -15,9 +17,16 @@ namespace Kernel.Bench.Aggregate;
 /// Dictionary loop (<c>dictionary-loop</c>), Rx.NET (<c>rx</c>) and R3 (<c>r3</c>), each folding
 /// into a Dictionary the same way.
 /// </summary>
+/// <remarks>
+/// Diagnostic (environment): <c>KERNEL_AGG_E2E_SPLIT=1</c> prints, per ring round, where its time went on
+/// each thread (<see cref="ThroughRingSplit"/>) and, per Dictionary-loop round, that thread's CPU time.
+/// Off, the measured code is exactly <see cref="ThroughRing"/>.
+/// </remarks>
 public sealed class EndToEndQuickSuite : IQuickSuite
 {
     private const int PublishBatch = 1024;
+
+    private static readonly bool s_split = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_SPLIT") == "1";
 
     /// <inheritdoc/>
     public string Name => "aggregate";
@@ -33,11 +42,21 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         // Round-robin (ring, loop, Rx, R3, ring, …) so that a shared machine's drifting load hits them alike.
         var dict = new DictionaryRevenueLoop();
         AggregateQuickSuite.ApplyBatch dictApply = dict.Apply;
-        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3, describe: true,
-            () => ThroughRing(orders),
-            () => AggregateQuickSuite.Feed(orders, dictApply),
+        Action[] runs =
+        [
+            s_split ? () => ThroughRingSplit(orders) : () => ThroughRing(orders),
+            s_split ? () => FeedWithCpu(orders, dictApply, "dictionary-loop") : () => AggregateQuickSuite.Feed(orders, dictApply),
             () => ThroughRx(orders),
-            () => R3Revenue.Run(orders));
+            () => R3Revenue.Run(orders),
+        ];
+        if (s_split)
+        {
+            // The split also times the operator alone (no ring) on this thread, as the consumer's reference.
+            var alone = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2);
+            AggregateQuickSuite.ApplyBatch aloneApply = alone.Apply;
+            runs = [.. runs, () => FeedWithCpu(orders, aloneApply, "operator-alone")];
+        }
+        var results = Interleaved.Median(orders.Length, warmups: 1, repeats: 3, describe: true, runs);
         var (ringRate, ringAlloc) = results[0];
         var (dictRate, _) = results[1];
         var (rxRate, _) = results[2];
@@ -60,6 +79,76 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         kernel.CompleteAsync().GetAwaiter().GetResult();
         kernel.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (op.Count == 0) throw new InvalidOperationException("the operator saw no orders");
+    }
+
+    /// <summary>
+    /// <see cref="ThroughRing"/> with a breakdown of the round (one progress line): the producer's (this
+    /// thread's) wall time per phase (kernel construction and handler, start, the publish loop, CompleteAsync,
+    /// dispose) and its CPU time, page faults and context switches; the consumer's CPU time, faults and
+    /// switches up to end of input (read on its thread by the operator's control listener, which only
+    /// control entries reach), and the time from the consumer meeting end of input to CompleteAsync returning.
+    /// </summary>
+    private static void ThroughRingSplit(BenchOrder[] orders)
+    {
+        var probe = new EndProbe();
+        var p0 = OsThread.CpuNanoseconds();
+        var u0 = OsThread.ThreadUsage();
+        var t0 = Stopwatch.GetTimestamp();
+        var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2, probe);
+        var kernel = new StreamKernel<BenchOrder>(new StreamKernelOptions { RingSize = 1 << 16, ProducerType = ProducerType.Single });
+        kernel.AddHandler("revenue", op);
+        var t1 = Stopwatch.GetTimestamp();
+        kernel.Start();
+        var t2 = Stopwatch.GetTimestamp();
+        var p2 = OsThread.CpuNanoseconds();
+        for (var i = 0; i < orders.Length; i += PublishBatch)
+            kernel.Publish(orders.AsSpan(i, Math.Min(PublishBatch, orders.Length - i)));
+        var t3 = Stopwatch.GetTimestamp();
+        var p3 = OsThread.CpuNanoseconds();
+        var u3 = OsThread.ThreadUsage();
+        kernel.CompleteAsync().GetAwaiter().GetResult();
+        var t4 = Stopwatch.GetTimestamp();
+        kernel.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        var t5 = Stopwatch.GetTimestamp();
+        var p5 = OsThread.CpuNanoseconds();
+        var u5 = OsThread.ThreadUsage();
+        if (op.Count == 0) throw new InvalidOperationException("the operator saw no orders");
+        static double Ms(long from, long to) => (to - from) * 1e3 / Stopwatch.Frequency;
+        var n = orders.Length;
+        Measure.Progress(string.Create(CultureInfo.InvariantCulture,
+            $"  split: wall {Ms(t0, t5):F1} ms = ctor {Ms(t0, t1):F2} + start {Ms(t1, t2):F2} + publish {Ms(t2, t3):F1} + complete {Ms(t3, t4):F2} + dispose {Ms(t4, t5):F2}; " +
+            $"producer cpu {(p5 - p0) / 1e6:F1} ms (publish {(p3 - p2) / 1e6:F1}, {(p3 - p2) / (double)n:F2} ns/ev) minflt {u3.MinorFaults - u0.MinorFaults}+{u5.MinorFaults - u3.MinorFaults} vcsw {u5.Voluntary - u0.Voluntary} ivcsw {u5.Involuntary - u0.Involuntary}; " +
+            $"consumer cpu {probe.CpuNs / 1e6:F1} ms ({probe.CpuNs / (double)n:F2} ns/ev) minflt {probe.Usage.MinorFaults} vcsw {probe.Usage.Voluntary} ivcsw {probe.Usage.Involuntary}; " +
+            $"end-of-input seen {Ms(t3, probe.Timestamp):F2} ms after the last publish, CompleteAsync back {Ms(probe.Timestamp, t4):F2} ms later"));
+    }
+
+    /// <summary>A batch-fed round (the Dictionary loop, the operator alone) with this thread's CPU time (a progress line).</summary>
+    private static void FeedWithCpu(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch apply, string what)
+    {
+        var c0 = OsThread.CpuNanoseconds();
+        var u0 = OsThread.ThreadUsage();
+        AggregateQuickSuite.Feed(orders, apply);
+        var c1 = OsThread.CpuNanoseconds();
+        var u1 = OsThread.ThreadUsage();
+        Measure.Progress(string.Create(CultureInfo.InvariantCulture,
+            $"  split: {what} cpu {(c1 - c0) / 1e6:F1} ms ({(c1 - c0) / (double)orders.Length:F2} ns/ev) minflt {u1.MinorFaults - u0.MinorFaults} ivcsw {u1.Involuntary - u0.Involuntary}"));
+    }
+
+    /// <summary>Reads the consumer thread's CPU time and counts when the operator meets end of input.</summary>
+    private sealed class EndProbe : IControlListener
+    {
+        public long CpuNs;
+        public OsThread.Usage Usage;
+        public long Timestamp;
+
+        public void OnBarrier(long checkpointId, long sequence) { }
+
+        public void OnEndOfInput(int sourceId, long sequence)
+        {
+            CpuNs = OsThread.CpuNanoseconds();
+            Usage = OsThread.ThreadUsage();
+            Timestamp = Stopwatch.GetTimestamp();
+        }
     }
 
     private static void ThroughRx(BenchOrder[] orders)

@@ -29,10 +29,13 @@ public sealed partial class RingBuffer<T>
     internal const EntryKind AbandonedKind = (EntryKind)byte.MaxValue;
 
     // Slots, with _pad unused slots on each side so no other object shares a cache line with the
-    // first or last slot. Immutable after construction; the slots themselves are ordered by the
-    // sequencer's release/acquire pairs.
-    private readonly RingEntry<T>[] _entries;
+    // first or last slot; the slots themselves are ordered by the sequencer's release/acquire pairs.
+    // Set at construction (from RingSlotPool) and replaced only by Retire.
+    private RingEntry<T>[] _entries;
     private readonly int _pad;
+
+    // 1 once Retire has run (interlocked).
+    private int _retired;
     private readonly int _indexMask;
 
     // Exactly one of these is set; the fast paths branch on which (predictable, no virtual call).
@@ -50,7 +53,7 @@ public sealed partial class RingBuffer<T>
         if (producerType is not (ProducerType.Single or ProducerType.Multi))
             throw new ArgumentOutOfRangeException(nameof(producerType), producerType, "Unknown producer type.");
         _pad = 128 / Math.Max(1, Unsafe.SizeOf<RingEntry<T>>()) + 1;
-        _entries = new RingEntry<T>[bufferSize + 2 * _pad];
+        _entries = RingSlotPool<T>.Rent(bufferSize + 2 * _pad);
         _indexMask = bufferSize - 1;
         ProducerType = producerType;
         WaitStrategy = waitStrategy ?? WaitStrategy.Default;
@@ -145,6 +148,25 @@ public sealed partial class RingBuffer<T>
         Sequencer.AbandonedCount.AddAndGet(highest - lowest + 1);
         _multi!.Publish(lowest, highest);
     }
+
+    /// <summary>
+    /// Hands the slot array to <see cref="RingSlotPool{T}"/> for the next ring of this type and size, and
+    /// points this ring at an array no other ring uses, so a publish into a retired ring can never write
+    /// into another ring's slots. Call only when no thread reads or writes the slots any more: every
+    /// processor has exited and no publish or claim is in progress (a kernel's dispose).
+    /// </summary>
+    internal void Retire()
+    {
+        // Once only: a second call would hand over the array this ring points at from then on.
+        if (Interlocked.Exchange(ref _retired, 1) != 0)
+            return;
+        var sink = RingSlotPool<T>.Return(_entries);
+        if (sink is not null)
+            _entries = sink;
+    }
+
+    /// <summary>The slot array (tests: which array a ring uses after <see cref="Retire"/> and pooling).</summary>
+    internal RingEntry<T>[] SlotsForTests => _entries;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckCount(int count)

@@ -125,7 +125,11 @@ public sealed partial class StreamKernel<TEvent>
         KernelLog.Stopped(_logger, Name, EventsPublished);
     }
 
-    /// <summary>Drains and stops (as <see cref="StopAsync"/>), then releases the kernel's meter.</summary>
+    /// <summary>
+    /// Drains and stops (as <see cref="StopAsync"/>), then releases the kernel's meter and, for a kernel with
+    /// one producer, its ring's slots (the next kernel of this event type and ring size reuses them): do not
+    /// publish into the kernel or its <see cref="Ring"/> during or after the call.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
@@ -135,6 +139,11 @@ public sealed partial class StreamKernel<TEvent>
         finally
         {
             _metrics.Dispose();
+            // Every processor has exited, and with one producer the caller's contract leaves no publish in
+            // progress. Several producers may still be inside a publish on other threads (a service shutting
+            // down): their rings keep their slots.
+            if (_pipeline.Completion.IsCompleted && _ring.ProducerType == ProducerType.Single)
+                _ring.Retire();
         }
     }
 }
