@@ -6,7 +6,8 @@ namespace Kernel.Tests.Sources.Support;
 /// <summary>Runs the shared read loop over a pipe reader, the way every source does, with a timeout guard.</summary>
 public static class SourceRun
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    /// <summary>A hang detector, not a speed check: far above any healthy run on a starved 2-core machine.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public sealed record Result<T>(CollectingTarget<T> Target, SourceProgress Progress, long Position)
     {
