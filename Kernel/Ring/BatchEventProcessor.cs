@@ -115,6 +115,7 @@ public sealed class BatchEventProcessor<T>
         var next = sequence.Value + 1;
         var spin = new SpinWait();
         var yieldAfterSmallBatch = barrier.YieldsAfterSmallBatch;
+        var pauseAfterSmallBatch = barrier.PausesAfterSmallBatch;
         while (!_haltRequested)
         {
             var available = barrier.WaitFor(next);
@@ -143,6 +144,13 @@ public sealed class BatchEventProcessor<T>
                     // instead of chasing the others entry by entry (see SequenceBarrier).
                     RingCounters.Add(RingCounters.Kind.ConsumerBatchYields);
                     Thread.Yield();
+                }
+                else if (small && pauseAfterSmallBatch && barrier.SpinHistory.PausingPays)
+                {
+                    // One producer, running on another CPU (pausing has been paying), and a small
+                    // batch: let it get ahead before looking again (see SequenceBarrier).
+                    RingCounters.Add(RingCounters.Kind.ConsumerBatchYields);
+                    Thread.SpinWait(SequenceBarrier.SmallBatchPause);
                 }
                 continue;
             }
