@@ -84,8 +84,9 @@ internal sealed class SequenceBarrier
     /// <summary>
     /// True when the processor should pause on its CPU (<see cref="SmallBatchPause"/>) after a batch
     /// smaller than <see cref="SmallBatch"/> while its spin history says the producer runs on another
-    /// CPU (<see cref="SpinHistory.PausingPays"/>): a processor reading a ring with one producer, on a
-    /// strategy that spins while waiting.
+    /// CPU (<see cref="SpinHistory.PausingPays"/>) and a few entries are already there again (the
+    /// producer is streaming): a processor reading a ring with one producer, on a strategy that spins
+    /// while waiting.
     /// </summary>
     /// <remarks>
     /// With producer and processor on different CPUs the processor, faster per entry, catches up
@@ -96,8 +97,10 @@ internal sealed class SequenceBarrier
     /// producer at 38–52 CPU ns per entry (2 when both share a CPU). A pause of ~2 µs after a small
     /// batch lets the producer fill whole lines first: batches of ~240, 50–220 waits per million, the
     /// producer at 11–12 ns. The pause is skipped when the two share a CPU (the history says pausing
-    /// does not pay there: nothing moves until the processor gives up the CPU). Its cost is latency:
-    /// an entry published during the pause waits for it, at most ~2 µs.
+    /// does not pay there: nothing moves until the processor gives up the CPU), and when nothing is
+    /// readable right after the batch (a producer publishing now and then: its next entry is caught by
+    /// the wait at once). Its cost is latency while the producer streams: an entry published during
+    /// the pause waits for it, at most ~2 µs.
     /// </remarks>
     public bool PausesAfterSmallBatch { get; }
 
