@@ -50,6 +50,14 @@ public sealed class MultiProducerStressTests(ITestOutputHelper output)
     public Task SingleEventProducers_ProcessorChasingThem_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize) =>
         RunStress(producers, perProducer, ringSize, Environment.TickCount, RingTestSupport.Timeout, singleEventsOnly: true);
 
+    // Tiny rings, many laps (over 32,768 per slot): producers race for every slot and every
+    // publish wraps around a few entries later.
+    [Theory]
+    [InlineData(3, 50_000, 4)]
+    [InlineData(2, 40_000, 2)]
+    public Task TinyRing_ManyLaps_EverySequenceOnce_PerProducerOrderKept(int producers, int perProducer, int ringSize) =>
+        RunStress(producers, perProducer, ringSize, Environment.TickCount, RingTestSupport.Timeout);
+
     [Fact]
     public void Poll_StopsAtTheFirstClaimNotYetPublished()
     {

@@ -174,6 +174,58 @@ public sealed class WaitStrategyTests
     }
 
     [Fact]
+    public void PauseAfterSmallBatch_OnlyForTheDefaultStrategyReadingASingleProducerRing()
+    {
+        var multi = new RingBuffer<TestEvent>(16, ProducerType.Multi);
+        var single = new RingBuffer<TestEvent>(16, ProducerType.Single);
+        var upstream = new Sequence();
+
+        Assert.True(new SequenceBarrier(single.Sequencer, WaitStrategy.Default, []).PausesAfterSmallBatch);
+        // Several producers: the processor yields instead.
+        Assert.False(new SequenceBarrier(multi.Sequencer, WaitStrategy.Default, []).PausesAfterSmallBatch);
+        // A handler behind another one waits on that handler, not on the producer.
+        Assert.False(new SequenceBarrier(single.Sequencer, WaitStrategy.Default, [upstream]).PausesAfterSmallBatch);
+        Assert.False(new SequenceBarrier(single.Sequencer, new BusySpinWaitStrategy(), []).PausesAfterSmallBatch);
+        Assert.False(new SequenceBarrier(single.Sequencer, new BlockingWaitStrategy(), []).PausesAfterSmallBatch);
+        Assert.False(new SequenceBarrier(single.Sequencer, new SpinThenBlockWaitStrategy(TimeSpan.Zero), []).PausesAfterSmallBatch);
+    }
+
+    [Fact]
+    public void SpinHistory_PausingPaysUntilTwoEmptyPausePhases()
+    {
+        var history = default(SpinHistory);
+        Assert.True(history.PausingPays);
+        history.Miss();
+        Assert.True(history.PausingPays);
+        history.Miss();
+        Assert.False(history.PausingPays);
+        history.Hit();
+        Assert.True(history.PausingPays);
+    }
+
+    [Fact]
+    public async Task SingleProducerRing_SmallBatchesWithPauses_AllDeliveredInOrder()
+    {
+        // A producer publishing one entry at a time with the processor pausing after each small
+        // batch (its history says pausing pays): nothing may be lost, reordered or hang.
+        var ring = new RingBuffer<TestEvent>(64, ProducerType.Single);
+        var handler = new RecordingHandler(20_000);
+        var pipeline = new RingPipeline<TestEvent>(ring);
+        pipeline.AddHandler(handler);
+        pipeline.Start();
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (var i = 0; i < 20_000; i++)
+                ring.Publish(new TestEvent(0, i));
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await producer.WaitAsync(RingTestSupport.Timeout);
+        await handler.Reached.WaitAsync(RingTestSupport.Timeout);
+        await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
+        for (var i = 0; i < 20_000; i++)
+            Assert.Equal(i, handler.Entries[i].Event.Number);
+    }
+
+    [Fact]
     public async Task MultiProducerRing_SmallBatchesWithAClaimInFlight_AllDeliveredInOrder()
     {
         // Every batch here is small (the processor yields after each): one entry, then a wait at a

@@ -115,6 +115,7 @@ public sealed class BatchEventProcessor<T>
         var next = sequence.Value + 1;
         var spin = new SpinWait();
         var yieldAfterSmallBatch = barrier.YieldsAfterSmallBatch;
+        var pauseAfterSmallBatch = barrier.PausesAfterSmallBatch;
         while (!_haltRequested)
         {
             var available = barrier.WaitFor(next);
@@ -144,6 +145,14 @@ public sealed class BatchEventProcessor<T>
                     RingCounters.Add(RingCounters.Kind.ConsumerBatchYields);
                     Thread.Yield();
                 }
+                else if (small && pauseAfterSmallBatch && barrier.SpinHistory.PausingPays && IsChasing(barrier, next))
+                {
+                    // One producer, running on another CPU (pausing has been paying) and streaming
+                    // (a few more entries are there already), after a small batch: let it get ahead
+                    // before looking again (see SequenceBarrier).
+                    RingCounters.Add(RingCounters.Kind.ConsumerBatchYields);
+                    Thread.SpinWait(SequenceBarrier.SmallBatchPause);
+                }
                 continue;
             }
             // Alerted: halted (the loop condition), or draining.
@@ -153,6 +162,15 @@ public sealed class BatchEventProcessor<T>
             // upstream handler is still on it. The barrier no longer sleeps; back off instead.
             spin.SpinOnce();
         }
+    }
+
+    // True when some entries, but fewer than a small batch, are readable right after a small batch:
+    // the producer is publishing as fast as this processor reads. A producer publishing now and then
+    // leaves nothing there, and its next entry is caught by the wait without a pause's delay.
+    private static bool IsChasing(SequenceBarrier barrier, long next)
+    {
+        var available = barrier.Poll(next);
+        return available >= next && available - next < SequenceBarrier.SmallBatch - 1;
     }
 
     /// <summary>Hands <paramref name="first"/>..<paramref name="last"/> to the handler; false when the pipeline must halt.</summary>

@@ -50,7 +50,7 @@ internal static class RingCounters
         ConsumerGapWaits,
         /// <summary>Producer claims (several producers) that found no room after claiming, so waited holding a claim the consumers must wait for.</summary>
         ProducerHeldWaits,
-        /// <summary>Yields of processors after a small batch (several producers; see <see cref="SequenceBarrier.YieldsAfterSmallBatch"/>).</summary>
+        /// <summary>Yields (several producers; see <see cref="SequenceBarrier.YieldsAfterSmallBatch"/>) or pauses (one producer; <see cref="SequenceBarrier.PausesAfterSmallBatch"/>) of processors after a small batch.</summary>
         ConsumerBatchYields,
     }
 

@@ -99,6 +99,9 @@ internal struct SpinHistory
     // Waits between probes; 0 stands for FirstProbeInterval (so a default value is a fresh history).
     private int _probeInterval;
 
+    /// <summary>True while pausing pays off (fewer than <see cref="MissLimit"/> empty pause phases in a row): the awaited thread runs on another CPU.</summary>
+    public readonly bool PausingPays => _misses < MissLimit;
+
     /// <summary>True when the wait starting now should pause before yielding.</summary>
     public bool BeginWait()
     {
