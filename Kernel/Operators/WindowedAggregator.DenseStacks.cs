@@ -137,15 +137,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (pane.Start < from) continue;
             _denseBack ??= RentDense(pane.Start);
             PushDense(_denseBack, pane.Table);
-            if (_backCount == _backPanes.Length)
-            {
-                var capacity = Math.Max(8, _backCount * 2);
-                Array.Resize(ref _backPanes, capacity);
-                Array.Resize(ref _backStarts, capacity);
-            }
-            _backPanes[_backCount] = pane;
-            _backStarts[_backCount] = pane.Start;
-            _backCount++;
+            PushBackPane(pane);
         }
         if (end > _stackEnd) _stackEnd = end;
         if (!any) return;

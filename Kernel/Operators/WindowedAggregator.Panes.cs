@@ -598,6 +598,20 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private long _stackEnd = long.MinValue;                       // panes starting before this have been pushed
     private bool _stacksValid = true;
 
+    /// <summary>Records <paramref name="pane"/> as pushed onto the back stack (both fire paths), growing the lists when full.</summary>
+    private void PushBackPane(WindowBucket<TKey, TState, Hasher> pane)
+    {
+        if (_backCount == _backPanes.Length)
+        {
+            var capacity = Math.Max(8, _backCount * 2);
+            Array.Resize(ref _backPanes, capacity);
+            Array.Resize(ref _backStarts, capacity);
+        }
+        _backPanes[_backCount] = pane;
+        _backStarts[_backCount] = pane.Start;
+        _backCount++;
+    }
+
     /// <summary>Fires the sliding window [start, end): the merge of its panes, or null when it has none.</summary>
     private WindowBucket<TKey, TState, Hasher>? FireSlidingWindow(long start, long end)
     {
@@ -630,15 +644,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             if (pane.Start < from) continue;
             _back ??= Rent(pane.Start, pane.End);
             MergeInto(_back, pane);
-            if (_backCount == _backPanes.Length)
-            {
-                var capacity = Math.Max(8, _backCount * 2);
-                Array.Resize(ref _backPanes, capacity);
-                Array.Resize(ref _backStarts, capacity);
-            }
-            _backPanes[_backCount] = pane;
-            _backStarts[_backCount] = pane.Start;
-            _backCount++;
+            PushBackPane(pane);
         }
         if (end > _stackEnd) _stackEnd = end;
         if (!any) return null;
