@@ -192,9 +192,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 // 64 keys in a row (dense ids): no bit to find.
                 for (var i = w << 6; i < (w << 6) + 64; i++)
                 {
-                    ref var agg = ref Unsafe.Add(ref target, i);
-                    TSpec.Init(out agg);
-                    TSpec.Merge(ref agg, Unsafe.Add(ref source, i));
+                    SeedFrom(ref Unsafe.Add(ref target, i), Unsafe.Add(ref source, i));
                 }
                 continue;
             }
@@ -202,11 +200,17 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             {
                 var i = (w << 6) + BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                ref var agg = ref Unsafe.Add(ref target, i);
-                TSpec.Init(out agg);
-                TSpec.Merge(ref agg, Unsafe.Add(ref source, i));
+                SeedFrom(ref Unsafe.Add(ref target, i), Unsafe.Add(ref source, i));
             }
         }
+    }
+
+    /// <summary>Sets <paramref name="agg"/>, for a key new to its stack entry, to <paramref name="from"/> merged into a fresh aggregate (the table path's Init, then Merge).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SeedFrom(ref TState agg, in TState from)
+    {
+        TSpec.Init(out agg);
+        TSpec.Merge(ref agg, from);
     }
 
     /// <summary>True when none of the eight control bytes in <paramref name="group"/> is 0 (empty): eight keys in a row.</summary>
@@ -241,12 +245,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 if ((held & group) == 0)
                 {
                     held |= group;
-                    for (var i = g; i < g + 8; i++)
-                    {
-                        ref var agg = ref Unsafe.Add(ref a0, i);
-                        TSpec.Init(out agg);
-                        TSpec.Merge(ref agg, Unsafe.Add(ref e0, i).State.Agg);
-                    }
+                    for (var i = g; i < g + 8; i++) SeedFrom(ref Unsafe.Add(ref a0, i), Unsafe.Add(ref e0, i).State.Agg);
                     continue;
                 }
             }
