@@ -55,6 +55,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // (Periodic marks changed slots and EveryUpdate emits per event: both take OnEvent).
     private readonly bool _paneFastPath;
 
+    // True while journal replay feeds a batch: ApplyPanes then runs the loop's fully optimized copy
+    // (ApplyPanesDirectReplayed), since a replay runs before tiered compilation has optimized the live one.
+    private bool _replaying;
+
     // The combined watermark (mirrors _tracker.Current) and the smallest watermark at which a
     // window fires or is cleaned up: the per-event path compares the two and does nothing else.
     private long _watermark = long.MinValue;
@@ -136,7 +140,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
     }
 
-    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events) => Apply(events);
+    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events)
+    {
+        // Picks the replay's copy of the pane loop (ApplyPanesDirectReplayed); the result is the same either way.
+        _replaying = true;
+        Apply(events);
+        _replaying = false;
+    }
 
     void IReplayBatchTarget<TEvent>.TickReplayed() => Tick();
 
