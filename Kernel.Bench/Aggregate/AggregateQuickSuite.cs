@@ -14,7 +14,8 @@ namespace Kernel.Bench.Aggregate;
 /// Diagnostics (environment): <c>KERNEL_AGG_FAULTS=1</c> prints each measured round's rate, minor page
 /// faults and collections; <c>KERNEL_AGG_CPU_PAIRS=N</c> prints, instead of the report lines, the ratios
 /// by thread CPU time of N pairs (<see cref="ThreadCpuPairs"/>), which a loaded machine disturbs less than
-/// the wall clock; <c>KERNEL_AGG_SKIP_OPERATOR=1</c> skips these cases (only <c>end-to-end</c> runs).
+/// the wall clock, and how much faster a pass that only streams the orders runs (<see cref="StreamOnlyPass"/>,
+/// the floor of any fold over them); <c>KERNEL_AGG_SKIP_OPERATOR=1</c> skips these cases (only <c>end-to-end</c> runs).
 /// </remarks>
 public sealed class AggregateQuickSuite : IQuickSuite
 {
@@ -40,6 +41,10 @@ public sealed class AggregateQuickSuite : IQuickSuite
         {
             ThreadCpuPairs.Print("aggregate: operator / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, opApply));
             ThreadCpuPairs.Print("aggregate: operator-lean-spec / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, leanApply));
+            // The floor: a pass that only streams the orders (no state), against the operator.
+            var stream = new StreamOnlyPass();
+            ApplyBatch streamApply = stream.Apply;
+            ThreadCpuPairs.Print("aggregate: stream-only / operator", pairs, () => Feed(orders, opApply), () => Feed(orders, streamApply));
             return;
         }
         var results = Interleaved.Median(orders.Length, warmups: 2, repeats: 5,
