@@ -293,6 +293,15 @@ public sealed class WindowSlotMergeTests
         table.GetValueRefOrAdd(1, out _) = 1;
         table.Clear();   // zeroes the entries
         Assert.Equal(0UL, View(table).Primed);
+
+        // Keys sparse in a large direct table: a reuse does not prime the whole range they spread over.
+        var sparse = new StateTable<long, long, DirectLongHasher>("Tests.Primed", 1, 10_000);
+        sparse.EnablePriming(1_000, 100);
+        sparse.GetValueRefOrAdd(1, out _) = 1;
+        sparse.GetValueRefOrAdd(9_000, out _) = 1;
+        Assert.True(sparse.IsDirect);
+        sparse.ClearForReuse();
+        Assert.Equal(0UL, View(sparse).Primed);
     }
 
     private static (long, long)[] Entries(StateTable<long, long, DirectLongHasher> table)

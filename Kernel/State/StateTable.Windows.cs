@@ -51,10 +51,16 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (_count == 0 && _removedCount == 0) return;
         if (_primes)
         {
-            // Every slot a key took since the last priming holds its state now: prime up to the last one.
+            // Every slot a key took since the last priming holds its state now: prime up to the last one,
+            // unless the keys were sparse in that range (priming writes every slot, the adds it saves one
+            // entry per key): then nothing is primed and the next keys take the unprimed path.
             var used = _control.AsSpan().LastIndexOfAnyExcept((byte)Empty) + 1;
-            Prime(used);
-            if (used > _primed) _primed = used;
+            if (used <= 2 * _count + SparsePrimeSlack)
+            {
+                Prime(used);
+                if (used > _primed) _primed = used;
+            }
+            else _primed = 0;
         }
         Array.Clear(_control);
         ResetAfterClear();
@@ -67,6 +73,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private TState _primeState;
     private bool _primes;
     private int _primed;
+
+    // Slots primed at a reuse beyond twice the keys cleared (small tables always prime again).
+    private const int SparsePrimeSlack = 1_024;
 
     /// <summary>
     /// Makes this empty direct table prime its slots with <paramref name="state"/> (see
