@@ -504,6 +504,8 @@ internal static partial class Emitter
                 // Math.Min/Max, which propagate NaN (a compare with NaN is false and would drop it).
                 case AggregateOp.Min when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Min(" + s + ", " + v + ");"); break;
                 case AggregateOp.Max when a.RowKind is ValueKind.Single or ValueKind.Double: w.Line(s + " = global::System.Math.Max(" + s + ", " + v + ");"); break;
+                case AggregateOp.Min when SelectsExtreme(model, a): EmitSelect(w, a, s, v, "<"); break;
+                case AggregateOp.Max when SelectsExtreme(model, a): EmitSelect(w, a, s, v, ">"); break;
                 case AggregateOp.Min: w.Line("if (" + v + " < " + s + ") " + s + " = " + v + ";"); break;
                 case AggregateOp.Max: w.Line("if (" + v + " > " + s + ") " + s + " = " + v + ";"); break;
                 case AggregateOp.Avg:
@@ -521,6 +523,29 @@ internal static partial class Emitter
             }
         }
         w.Close();
+    }
+
+    /// <summary>
+    /// True when an integer <c>[Min]</c>/<c>[Max]</c> of a windowed aggregation folds without a branch
+    /// (<see cref="EmitSelect"/>). A window's state starts anew with every window (or pane), so a new
+    /// extreme is frequent: n events of a key in a window set about ln n + 0.58 of them (4.3 in 40, a
+    /// <c>daily</c> key's day in the <c>windows</c> suite), each a mispredicted branch, against one in
+    /// several hundred events for the keyed operator's long-lived state, which keeps the branch (a store per
+    /// event costs it more than the rare misprediction).
+    /// </summary>
+    private static bool SelectsExtreme(AggregationModel model, AggregateModel a)
+        => model.Window.Kind != "None" && a.RowKind is ValueKind.Int32 or ValueKind.UInt32 or ValueKind.Int64 or ValueKind.UInt64;
+
+    /// <summary>
+    /// <c>s = v op s ? v : s</c> as a mask select, <c>s ^= (s ^ v) &amp; mask</c> (the compare's flag as 0 or all ones), which the JIT
+    /// compiles without a branch; its if-conversion leaves loops alone. The value is cast to the field's
+    /// type first: <c>if (v &lt; s) s = v;</c> compiles only when it converts implicitly, so the cast keeps its value.
+    /// </summary>
+    private static void EmitSelect(SourceWriter w, AggregateModel a, string s, string v, string op)
+    {
+        var t = a.RowTypeName;
+        var x = "((" + t + ")" + v + ")";
+        w.Line(s + " ^= (" + s + " ^ " + x + ") & unchecked((" + t + ")0 - (" + t + ")global::System.Runtime.CompilerServices.Unsafe.BitCast<bool, byte>(" + x + " " + op + " " + s + "));");
     }
 
     /// <summary>

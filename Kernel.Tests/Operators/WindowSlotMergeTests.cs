@@ -236,4 +236,84 @@ public sealed class WindowSlotMergeTests
         Assert.False(fresh.DirtyListed, "added keys are not in the list: the table must scan");
         Assert.Equal(1, fresh.ChangedCount);
     }
+    /// <summary>
+    /// A priming table (a windowed aggregator's pooled tables): the primed slots hold key and first state, so
+    /// a view claims a new key and a held one alike and counts the adds; a clean key is refused; a reuse primes
+    /// again the slots the last keys took (their states are not carried over), and removal, growth and Clear
+    /// lower the primed range instead of leaving a slot that holds no primed state inside it.
+    /// </summary>
+    [Fact]
+    public void PrimedView_ClaimsNewAndHeldKeys_AndReusePrimesAgain()
+    {
+        var plain = new StateTable<long, long, DirectLongHasher>("Tests.Primed", 1, 100);
+        Assert.True(plain.TryGetDirectView(out var plainView));
+        Assert.Equal(0UL, plainView.Primed);
+
+        var table = new StateTable<long, long, DirectLongHasher>("Tests.Primed", 1, 100);
+        table.EnablePriming(1_000, 50);
+        Assert.Equal(50UL, View(table).Primed);
+        var adds = 0;
+        var view = View(table);
+        foreach (var k in new long[] { 3, 7, 3, 49 })
+        {
+            Assert.True(view.TryClaimPrimed((ulong)k, ref adds), $"key {k}");
+            view.StateAt((ulong)k) += 1;
+        }
+        table.CommitWindowAdds(adds);
+        Assert.Equal(3, adds);
+        Assert.Equal(3, table.Count);
+        Assert.Equal([(3L, 1_002L), (7L, 1_001L), (49L, 1_001L)], Entries(table));
+        Assert.Equal(3, table.ChangedCount);
+
+        table.MarkClean();
+        adds = 0;
+        Assert.False(View(table).TryClaimPrimed(3, ref adds), "a clean key goes through the general path (listed dirty)");
+        Assert.Equal(0, adds);
+
+        table.GetValueRefOrAdd(120, out _) = 5;   // beyond the primed range: the general add
+        table.ClearForReuse();
+        Assert.Equal(0, table.Count);
+        Assert.Equal(121UL, View(table).Primed);   // the slots up to the last key taken
+        view = View(table);
+        adds = 0;
+        foreach (var k in new long[] { 3, 120, 80 })
+        {
+            Assert.True(view.TryClaimPrimed((ulong)k, ref adds), $"key {k} after reuse");
+            view.StateAt((ulong)k) += 2;
+        }
+        table.CommitWindowAdds(adds);
+        Assert.Equal([(3L, 1_002L), (80L, 1_002L), (120L, 1_002L)], Entries(table));
+
+        Assert.True(table.Remove(80));
+        Assert.Equal(80UL, View(table).Primed);   // slot 80 was zeroed: no longer primed
+        table.GetValueRefOrAdd(900, out _) = 1;   // outside the slots: the direct table grows into new arrays
+        Assert.Equal(0UL, View(table).Primed);
+        table.ClearForReuse();
+        Assert.True(View(table).Primed > 0, "a reuse primes the new arrays");
+        table.GetValueRefOrAdd(1, out _) = 1;
+        table.Clear();   // zeroes the entries
+        Assert.Equal(0UL, View(table).Primed);
+
+        // Keys sparse in a large direct table: a reuse does not prime the whole range they spread over.
+        var sparse = new StateTable<long, long, DirectLongHasher>("Tests.Primed", 1, 10_000);
+        sparse.EnablePriming(1_000, 100);
+        sparse.GetValueRefOrAdd(1, out _) = 1;
+        sparse.GetValueRefOrAdd(9_000, out _) = 1;
+        Assert.True(sparse.IsDirect);
+        sparse.ClearForReuse();
+        Assert.Equal(0UL, View(sparse).Primed);
+    }
+
+    private static (long, long)[] Entries(StateTable<long, long, DirectLongHasher> table)
+    {
+        var list = new List<(long, long)>();
+        foreach (ref var e in table) list.Add((e.Key, e.State));
+        return [.. list.Order()];
+    }
+
+    private static StateTable<long, long, DirectLongHasher>.DirectView View(StateTable<long, long, DirectLongHasher> table)
+    {
+        Assert.True(table.TryGetDirectView(out var view));
+        return view;
+    }
 }

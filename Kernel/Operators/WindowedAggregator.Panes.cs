@@ -213,7 +213,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (TSpec.Filter(e))
         {
             var index = DirectIndex(e);
-            if (!view.IsHit(index))
+            if (index < view.Primed)
+            {
+                // A primed slot (a pooled table's second life on): held or new alike, no branch on which.
+                if (!view.TryClaimPrimed(index, ref adds)) return false;
+            }
+            else if (!view.IsHit(index))
             {
                 // A key's first event in the pane: added here when its slot is in range and free.
                 if (!view.TryAdd(index, TSpec.KeyOf(e))) return false;
@@ -857,14 +862,31 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     private WindowBucket<TKey, TState, Hasher> Rent(long start, long end)
     {
-        var bucket = _pool.Count > 0
-            ? _pool.Pop()
-            : new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity));
+        var bucket = _pool.Count > 0 ? _pool.Pop() : NewBucket();
         bucket.Start = start;
         bucket.End = end;
         bucket.Spilled = 0;   // [spill]
         bucket.Touched = false;
         return bucket;
+    }
+
+    /// <summary>
+    /// A new pooled bucket. Its table primes its slots with a key's first state (<c>EnablePriming</c>):
+    /// the direct loop then takes a key's first event in a pane without a branch on it. Up front, the
+    /// slots of the initial capacity, within 1 MiB of entries (what the keys expected would touch anyway);
+    /// then, at each reuse, the slots the last window's keys took. Not with side state, whose handles are
+    /// rented per key.
+    /// </summary>
+    private WindowBucket<TKey, TState, Hasher> NewBucket()
+    {
+        var table = new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity);
+        if (StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !TSpec.HasSideState)
+        {
+            var first = default(WindowSlot<TState>);
+            TSpec.Init(out first.Agg);
+            table.EnablePriming(first, Math.Min(_initialCapacity, (1 << 20) / Unsafe.SizeOf<StateEntry<TKey, WindowSlot<TState>>>()));
+        }
+        return new WindowBucket<TKey, TState, Hasher>(table);
     }
 
     private void Return(WindowBucket<TKey, TState, Hasher> bucket)

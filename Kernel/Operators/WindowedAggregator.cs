@@ -111,7 +111,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (TSpec.HasSideState) _side = TSpec.CreateSideState();   // [side-state]
         InitSpill(options);   // [spill] the state budget (WindowedAggregator.Spill.cs)
         for (var i = 0; i < options.PreallocatedWindows; i++)
-            _pool.Push(new WindowBucket<TKey, TState, Hasher>(new StateTable<TKey, WindowSlot<TState>, Hasher>(TSpec.Name, TSpec.StateFingerprint, _initialCapacity)));
+            _pool.Push(NewBucket());
         PreallocateDense(options.PreallocatedWindows);
     }
 

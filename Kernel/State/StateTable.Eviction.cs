@@ -30,6 +30,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (slots < _initialSlots) slots = _initialSlots;
         _entries = new StateEntry<TKey, TState>[slots];
         _control = new byte[slots];
+        _primed = 0;
         _dirtySlots = _dirtySlots.Length == 0 ? [] : new int[DirtyListCapacity(slots)];
         _direct = MayDirect;
         SetSlots(slots);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -48,8 +49,74 @@ public sealed partial class StateTable<TKey, TState, THasher>
             return;
         }
         if (_count == 0 && _removedCount == 0) return;
+        if (_primes)
+        {
+            // Every slot a key took since the last priming holds its state now: prime up to the last one,
+            // unless the keys were sparse in that range (priming writes every slot, the adds it saves one
+            // entry per key): then nothing is primed and the next keys take the unprimed path.
+            var used = _control.AsSpan().LastIndexOfAnyExcept((byte)Empty) + 1;
+            if (used <= 2 * _count + SparsePrimeSlack)
+            {
+                Prime(used);
+                if (used > _primed) _primed = used;
+            }
+            else _primed = 0;
+        }
         Array.Clear(_control);
         ResetAfterClear();
+    }
+
+    // Priming (a windowed aggregator's pooled tables): slots below _primed that are empty hold their own key
+    // and _primeState, the initialized state of a key's first event, so that a fold can take a key new to
+    // the table with the same steps as one it holds (DirectView.TryClaimPrimed). Any operation that writes
+    // an empty slot otherwise (removal) or replaces the arrays (growth, eviction, Clear) lowers _primed.
+    private TState _primeState;
+    private bool _primes;
+    private int _primed;
+
+    // Slots primed at a reuse beyond twice the keys cleared (small tables always prime again).
+    private const int SparsePrimeSlack = 1_024;
+
+    /// <summary>
+    /// Makes this empty direct table prime its slots with <paramref name="state"/> (see
+    /// <see cref="DirectView.TryClaimPrimed"/>): now the first <paramref name="slots"/> of them (at most the
+    /// table's), and at every <see cref="ClearForReuse"/> those the cleared keys took. Does nothing for a
+    /// hashed or non-empty table.
+    /// </summary>
+    internal void EnablePriming(in TState state, int slots)
+    {
+        if (!(MayDirect && _direct) || _count != 0) return;
+        _primeState = state;
+        _primes = true;
+        var n = Math.Min(slots, _mask + 1);
+        Prime(n);
+        if (n > _primed) _primed = n;
+    }
+
+    /// <summary>Writes key i and the primed state into slots 0..<paramref name="slots"/>−1 (all empty, or about to be).</summary>
+    private void Prime(int slots)
+    {
+        var state = _primeState;
+        var entries = _entries.AsSpan(0, slots);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            ref var entry = ref entries[i];
+            entry.Key = KeyOfIndex(i);
+            entry.State = state;
+        }
+    }
+
+    /// <summary>The integer key direct mode keeps in slot <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TKey KeyOfIndex(int index)
+    {
+        if (typeof(TKey) == typeof(long))
+        {
+            var k = (long)index;
+            return Unsafe.As<long, TKey>(ref k);
+        }
+        Debug.Assert(typeof(TKey) == typeof(int), "direct mode holds long or int keys");
+        return Unsafe.As<int, TKey>(ref index);
     }
 
     /// <summary>

@@ -308,6 +308,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (_count == 0 && _removedCount == 0) return;
         Array.Clear(_control);
         Array.Clear(_entries);
+        _primed = 0;
         ResetAfterClear();
     }
 
@@ -378,6 +379,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
         control[hole] = Empty;
         entries[hole] = default;   // keeps an empty slot's key zeroed (see GetValueRefOrAdd)
+        if (hole < _primed) _primed = hole;   // no longer primed from here
         _count--;
     }
 
@@ -443,6 +445,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var oldControl = _control;
         _entries = new StateEntry<TKey, TState>[slots];
         _control = new byte[slots];
+        _primed = 0;   // new arrays: primed again at the next ClearForReuse
         _direct = direct;
         SetSlots(slots);
         _count = 0;
