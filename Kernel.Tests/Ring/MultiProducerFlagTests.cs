@@ -83,6 +83,14 @@ public sealed class MultiProducerFlagTests
         Assert.True(sequencer.FollowsLowerCpu(4, 1));
         // Slot 3 published last round only: sequence 8 must not read it as sequence 7's.
         Assert.False(sequencer.FollowsLowerCpu(8, 1));
+
+        // Ranges and uncontended claims mark CPU 255: nobody backs off behind them.
+        sequencer.Publish(4, 5);
+        Assert.False(sequencer.FollowsLowerCpu(6, 254));
+        Assert.Equal(255, sequencer.PublisherOf(5));
+        sequencer.Publish(6, contended: false);
+        Assert.Equal(255, sequencer.PublisherOf(6));
+        Assert.True(sequencer.IsAvailable(6));
     }
 
     // What the producers of a real ring write: the round a processor reads, whatever CPU they ran on.

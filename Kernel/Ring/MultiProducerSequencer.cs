@@ -48,12 +48,22 @@ internal sealed class MultiProducerSequencer : Sequencer
     /// and lap. Only producers racing for the last free slots can still claim without room.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long Next(int count)
+    public long Next(int count) => Next(count, out _);
+
+    /// <summary>
+    /// Claims <paramref name="count"/> sequences (1..size), waiting for room; returns the highest, and
+    /// in <paramref name="contended"/> whether another producer claimed between this one's look at
+    /// the cursor and its claim (producers running at once on several CPUs; see <see cref="Publish(long, bool)"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Next(int count, out bool contended)
     {
-        if (Cursor.Value + count - _bufferSize > _gatingCache.Value)
+        var seen = Cursor.Value;
+        if (seen + count - _bufferSize > _gatingCache.Value)
             WaitForRoomBeforeClaim(count);
         var next = Cursor.AddAndGet(count);
         var current = next - count;
+        contended = current != seen;
         var wrapPoint = next - _bufferSize;
         var cached = _gatingCache.Value;
         if (wrapPoint > cached || cached > current)
@@ -111,9 +121,14 @@ internal sealed class MultiProducerSequencer : Sequencer
         }
     }
 
+    /// <summary>Marks one filled slot published (release write), then wakes sleepers; may back off (see <see cref="Publish(long, bool)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(long sequence) => Publish(sequence, contended: true);
+
     /// <summary>
-    /// Marks one filled slot published (release write), then wakes sleepers; then backs off for a
-    /// moment when the sequence before it was published from a lower-numbered CPU (see remarks).
+    /// Marks one filled slot published (release write), then wakes sleepers; then, when the claim was
+    /// <paramref name="contended"/>, backs off for a moment if the sequence before it was published
+    /// from a lower-numbered CPU (see remarks).
     /// </summary>
     /// <remarks>
     /// Producers running at once on different CPUs and publishing one entry at a time claim in
@@ -129,10 +144,22 @@ internal sealed class MultiProducerSequencer : Sequencer
     /// publishes about one entry per pause, for the others' throughput. Benchmark: <c>quick ring</c>,
     /// 3p1c with <c>KERNEL_RING_3P1C_PIN=22</c> or <c>spread</c> (producers on both CPUs): producers'
     /// CPU per entry about 35–45% lower (session 12 in <c>Kernel.Bench/Notes/ring.md</c>).
+    /// <para>
+    /// An uncontended claim (nobody claimed between this producer's look at the cursor and its own
+    /// claim: producers taking turns on one CPU) skips asking for the CPU, which costs about 1 ns
+    /// per entry, and marks its flag with CPU 255, behind which nobody backs off. Interleaved
+    /// producers see contention on most claims, so they mark and compare their real CPUs.
+    /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Publish(long sequence)
+    public void Publish(long sequence, bool contended)
     {
+        if (!contended)
+        {
+            MarkPublished(sequence, PublisherMask);
+            Signal.Notify();
+            return;
+        }
         var cpu = Thread.GetCurrentProcessorId() & PublisherMask;
         MarkPublished(sequence, cpu);
         Signal.Notify();
@@ -171,12 +198,11 @@ internal sealed class MultiProducerSequencer : Sequencer
         Thread.SpinWait(BackOffSpins);
     }
 
-    /// <summary>Marks the filled slots <paramref name="lowest"/>..<paramref name="highest"/> published, then wakes sleepers once.</summary>
+    /// <summary>Marks the filled slots <paramref name="lowest"/>..<paramref name="highest"/> published (CPU 255: nobody backs off behind a range), then wakes sleepers once.</summary>
     public void Publish(long lowest, long highest)
     {
-        var cpu = Thread.GetCurrentProcessorId() & PublisherMask;
         for (var s = lowest; s <= highest; s++)
-            MarkPublished(s, cpu);
+            MarkPublished(s, PublisherMask);
         Signal.Notify();
     }
 
