@@ -95,8 +95,15 @@ internal sealed class MultiProducerSequencer : Sequencer
     }
 
     /// <summary>Claims <paramref name="count"/> sequences if they fit now; never waits.</summary>
-    public bool TryNext(int count, out long highest)
+    public bool TryNext(int count, out long highest) => TryNext(count, out highest, out _);
+
+    /// <summary>
+    /// Claims <paramref name="count"/> sequences if they fit now; never waits. <paramref name="contended"/>:
+    /// another producer's claim made this one's compare-and-swap fail at least once (see <see cref="Publish(long, bool)"/>).
+    /// </summary>
+    public bool TryNext(int count, out long highest, out bool contended)
     {
+        contended = false;
         while (true)
         {
             var current = Cursor.Value;
@@ -118,6 +125,7 @@ internal sealed class MultiProducerSequencer : Sequencer
                 highest = next;
                 return true;
             }
+            contended = true;
         }
     }
 

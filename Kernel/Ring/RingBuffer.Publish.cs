@@ -90,6 +90,16 @@ public sealed partial class RingBuffer<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryPublish(in T item)
     {
+        var multi = _multi;
+        if (multi is not null)
+        {
+            // Several producers: the publish needs to know whether the claim met another's.
+            if (!multi.TryNext(1, out var claimed, out var contended))
+                return false;
+            FillEvent(ref SlotAt(claimed), item, 0, 0);
+            multi.Publish(claimed, contended);
+            return true;
+        }
         if (!TryNext(1, out var sequence))
             return false;
         ref var slot = ref SlotAt(sequence);
