@@ -87,16 +87,18 @@ public sealed class RingQuickSuite : IQuickSuite
         // Diagnostics only (the record is the unpinned case): KERNEL_RING_3P1C_PIN=spread pins the
         // producers alternately to CPU 0 and 1 (consumer unpinned), the layout in which producers run
         // at once on both CPUs, as they do on a quiet 2-CPU machine; =one pins all three to CPU 0;
-        // =22 pins one producer and the consumer to CPU 0 and two producers to CPU 1 (a 2+2 layout).
+        // =22 pins one producer and the consumer to CPU 0 and two producers to CPU 1 (a 2+2 layout);
+        // =13 pins one producer to CPU 1, and two producers and the consumer to CPU 0.
         var pin = Environment.GetEnvironmentVariable("KERNEL_RING_3P1C_PIN");
         Func<int, int?>? producerCpuOf = pin switch
         {
             "spread" => p => p % 2 == 0 ? 0 : split,
             "one" => _ => 0,
             "22" => p => p == 0 ? 0 : split,
+            "13" => p => p == 0 ? split : 0,
             _ => null,
         };
-        int? consumerCpuOf = pin == "22" ? 0 : null;
+        int? consumerCpuOf = pin is "22" or "13" ? 0 : null;
         if (producerCpuOf is not null)
             Measure.Progress($"ring: 3p1c producers pinned ({pin}) for diagnostics");
         var threeProducers = Interleaved(
