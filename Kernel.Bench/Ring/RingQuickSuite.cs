@@ -48,6 +48,13 @@ public sealed class RingQuickSuite : IQuickSuite
         if (!CpuAffinity.IsSupported)
             Measure.Progress("ring: CPU pinning is Linux-only; shared/split layouts run unpinned here");
 
+        // Diagnostics only: KERNEL_RING_ONLY=3p1c runs that pair alone (its modes need many runs).
+        if (Environment.GetEnvironmentVariable("KERNEL_RING_ONLY") == "3p1c")
+        {
+            RunThreeProducers(report, split);
+            return;
+        }
+
         // Shared: everything pinned to CPU 0. Channels have no batch write, so the batch case's
         // baseline is the same shared layout, one event at a time.
         var shared = Interleaved(
@@ -66,30 +73,38 @@ public sealed class RingQuickSuite : IQuickSuite
 
         report.Ratio(Suite, "1p1c-batch", ringBatch.OpsPerSec, "channels", channelsShared.OpsPerSec, ringBatch.AllocBytesPerOp);
 
+        RunThreeProducers(report, split);
+
+        var threeConsumers = Interleaved(
+            ("channels 1p3c", () => new ChannelScenario(1, 3, ChannelMultiEvents)),
+            ("ring 1p3c", () => new RingScenario(1, 3, RingMultiEvents)));
+        report.Ratio(Suite, "1p3c", threeConsumers[1].OpsPerSec, "channels", threeConsumers[0].OpsPerSec, threeConsumers[1].AllocBytesPerOp);
+    }
+
+    /// <summary>3P→1C: three threads publishing one event at a time, against Channels with three writers.</summary>
+    private static void RunThreeProducers(QuickReport report, int split)
+    {
         // Diagnostics only (the record is the unpinned case): KERNEL_RING_3P1C_PIN=spread pins the
         // producers alternately to CPU 0 and 1 (consumer unpinned), the layout in which producers run
         // at once on both CPUs, as they do on a quiet 2-CPU machine; =one pins all three to CPU 0;
-        // =22 pins one producer and the consumer to CPU 0 and two producers to CPU 1 (a 2+2 layout).
+        // =22 pins one producer and the consumer to CPU 0 and two producers to CPU 1 (a 2+2 layout);
+        // =13 pins one producer to CPU 1, and two producers and the consumer to CPU 0.
         var pin = Environment.GetEnvironmentVariable("KERNEL_RING_3P1C_PIN");
         Func<int, int?>? producerCpuOf = pin switch
         {
             "spread" => p => p % 2 == 0 ? 0 : split,
             "one" => _ => 0,
             "22" => p => p == 0 ? 0 : split,
+            "13" => p => p == 0 ? split : 0,
             _ => null,
         };
-        int? consumerCpuOf = pin == "22" ? 0 : null;
+        int? consumerCpuOf = pin is "22" or "13" ? 0 : null;
         if (producerCpuOf is not null)
             Measure.Progress($"ring: 3p1c producers pinned ({pin}) for diagnostics");
         var threeProducers = Interleaved(
             ("channels 3p1c", () => new ChannelScenario(3, 1, ChannelMultiEvents, consumerCpu: consumerCpuOf, producerCpuOf: producerCpuOf)),
             ("ring 3p1c", () => new RingScenario(3, 1, RingMultiEvents, consumerCpu: consumerCpuOf, producerCpuOf: producerCpuOf)));
         report.Ratio(Suite, "3p1c", threeProducers[1].OpsPerSec, "channels", threeProducers[0].OpsPerSec, threeProducers[1].AllocBytesPerOp);
-
-        var threeConsumers = Interleaved(
-            ("channels 1p3c", () => new ChannelScenario(1, 3, ChannelMultiEvents)),
-            ("ring 1p3c", () => new RingScenario(1, 3, RingMultiEvents)));
-        report.Ratio(Suite, "1p3c", threeConsumers[1].OpsPerSec, "channels", threeConsumers[0].OpsPerSec, threeConsumers[1].AllocBytesPerOp);
     }
 
     /// <summary>The medians of one scenario's measured runs.</summary>

@@ -76,7 +76,7 @@ internal sealed class WaitCounts
             var batches = C(RingCounters.Kind.ConsumerBatches);
             sb.Append(CultureInfo.InvariantCulture,
                 $" | batch {(batches > 0 ? C(RingCounters.Kind.ConsumerEntries) / (double)batches : 0):F0} cW {C(RingCounters.Kind.ConsumerWaits) * perM:F0} cP {C(RingCounters.Kind.ConsumerPauses) * perM:F0} cY {C(RingCounters.Kind.ConsumerYields) * perM:F0} cB {C(RingCounters.Kind.ConsumerBlocks) * perM:F1} cGap {C(RingCounters.Kind.ConsumerGapWaits) * perM:F0} cBY {C(RingCounters.Kind.ConsumerBatchYields) * perM:F0}" +
-                $" | pW {C(RingCounters.Kind.ProducerWaits) * perM:F0} pP {C(RingCounters.Kind.ProducerPauses) * perM:F0} pY {C(RingCounters.Kind.ProducerYields) * perM:F0} pB {C(RingCounters.Kind.ProducerBlocks) * perM:F1} pHeld {C(RingCounters.Kind.ProducerHeldWaits) * perM:F0}" +
+                $" | pW {C(RingCounters.Kind.ProducerWaits) * perM:F0} pP {C(RingCounters.Kind.ProducerPauses) * perM:F0} pY {C(RingCounters.Kind.ProducerYields) * perM:F0} pB {C(RingCounters.Kind.ProducerBlocks) * perM:F1} pHeld {C(RingCounters.Kind.ProducerHeldWaits) * perM:F0} pBO {C(RingCounters.Kind.ProducerBackOffs) * perM:F0}" +
                 $" | sigWake {C(RingCounters.Kind.SignalWakes) * perM:F1} roomWake {C(RingCounters.Kind.RoomWakes) * perM:F1}");
         }
         return sb.ToString();

@@ -64,22 +64,42 @@ public sealed partial class RingBuffer<T>
     private void PublishSlow(T item, int sourceId, long position)
     {
         var single = _single;
-        var sequence = single is not null ? single.Next(1) : _multi!.Next(1);
-        ref var slot = ref SlotAt(sequence);
+        if (single is not null)
+        {
+            var claimed = single.Next(1);
+            FillEvent(ref SlotAt(claimed), item, sourceId, position);
+            single.Publish(claimed);
+            return;
+        }
+        var multi = _multi!;
+        var sequence = multi.Next(1, out var contended);
+        FillEvent(ref SlotAt(sequence), item, sourceId, position);
+        multi.Publish(sequence, contended);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillEvent(ref RingEntry<T> slot, T item, int sourceId, long position)
+    {
         slot.Kind = EntryKind.Event;
         slot.SourceId = sourceId;
         slot.Value = position;
         slot.Event = item;
-        if (single is not null)
-            single.Publish(sequence);
-        else
-            _multi!.Publish(sequence);
     }
 
     /// <summary>Publishes one event if there is room now; false (nothing published) when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryPublish(in T item)
     {
+        var multi = _multi;
+        if (multi is not null)
+        {
+            // Several producers: the publish needs to know whether the claim met another's.
+            if (!multi.TryNext(1, out var claimed, out var contended))
+                return false;
+            FillEvent(ref SlotAt(claimed), item, 0, 0);
+            multi.Publish(claimed, contended);
+            return true;
+        }
         if (!TryNext(1, out var sequence))
             return false;
         ref var slot = ref SlotAt(sequence);

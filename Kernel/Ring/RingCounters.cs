@@ -52,10 +52,12 @@ internal static class RingCounters
         ProducerHeldWaits,
         /// <summary>Yields (several producers; see <see cref="SequenceBarrier.YieldsAfterSmallBatch"/>) or pauses (one producer; <see cref="SequenceBarrier.PausesAfterSmallBatch"/>) of processors after a small batch.</summary>
         ConsumerBatchYields,
+        /// <summary>Producer back-offs after a publish that followed one from a lower-numbered CPU (several producers; see <see cref="MultiProducerSequencer.Publish(long)"/>).</summary>
+        ProducerBackOffs,
     }
 
     /// <summary>Number of kinds.</summary>
-    public const int Count = (int)Kind.ConsumerBatchYields + 1;
+    public const int Count = (int)Kind.ProducerBackOffs + 1;
 
     private static readonly long[] s_counts = new long[Count * 8];
 
