@@ -40,6 +40,10 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     private long _eventsSeen;
     private long _watermark = long.MinValue;
 
+    // True while journal replay feeds a batch: Apply then runs the direct loop's fully optimized copy
+    // (ApplyDirectReplayed), since a replay runs before tiered compilation has optimized the live one.
+    private bool _replaying;
+
     /// <summary>Creates the operator with an empty state.</summary>
     /// <param name="initialCapacity">Keys to hold before the table first grows.</param>
     /// <param name="control">Told about barriers and end of input met in the ring; may be null.</param>
@@ -89,7 +93,13 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// <summary>The last in-band watermark met in the ring (<see cref="long.MinValue"/> before any).</summary>
     public long Watermark => _watermark;
 
-    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events) => Apply(events);
+    void IReplayBatchTarget<TEvent>.ApplyReplayed(ReadOnlySpan<TEvent> events)
+    {
+        // Picks the replay's copy of the direct loop (ApplyDirectReplayed); the result is the same either way.
+        _replaying = true;
+        Apply(events);
+        _replaying = false;
+    }
 
     void IReplayBatchTarget<TEvent>.TickReplayed() { }
 
@@ -103,7 +113,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
         // loop resumes with a fresh view.
         while (i < events.Length && TryDirect(table, out var view))
         {
-            i = ApplyDirect(view, events, i);
+            i = _replaying ? ApplyDirectReplayed(view, events, i) : ApplyDirect(view, events, i);
             if (i == events.Length) break;
             Fold(table, events[i]);
             i++;
@@ -140,6 +150,25 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
+        => FoldDirectRun(view, events, i);
+
+    /// <summary>
+    /// <see cref="ApplyDirect"/> for journal replay (<see cref="_replaying"/>): the same loop, compiled fully
+    /// optimized on its first call instead of through tiered compilation.
+    /// </summary>
+    /// <remarks>
+    /// A recovery replays in the first second of a process, before tiered compilation has replaced the
+    /// loop's tier-0 / on-stack-replacement code (as in <c>WindowedAggregator.ApplyPanesDirectReplayed</c>,
+    /// whose notes give the figures). The live loop stays tiered: code optimized at once has no profile to
+    /// guide it and was slower in steady runs.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private int ApplyDirectReplayed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
+        => FoldDirectRun(view, events, i);
+
+    /// <summary>The loop of <see cref="ApplyDirect"/> and <see cref="ApplyDirectReplayed"/>, inlined into each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FoldDirectRun(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
     {
         // Every event but the last PrefetchDistance asks for the entry of the event that far ahead. The
         // loop's bound keeps both reads inside the batch, so they go unchecked, and the prefetch needs no
