@@ -22,6 +22,8 @@ namespace Kernel.Bench.Checkpoints;
 /// <item><c>replay</c>: events per second fed from the journal through the operator at that start (the median of three
 /// starts, and the first of them alone: in <c>quick checkpoint-replay</c>, a process that ran nothing before, the
 /// one a recovering service sees).</item>
+/// <item><c>replay-keyed</c>: the same through a keyed operator (one running row per product), three starts after
+/// the windowed ones, so only the keyed fold loop is still cold at its first.</item>
 /// <item><c>throughput-with-checkpoints</c> against <c>no-checkpoints</c>: the durable pipeline
 /// (journal, operator) with a checkpoint every second against the same pipeline with none, over
 /// the same stream for the same wall time, alternating runs.</item>
