@@ -418,7 +418,7 @@ public sealed class CheckpointQuickSuite : IQuickSuite
     private static PipelineRun OpenKeyed(string dir)
     {
         var participant = new OperatorParticipant("totals");
-        var op = new KeyedAggregator<HeadlineOrder, long, ProductRevenue.State, ProductRevenue, ProductRevenue.Spec>(HeadlineData.Products * 2, participant);
+        var op = new KeyedAggregator<HeadlineOrder, long, ProductTotals.State, ProductTotals, ProductTotals.Spec>(HeadlineData.Products * 2, participant);
         participant.Bind(op);
         var pipeline = new DurablePipeline<HeadlineOrder, OrderTime>(new DurablePipelineOptions
         {

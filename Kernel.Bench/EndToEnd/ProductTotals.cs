@@ -6,7 +6,7 @@ namespace Kernel.Bench.EndToEnd;
 /// </summary>
 [Aggregation(typeof(HeadlineOrder))]
 [Where(nameof(HeadlineOrder.IsPaid))]
-public partial struct ProductRevenue
+public partial struct ProductTotals
 {
     /// <summary>Product.</summary>
     [Key] public long ProductId;
