@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -34,6 +35,10 @@ public sealed partial class RingBuffer<T>
     private RingEntry<T>[] _entries;
     private readonly int _pad;
 
+    // Where slot 0 of the padded array starts, in bytes from the array's data: chosen so that ring
+    // index 0 starts on a cache line (see RingSlotPool.AlignedStart); 0 for arrays the GC may move.
+    private readonly nint _shift;
+
     // 1 once Retire has run (interlocked).
     private int _retired;
     private readonly int _indexMask;
@@ -53,7 +58,8 @@ public sealed partial class RingBuffer<T>
         if (producerType is not (ProducerType.Single or ProducerType.Multi))
             throw new ArgumentOutOfRangeException(nameof(producerType), producerType, "Unknown producer type.");
         _pad = 128 / Math.Max(1, Unsafe.SizeOf<RingEntry<T>>()) + 1;
-        _entries = RingSlotPool<T>.Rent(bufferSize + 2 * _pad);
+        _entries = RingSlotPool<T>.Rent(bufferSize + 2 * _pad + RingSlotPool<T>.AlignmentSlack);
+        _shift = RingSlotPool<T>.AlignedStart(_entries, _pad);
         _indexMask = bufferSize - 1;
         ProducerType = producerType;
         WaitStrategy = waitStrategy ?? WaitStrategy.Default;
@@ -87,16 +93,25 @@ public sealed partial class RingBuffer<T>
     /// <summary>The slot of <paramref name="sequence"/> (masked; any sequence maps to a slot).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ref RingEntry<T> SlotAt(long sequence) =>
-        // Safe: the masked index is in [0, size) and the array holds size + 2 * _pad slots.
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), _pad + (int)(sequence & _indexMask));
+        // Safe: the masked index is in [0, size), and the array holds size + 2 * _pad slots after _shift
+        // bytes (the slack slots cover the shift).
+        ref Unsafe.Add(ref FirstSlot, (int)(sequence & _indexMask));
+
+    /// <summary>Where ring index 0 starts, in bytes from the slot array's data.</summary>
+    private nint FirstSlotOffset => _shift + _pad * (nint)Unsafe.SizeOf<RingEntry<T>>();
 
     /// <summary>The slot at ring index 0 (after the padding), for in-place claims that index it with a mask.</summary>
     internal ref RingEntry<T> FirstSlot =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), _pad);
+        ref Unsafe.Add(ref Unsafe.AddByteOffset(ref MemoryMarshal.GetArrayDataReference(_entries), _shift), _pad);
 
     /// <summary>The slots from ring index <paramref name="index"/> (not a sequence), for processors.</summary>
-    internal ReadOnlySpan<RingEntry<T>> Slots(int index, int length) =>
-        new(_entries, _pad + index, length);
+    internal ReadOnlySpan<RingEntry<T>> Slots(int index, int length)
+    {
+        // The bounds Span's constructor would check against the array: index and length are within the
+        // ring (callers split a run at the ring's end), and the array covers the ring after the shift.
+        Debug.Assert((uint)index <= (uint)BufferSize && (uint)length <= (uint)(BufferSize - index));
+        return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref FirstSlot, index), length);
+    }
 
     /// <summary>Claims <paramref name="count"/> sequences (waiting for room) and returns the highest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -161,6 +176,8 @@ public sealed partial class RingBuffer<T>
         if (Interlocked.Exchange(ref _retired, 1) != 0)
             return;
         var sink = RingSlotPool<T>.Return(_entries);
+        // The sink has the same length, so the slots stay inside it at the same shift (it is never read, and
+        // may be unaligned: the streaming copy checks the address it writes to).
         if (sink is not null)
             _entries = sink;
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Kernel.Ring;
 
@@ -32,7 +33,34 @@ internal static class RingSlotPool<T>
         if (s_poolable && Volatile.Read(ref s_kept) is { } candidate && candidate.Length == length
             && ReferenceEquals(Interlocked.CompareExchange(ref s_kept, null, candidate), candidate))
             return candidate;
-        return new RingEntry<T>[length];
+        // Unmanaged entries live on the pinned heap, so the line alignment AlignedStart picks holds for the
+        // array's life; entries with references stay movable (and unaligned).
+        return s_poolable ? GC.AllocateArray<RingEntry<T>>(length, pinned: true) : new RingEntry<T>[length];
+    }
+
+    /// <summary>
+    /// Extra entries a ring asks for so that its slots can start up to a cache line into the array: enough
+    /// for 63 bytes of shift (unmanaged entries only; 0 otherwise).
+    /// </summary>
+    public static readonly int AlignmentSlack = s_poolable ? (CacheLine - 1) / Unsafe.SizeOf<RingEntry<T>>() + 1 : 0;
+
+    private const int CacheLine = 64;
+
+    /// <summary>
+    /// The byte shift from the array's data at which a ring lays out its slots so that the slot at
+    /// <paramref name="pad"/> (ring index 0) starts on a 64-byte line. With 64-byte entries (a 48-byte
+    /// event) every slot is then exactly one line: a producer's copy is one whole-line write, and the
+    /// slot the consumer reads never shares a line with the one the producer writes next. A .NET array's
+    /// data is only 8-byte aligned, so without the shift each such slot straddles two lines. The array is
+    /// pinned (see <see cref="Rent"/>), so the address cannot change; 0 for movable arrays.
+    /// </summary>
+    public static unsafe nint AlignedStart(RingEntry<T>[] slots, int pad)
+    {
+        if (!s_poolable || AlignmentSlack == 0)
+            return 0;
+        // Safe: the address is only used for its low bits; the array is pinned for its whole life.
+        var first = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slots)) + pad * (nint)Unsafe.SizeOf<RingEntry<T>>();
+        return -first & (CacheLine - 1);
     }
 
     /// <summary>
