@@ -123,13 +123,16 @@ public sealed partial class RingBuffer<T>
             var count = Math.Min(items.Length, BufferSize);
             var highest = Next(count);
             var lowest = highest - count + 1;
-            for (var i = 0; i < count; i++)
+            if (!NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, items[..count]))
             {
-                ref var slot = ref SlotAt(lowest + i);
-                slot.Kind = EntryKind.Event;
-                slot.SourceId = 0;
-                slot.Value = 0;
-                slot.Event = items[i];
+                for (var i = 0; i < count; i++)
+                {
+                    ref var slot = ref SlotAt(lowest + i);
+                    slot.Kind = EntryKind.Event;
+                    slot.SourceId = 0;
+                    slot.Value = 0;
+                    slot.Event = items[i];
+                }
             }
             PublishRange(lowest, highest);
             items = items[count..];
@@ -154,13 +157,17 @@ public sealed partial class RingBuffer<T>
                 return published;
             }
             var lowest = highest - count + 1;
-            for (var i = 0; i < count; i++)
+            var run = items.Slice(published, count);
+            if (!NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
             {
-                ref var slot = ref SlotAt(lowest + i);
-                slot.Kind = EntryKind.Event;
-                slot.SourceId = 0;
-                slot.Value = 0;
-                slot.Event = items[published + i];
+                for (var i = 0; i < count; i++)
+                {
+                    ref var slot = ref SlotAt(lowest + i);
+                    slot.Kind = EntryKind.Event;
+                    slot.SourceId = 0;
+                    slot.Value = 0;
+                    slot.Event = run[i];
+                }
             }
             PublishRange(lowest, highest);
             published += count;
