@@ -239,6 +239,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             // As in Apply; a control entry's (default) event only costs a useless hint.
             if (i + PrefetchDistance < entries.Length) table.Prefetch(TSpec.KeyOf(entries[i + PrefetchDistance].Event));
             ref readonly var entry = ref entries[i];
+            RingReadAhead.Hint(in entry);
             if (entry.Kind == EntryKind.Event)
             {
                 seen++;
@@ -272,6 +273,8 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             do
             {
                 view.PrefetchAny(DirectIndex(Unsafe.Add(ref entry, PrefetchDistance).Event));
+                // The slots themselves come from memory (the producer streams them there): ask ahead.
+                RingReadAhead.Hint(in entry);
                 if (entry.Kind != EntryKind.Event || !TryFoldHit(view, entry.Event)) return IndexOf(ref first, ref entry);
                 entry = ref Unsafe.Add(ref entry, 1);
             }
