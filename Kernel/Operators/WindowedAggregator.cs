@@ -166,6 +166,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         for (var i = 0; i < entries.Length; i++)
         {
             ref readonly var entry = ref entries[i];
+            RingReadAhead.Hint(in entry);   // streamed slots come from memory
             var source = entry.SourceId;
             if ((uint)source >= (uint)sources) OperatorThrowHelper.ThrowSourceId(source, sources);
             _tracker.MarkActive(source, now);
