@@ -73,4 +73,29 @@ internal static class RingTestSupport
     /// entry) took over 20 s on this 2-core machine at load 21, so it is set far above any healthy run.
     /// </summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// Runs <paramref name="produce"/> on a thread of its own into <paramref name="ring"/>, read by
+    /// <paramref name="handler"/> on a processor, until the handler says it is <paramref name="done"/>; shuts
+    /// the pipeline down. On a time-out, halts it and fails with the seed and <paramref name="progress"/>.
+    /// </summary>
+    public static async Task RunProducerAsync<T>(RingBuffer<T> ring, IBatchHandler<T> handler, Task done, Action produce, int seed, Func<string> progress)
+        where T : struct
+    {
+        var pipeline = new RingPipeline<T>(ring);
+        pipeline.AddHandler(handler);
+        pipeline.Start();
+        var producer = Task.Factory.StartNew(produce, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await producer.WaitAsync(Timeout);
+            await done.WaitAsync(Timeout);
+            await pipeline.ShutdownAsync().WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            pipeline.Halt();
+            Assert.Fail($"seed {seed}: timed out: {progress()}");
+        }
+    }
 }

@@ -48,22 +48,8 @@ public sealed class StreamedCopyStressTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed}");
         var ring = new RingBuffer<WideEvent>(ringSize, ProducerType.Single);
         var checker = new CheckingHandler(total);
-        var pipeline = new RingPipeline<WideEvent>(ring);
-        pipeline.AddHandler(checker);
-        pipeline.Start();
-        var producer = Task.Factory.StartNew(() => Produce(ring, total, seed),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        try
-        {
-            await producer.WaitAsync(RingTestSupport.Timeout);
-            await checker.Done.WaitAsync(RingTestSupport.Timeout);
-            await pipeline.ShutdownAsync().WaitAsync(RingTestSupport.Timeout);
-        }
-        catch (TimeoutException)
-        {
-            pipeline.Halt();
-            Assert.Fail($"seed {seed}: timed out after {checker.Count} of {total} entries; {checker.Failure}");
-        }
+        await RingTestSupport.RunProducerAsync(ring, checker, checker.Done, () => Produce(ring, total, seed), seed,
+            () => $"{checker.Count} of {total} entries; {checker.Failure}");
         Assert.True(checker.Failure is null, $"seed {seed}: {checker.Failure}");
         Assert.Equal(total, checker.Count);
     }

@@ -123,19 +123,28 @@ public sealed partial class RingBuffer<T>
             var count = Math.Min(items.Length, BufferSize);
             var highest = Next(count);
             var lowest = highest - count + 1;
-            if (!NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, items[..count]))
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    ref var slot = ref SlotAt(lowest + i);
-                    slot.Kind = EntryKind.Event;
-                    slot.SourceId = 0;
-                    slot.Value = 0;
-                    slot.Event = items[i];
-                }
-            }
+            FillEvents(lowest, items[..count]);
             PublishRange(lowest, highest);
             items = items[count..];
+        }
+    }
+
+    /// <summary>
+    /// Fills the claimed slots from <paramref name="lowest"/> on with <paramref name="run"/> as events: with
+    /// streaming stores where they apply (see <see cref="NonTemporalSlotCopy{T}"/>), else slot by slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FillEvents(long lowest, ReadOnlySpan<T> run)
+    {
+        if (NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
+            return;
+        for (var i = 0; i < run.Length; i++)
+        {
+            ref var slot = ref SlotAt(lowest + i);
+            slot.Kind = EntryKind.Event;
+            slot.SourceId = 0;
+            slot.Value = 0;
+            slot.Event = run[i];
         }
     }
 
@@ -157,18 +166,7 @@ public sealed partial class RingBuffer<T>
                 return published;
             }
             var lowest = highest - count + 1;
-            var run = items.Slice(published, count);
-            if (!NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    ref var slot = ref SlotAt(lowest + i);
-                    slot.Kind = EntryKind.Event;
-                    slot.SourceId = 0;
-                    slot.Value = 0;
-                    slot.Event = run[i];
-                }
-            }
+            FillEvents(lowest, items.Slice(published, count));
             PublishRange(lowest, highest);
             published += count;
         }
