@@ -537,15 +537,23 @@ internal static partial class Emitter
         => model.Window.Kind != "None" && a.RowKind is ValueKind.Int32 or ValueKind.UInt32 or ValueKind.Int64 or ValueKind.UInt64;
 
     /// <summary>
-    /// <c>s = v op s ? v : s</c> as a mask select, <c>s ^= (s ^ v) &amp; mask</c> (the compare's flag as 0 or all ones), which the JIT
-    /// compiles without a branch; its if-conversion leaves loops alone. The value is cast to the field's
-    /// type first: <c>if (v &lt; s) s = v;</c> compiles only when it converts implicitly, so the cast keeps its value.
+    /// <c>s = v op s ? v : s</c> without a branch (the JIT's if-conversion leaves loops alone): where vectors are
+    /// accelerated (a JIT-time constant), as <c>Vector128.Min</c>/<c>Max</c> of the two values in lane 0 (one
+    /// instruction for 32-bit values, and for 64-bit ones with AVX-512's <c>vpminsq</c>; a compare and a blend
+    /// without it); otherwise as a mask select,
+    /// <c>s ^= (s ^ v) &amp; mask</c> (the compare's flag as 0 or all ones). The vector form took the
+    /// <c>daily</c> loop's two extremes from 16 instructions to 8 and freed the registers whose spills the JIT
+    /// reloaded every event (session 13: <c>windows</c> thread-CPU pairs, daily/unwindowed 0.62 → 0.75). The
+    /// value is cast to the field's type first: <c>if (v &lt; s) s = v;</c> compiles only when it converts
+    /// implicitly, so the cast keeps its value.
     /// </summary>
     private static void EmitSelect(SourceWriter w, AggregateModel a, string s, string v, string op)
     {
         var t = a.RowTypeName;
         var x = "((" + t + ")" + v + ")";
-        w.Line(s + " ^= (" + s + " ^ " + x + ") & unchecked((" + t + ")0 - (" + t + ")global::System.Runtime.CompilerServices.Unsafe.BitCast<bool, byte>(" + x + " " + op + " " + s + "));");
+        const string V = "global::System.Runtime.Intrinsics.Vector128";
+        w.Line("if (" + V + ".IsHardwareAccelerated) " + s + " = " + V + ".ToScalar(" + V + "." + (op == "<" ? "Min" : "Max") + "(" + V + ".CreateScalarUnsafe(" + s + "), " + V + ".CreateScalarUnsafe(" + x + ")));");
+        w.Line("else " + s + " ^= (" + s + " ^ " + x + ") & unchecked((" + t + ")0 - (" + t + ")global::System.Runtime.CompilerServices.Unsafe.BitCast<bool, byte>(" + x + " " + op + " " + s + "));");
     }
 
     /// <summary>

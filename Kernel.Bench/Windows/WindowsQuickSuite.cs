@@ -83,8 +83,13 @@ public sealed class WindowsQuickSuite : IQuickSuite
     private static void CpuPairs(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch keyedApply, CountingRowSink sink, int pairs)
     {
         var ops = new Queue<WindowedAggregator<BenchOrder, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>>();
+        // KERNEL_WINDOWS_DAILY_DAYS=n: windows of n days instead of one (a diagnostic: n larger than the input's
+        // 50 days leaves the loop without day boundaries, which splits daily's cost into per event and per day).
+        WindowSpec? window = int.TryParse(Environment.GetEnvironmentVariable("KERNEL_WINDOWS_DAILY_DAYS"), out var days) && days > 0
+            ? DailyRevenue.Spec.Window with { SizeMs = days * DailyRevenue.Day, SlideMs = days * DailyRevenue.Day }
+            : null;
         for (var i = 0; i <= pairs; i++)
-            ops.Enqueue(new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = OrderData.Products, PreallocatedWindows = 4 }));
+            ops.Enqueue(new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = OrderData.Products, PreallocatedWindows = 4, Window = window }));
         ThreadCpuPairs.Print("windows: daily / unwindowed", pairs,
             () => AggregateQuickSuite.Feed(orders, keyedApply),
             () =>

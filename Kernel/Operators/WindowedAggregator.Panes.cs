@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Kernel.State;
 using Kernel.Time;
 
@@ -172,6 +174,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         long paneStart, ulong span, ref long maxT, ref int added)
     {
         var max = maxT;
+        // The running maximum in a vector register where vpmaxsq exists: no branch (the 5% delayed events
+        // mispredicted it) and a one-cycle chain; a scalar branch-free maximum was slower (session 10).
+        var maxV = Vector128.CreateScalarUnsafe(max);
         var adds = 0;
         ref TEvent first = ref MemoryMarshal.GetReference(events);
         ref TEvent e = ref Unsafe.Add(ref first, (nint)(uint)i);
@@ -181,10 +186,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             ref TEvent prefetchEnd = ref Unsafe.Add(ref first, (nint)(uint)(events.Length - PrefetchDistance));
             do
             {
-                view.PrefetchAny(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
+                // Only the aggregate's lines: the loop never reads the slot's revision and flag behind it.
+                view.PrefetchAnyHead(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)), Unsafe.SizeOf<TState>());
                 var t = TSpec.EventTime(e);
                 if (!TryFoldPaneHit(view, e, t, paneStart, span, ref adds)) goto Stop;
-                max = Math.Max(max, t);
+                if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(t));
+                else max = Math.Max(max, t);
                 e = ref Unsafe.Add(ref e, 1);
             }
             while (Unsafe.IsAddressLessThan(ref e, ref prefetchEnd));
@@ -194,11 +201,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var t = TSpec.EventTime(e);
             if (!TryFoldPaneHit(view, e, t, paneStart, span, ref adds)) goto Stop;
-            max = Math.Max(max, t);
+            if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(t));
+            else max = Math.Max(max, t);
             e = ref Unsafe.Add(ref e, 1);
         }
     Stop:
-        maxT = max;
+        maxT = Avx512F.VL.IsSupported ? maxV.ToScalar() : max;
         added = adds;
         return (int)((nuint)Unsafe.ByteOffset(ref first, ref e) / (nuint)Unsafe.SizeOf<TEvent>());
     }

@@ -128,6 +128,21 @@ public sealed partial class StateTable<TKey, TState, THasher>
             var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>() + s_stateOffset;
             PrefetchLines(p, Unsafe.SizeOf<TState>());
         }
+
+        /// <summary>
+        /// <see cref="PrefetchAny"/> for the state's first <paramref name="size"/> bytes only (a JIT-time
+        /// constant, at most the state's size): for a loop that reads only the head of its state. A window
+        /// slot's loop reads its aggregate, never the revision and flag behind it; hinting the whole slot
+        /// asked for a third line per event (an 80-byte slot) where the aggregate's 72 bytes, 8-byte
+        /// aligned, never span more than two.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly unsafe void PrefetchAnyHead(ulong index, int size)
+        {
+            if (!Sse.IsSupported) return;
+            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>() + s_stateOffset;
+            PrefetchLines(p, Math.Min(size, Unsafe.SizeOf<TState>()));
+        }
     }
 
     /// <summary>True when the key type and hasher allow direct mode (a JIT-time constant); see <see cref="IsDirect"/>.</summary>
