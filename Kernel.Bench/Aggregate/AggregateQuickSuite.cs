@@ -16,6 +16,8 @@ namespace Kernel.Bench.Aggregate;
 /// by thread CPU time of N pairs (<see cref="ThreadCpuPairs"/>), which a loaded machine disturbs less than
 /// the wall clock, and how much faster a pass that only streams the orders runs (<see cref="StreamOnlyPass"/>,
 /// the floor of any fold over them); <c>KERNEL_AGG_SKIP_OPERATOR=1</c> skips these cases (only <c>end-to-end</c> runs).
+/// With the pairs, <c>KERNEL_AGG_STRIDE_PROBE=1</c> adds <see cref="StrideProbe"/>'s footprint pairs, and
+/// <c>KERNEL_AGG_KEY_MOD=N</c> folds the product ids to N keys (64: a table that stays in L1, the fold without its misses).
 /// </remarks>
 public sealed class AggregateQuickSuite : IQuickSuite
 {
@@ -28,6 +30,9 @@ public sealed class AggregateQuickSuite : IQuickSuite
         if (Environment.GetEnvironmentVariable("KERNEL_AGG_SKIP_OPERATOR") == "1") return;
         Measure.Progress("aggregate: generating 20M orders");
         var orders = OrderData.Generate(days: 30, maxDelayMs: 600_000);
+        // KERNEL_AGG_KEY_MOD=N (diagnostic): product ids folded to N keys, so a small N puts the table in L1.
+        if (int.TryParse(Environment.GetEnvironmentVariable("KERNEL_AGG_KEY_MOD"), out var keyMod) && keyMod > 0)
+            for (var i = 0; i < orders.Length; i++) orders[i].ProductId %= keyMod;
 
         var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products);
         var lean = new KeyedAggregator<BenchOrder, long, BenchRevenueState, BenchRevenueRow, LeanRevenueSpec>(OrderData.Products);
@@ -41,6 +46,18 @@ public sealed class AggregateQuickSuite : IQuickSuite
         {
             ThreadCpuPairs.Print("aggregate: operator / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, opApply));
             ThreadCpuPairs.Print("aggregate: operator-lean-spec / dictionary-loop", pairs, () => Feed(orders, dictApply), () => Feed(orders, leanApply));
+            if (Environment.GetEnvironmentVariable("KERNEL_AGG_STRIDE_PROBE") == "1")
+            {
+                var p80 = new StrideProbe(80, 8, lean64: false);
+                var p72 = new StrideProbe(72, 0, lean64: false);
+                var p64 = new StrideProbe(64, 0, lean64: true);
+                var p128 = new StrideProbe(128, 0, lean64: true);
+                ApplyBatch a80 = p80.Apply, a72 = p72.Apply, a64 = p64.Apply, a128 = p128.Apply;
+                ThreadCpuPairs.Print("aggregate: probe-72 / probe-80", pairs, () => Feed(orders, a80), () => Feed(orders, a72));
+                ThreadCpuPairs.Print("aggregate: probe-64 / probe-80", pairs, () => Feed(orders, a80), () => Feed(orders, a64));
+                ThreadCpuPairs.Print("aggregate: probe-128-hot64 / probe-80", pairs, () => Feed(orders, a80), () => Feed(orders, a128));
+                ThreadCpuPairs.Print("aggregate: probe-80 / operator", pairs, () => Feed(orders, opApply), () => Feed(orders, a80));
+            }
             // The floor: a pass that only streams the orders (no state), against the operator.
             var stream = new StreamOnlyPass();
             ApplyBatch streamApply = stream.Apply;

@@ -18,17 +18,24 @@ public sealed partial class StateTable<TKey, TState, THasher>
     internal ref struct DirectView
     {
         private readonly ref byte _control;
-        private readonly ref StateEntry<TKey, TState> _entries;
+
+        // The state of slot 0 (not the entry): slot i's state is EntrySize × i bytes further, so a state's
+        // address is one multiply and one add, with no offset of the state in its entry added per event.
+        private readonly ref TState _states;
         private readonly ulong _last;
         private readonly ulong _primed;
 
         internal DirectView(ref byte control, ref StateEntry<TKey, TState> entries, ulong last, ulong primed)
         {
             _control = ref control;
-            _entries = ref entries;
+            _states = ref entries.State;
             _last = last;
             _primed = primed;
         }
+
+        /// <summary>The byte offset of slot <paramref name="index"/>'s entry (and of its state from slot 0's state).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static nint OffsetOf(ulong index) => (nint)(index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>());
 
         /// <summary>
         /// The slots below this index that are primed (see <see cref="EnablePriming"/>): an empty one holds its
@@ -90,22 +97,22 @@ public sealed partial class StateTable<TKey, TState, THasher>
             ref var c = ref Unsafe.Add(ref _control, (nint)index);
             if (c != Empty) return false;
             c = Dirty;
-            ref var entry = ref Unsafe.Add(ref _entries, (nint)index);
-            entry.Key = key;
-            entry.State = default;
+            ref var state = ref StateAt(index);
+            Unsafe.As<TState, TKey>(ref Unsafe.SubtractByteOffset(ref state, s_stateOffset)) = key;   // the entry's key
+            state = default;
             return true;
         }
 
         /// <summary>The state at <paramref name="index"/>; only for an index <see cref="IsHit"/> or <see cref="TryAdd"/> accepted (unchecked).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly ref TState StateAt(ulong index) => ref Unsafe.Add(ref _entries, (nint)index).State;
+        public readonly ref TState StateAt(ulong index) => ref Unsafe.AddByteOffset(ref _states, OffsetOf(index));
 
         /// <summary>Hints the CPU to load the state of <paramref name="index"/> (see <see cref="Prefetch"/>); nothing outside the slots.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly unsafe void Prefetch(ulong index)
         {
             if (!Sse.IsSupported || index > _last) return;
-            PrefetchLines((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref _entries, (nint)index)) + s_stateOffset, Unsafe.SizeOf<TState>());
+            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Unsafe.SizeOf<TState>());
         }
 
         /// <summary>
@@ -125,8 +132,29 @@ public sealed partial class StateTable<TKey, TState, THasher>
         public readonly unsafe void PrefetchAny(ulong index)
         {
             if (!Sse.IsSupported) return;
-            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>() + s_stateOffset;
-            PrefetchLines(p, Unsafe.SizeOf<TState>());
+            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Unsafe.SizeOf<TState>());
+        }
+
+        /// <summary>
+        /// The address of slot 0's state as a raw number, for <see cref="PrefetchAt"/>: a loop takes it once
+        /// instead of turning the view's reference into a pointer for every hint (a register copy per event).
+        /// Only an address to hint: should the GC move the array meanwhile, the hints are merely wasted.
+        /// </summary>
+        public readonly unsafe nuint PrefetchBase
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => (nuint)Unsafe.AsPointer(ref _states);
+        }
+
+        /// <summary>
+        /// <see cref="PrefetchAny"/> from a <see cref="PrefetchBase"/> taken before the loop: hints the lines of
+        /// the state of <paramref name="index"/>, any index (outside the slots it hints a useless address).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void PrefetchAt(nuint prefetchBase, ulong index)
+        {
+            if (!Sse.IsSupported) return;
+            PrefetchLines((byte*)prefetchBase + OffsetOf(index), Unsafe.SizeOf<TState>());
         }
 
         /// <summary>
@@ -140,8 +168,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         public readonly unsafe void PrefetchAnyHead(ulong index, int size)
         {
             if (!Sse.IsSupported) return;
-            var p = (byte*)Unsafe.AsPointer(ref _entries) + index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>() + s_stateOffset;
-            PrefetchLines(p, Math.Min(size, Unsafe.SizeOf<TState>()));
+            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Math.Min(size, Unsafe.SizeOf<TState>()));
         }
     }
 
