@@ -138,9 +138,13 @@ public sealed partial class RingBuffer<T>
     {
         if (NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
             return;
+        // The slot base and mask once: a store through a slot reference would otherwise make the JIT reload
+        // the ring's fields for every slot.
+        ref var first = ref FirstSlot;
+        var mask = _indexMask;
         for (var i = 0; i < run.Length; i++)
         {
-            ref var slot = ref SlotAt(lowest + i);
+            ref var slot = ref Unsafe.Add(ref first, (int)((lowest + i) & mask));
             slot.Kind = EntryKind.Event;
             slot.SourceId = 0;
             slot.Value = 0;
