@@ -15,6 +15,25 @@ public partial struct Tick
 
     [EventTime]
     public long TimeMs;
+
+    private static readonly int[] s_ints = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue - 1, int.MaxValue];
+    private static readonly long[] s_longs = [long.MinValue, long.MinValue + 1, -1, 0, 1, long.MaxValue - 1, long.MaxValue];
+    private static readonly uint[] s_uints = [0, 1, 0x7FFF_FFFF, 0x8000_0000, uint.MaxValue - 1, uint.MaxValue];
+    private static readonly ulong[] s_ulongs = [0, 1, long.MaxValue, 1UL << 63, ulong.MaxValue - 1, ulong.MaxValue];
+
+    /// <summary>
+    /// A tick of <paramref name="key"/> at <paramref name="timeMs"/> with random values: when
+    /// <paramref name="extreme"/>, each at or next to its type's extremes (where a wrong mask or sign shows).
+    /// </summary>
+    public static Tick Random(Random rng, long key, long timeMs, bool extreme) => new()
+    {
+        Key = key,
+        I = extreme ? s_ints[rng.Next(s_ints.Length)] : rng.Next(-1_000, 1_000),
+        L = extreme ? s_longs[rng.Next(s_longs.Length)] : rng.NextInt64(-1_000_000, 1_000_000),
+        U = extreme ? s_uints[rng.Next(s_uints.Length)] : (uint)rng.Next(0, 1_000_000),
+        UL = extreme ? s_ulongs[rng.Next(s_ulongs.Length)] : (ulong)rng.NextInt64(0, long.MaxValue) * 2,
+        TimeMs = timeMs,
+    };
 }
 
 /// <summary>
@@ -47,24 +66,9 @@ public sealed class WindowedExtremesTests
     private static Tick[] Input(int seed, int n)
     {
         var rng = new Random(seed);
-        int[] ints = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue - 1, int.MaxValue];
-        long[] longs = [long.MinValue, long.MinValue + 1, -1, 0, 1, long.MaxValue - 1, long.MaxValue];
-        uint[] uints = [0, 1, 0x7FFF_FFFF, 0x8000_0000, uint.MaxValue - 1, uint.MaxValue];
-        ulong[] ulongs = [0, 1, long.MaxValue, 1UL << 63, ulong.MaxValue - 1, ulong.MaxValue];
         var input = new Tick[n];
         for (var i = 0; i < n; i++)
-        {
-            var extreme = rng.Next(4) == 0;
-            input[i] = new Tick
-            {
-                Key = rng.Next(5),
-                I = extreme ? ints[rng.Next(ints.Length)] : rng.Next(-1_000, 1_000),
-                L = extreme ? longs[rng.Next(longs.Length)] : rng.NextInt64(-1_000_000, 1_000_000),
-                U = extreme ? uints[rng.Next(uints.Length)] : (uint)rng.Next(0, 1_000_000),
-                UL = extreme ? ulongs[rng.Next(ulongs.Length)] : (ulong)rng.NextInt64(0, long.MaxValue) * 2,
-                TimeMs = i / 3,   // in order: no event is late, every window sees its events
-            };
-        }
+            input[i] = Tick.Random(rng, key: rng.Next(5), timeMs: i / 3, extreme: rng.Next(4) == 0);   // in order: no event is late
         return input;
     }
 

@@ -33,10 +33,6 @@ public sealed class WindowedFirstLastTests
     private static Tick[] Input(int seed, int n)
     {
         var rng = new Random(seed);
-        int[] ints = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue - 1, int.MaxValue];
-        long[] longs = [long.MinValue, long.MinValue + 1, -1, 0, 1, long.MaxValue - 1, long.MaxValue];
-        uint[] uints = [0, 1, 0x7FFF_FFFF, 0x8000_0000, uint.MaxValue - 1, uint.MaxValue];
-        ulong[] ulongs = [0, 1, long.MaxValue, 1UL << 63, ulong.MaxValue - 1, ulong.MaxValue];
         var input = new Tick[n];
         for (var i = 0; i < n; i++)
         {
@@ -45,15 +41,7 @@ public sealed class WindowedFirstLastTests
             // 50 ms bound (none is late) and often at a time another event of the key already has.
             var t = (long)(i / 3);
             if (rng.Next(4) == 0) t = Math.Max(0, t - rng.Next(0, 31));
-            input[i] = new Tick
-            {
-                Key = rng.Next(4),
-                I = extreme ? ints[rng.Next(ints.Length)] : rng.Next(-1_000, 1_000),
-                L = extreme ? longs[rng.Next(longs.Length)] : rng.NextInt64(-1_000_000, 1_000_000),
-                U = extreme ? uints[rng.Next(uints.Length)] : (uint)rng.Next(0, 1_000_000),
-                UL = extreme ? ulongs[rng.Next(ulongs.Length)] : (ulong)rng.NextInt64(0, long.MaxValue) * 2,
-                TimeMs = t,
-            };
+            input[i] = Tick.Random(rng, key: rng.Next(4), timeMs: t, extreme);
         }
         return input;
     }
