@@ -5,7 +5,7 @@ using Kernel.State;
 
 namespace Kernel.Operators;
 
-// Dense sliding stacks: the two-stacks aggregation of WindowedAggregator.Panes.cs (front suffixes, a back),
+// Dense sliding stacks: the two-stacks aggregation of WindowedAggregator.Stacks.cs (front suffixes, a back),
 // held as plain arrays of aggregates indexed by key instead of state tables, when every table of a window
 // is in direct mode (key k in slot k) and no fired window is kept (Final without lateness, no sketches,
 // no periodic bookkeeping): the windows are then only ever emitted, straight from the oldest suffix merged
