@@ -172,7 +172,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     {
         // Every event but the last PrefetchDistance asks for the entry of the event that far ahead. The
         // loop's bound keeps both reads inside the batch, so they go unchecked, and the prefetch needs no
-        // test of its own (see DirectView.PrefetchAny): about a third of the loop's instructions before. Its
+        // test of its own (see DirectView.PrefetchAt): about a third of the loop's instructions before. Its
         // address is computed from a base taken once per batch (DirectView.PrefetchBase), not per event.
         // The loop walks a reference, not an index: an index costs a multiply and an add per event to
         // address its event (48 bytes, say), the reference one add; the index is recovered on the way out.

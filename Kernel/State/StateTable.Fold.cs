@@ -116,26 +116,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
-        /// <see cref="Prefetch"/> without the range test, for a loop that prefetches every event: an index
-        /// outside the slots (a key the table does not hold directly) hints a useless address. Safe: the
-        /// address is computed as a raw pointer, never as a managed reference, and a prefetch never faults
-        /// nor changes memory; should the GC move the array meanwhile, the hint is merely wasted.
-        /// </summary>
-        /// <remarks>
-        /// Only the state's lines are asked for: a direct hit reads the control byte (its own small array)
-        /// and the state, never the key. An entry wider than a cache line straddles two or three lines
-        /// depending on where the GC put the array; hinting the entry's first and last byte (as before)
-        /// left the middle line of one entry in four unrequested in half of the placements, and the
-        /// operator's speed then depended on the allocation address of its table.
-        /// </remarks>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly unsafe void PrefetchAny(ulong index)
-        {
-            if (!Sse.IsSupported) return;
-            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Unsafe.SizeOf<TState>());
-        }
-
-        /// <summary>
         /// The address of slot 0's state as a raw number, for <see cref="PrefetchAt"/>: a loop takes it once
         /// instead of turning the view's reference into a pointer for every hint (a register copy per event).
         /// Only an address to hint: should the GC move the array meanwhile, the hints are merely wasted.
@@ -147,9 +127,19 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
-        /// <see cref="PrefetchAny"/> from a <see cref="PrefetchBase"/> taken before the loop: hints the lines of
-        /// the state of <paramref name="index"/>, any index (outside the slots it hints a useless address).
+        /// <see cref="Prefetch"/> without the range test, from a <see cref="PrefetchBase"/> taken before the
+        /// loop, for a loop that prefetches every event: hints the lines of the state of <paramref name="index"/>,
+        /// any index (outside the slots, a key the table does not hold directly, it hints a useless address).
+        /// Safe: the address is a raw pointer, never a managed reference, and a prefetch never faults nor
+        /// changes memory; should the GC move the array meanwhile, the hint is merely wasted.
         /// </summary>
+        /// <remarks>
+        /// Only the state's lines are asked for: a direct hit reads the control byte (its own small array)
+        /// and the state, never the key. An entry wider than a cache line straddles two or three lines
+        /// depending on where the GC put the array; hinting the entry's first and last byte (as before)
+        /// left the middle line of one entry in four unrequested in half of the placements, and the
+        /// operator's speed then depended on the allocation address of its table.
+        /// </remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe void PrefetchAt(nuint prefetchBase, ulong index)
         {
@@ -158,7 +148,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
-        /// <see cref="PrefetchAny"/> for the state's first <paramref name="size"/> bytes only (a JIT-time
+        /// <see cref="PrefetchAt"/> for the state's first <paramref name="size"/> bytes only (a JIT-time
         /// constant, at most the state's size): for a loop that reads only the head of its state. A window
         /// slot's loop reads its aggregate, never the revision and flag behind it; hinting the whole slot
         /// asked for a third line per event (an 80-byte slot) where the aggregate's 72 bytes, 8-byte
