@@ -58,6 +58,34 @@ internal static partial class Emitter
         w.Close();
     }
 
+    /// <summary>
+    /// Emits <c>StateHotBytes</c>: the offset of the first cold field (a <c>[First]</c> value, which the parser
+    /// orders last), or the whole state when every field is hot. An offset the JIT folds to a constant.
+    /// </summary>
+    private static void EmitStateHotBytes(SourceWriter w, AggregationModel model)
+    {
+        StateFieldModel? cold = null;
+        foreach (var f in model.StateFields)
+        {
+            if (f.Kind != "First") continue;
+            cold = f;
+            break;
+        }
+        const string U = "global::System.Runtime.CompilerServices.Unsafe";
+        w.Line("/// <inheritdoc/>");
+        if (cold is null)
+        {
+            w.Line("public static int StateHotBytes => " + U + ".SizeOf<State>();");
+            return;
+        }
+        w.Open("public static int StateHotBytes");
+        w.Open("get");
+        w.Line("var state = default(State);");
+        w.Line("return (int)" + U + ".ByteOffset(ref " + U + ".As<State, byte>(ref state), ref " + U + ".As<" + cold.TypeName + ", byte>(ref state." + cold.Name + "));");
+        w.Close();
+        w.Close();
+    }
+
     private static string Describe(StateFieldModel f)
     {
         var source = "<c>" + f.Source + "</c>";
@@ -134,6 +162,8 @@ internal static partial class Emitter
         w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line("public static ulong StateFingerprint => 0x" + model.Fingerprint.ToString("X16", CultureInfo.InvariantCulture) + "UL;");
+        w.Line();
+        EmitStateHotBytes(w, model);
         w.Line();
         w.Line("/// <summary>The key and state layout as data (for savepoint migration).</summary>");
         w.Line("public static global::Kernel.StateSchema Schema => s_schema;");

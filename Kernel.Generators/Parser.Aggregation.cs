@@ -65,6 +65,7 @@ internal static partial class Parser
         foreach (var k in keys) keyFields.Add(new StateFieldModel(k.RowMember, k.TypeName, "Key", k.SourceMember));
         var stateFields = StateLayout(aggregates);
         foreach (var k in sketches) stateFields.Add(new StateFieldModel(k.RowMember + "_Sketch", "int", k.Op.ToString(), SketchSource(k)));
+        stateFields = HotFirst(stateFields);
         // Sample and TopK members are handles to live sketches, not values: no CSV column.
         var codecMembers = rowMembers.FindAll(m => !HasAttribute(m.Symbol, known.Sample) && !HasAttribute(m.Symbol, known.TopK));
         var codec = HasAttribute(type, known.StreamEvent) ? null : BuildCodec(typeRef, codecMembers, known, jsonLines: false, diagnostics);
@@ -418,6 +419,19 @@ internal static partial class Parser
             }
         }
         return fields;
+    }
+
+    /// <summary>
+    /// The state ordered hot first: every field <c>Update</c> reads or writes per event, then the values of
+    /// <c>[First]</c> (written only when an earlier event time arrives, never read by <c>Update</c>), so that a
+    /// direct state table can lay the hot prefix on one cache line (<c>Spec.StateHotBytes</c>,
+    /// docs/state-and-memory.md). The order is part of the layout fingerprint.
+    /// </summary>
+    private static List<StateFieldModel> HotFirst(List<StateFieldModel> fields)
+    {
+        var ordered = fields.FindAll(f => f.Kind != "First");
+        ordered.AddRange(fields.FindAll(f => f.Kind == "First"));
+        return ordered;
     }
 
     /// <summary>FNV-1a (64-bit) over the canonical text of the key and state layouts; stable across builds and machines.</summary>

@@ -54,6 +54,14 @@ public interface IAggregationSpec<TEvent, TKey, TState, TRow>
     /// <summary>Builds the output row of a key's state; window bounds are 0 for an aggregation without a window.</summary>
     static abstract void ToRow(in TKey key, in TState state, long windowStartMs, long windowEndMs, out TRow row);
 
+    /// <summary>
+    /// The leading bytes of <typeparamref name="TState"/> that <c>Update</c> reads or writes per event (its
+    /// hot prefix; the generator orders the state hot first), or 0 when unknown. A direct-mode state table
+    /// uses it to place each key's hot prefix on one 64-byte cache line when the whole state is wider than a
+    /// line (<see cref="Kernel.State.IKeyHasher{TKey}.DirectHotBytes"/>).
+    /// </summary>
+    static virtual int StateHotBytes => 0;
+
     // Side state: the sketches of [DistinctCount], [Sample] and [TopK] members, kept beside the hot
     // table (see SideState). The defaults describe a spec without any, so hand-written specs need
     // nothing; operators test HasSideState, a constant the JIT folds, so for those specs every call

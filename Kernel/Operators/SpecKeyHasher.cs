@@ -14,4 +14,7 @@ internal readonly struct SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec> : IKey
 
     /// <summary>Integer keys may index the table directly while they are dense (ids 0, 1, 2, …).</summary>
     public static bool DirectIndex => true;
+
+    /// <summary>The state's hot prefix, as the generated spec declares it.</summary>
+    public static int DirectHotBytes => TSpec.StateHotBytes;
 }

@@ -24,4 +24,13 @@ public interface IKeyHasher<TKey>
     /// False by default, so a hasher written to produce given collisions (tests) is always used.
     /// </summary>
     static virtual bool DirectIndex => false;
+
+    /// <summary>
+    /// The leading bytes of the table's state that a fold touches per event, or 0 (the default) when unknown.
+    /// When it is at most 64 and the state is wider than 64 bytes, a table in direct mode (<see cref="DirectIndex"/>)
+    /// lays its entries 128 bytes apart on the pinned heap, each state starting on a 64-byte cache line, so a
+    /// fold touches one line per key instead of two, at 1.6× the memory of packed entries
+    /// (see <see cref="StateTable{TKey, TState, THasher}"/>).
+    /// </summary>
+    static virtual int DirectHotBytes => 0;
 }

@@ -42,7 +42,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
     internal int CopyChangedEntries(Span<byte> destination)
     {
         var size = Unsafe.SizeOf<StateEntry<TKey, TState>>();
-        var entries = _entries;
         if (_dirtyOverflow)
         {
             var copied = 0;
@@ -54,11 +53,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var n = _dirtyCount;
         // The dirty slots are scattered over a table far larger than the cache: keep several entries'
         // loads in flight ahead of the copy (the barrier's pause is this loop's memory latency).
-        for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchSlot(entries, list[i]);
+        for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchSlot(list[i]);
         for (var i = 0; i < n; i++)
         {
-            if (i + CopyPrefetchDistance < n) PrefetchSlot(entries, list[i + CopyPrefetchDistance]);
-            MemoryMarshal.Write(destination.Slice(i * size, size), in entries[list[i]]);
+            if (i + CopyPrefetchDistance < n) PrefetchSlot(list[i + CopyPrefetchDistance]);
+            MemoryMarshal.Write(destination.Slice(i * size, size), in EntryAt(list[i]));
         }
         return n;
     }
@@ -74,11 +73,12 @@ public sealed partial class StateTable<TKey, TState, THasher>
         return copied;
     }
 
+    /// <summary>Hints both ends of the entry in <paramref name="slot"/> (any slot; nothing outside the table).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PrefetchSlot(StateEntry<TKey, TState>[] entries, int slot)
+    private unsafe void PrefetchSlot(int slot)
     {
-        if (!Sse.IsSupported || (uint)slot >= (uint)entries.Length) return;
-        var p = (byte*)Unsafe.AsPointer(ref entries[slot]);
+        if (!Sse.IsSupported || (uint)slot > (uint)_mask) return;
+        var p = (byte*)Unsafe.AsPointer(ref EntryAt(slot));
         Sse.Prefetch0(p);
         if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 1) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
     }

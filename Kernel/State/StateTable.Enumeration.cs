@@ -55,7 +55,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
     public ref struct Enumerator
     {
         private readonly StateTable<TKey, TState, THasher> _table;
-        private readonly StateEntry<TKey, TState>[] _entries;
         private readonly byte[] _control;
         private readonly int[]? _list;    // the dirty list when enumerating changes from it; null: scan
         private readonly int _listCount;
@@ -66,7 +65,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
         internal Enumerator(StateTable<TKey, TState, THasher> table, bool changedOnly)
         {
             _table = table;
-            _entries = table._entries;
             _control = table._control;
             _required = changedOnly ? (byte)2 : Clean;   // Dirty = 3 has both bits; Clean = 1 only the first
             _index = -1;
@@ -79,7 +77,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>The current entry.</summary>
-        public readonly ref StateEntry<TKey, TState> Current => ref _entries[_index];
+        public readonly ref StateEntry<TKey, TState> Current => ref _table.EntryAt(_index);
 
         /// <summary>
         /// Marks the current entry dirty: for a caller that changed it through <see cref="Current"/>
@@ -99,7 +97,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 _index = _list[p];
                 // Dirty slots are scattered over a table far bigger than the cache: ask for the entry a
                 // few slots ahead now, so it is in cache when reached (checkpoint quick suite, pause).
-                if (p + DirtyPrefetchDistance < _listCount) PrefetchEntry(_entries, _list[p + DirtyPrefetchDistance]);
+                if (p + DirtyPrefetchDistance < _listCount) _table.PrefetchEntryStart(_list[p + DirtyPrefetchDistance]);
                 return true;
             }
             var control = _control;
@@ -109,16 +107,15 @@ public sealed partial class StateTable<TKey, TState, THasher>
             return i < control.Length;
         }
 
-        /// <summary>A prefetch hint for the entry in <paramref name="slot"/>, a slot of <paramref name="entries"/> (the dirty list's invariant).</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchEntry(StateEntry<TKey, TState>[] entries, int slot)
-        {
-            if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-            ref var entry = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(entries), slot);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(System.Runtime.CompilerServices.Unsafe.AsPointer(ref entry));
-        }
-
         /// <summary>Returns this enumerator (so <c>foreach</c> works on <see cref="ChangedEntries"/>).</summary>
         public readonly Enumerator GetEnumerator() => this;
+    }
+
+    /// <summary>A prefetch hint for the first byte of the entry in <paramref name="slot"/>, a slot of the table (the dirty list's invariant).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchEntryStart(int slot)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(System.Runtime.CompilerServices.Unsafe.AsPointer(ref EntryAt(slot)));
     }
 }

@@ -25,15 +25,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var evicted = _count - dirty;
         if (evicted == 0) return 0;
         var oldEntries = _entries;
+        var oldLined = Lined ? _lined : null;
+        var oldStart = _linedStart;
         var oldControl = _control;
         var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(_initialSlots, dirty + dirty / 3 + 1));
         if (slots < _initialSlots) slots = _initialSlots;
-        _entries = new StateEntry<TKey, TState>[slots];
-        _control = new byte[slots];
-        _primed = 0;
         _dirtySlots = _dirtySlots.Length == 0 ? [] : new int[DirtyListCapacity(slots)];
-        _direct = MayDirect;
-        SetSlots(slots);
+        AllocateSlots(slots, MayDirect && (!s_lined || slots <= LinedEntries.MaxSlots));
         _count = 0;
         _maxIndex = 0;
         _dirtyCount = 0;
@@ -41,7 +39,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         for (var i = 0; i < oldControl.Length; i++)
         {
             if (oldControl[i] != Dirty) continue;
-            ref var entry = ref oldEntries[i];
+            ref var entry = ref oldLined is null ? ref oldEntries[i] : ref LinedEntries.At<StateEntry<TKey, TState>>(oldLined, oldStart, i);
             GetValueRefOrAdd(entry.Key, out _) = entry.State;   // added dirty, as it was
         }
         return evicted;

@@ -19,8 +19,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         private readonly ref byte _control;
 
-        // The state of slot 0 (not the entry): slot i's state is EntrySize × i bytes further, so a state's
-        // address is one multiply and one add, with no offset of the state in its entry added per event.
+        // The state of slot 0 (not the entry): slot i's state is DirectStride × i bytes further (the entry's
+        // size, or 128 when lined), so a state's address is one multiply (or shift) and one add, with no
+        // offset of the state in its entry added per event.
         private readonly ref TState _states;
         private readonly ulong _last;
         private readonly ulong _primed;
@@ -35,7 +36,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
         /// <summary>The byte offset of slot <paramref name="index"/>'s entry (and of its state from slot 0's state).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static nint OffsetOf(ulong index) => (nint)(index * (ulong)Unsafe.SizeOf<StateEntry<TKey, TState>>());
+        private static nint OffsetOf(ulong index) => DirectOffsetOf(index);
 
         /// <summary>
         /// The slots below this index that are primed (see <see cref="EnablePriming"/>): an empty one holds its
@@ -112,7 +113,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         public readonly unsafe void Prefetch(ulong index)
         {
             if (!Sse.IsSupported || index > _last) return;
-            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Unsafe.SizeOf<TState>());
+            PrefetchState((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index));
         }
 
         /// <summary>
@@ -134,7 +135,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         /// changes memory; should the GC move the array meanwhile, the hint is merely wasted.
         /// </summary>
         /// <remarks>
-        /// Only the state's lines are asked for: a direct hit reads the control byte (its own small array)
+        /// Lined (see <see cref="LinedEntries"/>), only the state's first line, which holds everything a fold
+        /// reads per event. Otherwise only the state's lines are asked for: a direct hit reads the control byte (its own small array)
         /// and the state, never the key. An entry wider than a cache line straddles two or three lines
         /// depending on where the GC put the array; hinting the entry's first and last byte (as before)
         /// left the middle line of one entry in four unrequested in half of the placements, and the
@@ -144,7 +146,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         public static unsafe void PrefetchAt(nuint prefetchBase, ulong index)
         {
             if (!Sse.IsSupported) return;
-            PrefetchLines((byte*)prefetchBase + OffsetOf(index), Unsafe.SizeOf<TState>());
+            PrefetchState((byte*)prefetchBase + OffsetOf(index));
         }
 
         /// <summary>
@@ -175,7 +177,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         if (MayDirect && _direct)
         {
-            view = new DirectView(ref MemoryMarshal.GetArrayDataReference(_control), ref MemoryMarshal.GetArrayDataReference(_entries), (ulong)(uint)_mask, (ulong)(uint)_primed);
+            view = new DirectView(ref MemoryMarshal.GetArrayDataReference(_control), ref DirectEntries(), (ulong)(uint)_mask, (ulong)(uint)_primed);
             return true;
         }
         view = default;

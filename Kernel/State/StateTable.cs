@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -57,8 +58,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private readonly ulong _fingerprint;
     private readonly bool _trackRemovals;
 
-    // Slot i holds _entries[i] when _control[i] != Empty.
+    // Slot i holds EntryAt(i) when _control[i] != Empty: _entries[i], or in lined direct mode (s_lined, see
+    // the remarks) the entry in _lined at _linedStart + i × LinedEntries.Stride, with _entries empty.
     private StateEntry<TKey, TState>[] _entries;
+    private ulong[]? _lined;
+    private nint _linedStart;
     private byte[] _control;
     private int _mask;
     private int _shift;   // 64 − log2(slots): the home slot is hash >> _shift
@@ -104,13 +108,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
         _name = name;
         _fingerprint = stateFingerprint;
         var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, initialCapacity + initialCapacity / 3 + 1));
-        _entries = new StateEntry<TKey, TState>[slots];
-        _control = new byte[slots];
         _dirtySlots = trackRemovals ? new int[DirtyListCapacity(slots)] : [];
         _dirtyOverflow = !trackRemovals;
         _initialSlots = slots;
-        _direct = MayDirect;
-        SetSlots(slots);
+        AllocateSlots(slots, MayDirect && (!s_lined || slots <= LinedEntries.MaxSlots));
     }
 
     /// <summary>The aggregation the state belongs to.</summary>
@@ -156,14 +157,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
         // The invariant making the unchecked reads safe: both arrays have mask + 1 elements, a home
         // slot (hash >> (64 − log2 slots)) is at most mask, and every next slot is reduced with "& mask".
         ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         if (MayDirect && _direct)
         {
             // Direct: the key is its slot, checked against mask; a hit is one control byte and the entry.
             var k = IndexOf(key);
             if (k > (ulong)(uint)mask) return ref AddOutsideDirect(key, out added);
             ref var dc = ref Unsafe.Add(ref control, (nint)k);
-            ref var de = ref Unsafe.Add(ref entries, (nint)k);
+            ref var de = ref Unsafe.AddByteOffset(ref DirectEntries(), DirectOffsetOf(k));
             added = dc == Empty;
             if (added)
             {
@@ -178,6 +178,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             }
             return ref de.State;
         }
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         var i = HomeOf(key);
         while (true)
         {
@@ -223,14 +224,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
     internal unsafe void Prefetch(in TKey key)
     {
         if (!Sse.IsSupported) return;
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         if (MayDirect && _direct)
         {
             var k = IndexOf(key);
             if (k > (ulong)(uint)_mask) return;
-            PrefetchLines((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref entries, (nint)k)) + s_stateOffset, Unsafe.SizeOf<TState>());
+            PrefetchState((byte*)Unsafe.AsPointer(ref DirectEntries()) + s_stateOffset + DirectOffsetOf(k));
             return;
         }
+        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         PrefetchLines((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref entries, HomeOf(key))), Unsafe.SizeOf<StateEntry<TKey, TState>>());
     }
 
@@ -241,6 +242,76 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         var entry = default(StateEntry<TKey, TState>);
         return (int)Unsafe.ByteOffset(ref Unsafe.As<StateEntry<TKey, TState>, byte>(ref entry), ref Unsafe.As<TState, byte>(ref entry.State));
+    }
+
+    /// <summary>
+    /// True when this table type lays its direct mode out lined (<see cref="LinedEntries"/>): the hasher
+    /// declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>), it fits one 64-byte
+    /// line, and the whole state does not (otherwise the packed layout already touches as few lines, in less
+    /// memory), and an entry fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a
+    /// 64-byte hot prefix (Kernel.Bench/Notes/aggregate.md, session 14). A JIT-time constant in optimized code.
+    /// </summary>
+    private static readonly bool s_lined = MayDirect
+        && THasher.DirectHotBytes is > 0 and <= LinedEntries.Line
+        && Unsafe.SizeOf<TState>() > LinedEntries.Line
+        && Unsafe.SizeOf<StateEntry<TKey, TState>>() <= LinedEntries.Stride;
+
+    /// <summary>True while the entries are lined (direct mode of a lined table type).</summary>
+    private bool Lined => s_lined && _direct;
+
+    /// <summary>True while the entries are lined (<see cref="LinedEntries"/>); for tests and diagnostics.</summary>
+    internal bool IsLined => Lined;
+
+    /// <summary>The distance between two direct-mode entries (a JIT-time constant in optimized code).</summary>
+    private static nint DirectStride => s_lined ? LinedEntries.Stride : Unsafe.SizeOf<StateEntry<TKey, TState>>();
+
+    /// <summary>The byte offset of direct slot <paramref name="index"/>'s entry from slot 0's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint DirectOffsetOf(ulong index) => (nint)(index * (ulong)DirectStride);
+
+    /// <summary>Slot 0's entry in direct mode (unchecked base for <see cref="DirectOffsetOf"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref StateEntry<TKey, TState> DirectEntries()
+    {
+        if (s_lined) return ref LinedEntries.First<StateEntry<TKey, TState>>(_lined!, _linedStart);
+        return ref MemoryMarshal.GetArrayDataReference(_entries);
+    }
+
+    /// <summary>The entry in <paramref name="slot"/>, in either layout (range-checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref StateEntry<TKey, TState> EntryAt(int slot)
+    {
+        if (Lined) return ref LinedEntries.At<StateEntry<TKey, TState>>(_lined!, _linedStart, slot);
+        return ref _entries[slot];
+    }
+
+    /// <summary>Replaces the arrays with empty ones of <paramref name="slots"/> slots, in direct mode or hashed.</summary>
+    [MemberNotNull(nameof(_entries), nameof(_control))]
+    private void AllocateSlots(int slots, bool direct)
+    {
+        _direct = direct;
+        if (s_lined && direct)
+        {
+            _lined = LinedEntries.Allocate(slots, s_stateOffset, out _linedStart);
+            _entries = [];
+        }
+        else
+        {
+            _lined = null;
+            _linedStart = 0;
+            _entries = new StateEntry<TKey, TState>[slots];
+        }
+        _control = new byte[slots];
+        _primed = 0;   // new arrays: primed again at the next ClearForReuse
+        SetSlots(slots);
+    }
+
+    /// <summary>Hints the lines of a direct state at <paramref name="state"/>: its hot line when lined, else every line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchState(byte* state)
+    {
+        if (s_lined) Sse.Prefetch0(state);
+        else PrefetchLines(state, Unsafe.SizeOf<TState>());
     }
 
     /// <summary>
@@ -269,7 +340,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         var slot = SlotOf(key);
         if (slot < 0) return ref Unsafe.NullRef<TState>();
-        return ref _entries[slot].State;
+        return ref EntryAt(slot).State;
     }
 
     /// <summary>Copies the state of <paramref name="key"/> out, if present.</summary>
@@ -281,7 +352,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             state = default;
             return false;
         }
-        state = _entries[slot].State;
+        state = EntryAt(slot).State;
         return true;
     }
 
@@ -308,6 +379,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (_count == 0 && _removedCount == 0) return;
         Array.Clear(_control);
         Array.Clear(_entries);
+        if (_lined is not null) Array.Clear(_lined);
         _primed = 0;
         ResetAfterClear();
     }
@@ -357,7 +429,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         var mask = _mask;
         var control = _control;
-        var entries = _entries;
+        var entries = _entries;   // hashed mode only (the loop below); direct mode may be lined
         var j = hole;
         // A dirty slot that empties leaves a stale index in the dirty list: scan until the next MarkClean.
         if (control[hole] == Dirty) _dirtyOverflow = true;
@@ -378,7 +450,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             }
         }
         control[hole] = Empty;
-        entries[hole] = default;   // keeps an empty slot's key zeroed (see GetValueRefOrAdd)
+        EntryAt(hole) = default;   // keeps an empty slot's key zeroed (see GetValueRefOrAdd)
         if (hole < _primed) _primed = hole;   // no longer primed from here
         _count--;
     }
@@ -397,7 +469,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         Grow(MayDirect ? IndexOf(key) : 0);
         var slot = InsertNew(key, Dirty);
-        return ref _entries[slot].State;
+        return ref EntryAt(slot).State;
     }
 
     /// <summary>Direct mode met a key outside the slots: grow the direct table if keys stay dense enough, else hash.</summary>
@@ -409,7 +481,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         else Rehash(Math.Max(_mask + 1, HashedSlots(_count + 1)), direct: false);
         // The key is absent (a direct table holds no key outside its slots) and there is room now.
         added = true;
-        return ref _entries[InsertNew(key, Dirty)].State;
+        return ref EntryAt(InsertNew(key, Dirty)).State;
     }
 
     /// <summary>The hashed table is full: rehash twice the size, or into direct mode when the keys are dense enough.</summary>
@@ -429,7 +501,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private bool DirectFits(ulong maxIndex, int count)
     {
         var limit = Math.Max(Math.Max(_initialSlots, MinDirectSlots), (long)count * DirectSlotsPerKey);
-        return maxIndex < (ulong)Math.Min(limit, MaxSlots);
+        if (s_lined && _mask + 1 > LinedEntries.MaxSlots) return false;   // a lined array of these slots would not fit
+        return maxIndex < (ulong)Math.Min(limit, s_lined ? LinedEntries.MaxSlots : MaxSlots);
     }
 
     private static int DirectSlots(ulong maxIndex) =>
@@ -442,12 +515,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private void Rehash(int slots, bool direct)
     {
         var oldEntries = _entries;
+        var oldLined = Lined ? _lined : null;
+        var oldStart = _linedStart;
         var oldControl = _control;
-        _entries = new StateEntry<TKey, TState>[slots];
-        _control = new byte[slots];
-        _primed = 0;   // new arrays: primed again at the next ClearForReuse
-        _direct = direct;
-        SetSlots(slots);
+        AllocateSlots(slots, direct);
         _count = 0;
         _maxIndex = 0;
         // Slots change: the dirty list is rebuilt as InsertNew places each dirty entry.
@@ -458,15 +529,16 @@ public sealed partial class StateTable<TKey, TState, THasher>
         for (var i = 0; i < oldControl.Length; i++)
         {
             if (oldControl[i] == Empty) continue;
-            var slot = InsertNew(oldEntries[i].Key, oldControl[i]);
-            _entries[slot].State = oldEntries[i].State;
+            ref var old = ref oldLined is null ? ref oldEntries[i] : ref LinedEntries.At<StateEntry<TKey, TState>>(oldLined, oldStart, i);
+            var slot = InsertNew(old.Key, oldControl[i]);
+            EntryAt(slot).State = old.State;
         }
     }
 
     /// <summary>Inserts a key known to be absent, with room known to exist (and in range in direct mode); returns its slot.</summary>
     private int InsertNew(in TKey key, byte control)
     {
-        Debug.Assert(_count < _entries.Length, "InsertNew needs a free slot");
+        Debug.Assert(_count <= _mask, "InsertNew needs a free slot");
         if (MayDirect)
         {
             var k = IndexOf(key);
@@ -477,8 +549,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 var d = (int)k;
                 _control[d] = control;
                 if (control == Dirty) AppendDirty(d);
-                _entries[d].Key = key;
-                _entries[d].State = default;
+                ref var de = ref EntryAt(d);
+                de.Key = key;
+                de.State = default;
                 _count++;
                 return d;
             }

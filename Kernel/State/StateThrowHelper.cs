@@ -23,4 +23,8 @@ internal static class StateThrowHelper
     [DoesNotReturn]
     public static void ThrowTableFull(string aggregation) =>
         throw new InvalidOperationException($"State table of aggregation '{aggregation}' cannot grow past 2^30 entries.");
+
+    [DoesNotReturn]
+    public static void ThrowSlotOutOfRange(int slot) =>
+        throw new IndexOutOfRangeException($"State table slot {slot} is outside the table.");
 }
