@@ -79,7 +79,7 @@ public sealed class StateTableLinedTests
         // The generated state of the declaration: First's value last, everything Update touches first.
         Assert.Equal(72, Unsafe.SizeOf<RevenueByProduct.State>());
         Assert.Equal(64, RevenueByProduct.Spec.StateHotBytes);
-        var table = new StateTable<long, RevenueByProduct.State, SpecKeyHasher<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>>("Tests.Lined", 7, 1_000);
+        var table = new StateTable<long, RevenueByProduct.State, StateSpecKeyHasher<Order, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>>("Tests.Lined", 7, 1_000);
         for (long k = 0; k < 1_000; k++) RevenueByProduct.Spec.Init(out table.GetValueRefOrAdd(k, out _));
         Assert.True(table.IsLined);
         for (long k = 0; k < 1_000; k++)

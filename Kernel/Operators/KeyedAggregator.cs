@@ -34,7 +34,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     // loop's pace, few enough that the slot is still in L1 when used.
     private const int PrefetchDistance = 8;
 
-    private readonly StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
+    private readonly StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> _table;
     private readonly IControlListener? _control;
     private readonly SideState? _side;   // [side-state] sketches beside the table; null unless TSpec.HasSideState
     private long _eventsSeen;
@@ -125,7 +125,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     // The loops of each mode are methods of their own, so that each is compiled (and profiled by
     // tiered PGO) for the events it actually sees: a table that stays direct never runs the hashed loop.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ApplyHashed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<TEvent> events, int i)
+    private void ApplyHashed(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<TEvent> events, int i)
     {
         for (; i < events.Length; i++)
         {
@@ -149,7 +149,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// the index on the stack and reloaded it every event).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ApplyDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
+    private int ApplyDirect(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
         => FoldDirectRun(view, events, i);
 
     /// <summary>
@@ -163,12 +163,12 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// guide it and was slower in steady runs.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private int ApplyDirectReplayed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
+    private int ApplyDirectReplayed(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
         => FoldDirectRun(view, events, i);
 
     /// <summary>The loop of <see cref="ApplyDirect"/> and <see cref="ApplyDirectReplayed"/>, inlined into each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int FoldDirectRun(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
+    private int FoldDirectRun(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<TEvent> events, int i)
     {
         // Every event but the last PrefetchDistance asks for the entry of the event that far ahead. The
         // loop's bound keeps both reads inside the batch, so they go unchecked, and the prefetch needs no
@@ -186,7 +186,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             var prefetchBase = view.PrefetchBase;
             do
             {
-                StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView.PrefetchAt(prefetchBase, DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
+                StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView.PrefetchAt(prefetchBase, DirectIndex(Unsafe.Add(ref e, PrefetchDistance)));
                 if (!TryFoldHit(view, e)) return IndexOf(ref first, ref e);
                 e = ref Unsafe.Add(ref e, 1);
             }
@@ -234,7 +234,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
 
     /// <summary>The loop of <see cref="OnBatch"/> for a hashed table, from entry <paramref name="i"/>; returns the events seen since the last control entry.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private long OnBatchHashed(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence, int i, long seen)
+    private long OnBatchHashed(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence, int i, long seen)
     {
         for (; i < entries.Length; i++)
         {
@@ -263,7 +263,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// not a hit, or the batch's length. Every entry before the returned index is an event.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int OnBatchDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<RingEntry<TEvent>> entries, int i)
+    private int OnBatchDirect(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, ReadOnlySpan<RingEntry<TEvent>> entries, int i)
     {
         // As in ApplyDirect; a control entry's (default) event only costs a useless hint.
         ref var first = ref MemoryMarshal.GetReference(entries);
@@ -275,7 +275,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             var prefetchBase = view.PrefetchBase;
             do
             {
-                StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView.PrefetchAt(prefetchBase, DirectIndex(Unsafe.Add(ref entry, PrefetchDistance).Event));
+                StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView.PrefetchAt(prefetchBase, DirectIndex(Unsafe.Add(ref entry, PrefetchDistance).Event));
                 // The slots themselves come from memory (the producer streams them there): ask ahead.
                 RingReadAhead.Hint(in entry);
                 if (entry.Kind != EntryKind.Event || !TryFoldHit(view, entry.Event)) return IndexOf(ref first, ref entry);
@@ -349,22 +349,22 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     // view of the table's arrays taken once per batch, not reloaded per event; a new key (or one outside
     // the slots) goes through Fold, which may grow the table or leave direct mode, and then a new view is taken.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryDirect(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, out StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view)
+    private static bool TryDirect(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, out StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view)
     {
-        if (StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.SupportsDirect) return table.TryGetDirectView(out view);
+        if (StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.SupportsDirect) return table.TryGetDirectView(out view);
         view = default;
         return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong DirectIndex(in TEvent e) => StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectIndexOf(TSpec.KeyOf(e));
+    private static ulong DirectIndex(in TEvent e) => StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectIndexOf(TSpec.KeyOf(e));
 
     /// <summary>
     /// The hit path of the direct loops: folds <paramref name="e"/> into the state <paramref name="view"/>
     /// holds for its key, or skips it when the filter drops it; false (nothing done) when the key is not a hit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFoldHit(in StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, in TEvent e)
+    private bool TryFoldHit(in StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.DirectView view, in TEvent e)
     {
         if (!TSpec.Filter(e)) return true;
         var index = DirectIndex(e);
@@ -376,7 +376,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Fold(StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
+    private void Fold(StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>> table, in TEvent e)
     {
         var key = TSpec.KeyOf(e);
         ref var state = ref table.GetValueRefOrAdd(key, out var added);
@@ -419,7 +419,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// </summary>
     public ref struct RowEnumerator
     {
-        private StateTable<TKey, TState, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
+        private StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.Enumerator _inner;
         private readonly KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> _owner;
         private Kernel.Storage.Lsm.LsmIterator? _spilled;
         private bool _inStore;

@@ -28,6 +28,13 @@ namespace Kernel.State;
 /// back to direct mode when it next grows. Every operation is the same in both modes; only the slot a
 /// key lives in differs.
 /// </para>
+/// <para>
+/// Lined direct mode: when the hasher declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>,
+/// the bytes a fold touches per event) and it fits one 64-byte cache line while the whole state does not,
+/// direct mode keeps its entries in <see cref="LinedEntries"/> instead of the packed array: 128 bytes apart,
+/// each state starting on a line, so a fold touches one line per key instead of two. Hashed mode is always
+/// packed. Readers reach an entry through <c>EntryAt</c>, which knows both layouts.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Layouts measured on the <c>aggregate</c> quick suite's workload (10,000 keys, 72-byte state), best
