@@ -304,6 +304,36 @@ public sealed class WindowSlotMergeTests
         Assert.Equal(0UL, View(sparse).Primed);
     }
 
+    /// <summary>
+    /// A loop that claims primed slots without counting (<c>TryPeekPrimed</c>, fold, <c>MarkPrimedDirty</c>)
+    /// leaves the count to <c>CountPrimedHeld</c> before and after: the difference is the keys it added
+    /// (held and repeated keys not counted again), and a clean key is refused without a write.
+    /// </summary>
+    [Fact]
+    public void UncountedPrimedClaims_CountedByThePrimedHeldDifference()
+    {
+        var table = new StateTable<long, long, DirectLongHasher>("Tests.Primed", 1, 100);
+        table.EnablePriming(1_000, 64);
+        table.GetValueRefOrAdd(5, out _) = 1;   // held before the loop
+        var before = table.CountPrimedHeld();
+        Assert.Equal(1, before);
+        var view = View(table);
+        foreach (var k in new ulong[] { 5, 9, 9, 63, 0, 5 })
+        {
+            Assert.True(view.TryPeekPrimed(k), $"key {k}");
+            view.StateAt(k) += 1;
+            view.MarkPrimedDirty(k);
+        }
+        var added = table.CountPrimedHeld() - before;
+        Assert.Equal(3, added);
+        table.CommitWindowAdds(added);
+        Assert.Equal(4, table.Count);
+        Assert.Equal([(0L, 1_001L), (5L, 3L), (9L, 1_002L), (63L, 1_001L)], Entries(table));
+        table.MarkClean();
+        Assert.False(View(table).TryPeekPrimed(9), "a clean key goes through the general path (listed dirty)");
+        Assert.Equal(0, table.ChangedCount);
+    }
+
     private static (long, long)[] Entries(StateTable<long, long, DirectLongHasher> table)
     {
         var list = new List<(long, long)>();

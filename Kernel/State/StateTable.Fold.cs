@@ -68,6 +68,23 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
 
         /// <summary>
+        /// <see cref="TryClaimPrimed"/>'s test alone, for a loop that folds into the slot first and then marks it
+        /// (<see cref="MarkPrimedDirty"/>): false for a clean key (the general path lists it dirty). Writes
+        /// nothing: a store into the control array before the fold made the JIT load the event's fields again
+        /// (for all it knows the store changed them).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly bool TryPeekPrimed(ulong index) => Unsafe.Add(ref _control, (nint)index) != Clean;
+
+        /// <summary>
+        /// <see cref="TryClaimPrimed"/>'s write without counting the add, after <see cref="TryPeekPrimed"/>: for a
+        /// loop whose caller counts the primed slots held before and after it instead (<c>CountPrimedHeld</c>),
+        /// one pass over the control bytes per batch instead of three instructions per event.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void MarkPrimedDirty(ulong index) => Unsafe.Add(ref _control, (nint)index) = Dirty;
+
+        /// <summary>
         /// True when <paramref name="index"/> (the key as an unsigned integer, <see cref="DirectIndexOf"/>)
         /// is a key already held and already dirty, whose state <see cref="StateAt"/> then returns. False
         /// when the key is not held, is clean (not written since the last <see cref="MarkClean"/>) or lies

@@ -296,6 +296,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     }
 
     /// <summary>
+    /// The number of keys held in the primed slots (the first <see cref="DirectView.Primed"/>), by a pass over
+    /// their control bytes: a fold loop that claims primed slots without counting its adds
+    /// (<see cref="DirectView.MarkPrimedDirty"/>) counts them as the difference of this before and after it.
+    /// </summary>
+    internal int CountPrimedHeld() => _primed - _control.AsSpan(0, _primed).Count(Empty);
+
+    /// <summary>
     /// Counts the <paramref name="added"/> keys a <see cref="DirectView"/> of this table added
     /// (<see cref="DirectView.TryAdd"/>) and, when there were any, makes the table find its dirty slots by
     /// scanning its control bytes until the next <see cref="MarkClean"/> (the adds are not in the dirty
