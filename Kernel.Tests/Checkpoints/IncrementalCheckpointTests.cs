@@ -107,6 +107,32 @@ public sealed class IncrementalCheckpointTests : IDisposable
         participant.CloseStore();
     }
 
+    /// <summary>
+    /// Keys a checkpoint left clean in a primed (reused) window table, written again by a batch large enough for
+    /// the windowed loop's scanned claims (its adds counted by passes over the primed control bytes, and no test
+    /// of a claimed slot's control byte while none is clean): each is listed changed, so the next capture writes
+    /// exactly them. A claim that skipped the clean test here would mark them dirty unlisted, and the capture
+    /// would write none.
+    /// </summary>
+    [Fact]
+    public async Task CleanKeysOfAPrimedTable_WrittenByALargeBatch_AreCaptured()
+    {
+        var (participant, op, coordinator) = Open("live", DataStore());
+        var keys = new Order[1_000];
+        for (var i = 0; i < keys.Length; i++) keys[i] = Order.Of(i, 10_000 + i % 50);
+        op.Apply(keys);                           // window [10000, 10100): its table grows (not primed)
+        op.Apply([Order.Of(1, 10_400)]);          // releases it (end − 1 + lateness 150 ≤ W): primed for 1,000 keys, pooled
+        for (var i = 0; i < keys.Length; i++) keys[i] = Order.Of(i, 10_500 + i % 50);
+        op.Apply(keys);                           // window [10500, 10600) reuses it: every key a primed claim
+        await CheckpointAsync(coordinator, participant);
+        var again = new Order[2_000];
+        for (var i = 0; i < again.Length; i++) again[i] = Order.Of(7 + i % 3, 10_550 + i % 10);
+        op.Apply(again);                          // keys 7, 8 and 9, clean since the checkpoint
+        var second = await CheckpointAsync(coordinator, participant);
+        Assert.Equal(3, second.Stats.KeysWritten);
+        participant.CloseStore();
+    }
+
     [Fact]
     public async Task SteadyCheckpoints_AllocateAboutTheirBatch_NotAWholeMemtable()
     {

@@ -102,9 +102,19 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 {
                     // The loop does not count the primed slots it claims: the held ones are counted before and after.
                     var held = pane.Table.CountPrimedHeld();
-                    i = _replaying
-                        ? ApplyPanesDirectReplayed<ScannedClaims>(view, events, i, pane.Start, span, ref maxT, ref added)
-                        : ApplyPanesDirect<ScannedClaims>(view, events, i, pane.Start, span, ref maxT, ref added);
+                    if (pane.Table.AnyPrimedClean())
+                    {
+                        i = _replaying
+                            ? ApplyPanesDirectReplayed<ScannedClaims>(view, events, i, pane.Start, span, ref maxT, ref added)
+                            : ApplyPanesDirect<ScannedClaims>(view, events, i, pane.Start, span, ref maxT, ref added);
+                    }
+                    else
+                    {
+                        // No clean key among the primed slots (none since the last checkpoint): a claim is the write alone.
+                        i = _replaying
+                            ? ApplyPanesDirectReplayed<UncheckedClaims>(view, events, i, pane.Start, span, ref maxT, ref added)
+                            : ApplyPanesDirect<UncheckedClaims>(view, events, i, pane.Start, span, ref maxT, ref added);
+                    }
                     added += pane.Table.CountPrimedHeld() - held;
                 }
                 else
@@ -142,6 +152,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private struct CountedClaims;   // each claim counts an add (TryClaimPrimed)
 
     private struct ScannedClaims;   // no count: the caller counts the held primed slots before and after the loop
+
+    private struct UncheckedClaims; // ScannedClaims where no primed slot is clean: no test of the control byte either
 
     /// <summary>
     /// The length of the event-time range [<paramref name="paneStart"/>, min(<paramref name="paneEnd"/>,
@@ -265,7 +277,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     // Uncounted (CountsPrimedByScan), and the control byte written after the fold: written
                     // before, it made the JIT load the event's time and price a second time (the store might,
                     // for all it knows, change them).
-                    if (!view.TryPeekPrimed(index)) return false;
+                    if (typeof(TClaim) == typeof(ScannedClaims) && !view.TryPeekPrimed(index)) return false;
                     ref var primed = ref view.StateAt(index);
                     TSpec.Update(ref primed.Agg, e);
                     if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref primed.Agg, e);   // [side-state]

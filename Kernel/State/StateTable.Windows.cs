@@ -303,6 +303,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     internal int CountPrimedHeld() => _primed - _control.AsSpan(0, _primed).Count(Empty);
 
     /// <summary>
+    /// True when a primed slot holds a clean key (one not written since the last <see cref="MarkClean"/>): a fold
+    /// loop must then test each primed slot it claims (<see cref="DirectView.TryPeekPrimed"/>); without one, and
+    /// until the next <see cref="MarkClean"/>, every primed slot is empty or dirty and a claim is only the write.
+    /// </summary>
+    internal bool AnyPrimedClean() => _control.AsSpan(0, _primed).Contains(Clean);
+
+    /// <summary>
     /// Counts the <paramref name="added"/> keys a <see cref="DirectView"/> of this table added
     /// (<see cref="DirectView.TryAdd"/>) and, when there were any, makes the table find its dirty slots by
     /// scanning its control bytes until the next <see cref="MarkClean"/> (the adds are not in the dirty

@@ -270,7 +270,12 @@ public sealed partial class StateTable<TKey, TState, THasher>
     internal bool IsLined => Lined;
 
     /// <summary>The distance between two direct-mode entries (a JIT-time constant in optimized code).</summary>
-    private static nint DirectStride => s_lined ? LinedEntries.Stride : Unsafe.SizeOf<StateEntry<TKey, TState>>();
+    private static nint DirectStride
+    {
+        // Inlined everywhere: a loop's cold tail otherwise called it per event (Tier1 disassembly).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => s_lined ? LinedEntries.Stride : Unsafe.SizeOf<StateEntry<TKey, TState>>();
+    }
 
     /// <summary>The byte offset of direct slot <paramref name="index"/>'s entry from slot 0's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
