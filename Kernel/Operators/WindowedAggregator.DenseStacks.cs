@@ -33,9 +33,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         public long Start;
     }
 
-    /// <summary>True when the settings allow the dense stacks at all (checked per fire for the tables: <see cref="DenseWindow"/>).</summary>
+    /// <summary>
+    /// True when the settings allow the dense stacks at all (checked per fire for the tables: <see cref="DenseWindow"/>).
+    /// Not for lined pane tables (<see cref="PaneTablesLined"/>): the stacks read a pane's packed entry array,
+    /// which a lined table does not have; those windows fire through the table stacks.
+    /// </summary>
     private bool DenseAllowed =>
-        StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !TSpec.HasSideState && _emit == EmitMode.Final && _lateness == 0;
+        StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !PaneTablesLined && !TSpec.HasSideState && _emit == EmitMode.Final && _lateness == 0;
 
     /// <summary>
     /// Whether the window [start, end) fires through the dense stacks: allowed, no fired window nor periodic

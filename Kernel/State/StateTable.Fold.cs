@@ -171,13 +171,16 @@ public sealed partial class StateTable<TKey, TState, THasher>
         /// constant, at most the state's size): for a loop that reads only the head of its state. A window
         /// slot's loop reads its aggregate, never the revision and flag behind it; hinting the whole slot
         /// asked for a third line per event (an 80-byte slot) where the aggregate's 72 bytes, 8-byte
-        /// aligned, never span more than two.
+        /// aligned, never span more than two. Lined (see <see cref="LinedEntries"/>), the state's first line
+        /// alone, which holds every field a fold reads per event.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly unsafe void PrefetchAnyHead(ulong index, int size)
         {
             if (!Sse.IsSupported) return;
-            PrefetchLines((byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index), Math.Min(size, Unsafe.SizeOf<TState>()));
+            var state = (byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index);
+            if (s_lined) PrefetchState(state);   // the hot line holds the head a fold reads
+            else PrefetchLines(state, Math.Min(size, Unsafe.SizeOf<TState>()));
         }
     }
 

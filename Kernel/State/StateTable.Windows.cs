@@ -96,15 +96,24 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>Writes key i and the primed state into slots 0..<paramref name="slots"/>−1 (all empty, or about to be).</summary>
     private void Prime(int slots)
     {
+        Debug.Assert(MayDirect && _direct && slots <= _mask + 1, "priming writes direct slots");
         var state = _primeState;
-        var entries = _entries.AsSpan(0, slots);
-        for (var i = 0; i < entries.Length; i++)
+        ref var entries = ref DirectEntries();
+        for (var i = 0; i < slots; i++)
         {
-            ref var entry = ref entries[i];
+            ref var entry = ref DirectEntry(ref entries, i);
             entry.Key = KeyOfIndex(i);
             entry.State = state;
         }
     }
+
+    /// <summary>
+    /// Direct slot <paramref name="index"/>'s entry from slot 0's (<see cref="DirectEntries"/>), in either
+    /// layout (packed, or lined: see <see cref="LinedEntries"/>); unchecked, for loops bounded by the slots.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref StateEntry<TKey, TState> DirectEntry(ref StateEntry<TKey, TState> entries, int index)
+        => ref Unsafe.AddByteOffset(ref entries, DirectOffsetOf((ulong)(uint)index));
 
     /// <summary>The integer key direct mode keeps in slot <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -136,9 +145,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (_mask < from._mask) Rehash(from._mask + 1, direct: true);
         var slots = from._mask + 1;
         ref var fromControl = ref MemoryMarshal.GetArrayDataReference(from._control);
-        ref var fromEntries = ref MemoryMarshal.GetArrayDataReference(from._entries);
+        ref var fromEntries = ref from.DirectEntries();
         ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var entries = ref DirectEntries();
         var count = _count;
         // slots is a power of two ≥ 16: whole groups of eight control bytes.
         for (var g = 0; g < slots; g += 8)
@@ -149,9 +158,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 // The lowest non-empty byte of the group.
                 var i = g + (BitOperations.TrailingZeroCount(occupied) >> 3);
                 occupied &= ~(0xFFUL << ((i - g) << 3));
-                ref var source = ref Unsafe.Add(ref fromEntries, i);
+                ref var source = ref DirectEntry(ref fromEntries, i);
                 ref var c = ref Unsafe.Add(ref control, i);
-                ref var target = ref Unsafe.Add(ref entries, i);
+                ref var target = ref DirectEntry(ref entries, i);
                 var added = c == Empty;
                 if (added)
                 {
@@ -188,11 +197,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (newer is not null && !(newer._direct && newer._mask == _mask)) return false;
         var slots = _mask + 1;
         ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var entries = ref DirectEntries();
         // Without a newer table, its control bytes are read as this table's own, masked out below.
         var other = newer ?? this;
         ref var newerControl = ref MemoryMarshal.GetArrayDataReference(other._control);
-        ref var newerEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        ref var newerEntries = ref other.DirectEntries();
         var useNewer = newer is null ? 0UL : ulong.MaxValue;
         // slots is a power of two ≥ 16: whole groups of eight control bytes.
         for (var g = 0; g < slots; g += 8)
@@ -208,13 +217,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 var i = g + (shift >> 3);
                 if ((theirs & lane) == 0)
                 {
-                    ref var entry = ref Unsafe.Add(ref entries, i);
+                    ref var entry = ref DirectEntry(ref entries, i);
                     visitor.Visit(in entry.Key, in entry.State);
                     continue;
                 }
-                ref var source = ref Unsafe.Add(ref newerEntries, i);
+                ref var source = ref DirectEntry(ref newerEntries, i);
                 var added = (mine & lane) == 0;
-                var merged = added ? default : Unsafe.Add(ref entries, i).State;
+                var merged = added ? default : DirectEntry(ref entries, i).State;
                 TMerge.Merge(ref merged, in source.State, added);
                 visitor.Visit(in source.Key, in merged);
             }
@@ -238,13 +247,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (second is not null && !(second._direct && second._mask == _mask)) return false;
         var slots = _mask + 1;
         ref var control = ref MemoryMarshal.GetArrayDataReference(_control);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var entries = ref DirectEntries();
         ref var firstControl = ref MemoryMarshal.GetArrayDataReference(first._control);
-        ref var firstEntries = ref MemoryMarshal.GetArrayDataReference(first._entries);
+        ref var firstEntries = ref first.DirectEntries();
         // Without a second table, the first's control bytes are read again, masked out below.
         var other = second ?? first;
         ref var secondControl = ref MemoryMarshal.GetArrayDataReference(other._control);
-        ref var secondEntries = ref MemoryMarshal.GetArrayDataReference(other._entries);
+        ref var secondEntries = ref other.DirectEntries();
         var useSecond = second is null ? 0UL : ulong.MaxValue;
         var count = 0;
         for (var g = 0; g < slots; g += 8)
@@ -259,18 +268,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 occupied &= ~lane;
                 var i = g + (shift >> 3);
                 // Exactly the two merges' steps: added (zeroed) from the first holder, then merged.
-                ref var target = ref Unsafe.Add(ref entries, i);
+                ref var target = ref DirectEntry(ref entries, i);
                 target.State = default;
                 if ((a & lane) != 0)
                 {
-                    ref var source = ref Unsafe.Add(ref firstEntries, i);
+                    ref var source = ref DirectEntry(ref firstEntries, i);
                     target.Key = source.Key;
                     TMerge.Merge(ref target.State, in source.State, true);
-                    if ((b & lane) != 0) TMerge.Merge(ref target.State, in Unsafe.Add(ref secondEntries, i).State, false);
+                    if ((b & lane) != 0) TMerge.Merge(ref target.State, in DirectEntry(ref secondEntries, i).State, false);
                 }
                 else
                 {
-                    ref var source = ref Unsafe.Add(ref secondEntries, i);
+                    ref var source = ref DirectEntry(ref secondEntries, i);
                     target.Key = source.Key;
                     TMerge.Merge(ref target.State, in source.State, true);
                 }
@@ -286,13 +295,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>
     /// The control bytes and entries of a table in direct mode (key k in slot k, held when its control byte
     /// is not 0), for a caller that reads them slot by slot without writing (the windowed aggregator's
-    /// dense sliding stacks); false when the table is hashed. Valid until the next add, growth or removal.
+    /// dense sliding stacks); false when the table is hashed or its type lays direct entries out lined
+    /// (<see cref="LinedEntries"/>: no entry array to hand out). Valid until the next add, growth or removal.
     /// </summary>
     internal bool TryGetDirectArrays(out byte[] control, out StateEntry<TKey, TState>[] entries)
     {
         control = _control;
         entries = _entries;
-        return MayDirect && _direct;
+        return MayDirect && _direct && !s_lined;
     }
 
     /// <summary>

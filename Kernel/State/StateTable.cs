@@ -269,6 +269,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>True while the entries are lined (<see cref="LinedEntries"/>); for tests and diagnostics.</summary>
     internal bool IsLined => Lined;
 
+    /// <summary>True when this table type lines its direct mode (<see cref="LinedEntries"/>); for tests and diagnostics.</summary>
+    internal static bool LinesDirectEntries => s_lined;
+
     /// <summary>The distance between two direct-mode entries (a JIT-time constant in optimized code).</summary>
     private static nint DirectStride
     {

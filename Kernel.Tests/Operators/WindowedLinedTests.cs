@@ -1,0 +1,106 @@
+using Kernel.Operators;
+using Kernel.Time;
+
+namespace Kernel.Tests.Operators;
+
+/// <summary>
+/// A sliding window over a state whose per-event fields fit one cache line and whose whole does not
+/// ([First]'s values come last): its pane tables are lined, and the panes' merges read them slot by slot.
+/// </summary>
+[Aggregation(typeof(Tick))]
+[SlidingWindow("40ms", Slide = "10ms")]
+[Watermark(MaxOutOfOrderness = "50ms")]
+public partial struct TickSliding
+{
+    [Key] public long Key;
+    [WindowStart] public long StartMs;
+    [Count] public long N;
+    [Sum(nameof(Tick.I))] public long SumI;
+    [Min(nameof(Tick.L))] public long MinL;
+    [Max(nameof(Tick.L))] public long MaxL;
+    [First(nameof(Tick.L))] public long FirstL;
+    [First(nameof(Tick.UL))] public ulong FirstUL;
+    [Last(nameof(Tick.I))] public int LastI;
+}
+
+/// <summary>A windowed aggregation whose window slot fits one cache line (packed pane tables).</summary>
+[Aggregation(typeof(Tick))]
+[TumblingWindow("10ms")]
+public partial struct TickCounts
+{
+    [Key] public long Key;
+    [WindowStart] public long StartMs;
+    [Count] public long N;
+    [Sum(nameof(Tick.I))] public long SumI;
+}
+
+/// <summary>
+/// Windowed aggregations on lined direct tables (StateTable's lined mode, one 64-byte line per key's hot
+/// fields): the layout is in use for these types (so the GROUP BY comparisons here and in
+/// <see cref="WindowedFirstLastTests"/> run on it), and results over many dense keys, many windows (pooled
+/// tables primed and reused) and sliding merges equal a GROUP BY.
+/// </summary>
+public sealed class WindowedLinedTests
+{
+    [Fact]
+    public void PaneTables_AreLined_ForStatesWhoseHotFieldsFitOneLine()
+    {
+        Assert.True(WindowedAggregator<Tick, long, TickSliding.State, TickSliding, TickSliding.Spec>.PaneTablesLined);
+        Assert.True(WindowedAggregator<Tick, long, TickFirsts.State, TickFirsts, TickFirsts.Spec>.PaneTablesLined);
+        // A state that fits one line but whose window slot (with the revision and flag) does not: the aggregate gets its own line.
+        Assert.True(WindowedAggregator<Tick, long, TickExtremes.State, TickExtremes, TickExtremes.Spec>.PaneTablesLined);
+        // A slot that fits one line stays packed: lining it would only spread it.
+        Assert.False(WindowedAggregator<Tick, long, TickCounts.State, TickCounts, TickCounts.Spec>.PaneTablesLined);
+    }
+
+    [Theory]
+    [InlineData(31, 97)]
+    [InlineData(32, 1)]
+    [InlineData(33, 4_096)]
+    public void SlidingOnLinedTables_EqualsGroupBy(int seed, int batch)
+    {
+        var rng = new Random(seed);
+        var input = new Tick[20_000];
+        for (var i = 0; i < input.Length; i++)
+        {
+            // 2,000 dense keys (direct tables), a millisecond per 100 events, a quarter up to 30 ms late (bound 50).
+            var t = (long)(i / 100);
+            if (rng.Next(4) == 0) t = Math.Max(0, t - rng.Next(0, 31));
+            input[i] = Tick.Random(rng, key: rng.Next(2_000), timeMs: t, extreme: false);
+        }
+        var sink = new Rows();
+        var op = new WindowedAggregator<Tick, long, TickSliding.State, TickSliding, TickSliding.Spec>(sink, null, new WindowOptions { Clock = new ManualClock() });
+        for (var i = 0; i < input.Length; i += batch) op.Apply(input.AsSpan(i, Math.Min(batch, input.Length - i)));
+        op.EndOfInput();
+        Assert.Equal(0, op.LateEvents);
+
+        // Each event belongs to the four 40 ms windows starting at multiples of 10 ms in (t − 40, t].
+        var expected = input
+            .SelectMany(e => Enumerable.Range(0, 4).Select(k => (Start: e.TimeMs / 10 * 10 - 10 * k, Event: e)))
+            .Where(x => x.Start >= 0 || x.Start > x.Event.TimeMs - 40)
+            .GroupBy(x => (x.Event.Key, x.Start), x => x.Event)
+            .ToDictionary(g => g.Key, g =>
+            {
+                var byTime = g.OrderBy(e => e.TimeMs).ToList();   // stable: arrival order breaks ties
+                return new TickSliding
+                {
+                    Key = g.Key.Key, StartMs = g.Key.Start, N = g.Count(), SumI = g.Sum(e => (long)e.I),
+                    MinL = g.Min(e => e.L), MaxL = g.Max(e => e.L),
+                    FirstL = byTime[0].L, FirstUL = byTime[0].UL, LastI = byTime[^1].I,
+                };
+            });
+        Assert.True(sink.List.Count == expected.Count, $"seed {seed}: {sink.List.Count} rows, expected {expected.Count}");
+        foreach (var row in sink.List)
+        {
+            Assert.True(expected.TryGetValue((row.Key, row.StartMs), out var e), $"seed {seed}: unexpected row {row.Key}@{row.StartMs}");
+            Assert.True(e.Equals(row), $"seed {seed}: {row.Key}@{row.StartMs}: n={row.N} sum={row.SumI} min={row.MinL} max={row.MaxL} first={row.FirstL}/{row.FirstUL} last={row.LastI}, expected n={e.N} sum={e.SumI} min={e.MinL} max={e.MaxL} first={e.FirstL}/{e.FirstUL} last={e.LastI}");
+        }
+    }
+
+    private sealed class Rows : IRowSink<TickSliding>
+    {
+        public List<TickSliding> List { get; } = [];
+
+        public void OnRow(in TickSliding row, in RowRevision revision) => List.Add(row);
+    }
+}
