@@ -773,25 +773,4 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         list[count] = null!;
         return bucket;
     }
-
-    /// <summary>True when this operator type's direct pane tables are lined (one cache line per key's hot fields); for tests.</summary>
-    internal static bool PaneTablesLined => StateTable<TKey, WindowSlot<TState>, Hasher>.LinesDirectEntries;
-
-    /// <summary>The spec's key hash, as the state tables' hasher (nested, so it is specialized with the operator).</summary>
-    private readonly struct Hasher : IKeyHasher<TKey>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static ulong Hash(in TKey key) => TSpec.HashKey(key);
-
-        /// <summary>Integer keys may index the tables directly while they are dense.</summary>
-        public static bool DirectIndex => true;
-
-        /// <summary>
-        /// The aggregate's hot prefix (<see cref="IAggregationSpec{TEvent, TKey, TState, TRow}.StateHotBytes"/>): a
-        /// window slot starts with its aggregate, so a direct pane table of a state whose hot fields fit one cache
-        /// line keeps each slot's on one (lined entries, see StateTable's remarks). Tables of other values (the
-        /// session heads' ints) are small enough to stay packed whatever this says.
-        /// </summary>
-        public static int DirectHotBytes => TSpec.StateHotBytes;
-    }
 }
