@@ -5,7 +5,8 @@ namespace Kernel.Tests.Operators;
 
 /// <summary>
 /// A sliding window over a state whose per-event fields fit one cache line and whose whole does not
-/// ([First]'s values come last): its pane tables are lined, and the panes' merges read them slot by slot.
+/// ([First]'s values come last): its pane tables are lined, and the dense sliding stacks (Final, no
+/// lateness) read their entries slot by slot.
 /// </summary>
 [Aggregation(typeof(Tick))]
 [SlidingWindow("40ms", Slide = "10ms")]

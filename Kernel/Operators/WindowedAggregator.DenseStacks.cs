@@ -33,13 +33,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         public long Start;
     }
 
-    /// <summary>
-    /// True when the settings allow the dense stacks at all (checked per fire for the tables: <see cref="DenseWindow"/>).
-    /// Not for lined pane tables (<see cref="PaneTablesLined"/>): the stacks read a pane's packed entry array,
-    /// which a lined table does not have; those windows fire through the table stacks.
-    /// </summary>
+    /// <summary>True when the settings allow the dense stacks at all (checked per fire for the tables: <see cref="DenseWindow"/>).</summary>
     private bool DenseAllowed =>
-        StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !PaneTablesLined && !TSpec.HasSideState && _emit == EmitMode.Final && _lateness == 0;
+        StateTable<TKey, WindowSlot<TState>, Hasher>.SupportsDirect && !TSpec.HasSideState && _emit == EmitMode.Final && _lateness == 0;
 
     /// <summary>
     /// Whether the window [start, end) fires through the dense stacks: allowed, no fired window nor periodic
@@ -217,6 +213,11 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         TSpec.Merge(ref agg, from);
     }
 
+    /// <summary>A direct pane table's entry <paramref name="i"/> from slot 0's, in either layout (packed or lined).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref StateEntry<TKey, WindowSlot<TState>> Entry(ref StateEntry<TKey, WindowSlot<TState>> e0, int i)
+        => ref StateTable<TKey, WindowSlot<TState>, Hasher>.DirectEntry(ref e0, i);
+
     /// <summary>True when none of the eight control bytes in <paramref name="group"/> is 0 (empty): eight keys in a row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool AllOccupied(ulong group) =>
@@ -225,10 +226,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <summary>Merges every entry of the direct table <paramref name="pane"/> into <paramref name="into"/> (a key new to it: Init, then Merge).</summary>
     private static void PushDense(DenseAggregates into, StateTable<TKey, WindowSlot<TState>, Hasher> pane)
     {
-        if (!pane.TryGetDirectArrays(out var control, out var entries) || control.Length > into.Aggs.Length)
+        if (!pane.TryGetDirectEntries(out var control, out var entries) || control.Length > into.Aggs.Length)
             OperatorThrowHelper.ThrowOption("dense stacks", control.Length, "a pane pushed to the dense stacks must be direct and within their slots");
         ref var c0 = ref MemoryMarshal.GetArrayDataReference(control);
-        ref var e0 = ref MemoryMarshal.GetArrayDataReference(entries);
+        ref var e0 = ref entries.First;   // slot i's entry: Entry(ref e0, i), packed or lined
         ref var a0 = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
         ref var h0 = ref MemoryMarshal.GetArrayDataReference(into.Held);
         // control.Length is a power of two ≥ 16: whole groups of eight control bytes, eight groups a Held word.
@@ -243,13 +244,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 var group = 0xFFUL << g;   // g mod 64
                 if ((held & group) == group)
                 {
-                    for (var i = g; i < g + 8; i++) TSpec.Merge(ref Unsafe.Add(ref a0, i), Unsafe.Add(ref e0, i).State.Agg);
+                    for (var i = g; i < g + 8; i++) TSpec.Merge(ref Unsafe.Add(ref a0, i), Entry(ref e0, i).State.Agg);
                     continue;
                 }
                 if ((held & group) == 0)
                 {
                     held |= group;
-                    for (var i = g; i < g + 8; i++) SeedFrom(ref Unsafe.Add(ref a0, i), Unsafe.Add(ref e0, i).State.Agg);
+                    for (var i = g; i < g + 8; i++) SeedFrom(ref Unsafe.Add(ref a0, i), Entry(ref e0, i).State.Agg);
                     continue;
                 }
             }
@@ -265,7 +266,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                     held |= bit;
                     TSpec.Init(out agg);
                 }
-                TSpec.Merge(ref agg, Unsafe.Add(ref e0, i).State.Agg);
+                TSpec.Merge(ref agg, Entry(ref e0, i).State.Agg);
             }
             while (occupied != 0);
         }

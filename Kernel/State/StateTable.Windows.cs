@@ -112,7 +112,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// layout (packed, or lined: see <see cref="LinedEntries"/>); unchecked, for loops bounded by the slots.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref StateEntry<TKey, TState> DirectEntry(ref StateEntry<TKey, TState> entries, int index)
+    internal static ref StateEntry<TKey, TState> DirectEntry(ref StateEntry<TKey, TState> entries, int index)
         => ref Unsafe.AddByteOffset(ref entries, DirectOffsetOf((ulong)(uint)index));
 
     /// <summary>The integer key direct mode keeps in slot <paramref name="index"/>.</summary>
@@ -293,16 +293,31 @@ public sealed partial class StateTable<TKey, TState, THasher>
     }
 
     /// <summary>
-    /// The control bytes and entries of a table in direct mode (key k in slot k, held when its control byte
-    /// is not 0), for a caller that reads them slot by slot without writing (the windowed aggregator's
-    /// dense sliding stacks); false when the table is hashed or its type lays direct entries out lined
-    /// (<see cref="LinedEntries"/>: no entry array to hand out). Valid until the next add, growth or removal.
+    /// The control bytes of a table in direct mode (key k in slot k, held when its control byte is not 0) and,
+    /// in <paramref name="entries"/>, slot 0's entry, from which slot i's is <see cref="DirectEntry"/>(entries, i)
+    /// in either layout: for a caller that reads them slot by slot without writing (the windowed aggregator's
+    /// dense sliding stacks). False (and a null reference) when the table is hashed. Valid until the next
+    /// add, growth or removal.
     /// </summary>
-    internal bool TryGetDirectArrays(out byte[] control, out StateEntry<TKey, TState>[] entries)
+    internal bool TryGetDirectEntries(out byte[] control, out DirectEntriesRef entries)
     {
         control = _control;
-        entries = _entries;
-        return MayDirect && _direct && !s_lined;
+        if (!(MayDirect && _direct))
+        {
+            entries = default;
+            return false;
+        }
+        entries = new DirectEntriesRef(ref DirectEntries());
+        return true;
+    }
+
+    /// <summary>Slot 0's entry of a direct table (<see cref="TryGetDirectEntries"/>); slot i's is <see cref="DirectEntry"/>(<see cref="First"/>, i).</summary>
+    internal readonly ref struct DirectEntriesRef
+    {
+        /// <summary>Slot 0's entry.</summary>
+        public readonly ref StateEntry<TKey, TState> First;
+
+        internal DirectEntriesRef(ref StateEntry<TKey, TState> first) => First = ref first;
     }
 
     /// <summary>
