@@ -107,14 +107,6 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
     }
 
-    /// <summary>
-    /// Direct slot <paramref name="index"/>'s entry from slot 0's (<see cref="DirectEntries"/>), in either
-    /// layout (packed, or lined: see <see cref="LinedEntries"/>); unchecked, for loops bounded by the slots.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ref StateEntry<TKey, TState> DirectEntry(ref StateEntry<TKey, TState> entries, int index)
-        => ref Unsafe.AddByteOffset(ref entries, DirectOffsetOf((ulong)(uint)index));
-
     /// <summary>The integer key direct mode keeps in slot <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TKey KeyOfIndex(int index)

@@ -292,6 +292,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
         return ref MemoryMarshal.GetArrayDataReference(_entries);
     }
 
+    /// <summary>
+    /// Direct slot <paramref name="index"/>'s entry from slot 0's (<see cref="DirectEntries"/>), in either
+    /// layout (packed, or lined: see <see cref="LinedEntries"/>); unchecked, for loops bounded by the slots.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ref StateEntry<TKey, TState> DirectEntry(ref StateEntry<TKey, TState> entries, int index)
+        => ref Unsafe.AddByteOffset(ref entries, DirectOffsetOf((ulong)(uint)index));
+
     /// <summary>The entry in <paramref name="slot"/>, in either layout (range-checked).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref StateEntry<TKey, TState> EntryAt(int slot)
