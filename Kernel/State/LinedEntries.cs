@@ -30,15 +30,29 @@ internal static class LinedEntries
     public const int MaxSlots = 1 << 26;
 
     /// <summary>
-    /// Allocates zeroed, pinned storage for <paramref name="slots"/> entries whose state lies
+    /// Tests set this to have every new array filled with <see cref="StaleFill"/>, as reused memory may hold,
+    /// so that a reader of an empty slot's bytes shows up in them (process-wide; readers of occupied slots
+    /// are unaffected, so other tests running at the same time still pass).
+    /// </summary>
+    internal static volatile bool FillNewArraysForTests;
+
+    /// <summary>The pattern <see cref="FillNewArraysForTests"/> writes.</summary>
+    internal const ulong StaleFill = 0xA5A5_A5A5_A5A5_A5A5UL;
+
+    /// <summary>
+    /// Allocates pinned, uninitialized storage for <paramref name="slots"/> entries whose state lies
     /// <paramref name="stateOffset"/> bytes into the entry, and returns in <paramref name="start"/> the byte
     /// offset of slot 0's entry from the array's data.
     /// </summary>
     public static ulong[] Allocate(int slots, int stateOffset, out nint start)
     {
         // 8-byte elements: the data is 8-byte aligned like any entry array's, and the length stays an int
-        // up to MaxSlots. One line of slack for the shift.
-        var data = GC.AllocateArray<ulong>((int)(((long)slots * Stride + Line) / sizeof(ulong)), pinned: true);
+        // up to MaxSlots. One line of slack for the shift. Uninitialized: a lined table is in direct mode,
+        // where no operation reads the entry of an empty slot (an add writes the key and a zeroed state), and
+        // zeroing would touch every page of the array up front, which on this VM costs 6-14 us a page
+        // (Kernel.Bench/Notes/aggregate.md, session 15): only the pages of slots that keys take get touched.
+        var data = GC.AllocateUninitializedArray<ulong>((int)(((long)slots * Stride + Line) / sizeof(ulong)), pinned: true);
+        if (FillNewArraysForTests) data.AsSpan().Fill(StaleFill);
         start = StartOf(data, stateOffset);
         return data;
     }
