@@ -18,7 +18,12 @@ public sealed class RingPipeline<T>
     private readonly RingExceptionPolicy _policy;
     private readonly Action<HandlerError<T>>? _onError;
     private readonly List<BatchEventProcessor<T>> _processors = [];
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Completed by the last processor thread as it exits (or by Halt before any started), with nothing held:
+    // so the continuations run there, inline. A caller blocked on CompleteAsync is then woken by that thread
+    // itself; with RunContinuationsAsynchronously the wake went through a thread-pool worker first, which
+    // on a loaded 2-core machine took 0.5-20 ms (Kernel.Bench/Notes/aggregate.md, session 15).
+    private readonly TaskCompletionSource _completion = new();
 
     // Configuring -> Started -> Stopping, or Configuring -> Stopping. Interlocked transitions.
     private int _state;
