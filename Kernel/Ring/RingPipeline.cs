@@ -64,6 +64,7 @@ public sealed class RingPipeline<T>
     public Action<BatchEventProcessor<T>>? ProcessorThreadStarting { get; init; }
 
     /// <summary>Completes when every processor has stopped; faulted with <see cref="Fault"/> when a handler exception halted the pipeline.</summary>
+    /// <remarks>Set by the last processor thread as it exits; continuations that may run synchronously run on that thread.</remarks>
     public Task Completion => _completion.Task;
 
     /// <summary>The exception that halted the pipeline, if any.</summary>

@@ -70,6 +70,11 @@ public sealed partial class StreamKernel<TEvent> : IAsyncDisposable, ISourceTarg
     public IReadOnlyList<KeyValuePair<string, BatchEventProcessor<TEvent>>> Handlers => _handlers;
 
     /// <summary>Completes when every handler has stopped; faulted when a handler exception halted the kernel.</summary>
+    /// <remarks>
+    /// The last handler thread completes it as it exits, and continuations that may run synchronously run
+    /// there (so a caller blocked on <see cref="CompleteAsync"/> is woken directly). An <c>await</c> still
+    /// resumes on the caller's context or the thread pool.
+    /// </remarks>
     public Task Completion => _pipeline.Completion;
 
     /// <summary>
