@@ -72,8 +72,9 @@ public sealed partial class StreamKernel<TEvent> : IAsyncDisposable, ISourceTarg
     /// <summary>Completes when every handler has stopped; faulted when a handler exception halted the kernel.</summary>
     /// <remarks>
     /// The last handler thread completes it as it exits, and continuations that may run synchronously run
-    /// there (so a caller blocked on <see cref="CompleteAsync"/> is woken directly). An <c>await</c> still
-    /// resumes on the caller's context or the thread pool.
+    /// there (so a caller blocked on <see cref="CompleteAsync"/> is woken directly, with no thread-pool hop
+    /// between). Code after an <c>await</c> without a synchronization context may therefore go on on that
+    /// (background) thread; it holds no lock and has finished all its work by then.
     /// </remarks>
     public Task Completion => _pipeline.Completion;
 
