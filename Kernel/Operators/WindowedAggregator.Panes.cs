@@ -720,6 +720,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private WindowBucket<TKey, TState, Hasher> Rent(long start, long end)
     {
         var bucket = _pool.Count > 0 ? _pool.Pop() : NewBucket();
+        bucket.Table.PrimeDeferred();   // the priming Return left for now, just before the table is written again
         bucket.Start = start;
         bucket.End = end;
         bucket.Spilled = 0;   // [spill]
@@ -731,7 +732,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// A new pooled bucket. Its table primes its slots with a key's first state (<c>EnablePriming</c>):
     /// the direct loop then takes a key's first event in a pane without a branch on it. Up front, the
     /// slots of the initial capacity, within 1 MiB of entries (what the keys expected would touch anyway);
-    /// then, at each reuse, the slots the last window's keys took. Not with side state, whose handles are
+    /// then, at each reuse, the slots the last window's keys took, written when the table is rented again
+    /// (<see cref="Return"/> defers it, <see cref="Rent"/> writes it). Not with side state, whose handles are
     /// rented per key.
     /// </summary>
     private WindowBucket<TKey, TState, Hasher> NewBucket()
@@ -752,7 +754,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (ReferenceEquals(bucket, _olderPane)) _olderPane = null;
         if (TSpec.HasSideState)   // [side-state] the window's sketches go back to their pools with it
             foreach (ref var entry in bucket.Table) TSpec.ReleaseSide(_side!, ref entry.State.Agg);
-        bucket.Table.ClearForReuse();
+        bucket.Table.ClearForReuse(deferPriming: true);   // primed when rented again (Rent)
         _pool.Push(bucket);
     }
 

@@ -40,8 +40,13 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// several tables per fire). A hashed table is cleared whole: its lookups rely on empty slots
     /// holding a zeroed key.
     /// </summary>
-    /// <remarks>Resets the same bookkeeping as <see cref="Clear"/> (count, removals, the dirty list, max index, the cleared flag).</remarks>
-    internal void ClearForReuse()
+    /// <remarks>
+    /// Resets the same bookkeeping as <see cref="Clear"/> (count, removals, the dirty list, max index, the cleared flag).
+    /// With <paramref name="deferPriming"/>, a priming table leaves the priming of the slots its keys took to
+    /// <see cref="PrimeDeferred"/> (its next user calls it just before the table is written again) and holds no
+    /// primed slot until then.
+    /// </remarks>
+    internal void ClearForReuse(bool deferPriming = false)
     {
         if (!(MayDirect && _direct))
         {
@@ -57,13 +62,53 @@ public sealed partial class StateTable<TKey, TState, THasher>
             var used = _control.AsSpan().LastIndexOfAnyExcept((byte)Empty) + 1;
             if (used <= 2 * _count + SparsePrimeSlack)
             {
-                Prime(used);
-                if (used > _primed) _primed = used;
+                var primed = Math.Max(used, _primed);
+                if (deferPriming)
+                {
+                    _deferredPrime = used;
+                    _deferredPrimed = primed;
+                    _deferredControl = _control;
+                    _primed = 0;
+                }
+                else
+                {
+                    Prime(used);
+                    _primed = primed;
+                }
             }
             else _primed = 0;
         }
         Array.Clear(_control);
         ResetAfterClear();
+    }
+
+    // A priming left to PrimeDeferred by ClearForReuse(deferPriming: true): the slots to write, the primed range
+    // once written, and the control array they belong to (new arrays since then hold no primed slot).
+    private int _deferredPrime;
+    private int _deferredPrimed;
+    private byte[]? _deferredControl;
+
+    /// <summary>
+    /// Writes the priming a <see cref="ClearForReuse"/> with <c>deferPriming</c> left pending, if the table is
+    /// still empty with the same arrays (otherwise drops it: the slots stay unprimed); nothing when none is pending.
+    /// </summary>
+    /// <remarks>
+    /// For a windowed aggregator's pooled tables, called when a table is rented again. Priming at the return
+    /// wrote a day's table a day before its next use (<c>windows</c> suite: two tables alternate by day), by
+    /// which time the day's 19 MB of events had pushed its lines out of the caches, so each key's first event
+    /// of the next day found them in memory. Primed when rented, the same writes run in slot order just before
+    /// the day's first events, which find the lines in L2 or L3.
+    /// </remarks>
+    internal void PrimeDeferred()
+    {
+        var n = _deferredPrime;
+        if (n == 0) return;
+        var control = _deferredControl;
+        _deferredPrime = 0;
+        _deferredControl = null;
+        if (!(MayDirect && _direct) || _count != 0 || _removedCount != 0 || !ReferenceEquals(control, _control) || n > _mask + 1) return;
+        Prime(n);
+        _primed = _deferredPrimed;
     }
 
     // Priming (a windowed aggregator's pooled tables): slots below _primed that are empty hold their own key
