@@ -193,8 +193,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// </summary>
     private static void SeedAndPushDense(DenseAggregates into, DenseAggregates newer, StateTable<TKey, WindowSlot<TState>, Hasher> pane)
     {
-        if (!pane.TryGetDirectEntries(out var control, out var entries) || control.Length > into.Aggs.Length)
-            OperatorThrowHelper.ThrowOption("dense stacks", control.Length, "a pane pushed to the dense stacks must be direct and within their slots");
+        var control = DirectControl(pane, into, out var entries);
         ref var c0 = ref MemoryMarshal.GetArrayDataReference(control);
         ref var e0 = ref entries.First;
         ref var a0 = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
