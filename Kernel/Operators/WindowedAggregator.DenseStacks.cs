@@ -129,6 +129,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
         var from = Math.Max(_stackEnd, start);
         var any = false;
+        StateTable<TKey, WindowSlot<TState>, Hasher>? pending = null;
         for (var i = 0; i < _paneCount && _panes[i].Start < end; i++)
         {
             var pane = _panes[i];
@@ -136,13 +137,20 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             any = true;
             if (pane.Start < from) continue;
             _denseBack ??= RentDense(pane.Start);
-            PushDense(_denseBack, pane.Table);
+            // The last pane pushed (usually the only one: the window's newest) is pushed by the emission,
+            // 64 keys at a time, so the back's entries are read for the rows while they are in L1.
+            if (pending is not null) PushDense(_denseBack, pending);
+            pending = pane.Table;
             PushBackPane(pane);
         }
         if (end > _stackEnd) _stackEnd = end;
         if (!any) return;
         var older = _denseFrontCount > 0 ? _denseFront[_denseFrontHead] : null;
-        EmitDenseWindow(older, _denseBack, start, end);
+        // Until the emission has pushed all of the pending pane the back is half merged: should the sink throw,
+        // the next fire rebuilds the stacks from the panes.
+        _stacksValid = false;
+        EmitDenseWindow(older, _denseBack, pending, start, end);
+        _stacksValid = true;
         if (older is not null && older.Start < start + _slide)
         {
             _denseFront[_denseFrontHead] = null!;
@@ -166,8 +174,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var pane = _backPanes[j];
             var suffix = RentDense(pane.Start);
-            if (newer is not null) CopyDense(suffix, newer);
-            PushDense(suffix, pane.Table);
+            if (newer is null) PushDense(suffix, pane.Table);
+            else SeedAndPushDense(suffix, newer, pane.Table);
             _denseFront[j - keep] = suffix;
             newer = suffix;
         }
@@ -177,31 +185,55 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _backCount = 0;
     }
 
-    /// <summary>Fills the empty <paramref name="into"/> with <paramref name="from"/>'s keys, each added as a merge into a fresh aggregate (Init, then Merge).</summary>
-    private static void CopyDense(DenseAggregates into, DenseAggregates from)
+    /// <summary>
+    /// Fills the empty <paramref name="into"/> with the suffix <paramref name="newer"/> merged with the direct table
+    /// <paramref name="pane"/>, in one pass that reads each once and writes the new suffix once: per key, the table
+    /// path's steps (a copy of the newer suffix's aggregate as a merge into a fresh one, then the pane's merged in:
+    /// Init, Merge of the newer's if it holds the key, Merge of the pane's if it does).
+    /// </summary>
+    private static void SeedAndPushDense(DenseAggregates into, DenseAggregates newer, StateTable<TKey, WindowSlot<TState>, Hasher> pane)
     {
-        ref var target = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
-        ref var source = ref MemoryMarshal.GetArrayDataReference(from.Aggs);
-        var held = from.Held;
-        for (var w = 0; w < held.Length; w++)
+        var control = DirectControl(pane, into, out var entries);
+        ref var c0 = ref MemoryMarshal.GetArrayDataReference(control);
+        ref var e0 = ref entries.First;
+        ref var a0 = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
+        ref var n0 = ref MemoryMarshal.GetArrayDataReference(newer.Aggs);
+        var held = into.Held;
+        var newerHeld = newer.Held;
+        var paneSlots = control.Length;
+        // Both slot counts are powers of two ≥ 16: whole groups of eight keys, eight groups a Held word.
+        for (var g = 0; g < into.Aggs.Length; g += 8)
         {
-            var bits = held[w];
-            into.Held[w] = bits;
-            if (bits == ulong.MaxValue)
+            var occupied = g < paneSlots ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref c0, g)) : 0;
+            var fromNewer = (newerHeld[g >> 6] >> g) & 0xFF;   // g mod 64
+            if (fromNewer == 0xFF && AllOccupied(occupied))
             {
-                // 64 keys in a row (dense ids): no bit to find.
-                for (var i = w << 6; i < (w << 6) + 64; i++)
+                // Eight keys in a row held by both (dense ids): no bit to find.
+                for (var i = g; i < g + 8; i++)
                 {
-                    SeedFrom(ref Unsafe.Add(ref target, i), Unsafe.Add(ref source, i));
+                    ref var agg = ref Unsafe.Add(ref a0, i);
+                    TSpec.Init(out agg);
+                    TSpec.Merge(ref agg, Unsafe.Add(ref n0, i));
+                    TSpec.Merge(ref agg, Entry(ref e0, i).State.Agg);
                 }
+                held[g >> 6] |= 0xFFUL << g;
                 continue;
             }
-            while (bits != 0)
+            if ((occupied | fromNewer) == 0) continue;
+            var bits = 0UL;
+            for (var k = 0; k < 8; k++)
             {
-                var i = (w << 6) + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                SeedFrom(ref Unsafe.Add(ref target, i), Unsafe.Add(ref source, i));
+                var inNewer = (fromNewer & (1UL << k)) != 0;
+                var inPane = ((occupied >> (k << 3)) & 0xFF) != 0;
+                if (!inNewer && !inPane) continue;
+                var i = g + k;
+                bits |= 1UL << k;
+                ref var agg = ref Unsafe.Add(ref a0, i);
+                TSpec.Init(out agg);
+                if (inNewer) TSpec.Merge(ref agg, Unsafe.Add(ref n0, i));
+                if (inPane) TSpec.Merge(ref agg, Entry(ref e0, i).State.Agg);
             }
+            held[g >> 6] |= bits << g;
         }
     }
 
@@ -226,14 +258,30 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <summary>Merges every entry of the direct table <paramref name="pane"/> into <paramref name="into"/> (a key new to it: Init, then Merge).</summary>
     private static void PushDense(DenseAggregates into, StateTable<TKey, WindowSlot<TState>, Hasher> pane)
     {
-        if (!pane.TryGetDirectEntries(out var control, out var entries) || control.Length > into.Aggs.Length)
+        var control = DirectControl(pane, into, out var entries);
+        PushDenseGroups(into, ref MemoryMarshal.GetArrayDataReference(control), ref entries.First, 0, control.Length);
+    }
+
+    /// <summary>The control bytes and entries of the direct table <paramref name="pane"/>, checked to be within <paramref name="into"/>'s slots.</summary>
+    private static byte[] DirectControl(StateTable<TKey, WindowSlot<TState>, Hasher> pane, DenseAggregates into, out StateTable<TKey, WindowSlot<TState>, Hasher>.DirectEntriesRef entries)
+    {
+        if (!pane.TryGetDirectEntries(out var control, out entries) || control.Length > into.Aggs.Length)
             OperatorThrowHelper.ThrowOption("dense stacks", control.Length, "a pane pushed to the dense stacks must be direct and within their slots");
-        ref var c0 = ref MemoryMarshal.GetArrayDataReference(control);
-        ref var e0 = ref entries.First;   // slot i's entry: Entry(ref e0, i), packed or lined
+        return control;
+    }
+
+    /// <summary>
+    /// Merges the entries in slots <paramref name="from"/>..<paramref name="to"/>−1 (whole groups of eight) of a direct
+    /// pane (slot 0's control byte <paramref name="c0"/> and entry <paramref name="e0"/>) into <paramref name="into"/>
+    /// (a key new to it: Init, then Merge).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PushDenseGroups(DenseAggregates into, ref byte c0, ref StateEntry<TKey, WindowSlot<TState>> e0, int from, int to)
+    {
         ref var a0 = ref MemoryMarshal.GetArrayDataReference(into.Aggs);
         ref var h0 = ref MemoryMarshal.GetArrayDataReference(into.Held);
-        // control.Length is a power of two ≥ 16: whole groups of eight control bytes, eight groups a Held word.
-        for (var g = 0; g < control.Length; g += 8)
+        // Slot counts are powers of two ≥ 16: whole groups of eight control bytes, eight groups a Held word.
+        for (var g = from; g < to; g += 8)
         {
             var occupied = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref c0, g));
             if (occupied == 0) continue;
@@ -276,47 +324,85 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// Emits the final rows of [start, end): each key of <paramref name="older"/> merged with
     /// <paramref name="back"/>, in key order, as <see cref="TryEmitMergedWindow"/> does from the tables
     /// (a key only one of them holds: that aggregate, merged into a fresh one when the other exists).
+    /// A <paramref name="pending"/> pane is first pushed onto <paramref name="back"/>, 64 keys at a time
+    /// just before their rows: the same merges as <see cref="PushDense"/> then the emission, in one pass.
     /// </summary>
-    private void EmitDenseWindow(DenseAggregates? older, DenseAggregates? back, long start, long end)
+    private void EmitDenseWindow(DenseAggregates? older, DenseAggregates? back, StateTable<TKey, WindowSlot<TState>, Hasher>? pending, long start, long end)
     {
+        // Every row of the window revises the same window at the same watermark: one revision for all of them.
+        var revision = new RowRevision(start, end, 0, true, _watermark);
+        var sink = _sink;
         var words = (older ?? back)?.Held.Length ?? 0;   // neither: the window's panes held no key
+        ref var c0 = ref Unsafe.NullRef<byte>();
+        ref var e0 = ref Unsafe.NullRef<StateEntry<TKey, WindowSlot<TState>>>();
+        var paneSlots = 0;
+        if (pending is not null)
+        {
+            var control = DirectControl(pending, back!, out var entries);
+            c0 = ref MemoryMarshal.GetArrayDataReference(control);
+            e0 = ref entries.First;
+            paneSlots = control.Length;
+        }
+        ref var o0 = ref older is null ? ref Unsafe.NullRef<TState>() : ref MemoryMarshal.GetArrayDataReference(older.Aggs);
+        ref var b0 = ref back is null ? ref Unsafe.NullRef<TState>() : ref MemoryMarshal.GetArrayDataReference(back.Aggs);
         for (var w = 0; w < words; w++)
         {
+            var first = w << 6;
+            if (first < paneSlots) PushDenseGroups(back!, ref c0, ref e0, first, Math.Min(first + 64, paneSlots));
             var o = older is null ? 0 : older.Held[w];
             var b = back is null ? 0 : back.Held[w];
+            if (b == ulong.MaxValue)
+            {
+                // 64 keys in a row in the back (dense ids): no bit to find.
+                if (o == ulong.MaxValue)
+                {
+                    for (var i = first; i < first + 64; i++)
+                    {
+                        var merged = Unsafe.Add(ref o0, i);
+                        TSpec.Merge(ref merged, Unsafe.Add(ref b0, i));
+                        EmitDenseRow(sink, i, merged, start, end, revision);
+                    }
+                    continue;
+                }
+                if (older is null)
+                {
+                    for (var i = first; i < first + 64; i++) EmitDenseRow(sink, i, Unsafe.Add(ref b0, i), start, end, revision);
+                    continue;
+                }
+            }
             var all = o | b;
             while (all != 0)
             {
                 var bit = all & (0 - all);
                 all ^= bit;
-                var i = (w << 6) + BitOperations.TrailingZeroCount(bit);
+                var i = first + BitOperations.TrailingZeroCount(bit);
                 if ((b & bit) == 0)
                 {
-                    EmitDenseRow(i, older!.Aggs[i], start, end);
+                    EmitDenseRow(sink, i, Unsafe.Add(ref o0, i), start, end, revision);
                 }
                 else if (older is null)
                 {
-                    EmitDenseRow(i, back!.Aggs[i], start, end);
+                    EmitDenseRow(sink, i, Unsafe.Add(ref b0, i), start, end, revision);
                 }
                 else
                 {
                     TState merged;
                     if ((o & bit) == 0) TSpec.Init(out merged);
-                    else merged = older.Aggs[i];
-                    TSpec.Merge(ref merged, back!.Aggs[i]);
-                    EmitDenseRow(i, merged, start, end);
+                    else merged = Unsafe.Add(ref o0, i);
+                    TSpec.Merge(ref merged, Unsafe.Add(ref b0, i));
+                    EmitDenseRow(sink, i, merged, start, end, revision);
                 }
             }
         }
     }
 
     /// <summary>The final row of the key in slot <paramref name="index"/> (direct mode: the key is the index).</summary>
-    private void EmitDenseRow(int index, in TState agg, long start, long end)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EmitDenseRow(IRowSink<TRow> sink, int index, in TState agg, long start, long end, in RowRevision revision)
     {
-        var key = KeyOfIndex(index);
-        TSpec.ToRow(key, agg, start, end, out var row);
+        TSpec.ToRow(KeyOfIndex(index), agg, start, end, out var row);
         _rowsEmitted++;
-        _sink.OnRow(row, new RowRevision(start, end, 0, true, _watermark));
+        sink.OnRow(row, revision);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
