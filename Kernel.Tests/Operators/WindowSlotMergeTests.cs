@@ -3,6 +3,7 @@ using Kernel.State;
 using Kernel.Tests.Operators.Specs;
 using Kernel.Tests.State;
 using Kernel.Time;
+using static Kernel.Tests.State.DirectLongTables;
 
 namespace Kernel.Tests.Operators;
 
@@ -332,18 +333,5 @@ public sealed class WindowSlotMergeTests
         table.MarkClean();
         Assert.False(View(table).TryPeekPrimed(9), "a clean key goes through the general path (listed dirty)");
         Assert.Equal(0, table.ChangedCount);
-    }
-
-    private static (long, long)[] Entries(StateTable<long, long, DirectLongHasher> table)
-    {
-        var list = new List<(long, long)>();
-        foreach (ref var e in table) list.Add((e.Key, e.State));
-        return [.. list.Order()];
-    }
-
-    private static StateTable<long, long, DirectLongHasher>.DirectView View(StateTable<long, long, DirectLongHasher> table)
-    {
-        Assert.True(table.TryGetDirectView(out var view));
-        return view;
     }
 }

@@ -1,4 +1,5 @@
 using Kernel.State;
+using static Kernel.Tests.State.DirectLongTables;
 
 namespace Kernel.Tests.State;
 
@@ -106,18 +107,5 @@ public sealed class StateTableDeferredPrimingTests
             n++;
         }
         Assert.Equal(1_500, n);
-    }
-
-    private static (long, long)[] Entries(StateTable<long, long, DirectLongHasher> table)
-    {
-        var list = new List<(long, long)>();
-        foreach (ref var e in table) list.Add((e.Key, e.State));
-        return [.. list.Order()];
-    }
-
-    private static StateTable<long, long, DirectLongHasher>.DirectView View(StateTable<long, long, DirectLongHasher> table)
-    {
-        Assert.True(table.TryGetDirectView(out var view));
-        return view;
     }
 }
