@@ -4,7 +4,7 @@ using static Kernel.Tests.State.DirectLongTables;
 namespace Kernel.Tests.State;
 
 /// <summary>
-/// <c>ClearForReuse(deferPriming: true)</c> and <c>PrimeDeferred</c>: a windowed aggregator's pooled table is primed
+/// <c>ClearForReuse()</c> and <c>PrimeDeferred</c>: a windowed aggregator's pooled table is primed
 /// when it is rented again, not when it is returned. Until then it holds no primed slot; the deferred priming
 /// writes each slot's key and the primed state over the last window's states, and is dropped when the table
 /// changed meanwhile (a key added, new arrays), never written over live or reallocated slots.
@@ -20,7 +20,7 @@ public sealed class StateTableDeferredPrimingTests
         table.GetValueRefOrAdd(70, out _) = 9;   // beyond the primed range: the general add
         Assert.Equal(50UL, View(table).Primed);
 
-        table.ClearForReuse(deferPriming: true);
+        table.ClearForReuse();
         Assert.Equal(0, table.Count);
         Assert.Equal(0UL, View(table).Primed);   // nothing primed until the table is rented again
         Assert.Equal(0, table.CountPrimedHeld());
@@ -48,7 +48,7 @@ public sealed class StateTableDeferredPrimingTests
         var table = new StateTable<long, long, DirectLongHasher>("Tests.DeferredPriming", 1, 100);
         table.EnablePriming(1_000, 64);
         table.GetValueRefOrAdd(5, out _) = 1;
-        table.ClearForReuse(deferPriming: true);
+        table.ClearForReuse();
 
         // Written before the pending priming: a key outside the slots grows the table into new arrays.
         table.GetValueRefOrAdd(900, out _) = 42;
@@ -57,7 +57,7 @@ public sealed class StateTableDeferredPrimingTests
         Assert.Equal([(900L, 42L)], Entries(table));
 
         // A key added and removed again: empty, but not as the return left it.
-        table.ClearForReuse(deferPriming: true);
+        table.ClearForReuse();
         table.GetValueRefOrAdd(2, out _) = 3;
         Assert.True(table.Remove(2));
         table.PrimeDeferred();
@@ -66,7 +66,7 @@ public sealed class StateTableDeferredPrimingTests
 
         // Untouched since the return: primed on the new arrays.
         table.GetValueRefOrAdd(7, out _) = 1;
-        table.ClearForReuse(deferPriming: true);
+        table.ClearForReuse();
         Assert.Equal(0UL, View(table).Primed);
         table.PrimeDeferred();
         Assert.True(View(table).Primed >= 8, "the slots up to the last key taken are primed");
@@ -85,7 +85,7 @@ public sealed class StateTableDeferredPrimingTests
         var first = Wide72.Of(-1);
         table.EnablePriming(first, 16);
         for (long k = 0; k < 1_500; k++) table.GetValueRefOrAdd(k, out _) = Wide72.Of(k);
-        table.ClearForReuse(deferPriming: true);
+        table.ClearForReuse();
         Assert.True(table.TryGetDirectView(out var before));
         Assert.Equal(0UL, before.Primed);
         table.PrimeDeferred();

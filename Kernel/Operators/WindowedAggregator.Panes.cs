@@ -754,7 +754,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (ReferenceEquals(bucket, _olderPane)) _olderPane = null;
         if (TSpec.HasSideState)   // [side-state] the window's sketches go back to their pools with it
             foreach (ref var entry in bucket.Table) TSpec.ReleaseSide(_side!, ref entry.State.Agg);
-        bucket.Table.ClearForReuse(deferPriming: true);   // primed when rented again (Rent)
+        bucket.Table.ClearForReuse();   // primed when rented again (Rent)
         _pool.Push(bucket);
     }
 

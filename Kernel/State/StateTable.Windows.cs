@@ -42,11 +42,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// </summary>
     /// <remarks>
     /// Resets the same bookkeeping as <see cref="Clear"/> (count, removals, the dirty list, max index, the cleared flag).
-    /// With <paramref name="deferPriming"/>, a priming table leaves the priming of the slots its keys took to
-    /// <see cref="PrimeDeferred"/> (its next user calls it just before the table is written again) and holds no
-    /// primed slot until then.
+    /// A priming table leaves the priming of the slots its keys took to <see cref="PrimeDeferred"/> (its next
+    /// user calls it just before the table is written again) and holds no primed slot until then.
     /// </remarks>
-    internal void ClearForReuse(bool deferPriming = false)
+    internal void ClearForReuse()
     {
         if (!(MayDirect && _direct))
         {
@@ -62,19 +61,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
             var used = _control.AsSpan().LastIndexOfAnyExcept((byte)Empty) + 1;
             if (used <= 2 * _count + SparsePrimeSlack)
             {
-                var primed = Math.Max(used, _primed);
-                if (deferPriming)
-                {
-                    _deferredPrime = used;
-                    _deferredPrimed = primed;
-                    _deferredControl = _control;
-                    _primed = 0;
-                }
-                else
-                {
-                    Prime(used);
-                    _primed = primed;
-                }
+                _deferredPrime = used;
+                _deferredPrimed = Math.Max(used, _primed);
+                _deferredControl = _control;
+                _primed = 0;
             }
             else _primed = 0;
         }
@@ -82,14 +72,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
         ResetAfterClear();
     }
 
-    // A priming left to PrimeDeferred by ClearForReuse(deferPriming: true): the slots to write, the primed range
+    // A priming left to PrimeDeferred by ClearForReuse: the slots to write, the primed range
     // once written, and the control array they belong to (new arrays since then hold no primed slot).
     private int _deferredPrime;
     private int _deferredPrimed;
     private byte[]? _deferredControl;
 
     /// <summary>
-    /// Writes the priming a <see cref="ClearForReuse"/> with <c>deferPriming</c> left pending, if the table is
+    /// Writes the priming a <see cref="ClearForReuse"/> left pending, if the table is
     /// still empty with the same arrays (otherwise drops it: the slots stay unprimed); nothing when none is pending.
     /// </summary>
     /// <remarks>
