@@ -23,8 +23,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <remarks>
     /// Unlike <see cref="Emit"/>, leaves each slot's revision and changed flag as they were: the window is in no
     /// list any more (no snapshot, query, periodic tick or spill sees it), and the next user of its table writes
-    /// every slot it takes (priming or an add) before reading it. Every row but one whose slot already emitted
-    /// revisions (OnWindowClose with lateness, Periodic, EveryUpdate) shares one <see cref="RowRevision"/>.
+    /// every slot it takes (priming or an add; a hashed table is cleared whole) before reading it. The rows share
+    /// one <see cref="RowRevision"/> (revision 0, final); a key that already emitted revisions (OnWindowClose with
+    /// lateness, Periodic, EveryUpdate) gets a copy with its own next number.
     /// </remarks>
     private void EmitFinalRows(WindowBucket<TKey, TState, Hasher> window)
     {
