@@ -685,8 +685,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var window = RemoveAt(_fired, ref _firedCount, 0);
         // Final emits its only row here; the other modes close with a final revision, unless
         // OnWindowClose without lateness already marked its row final.
-        if (!(_emit == EmitMode.OnWindowClose && _lateness == 0))
-            foreach (ref var entry in window.Table) Emit(entry.Key, ref entry.State, window.Start, window.End, isFinal: true);
+        if (!(_emit == EmitMode.OnWindowClose && _lateness == 0)) EmitFinalRows(window);   // WindowedAggregator.Emission.cs
         if (window.Spilled > 0 && !(_emit == EmitMode.OnWindowClose && _lateness == 0)) EmitSpilled(window);   // [spill]
         Return(window);
     }
