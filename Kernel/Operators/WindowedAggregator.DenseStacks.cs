@@ -161,8 +161,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             any = true;
             if (pane.Start < from) continue;
             _denseBack ??= RentDense(pane.Start);
-            // The last pane pushed (usually the only one: the window's newest) is pushed by the emission,
-            // 64 keys at a time, so the back's entries are read for the rows while they are in L1.
+            // The last pane pushed (usually the only one: the window's newest) is pushed (and copied) by the
+            // emission, key by key or 64 keys at a time, so the back's entries are read for the rows while they
+            // are in L1. Every pushed pane gets a copy, the flip's input.
             if (pending is not null) PushDense(_denseBack, pendingCopy!, pending);
             pending = pane.Table;
             PushBackPane(pane);
