@@ -119,7 +119,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private bool TryEmitMergedWindow(long start, long end)
     {
         var older = _frontCount > 0 ? _front[_frontHead] : null;
-        var visitor = new ReleasedRows(this, start, end);
+        var visitor = new ReleasedRows(this, start, end, new RowRevision(start, end, 0, true, _watermark));
         if (older is not null)
         {
             if (!older.Table.TryVisitMergedDirect<SlotMerge, ReleasedRows>(_back?.Table, ref visitor)) return false;
@@ -138,20 +138,6 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     // The suffix TryEmitMergedWindow emitted a window from, returned to the pool once the fire is done.
     private WindowBucket<TKey, TState, Hasher>? _emittedSuffix;
 
-    /// <summary>Emits each visited (key, merged slot) as the final row of one window (<see cref="TryEmitMergedWindow"/>).</summary>
-    private readonly struct ReleasedRows(WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> owner, long start, long end) : ISlotVisitor<TKey, WindowSlot<TState>>
-    {
-        public void Visit(in TKey key, in WindowSlot<TState> state) => owner.EmitReleased(key, state, start, end);
-    }
-
-    /// <summary>A window's final row from a slot no table keeps (<see cref="Emit"/> without the slot's bookkeeping).</summary>
-    private void EmitReleased(in TKey key, in WindowSlot<TState> slot, long start, long end)
-    {
-        TSpec.ToRow(key, slot.Agg, start, end, out var row);
-        var revision = new RowRevision(start, end, slot.Revision, true, _watermark);
-        _rowsEmitted++;
-        _sink.OnRow(row, revision);
-    }
 
     /// <summary>Turns the back into front suffixes, newest first, skipping the panes before <paramref name="start"/> (evicted, maybe released).</summary>
     private void Flip(long start)
