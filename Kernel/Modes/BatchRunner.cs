@@ -43,29 +43,16 @@ public static partial class BatchRunner
         if (input is List<TEvent> list) return Run(target, (ReadOnlySpan<TEvent>)CollectionsMarshal.AsSpan(list), options);
         long total = input is ICollection<TEvent> c ? c.Count : input is IReadOnlyCollection<TEvent> rc ? rc.Count : options.TotalRecords ?? -1;
         var meter = new ProgressMeter(options, total, -1);
-        var buffer = ArrayPool<TEvent>.Shared.Rent(options.BatchSize);
+        var batch = new PooledBatch<TEvent>(options.BatchSize);
         try
         {
-            var n = 0;
             foreach (var e in input)
-            {
-                buffer[n++] = e;
-                if (n == options.BatchSize)
-                {
-                    target.Apply(buffer.AsSpan(0, n));
-                    meter.Add(n, 0);
-                    n = 0;
-                }
-            }
-            if (n > 0)
-            {
-                target.Apply(buffer.AsSpan(0, n));
-                meter.Add(n, 0);
-            }
+                if (batch.Add(e)) batch.Flush(ref target, ref meter);
+            batch.Flush(ref target, ref meter);
         }
         finally
         {
-            ArrayPool<TEvent>.Shared.Return(buffer, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>());
+            batch.Return();
         }
         if (options.CompleteAtEnd) target.Complete();
         return meter.Finish();
@@ -78,29 +65,16 @@ public static partial class BatchRunner
         ArgumentNullException.ThrowIfNull(input);
         options = Checked(options);
         var meter = new ProgressMeter(options, options.TotalRecords ?? -1, -1);
-        var buffer = ArrayPool<TEvent>.Shared.Rent(options.BatchSize);
+        var batch = new PooledBatch<TEvent>(options.BatchSize);
         try
         {
-            var n = 0;
             await foreach (var e in input.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                buffer[n++] = e;
-                if (n == options.BatchSize)
-                {
-                    target.Apply(buffer.AsSpan(0, n));
-                    meter.Add(n, 0);
-                    n = 0;
-                }
-            }
-            if (n > 0)
-            {
-                target.Apply(buffer.AsSpan(0, n));
-                meter.Add(n, 0);
-            }
+                if (batch.Add(e)) batch.Flush(ref target, ref meter);
+            batch.Flush(ref target, ref meter);
         }
         finally
         {
-            ArrayPool<TEvent>.Shared.Return(buffer, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>());
+            batch.Return();
         }
         if (options.CompleteAtEnd) target.Complete();
         return meter.Finish();
@@ -115,6 +89,37 @@ public static partial class BatchRunner
             target.Apply(input.Slice(i, n));
             meter.Add(n, 0);
         }
+    }
+
+    /// <summary>
+    /// One batch of a sequence gathered in a pooled buffer before it goes to the operator in one call
+    /// (the enumerable and asynchronous runs; a span is cut into batches in place).
+    /// </summary>
+    private struct PooledBatch<TEvent>(int size)
+    {
+        private readonly TEvent[] _items = ArrayPool<TEvent>.Shared.Rent(size);
+        private int _count;
+
+        /// <summary>Adds <paramref name="e"/>; true when the batch is full.</summary>
+        public bool Add(TEvent e)
+        {
+            _items[_count++] = e;
+            return _count == size;
+        }
+
+        /// <summary>Hands the events gathered so far (if any) to <paramref name="target"/>, counted in <paramref name="meter"/>.</summary>
+        public void Flush<TTarget>(ref TTarget target, ref ProgressMeter meter)
+            where TTarget : IBatchTarget<TEvent>
+        {
+            if (_count == 0) return;
+            target.Apply(_items.AsSpan(0, _count));
+            meter.Add(_count, 0);
+            _count = 0;
+        }
+
+        /// <summary>Gives the buffer back to the pool (cleared when the events hold references).</summary>
+        public readonly void Return()
+            => ArrayPool<TEvent>.Shared.Return(_items, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TEvent>());
     }
 
     private static BatchOptions Checked(BatchOptions? options)
