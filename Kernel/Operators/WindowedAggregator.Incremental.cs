@@ -269,28 +269,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var sources = _maxEventTime.Length;
         var total = SnapshotHeaderSize + sources * 16 + (_paneCount + _firedCount + _revCount) * 20 + 4;
         var span = capture.Metadata.GetSpan(total)[..total];
-        BinaryPrimitives.WriteUInt32LittleEndian(span, IncrementalMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], IncrementalVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], TSpec.StateFingerprint);
-        BinaryPrimitives.WriteInt64LittleEndian(span[16..], _watermark);
-        BinaryPrimitives.WriteInt64LittleEndian(span[24..], _nextFireStart);
-        BinaryPrimitives.WriteInt64LittleEndian(span[32..], _eventsSeen);
-        BinaryPrimitives.WriteInt64LittleEndian(span[40..], _lateEvents);
-        BinaryPrimitives.WriteInt64LittleEndian(span[48..], _rowsEmitted);
-        BinaryPrimitives.WriteInt32LittleEndian(span[56..], sources);
-        BinaryPrimitives.WriteInt32LittleEndian(span[60..], _paneCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[76..], _revCount);
-        var at = SnapshotHeaderSize;
-        for (var s = 0; s < sources; s++)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _maxEventTime[s]);
-            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], _tracker.WatermarkOf(s));
-            at += 16;
-        }
+        var at = WriteHeader(span, IncrementalMagic, IncrementalVersion, 0, sources);
         for (var i = 0; i < _paneCount + _firedCount + _revCount; i++)
         {
             var bucket = i < _paneCount ? _panes[i] : i < _paneCount + _firedCount ? _fired[i - _paneCount] : _revs[i - _paneCount - _firedCount];

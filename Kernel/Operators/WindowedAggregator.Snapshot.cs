@@ -92,28 +92,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         var total = (int)size;
         var span = output.GetSpan(total)[..total];
 
-        BinaryPrimitives.WriteUInt32LittleEndian(span, SnapshotMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], SnapshotVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], (ushort)(_session ? 1 : 0));
-        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], TSpec.StateFingerprint);
-        BinaryPrimitives.WriteInt64LittleEndian(span[16..], _watermark);
-        BinaryPrimitives.WriteInt64LittleEndian(span[24..], _nextFireStart);
-        BinaryPrimitives.WriteInt64LittleEndian(span[32..], _eventsSeen);
-        BinaryPrimitives.WriteInt64LittleEndian(span[40..], _lateEvents);
-        BinaryPrimitives.WriteInt64LittleEndian(span[48..], _rowsEmitted);
-        BinaryPrimitives.WriteInt32LittleEndian(span[56..], sources);
-        BinaryPrimitives.WriteInt32LittleEndian(span[60..], _paneCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[76..], _revCount);
-        var at = SnapshotHeaderSize;
-        for (var s = 0; s < sources; s++)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _maxEventTime[s]);
-            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], _tracker.WatermarkOf(s));
-            at += 16;
-        }
+        var at = WriteHeader(span, SnapshotMagic, SnapshotVersion, (ushort)(_session ? 1 : 0), sources);
         for (var i = 0; i < _paneCount; i++) at = WriteBucket(span, at, _panes[i]);
         for (var i = 0; i < _firedCount; i++) at = WriteBucket(span, at, _fired[i]);
         for (var i = 0; i < _revCount; i++) at = WriteBucket(span, at, _revs[i]);
@@ -213,6 +192,38 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(snapshot[48..]);
         ForgetCachedPanes();
         UpdateNextTimer();
+    }
+
+    /// <summary>
+    /// Writes the 80-byte header both formats share (full snapshot and incremental metadata: magic,
+    /// version, flags, fingerprint, watermark and counters) and each source's largest event time and
+    /// watermark; returns the offset after them.
+    /// </summary>
+    private int WriteHeader(Span<byte> span, uint magic, ushort version, ushort flags, int sources)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(span, magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], version);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..], TSpec.StateFingerprint);
+        BinaryPrimitives.WriteInt64LittleEndian(span[16..], _watermark);
+        BinaryPrimitives.WriteInt64LittleEndian(span[24..], _nextFireStart);
+        BinaryPrimitives.WriteInt64LittleEndian(span[32..], _eventsSeen);
+        BinaryPrimitives.WriteInt64LittleEndian(span[40..], _lateEvents);
+        BinaryPrimitives.WriteInt64LittleEndian(span[48..], _rowsEmitted);
+        BinaryPrimitives.WriteInt32LittleEndian(span[56..], sources);
+        BinaryPrimitives.WriteInt32LittleEndian(span[60..], _paneCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[64..], _firedCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[68..], KeySize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[72..], StateSize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[76..], _revCount);
+        var at = SnapshotHeaderSize;
+        for (var s = 0; s < sources; s++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _maxEventTime[s]);
+            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], _tracker.WatermarkOf(s));
+            at += 16;
+        }
+        return at;
     }
 
     private static int WriteBucket(Span<byte> span, int at, WindowBucket<TKey, TState, Hasher> bucket)
