@@ -113,13 +113,17 @@ internal static class DiagnosticDescriptors
         "KRN0026", "Sketch over the wrong kind of input",
         "[{0}] on '{1}' {2}");
 
+    public static readonly DiagnosticDescriptor WindowOverRevisions = Error(
+        "KRN0027", "Window over another aggregation's revised rows",
+        "'{0}' windows the rows of aggregation '{1}', which emits {2}: a windowed aggregation adds every row it receives, so each revision of an upstream row would be counted again; emit Final upstream, or aggregate its rows without a window (upserts replace each other)");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
         MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
         ColumnTypeNotSupported, NameTakenByGeneratedType, FirstLastOverUpserts,
-        SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch);
+        SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch, WindowOverRevisions);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

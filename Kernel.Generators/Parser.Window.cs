@@ -86,6 +86,31 @@ internal static partial class Parser
         return new WindowModel(kind, size, slide, offset, gap, outOfOrder, idle, lateness, emit, interval);
     }
 
+    /// <summary>
+    /// Reports KRN0027 when a windowed aggregation reads the rows of an aggregation that declares an emit
+    /// mode other than Final: the window adds each row it receives, so revisions of one upstream row
+    /// (OnWindowClose, Periodic, EveryUpdate) would be counted once each. Final rows come once per (key,
+    /// window). An unwindowed input has no [WindowStart] and is refused by KRN0013 already.
+    /// </summary>
+    private static void CheckWindowOverRevisions(
+        INamedTypeSymbol type, INamedTypeSymbol input, KnownSymbols known, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        var emit = "Final";
+        foreach (var a in input.GetAttributes())
+        {
+            if (!KnownSymbols.Is(a, known.Emit)) continue;
+            var mode = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int m ? m : 0;
+            emit = mode >= 0 && mode < s_emitModes.Length ? s_emitModes[mode] : "Final";
+        }
+        if (emit == "Final") return;
+        foreach (var a in type.GetAttributes())
+        {
+            if (!KnownSymbols.Is(a, known.TumblingWindow) && !KnownSymbols.Is(a, known.SlidingWindow) && !KnownSymbols.Is(a, known.SessionWindow)) continue;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowOverRevisions, LocationOf(a, type, ct), type.Name, ShortTypeName(input), emit));
+            return;
+        }
+    }
+
     /// <summary>Parses one duration argument, reporting KRN0012 when it is missing (and required), malformed or zero (and must be positive).</summary>
     private static bool Duration(
         string? text, string what, bool required, bool positive, INamedTypeSymbol type, Location? location,

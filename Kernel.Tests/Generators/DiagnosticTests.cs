@@ -235,6 +235,25 @@ public sealed class DiagnosticTests
             "[Last] on 'Down.Latest' cannot read the rows of aggregation 'Up': they arrive as upserts, and a replaced row's first or last value cannot be taken back; aggregate the events directly, or use [Min]/[Max]");
 
     [Fact]
+    public void KRN0027_WindowOverRevisedRows()
+        => AssertDiagnostic("KRN0027",
+            "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\n[TumblingWindow(\"1d\")]\n[Emit(EmitMode.OnWindowClose)]\n"
+            + "public partial struct Daily { [Key] public long ProductId; [WindowStart] public long Day; [Sum(nameof(Order.RevenueCents))] public long Revenue; }\n"
+            + "[Aggregation(typeof(Daily))]\n[[|TumblingWindow(\"7d\")|]]\npublic partial struct Weekly { [Key(nameof(Daily.ProductId))] public long ProductId; [Sum(nameof(Daily.Revenue))] public long Revenue; }\n",
+            "'Weekly' windows the rows of aggregation 'Daily', which emits OnWindowClose: a windowed aggregation adds every row it receives, so each revision of an upstream row would be counted again; emit Final upstream, or aggregate its rows without a window (upserts replace each other)");
+
+    [Fact]
+    public void WindowOverFinalRows_IsAccepted()
+    {
+        var source = "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\n[TumblingWindow(\"1d\")]\n[Emit(EmitMode.Final)]\n"
+            + "public partial struct Daily { [Key] public long ProductId; [WindowStart] public long Day; [Sum(nameof(Order.RevenueCents))] public long Revenue; }\n"
+            + "[Aggregation(typeof(Daily))]\n[TumblingWindow(\"7d\")]\npublic partial struct Weekly { [Key(nameof(Daily.ProductId))] public long ProductId; [Sum(nameof(Daily.Revenue))] public long Revenue; }\n";
+        var run = GeneratorHarness.RunGenerator(source, Events);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.DoesNotContain(run.CompilerDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
     public void KRN0023_SampleOfZeroEvents()
         => AssertDiagnostic("KRN0023",
             "using Kernel;\nusing Kernel.Sketches;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Bad { [Key] public long ProductId; [[|Sample(0)|]] public Reservoir<Order> Some; }\n",
