@@ -5,10 +5,14 @@ namespace Kernel.Tests.Samples;
 /// <summary>Runs the built revenue DLL (never <c>dotnet run</c>) and captures its exit code and output.</summary>
 internal static class RevenueCli
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => RunIn(null, args);
+
+    /// <summary>Runs it in <paramref name="workingDirectory"/> (the headline job writes its data directory there).</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunIn(string? workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

@@ -54,11 +54,12 @@ internal static class HeadlineJob
 
         var batch = await BatchJob.RunAsync(orders, Kernel.Sources.BadRecordPolicy.Fail, null, CancellationToken.None).ConfigureAwait(false);
         batch.WriteCsv(Path.Combine(dir, "revenue-batch.csv"));
-        Compare(job, batch);
-        return 0;
+        // A disagreement the late orders do not explain is a failed run: exit 1, so scripts and CI see it.
+        return Compare(job, batch) ? 0 : 1;
     }
 
-    private static void Compare(StreamJob stream, RevenueTable batch)
+    /// <summary>Prints how the stream's answer compares with the batch's; true when they agree (up to the late orders).</summary>
+    private static bool Compare(StreamJob stream, RevenueTable batch)
     {
         var s = stream.Table;
         var missingOrders = batch.TotalOrders - s.TotalOrders;
@@ -66,17 +67,20 @@ internal static class HeadlineJob
         var explained = missingOrders == stream.Late.Count && missingCents == stream.Late.RevenueCents;
         if (missingOrders == 0 && missingCents == 0)
         {
-            AnsiConsole.MarkupLine("[green]Stream and batch agree[/]: every (day, product) row is identical.");
+            AnsiConsole.MarkupLine("[green]Stream and batch agree[/]: the same orders and the same revenue in both.");
+            return true;
         }
         else if (explained)
         {
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[green]Stream and batch agree[/] up to the late orders: the batch counts every order, the stream left out [yellow]{stream.Late.Count:N0}[/] orders worth [yellow]{Money(stream.Late.RevenueCents)}[/] that arrived after their day closed (beyond 10m out-of-orderness + 1h lateness; see late.csv)."));
+            return true;
         }
         else
         {
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[red]Stream and batch disagree[/]: {missingOrders:N0} orders / {Money(missingCents)} differ, but only {stream.Late.Count:N0} orders / {Money(stream.Late.RevenueCents)} were late."));
+            return false;
         }
     }
 
