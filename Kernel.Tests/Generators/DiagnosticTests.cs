@@ -85,6 +85,15 @@ public sealed class DiagnosticTests
             Aggregation("    [[|Sum(nameof(Order.Express))|]] public long Total;"),
             "[Sum] on 'Bad.Total' needs a numeric input member, but 'Order.Express' is 'bool'");
 
+    [Theory]
+    [InlineData("Min")]
+    [InlineData("Max")]
+    [InlineData("Avg")]
+    public void KRN0004_MinMaxAvgOverNonNumeric_NameTheAggregate(string aggregate)
+        => AssertDiagnostic("KRN0004",
+            Aggregation($"    [[|{aggregate}(nameof(Order.Express))|]] public long Total;"),
+            $"[{aggregate}] on 'Bad.Total' needs a numeric input member, but 'Order.Express' is 'bool'");
+
     [Fact]
     public void KRN0005_SumOfLongIntoInt_IsTooSmall()
         => AssertDiagnostic("KRN0005",
