@@ -18,7 +18,7 @@ public sealed class WindowedPropertyTests
         var data = new TheoryData<int, WindowKind, EmitMode, long, bool>();
         var seed = 100;
         foreach (var kind in new[] { WindowKind.Tumbling, WindowKind.Sliding })
-            foreach (var emit in new[] { EmitMode.Final, EmitMode.OnWindowClose, EmitMode.EveryUpdate })
+            foreach (var emit in new[] { EmitMode.Final, EmitMode.OnWindowClose, EmitMode.EveryUpdate, EmitMode.Periodic })
                 foreach (var lateness in new long[] { 0, 40 })
                     foreach (var withLate in new[] { false, true })
                         data.Add(seed++, kind, emit, lateness, withLate);
@@ -34,17 +34,20 @@ public sealed class WindowedPropertyTests
         var size = 100L;
         var slide = kind == WindowKind.Sliding ? 30L : 100L;
         var sink = new RowCollector();
+        var clock = new ManualClock();
         var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
         {
             Window = new WindowSpec { Kind = kind, SizeMs = size, SlideMs = slide, OffsetMs = 7 },
-            MaxOutOfOrdernessMs = Bound, AllowedLatenessMs = lateness, Emit = emit, Clock = new ManualClock(),
+            MaxOutOfOrdernessMs = Bound, AllowedLatenessMs = lateness, Emit = emit, EmitIntervalMs = 50, Clock = clock,
         });
-        // Feed in uneven batches.
+        // Feed in uneven batches; processing time moves between them (Periodic emits on its interval).
         for (var i = 0; i < arrivals.Length;)
         {
             var n = Math.Min(arrivals.Length - i, rng.Next(1, 200));
             op.Apply(arrivals.AsSpan(i, n));
             i += n;
+            clock.Advance(rng.Next(0, 40));
+            op.Tick();
         }
         op.EndOfInput();
 
@@ -52,6 +55,7 @@ public sealed class WindowedPropertyTests
         var actual = sink.Latest();
         Assert.True(late == op.LateEvents, $"seed {seed}: late events {op.LateEvents}, oracle {late}");
         Assert.True(!withLate || late > 0, $"seed {seed}: the late case produced no late events");
+        Assert.True(withLate || late == 0, $"seed {seed}: arrivals inside the bound made {late} late events: the plain GROUP BY case is not one");
         Assert.True(expected.Count == actual.Count, $"seed {seed}: {actual.Count} (key, window) rows, oracle {expected.Count}");
         foreach (var (k, e) in expected)
         {
@@ -62,6 +66,7 @@ public sealed class WindowedPropertyTests
         var finals = sink.Rows.Where(r => r.Revision.IsFinal).Select(r => (r.Row.ProductId, r.Row.WindowStartMs)).ToList();
         Assert.True(finals.Count == expected.Count && finals.Distinct().Count() == finals.Count, $"seed {seed}: final rows");
         if (emit == EmitMode.Final) Assert.True(sink.Rows.Count == expected.Count, $"seed {seed}: Final emits once");
+        if (emit == EmitMode.Periodic) Assert.True(sink.Rows.Any(r => !r.Revision.IsFinal), $"seed {seed}: Periodic emitted no partial row between batches");
         Assert.Equal(0, op.OpenBuckets);
     }
 
