@@ -37,6 +37,9 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     {
         if (TSpec.HasSideState)
             throw new InvalidOperationException($"aggregation '{TSpec.Name}': sketches keep full snapshots");
+        // [changes] pending changes go out first (a barrier met in the ring has sent them already): a key
+        // the spill below drops from memory must have been sent (after a restore, say, every key is pending).
+        if (_changes is not null) EmitChanges();
         SpillAtCapture(full);   // [spill] over the state budget, idle keys leave memory (KeyedAggregator.Spill.cs)
         capture.SetLayout(s_entryLayout);
         var table = _table;

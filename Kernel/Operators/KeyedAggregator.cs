@@ -18,7 +18,10 @@ namespace Kernel.Operators;
 /// incrementally in a durable pipeline (only the keys changed since the previous barrier are written
 /// to the LSM store; <c>KeyedAggregator.Incremental.cs</c>), and with
 /// <see cref="KeyedAggregatorOptions.StateBudgetEntries"/> idle keys leave memory for that store
-/// (<c>KeyedAggregator.Spill.cs</c>, <c>docs/state-and-memory.md</c>).
+/// (<c>KeyedAggregator.Spill.cs</c>, <c>docs/state-and-memory.md</c>). With a change sink
+/// (<see cref="KeyedAggregator(KeyedAggregatorOptions, IRowSink{TRow})"/>) it sends the rows of the keys each
+/// batch changed, once per key, so that another aggregation or a subscriber follows it live
+/// (<c>KeyedAggregator.Changes.cs</c>).
 /// </remarks>
 /// <typeparam name="TEvent">The input event.</typeparam>
 /// <typeparam name="TKey">The grouping key.</typeparam>
@@ -88,6 +91,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             TSpec.Merge(ref state, entry.State);
         }
         _eventsSeen += other._eventsSeen;
+        if (_changes is not null) EmitChanges();
     }
 
     /// <summary>The last in-band watermark met in the ring (<see cref="long.MinValue"/> before any).</summary>
@@ -120,6 +124,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
         }
         if (i < events.Length) ApplyHashed(table, events, i);
         _eventsSeen += events.Length;
+        if (_changes is not null) EmitChanges();   // once per batch, never per event (KeyedAggregator.Changes.cs)
     }
 
     // The loops of each mode are methods of their own, so that each is compiled (and profiled by
@@ -230,6 +235,7 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
         }
         if (i < entries.Length) seen = OnBatchHashed(table, entries, firstSequence, i, seen);
         _eventsSeen += seen;
+        if (_changes is not null) EmitChanges();   // once per batch, never per event (KeyedAggregator.Changes.cs)
     }
 
     /// <summary>The loop of <see cref="OnBatch"/> for a hashed table, from entry <paramref name="i"/>; returns the events seen since the last control entry.</summary>
@@ -405,9 +411,11 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
                 if (entry.Value > _watermark) _watermark = entry.Value;
                 break;
             case EntryKind.Barrier:
+                if (_changes is not null) EmitChanges();   // the changes before the barrier go out before it
                 _control?.OnBarrier(entry.Value, sequence);
                 break;
             case EntryKind.EndOfInput:
+                if (_changes is not null) EmitChanges();
                 _control?.OnEndOfInput(entry.SourceId, sequence);
                 break;
         }

@@ -1,6 +1,12 @@
 namespace Kernel.Operators;
 
 /// <summary>Runtime settings of a <see cref="KeyedAggregator{TEvent, TKey, TState, TRow, TSpec}"/> (an unwindowed aggregation).</summary>
+/// <remarks>
+/// A sink for the operator's changes (the rows of the keys each batch changed, once per key: how another
+/// aggregation or a subscriber follows an unwindowed aggregation live) is given to the constructor beside
+/// these settings, <see cref="KeyedAggregator{TEvent, TKey, TState, TRow, TSpec}.KeyedAggregator(KeyedAggregatorOptions, IRowSink{TRow})"/>,
+/// since it is typed by the aggregation's row and these settings are not.
+/// </remarks>
 public sealed class KeyedAggregatorOptions
 {
     /// <summary>Keys to hold before the table first grows. Default 1024.</summary>

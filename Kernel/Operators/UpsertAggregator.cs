@@ -22,6 +22,11 @@ namespace Kernel.Operators;
 /// A downstream key whose last upstream row leaves it (the filter now rejects the row, or the row
 /// moved to another key) is removed. <c>[First]</c>/<c>[Last]</c> over upserts are refused at build
 /// time (KRN0022). A <c>double</c> sum retracted by subtraction can differ from a fresh sum by rounding.</para>
+/// <para>Fed live: it is an <see cref="IRowSink{TRow}"/> of the upstream's rows, so it can be the sink of a
+/// windowed upstream (every emitted revision) or the change sink of an unwindowed one
+/// (<see cref="KeyedAggregator{TEvent, TKey, TState, TRow, TSpec}.KeyedAggregator(KeyedAggregatorOptions, IRowSink{TRow})"/>:
+/// each changed key's row once per batch), and then runs on the upstream's thread. A row equal to the kept
+/// one (the same bytes) changes nothing and is skipped.</para>
 /// <para>Single-threaded, like every operator. Nothing is allocated per row once the keys exist.</para>
 /// </remarks>
 /// <typeparam name="TEvent">The upstream row.</typeparam>
@@ -128,6 +133,9 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     {
         _rowsApplied++;
         ref var latest = ref _latest.GetValueRefOrAdd(TSpec.UpstreamKeyOf(row), out var added);
+        // The same row again (an upstream re-sending its rows after a restore, say) changes nothing: skip
+        // the retraction and the fold, and for [Min]/[Max] the rebuild, which scans every kept row.
+        if (!added && SameBytes(latest, row)) return;
         var hadOld = !added && TSpec.Filter(latest);
         var oldKey = hadOld ? TSpec.KeyOf(latest) : default;
         if (hadOld && TSpec.HasSideState) RetractSide(oldKey, latest);
@@ -148,6 +156,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         }
         if (hasNew) Fold(row);
     }
+
+    /// <summary>True when two rows are the same bytes (then certainly the same row; rows differing only in padding merely take the full path).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SameBytes(in TEvent a, in TEvent b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<TEvent>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<TEvent>(in b)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Fold(in TEvent row)

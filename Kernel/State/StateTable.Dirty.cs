@@ -105,7 +105,177 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         ref var c = ref _control[slot];
         if (c == Dirty || c == Empty) return;
+        TurnDirty(ref c, slot);
+    }
+
+    /// <summary>
+    /// Turns an occupied or just-taken slot whose control byte <paramref name="c"/> is not Dirty into Dirty: lists it
+    /// for the checkpoint unless it was listed already (7: dirty but flushed), and for the change sink when its
+    /// state had been flushed (5, 7) or it was empty. Off the per-event path: a slot already Dirty never comes here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TurnDirty(ref byte c, int slot)
+    {
+        var was = c;
         c = Dirty;
-        AppendDirty(slot);
+        if ((was & Dirty) != Dirty) AppendDirty(slot);
+        if ((was & Flushed) != 0 || was == Empty) AppendChanged(slot);
+    }
+
+    // Changes for a change sink (KeyedAggregator's change sink; see KeyedAggregator.Changes.cs), tracked
+    // beside the checkpoint's dirty list without disturbing it. The control byte carries one more bit,
+    // Flushed (4), set only in a table that tracks changes (TrackChanges):
+    //   0 empty · 1 Clean, changed since the last flush · 3 Dirty, changed since the last flush
+    //   5 Clean, flushed · 7 dirty (listed for the checkpoint), flushed.
+    // "Pending" (changed since the last flush) is 1 or 3. A flush (TakeChanges) visits the pending slots
+    // and sets their Flushed bit; MarkClean clears the dirty bit only (3 → 1, 7 → 5), so the two tracks
+    // are independent. A fold's direct hit still needs exactly Dirty (3): the first write to a flushed
+    // slot takes the slow path (GetValueRefOrAdd, TurnDirty), which lists it in the changed list; from
+    // then on it is a hit again until the next flush. The changed list holds every slot that turned
+    // pending since the last flush (each once); past its capacity (a quarter of the slots, as the dirty
+    // list), or when a removal or a move makes an index stale, it "overflows" and the flush scans the
+    // control bytes instead, once: every flush starts a new list. A table that does not track keeps an
+    // empty list, always overflowed, and never sets Flushed: its only cost is a store per new key.
+    private int[] _changedSlots = [];
+    private int _changedCount;
+    private bool _changedOverflow = true;
+
+    /// <summary>
+    /// Starts tracking the entries changed since the last flush (<see cref="TakeChanges"/>), for a change
+    /// sink; the entries held now count as changed. Allocates the changed list (a quarter of the slots).
+    /// </summary>
+    internal void TrackChanges()
+    {
+        if (_changedSlots.Length != 0) return;
+        _changedSlots = new int[DirtyListCapacity(Slots)];
+        _changedCount = 0;
+        _changedOverflow = _count > 0;   // what is held now is pending: the first flush scans for it
+    }
+
+    /// <summary>True when the table tracks changes for a change sink (<see cref="TrackChanges"/>).</summary>
+    internal bool TracksChanges => _changedSlots.Length != 0;
+
+    /// <summary>
+    /// Enumerates the entries changed since the last flush, each once, marking each flushed as it is
+    /// reached; reaching the end starts a new flush period. The table must not change meanwhile. Only
+    /// for a table that tracks changes (<see cref="TrackChanges"/>).
+    /// </summary>
+    internal ChangeEnumerator TakeChanges() => new(this);
+
+    /// <summary>Records that <paramref name="slot"/> turned pending (changed since the last flush).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AppendChanged(int slot)
+    {
+        var n = _changedCount;
+        var list = _changedSlots;
+        if ((uint)n < (uint)list.Length)
+        {
+            list[n] = slot;
+            _changedCount = n + 1;
+        }
+        else
+        {
+            _changedOverflow = true;
+        }
+    }
+
+    /// <summary>A slot holding <paramref name="control"/> empties or moves: its index in the lists goes stale.</summary>
+    private void NoteStaleSlot(byte control)
+    {
+        if ((control & Dirty) == Dirty) _dirtyOverflow = true;
+        if (control is Clean or Dirty) _changedOverflow = true;
+    }
+
+    /// <summary>Lists a slot just given <paramref name="control"/> (nonzero) by an insert of a key known to be absent.</summary>
+    private void NoteInserted(byte control, int slot)
+    {
+        if ((control & Dirty) == Dirty) AppendDirty(slot);
+        if ((control & Flushed) == 0) AppendChanged(slot);
+    }
+
+    /// <summary>Empties the changed list for new slot arrays of <paramref name="slots"/> slots (reallocated when tracking).</summary>
+    private void ResetChangedList(int slots)
+    {
+        if (_changedSlots.Length != 0) _changedSlots = new int[DirtyListCapacity(slots)];
+        _changedCount = 0;
+        _changedOverflow = _changedSlots.Length == 0;
+    }
+
+    /// <summary>The end of a flush: every pending slot is flushed now, the list starts again.</summary>
+    private void EndFlush()
+    {
+        _changedCount = 0;
+        _changedOverflow = _changedSlots.Length == 0;
+    }
+
+    /// <summary>
+    /// The entries changed since the last flush (see <see cref="TakeChanges"/>): from the changed list, or a scan
+    /// of the control bytes when it overflowed. Each entry is marked flushed when reached.
+    /// </summary>
+    internal ref struct ChangeEnumerator
+    {
+        private readonly StateTable<TKey, TState, THasher> _table;
+        private readonly byte[] _control;
+        private readonly int[]? _list;   // null: scan
+        private readonly int _listCount;
+        private int _position;
+        private int _index;
+
+        internal ChangeEnumerator(StateTable<TKey, TState, THasher> table)
+        {
+            _table = table;
+            _control = table._control;
+            _position = -1;
+            _index = -1;
+            if (!table._changedOverflow)
+            {
+                _list = table._changedSlots;
+                _listCount = table._changedCount;
+            }
+        }
+
+        /// <summary>The current entry (changed since the last flush; now marked flushed).</summary>
+        public readonly ref StateEntry<TKey, TState> Current => ref _table.EntryAt(_index);
+
+        /// <summary>Moves to the next changed entry and marks it flushed; at the end, starts a new flush period.</summary>
+        public bool MoveNext()
+        {
+            var control = _control;
+            if (_list is not null)
+            {
+                var list = _list;
+                var p = _position;
+                while (++p < _listCount)
+                {
+                    var slot = list[p];
+                    var c = control[slot];
+                    // A slot listed once may have been flushed since (a flush cut short by a sink's exception,
+                    // or an entry re-added flushed): skip it.
+                    if (c is not (Clean or Dirty)) continue;
+                    control[slot] = (byte)(c | Flushed);
+                    _position = p;
+                    _index = slot;
+                    return true;
+                }
+                _position = p;
+            }
+            else
+            {
+                var i = _index + 1;
+                while ((uint)i < (uint)control.Length && control[i] is not (Clean or Dirty)) i++;
+                if (i < control.Length)
+                {
+                    control[i] = (byte)(control[i] | Flushed);
+                    _index = i;
+                    return true;
+                }
+                _index = i;
+            }
+            _table.EndFlush();
+            return false;
+        }
+
+        /// <summary>Returns this enumerator (for <c>foreach</c>).</summary>
+        public readonly ChangeEnumerator GetEnumerator() => this;
     }
 }

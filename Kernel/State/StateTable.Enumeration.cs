@@ -19,7 +19,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             if (!_dirtyOverflow) return _dirtyCount;
             var n = 0;
             foreach (var c in _control)
-                if (c == Dirty) n++;
+                if ((c & Dirty) == Dirty) n++;   // Dirty, or dirty and flushed (StateTable.Dirty.cs)
             return n;
         }
     }
@@ -33,13 +33,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var control = _control;
         if (_dirtyOverflow)
         {
+            // Only the dirty bit goes: a Flushed bit (a table tracking changes, StateTable.Dirty.cs) stays.
             for (var i = 0; i < control.Length; i++)
-                if (control[i] == Dirty) control[i] = Clean;
+                if ((control[i] & Dirty) == Dirty) control[i] = (byte)(control[i] & ~(Dirty & ~Clean));
         }
         else
         {
             var list = _dirtySlots;
-            for (var i = 0; i < _dirtyCount; i++) control[list[i]] = Clean;
+            for (var i = 0; i < _dirtyCount; i++) control[list[i]] = (byte)(control[list[i]] & ~(Dirty & ~Clean));
         }
         _dirtyCount = 0;
         _dirtyOverflow = _dirtySlots.Length == 0;

@@ -36,11 +36,14 @@ public sealed partial class StateTable<TKey, TState, THasher>
         _maxIndex = 0;
         _dirtyCount = 0;
         _dirtyOverflow = _dirtySlots.Length == 0;
+        ResetChangedList(slots);
         for (var i = 0; i < oldControl.Length; i++)
         {
-            if (oldControl[i] != Dirty) continue;
+            var c = oldControl[i];
+            if ((c & Dirty) != Dirty) continue;   // Dirty, or dirty and flushed (StateTable.Dirty.cs)
             ref var entry = ref oldLined is null ? ref oldEntries[i] : ref LinedEntries.At<StateEntry<TKey, TState>>(oldLined, oldStart, i);
             GetValueRefOrAdd(entry.Key, out _) = entry.State;   // added dirty, as it was
+            if (c != Dirty) KeepFlushed(entry.Key);
         }
         return evicted;
     }
@@ -67,8 +70,16 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private void UndoDirty(in TKey key)
     {
         var slot = SlotOf(key);
-        _control[slot] = Clean;
+        // A table tracking changes (StateTable.Dirty.cs): the entry comes back as it was handed to the sink, not as a change.
+        _control[slot] = TracksChanges ? (byte)(Clean | Flushed) : Clean;
         if (!_dirtyOverflow && _dirtyCount > 0 && _dirtySlots[_dirtyCount - 1] == slot) _dirtyCount--;
         else if (!_dirtyOverflow) _dirtyOverflow = true;   // not where expected (a growth rebuilt the list): fall back to the scan
+    }
+
+    /// <summary>Gives the just-re-added entry of <paramref name="key"/> its Flushed bit back (its state was handed to the change sink already).</summary>
+    private void KeepFlushed(in TKey key)
+    {
+        var slot = SlotOf(key);
+        _control[slot] |= Flushed;
     }
 }

@@ -13,7 +13,8 @@ namespace Kernel.State;
 /// (<typeparamref name="TKey"/> → <typeparamref name="TState"/>) entries stored inline, key beside
 /// state, in one array of slots (power-of-two count, linear probing, at most 3/4 full), with a
 /// parallel control byte per slot: 0 = empty, <c>Clean</c> = occupied, <c>Dirty</c> = occupied and
-/// written since the last snapshot (what an incremental checkpoint must write). A key's home slot is
+/// written since the last snapshot (what an incremental checkpoint must write). A table that tracks changes for a
+/// change sink adds a Flushed bit (see <c>StateTable.Dirty.cs</c>). A key's home slot is
 /// the top bits of its hash, so a multiplicative hash spreads dense keys almost without collision.
 /// A lookup computes one slot index and reads the entry and its control byte in parallel; a hit is
 /// one dependent load, like an array indexed by key. Removal shifts the following probe run back, so
@@ -56,6 +57,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private const byte Empty = 0;
     private const byte Clean = 1;
     private const byte Dirty = 3;
+
+    // A bit over Clean or Dirty (5, 7) in a table that tracks changes for a change sink (StateTable.Dirty.cs):
+    // the entry's current state was handed to the sink. Never set in other tables.
+    private const byte Flushed = 4;
     private const int MaxSlots = 1 << 30;
     private const int MinSlots = 16;
     private const int MinDirectSlots = 1024;
@@ -178,11 +183,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 de.Key = key;
                 de.State = default;
             }
-            if (dc != Dirty)
-            {
-                dc = Dirty;
-                AppendDirty((int)k);
-            }
+            if (dc != Dirty) TurnDirty(ref dc, (int)k);
             return ref de.State;
         }
         ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
@@ -196,11 +197,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             ref var c = ref Unsafe.Add(ref control, i);
             if (entry.Key.Equals(key) && c != Empty)
             {
-                if (c != Dirty)
-                {
-                    c = Dirty;
-                    AppendDirty(i);
-                }
+                if (c != Dirty) TurnDirty(ref c, i);
                 added = false;
                 return ref entry.State;
             }
@@ -212,6 +209,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 if (MayDirect && IndexOf(key) > _maxIndex) _maxIndex = IndexOf(key);
                 c = Dirty;
                 AppendDirty(i);
+                AppendChanged(i);
                 entry.Key = key;
                 entry.State = default;
                 return ref entry.State;
@@ -415,6 +413,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
         _removedCount = 0;
         _dirtyCount = 0;
         _dirtyOverflow = _dirtySlots.Length == 0;
+        _changedCount = 0;
+        _changedOverflow = _changedSlots.Length == 0;
         _maxIndex = 0;
         _clearedSinceSnapshot = true;
     }
@@ -454,8 +454,9 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var control = _control;
         var entries = _entries;   // hashed mode only (the loop below); direct mode may be lined
         var j = hole;
-        // A dirty slot that empties leaves a stale index in the dirty list: scan until the next MarkClean.
-        if (control[hole] == Dirty) _dirtyOverflow = true;
+        // A dirty slot that empties leaves a stale index in the dirty list: scan until the next MarkClean
+        // (and a pending one in the changed list: scan at the next flush).
+        NoteStaleSlot(control[hole]);
         while (!(MayDirect && _direct))   // direct mode has no probe runs: nothing to shift back
         {
             j = (j + 1) & mask;
@@ -466,7 +467,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             // starting at home would stop at the hole before reaching it.
             if (((j - home) & mask) >= ((j - hole) & mask))
             {
-                if (c == Dirty) _dirtyOverflow = true;   // a dirty entry changes slot: its index in the list goes stale
+                NoteStaleSlot(c);   // a dirty (or pending) entry changes slot: its index in the lists goes stale
                 entries[hole] = entries[j];
                 control[hole] = c;
                 hole = j;
@@ -549,6 +550,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         if (tracked) _dirtySlots = new int[DirtyListCapacity(slots)];
         _dirtyCount = 0;
         _dirtyOverflow = !tracked;
+        ResetChangedList(slots);
         for (var i = 0; i < oldControl.Length; i++)
         {
             if (oldControl[i] == Empty) continue;
@@ -571,7 +573,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
                 Debug.Assert(k <= (ulong)(uint)_mask && _control[(int)k] == Empty, "direct insert out of range or taken");
                 var d = (int)k;
                 _control[d] = control;
-                if (control == Dirty) AppendDirty(d);
+                NoteInserted(control, d);
                 ref var de = ref EntryAt(d);
                 de.Key = key;
                 de.State = default;
@@ -583,7 +585,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         var i = HomeOf(key);
         while (_control[i] != Empty) i = (i + 1) & mask;
         _control[i] = control;
-        if (control == Dirty) AppendDirty(i);
+        NoteInserted(control, i);
         _entries[i].Key = key;
         _entries[i].State = default;
         _count++;
