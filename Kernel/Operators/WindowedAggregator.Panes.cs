@@ -168,8 +168,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     /// <summary>
     /// Whether the direct loop over <paramref name="events"/> events leaves the count of the primed slots it
-    /// claims to two passes over the first <paramref name="primed"/> control bytes (before and after it,
-    /// <c>CountPrimedHeld</c>, vectorized: about 32–64 bytes a cycle) instead of counting each claim (three
+    /// claims to two passes over the first <paramref name="primed"/> control bytes (before and after it, or around a
+    /// chain of its runs split only by older-pane events; <c>CountPrimedHeld</c>, vectorized: about 32–64 bytes a
+    /// cycle) instead of counting each claim (three
     /// instructions an event, a register the loop lacked). Only while those passes cost less than the counts
     /// they save: at most 4 slots per event of the batch left (for the <c>windows</c> suite's batches of
     /// 4,096, tables of up to 16,384 primed slots: <c>daily</c>'s 10,000, the sliding panes' 1,024).
