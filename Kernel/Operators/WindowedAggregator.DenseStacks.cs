@@ -80,11 +80,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// </summary>
     private void PreallocateDense(int count)
     {
+        PreallocateStackLists(count);
         if (!DenseAllowed || _size == _pane || _pool.Count == 0) return;
         _denseSlots = _pool.Peek().Table.Slots;
         _denseCopies = new DenseAggregates[(int)Math.Min(_size / _pane + 2, 1 << 16)];
         count = (int)Math.Min(count, _size / _pane + 4);
         for (var i = 0; i < count; i++) _densePool.Push(new DenseAggregates(_denseSlots));
+        _denseFront = new DenseAggregates[_backPanes.Length];
     }
 
     private DenseAggregates RentDense(long start)

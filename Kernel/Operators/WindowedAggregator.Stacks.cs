@@ -34,6 +34,24 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private long _stackEnd = long.MinValue;                       // panes starting before this have been pushed
     private bool _stacksValid = true;
 
+    /// <summary>
+    /// With <paramref name="count"/> windows preallocated (<see cref="WindowOptions.PreallocatedWindows"/>) and sliding
+    /// windows, allocates up front what the first fires would: the stacks' lists (room for a window's panes) and a
+    /// pane list with room for the panes held at once (a window's, the out-of-orderness bound's and the allowed
+    /// lateness's, within <paramref name="count"/>), so a fresh operator allocates nothing from its first event
+    /// (the list grew 8, 16, 32, 64, 128 on one-minute panes of one-hour windows: 3.5 KB a run of <c>sliding-1h-1m</c>).
+    /// </summary>
+    private void PreallocateStackLists(int count)
+    {
+        if (count == 0 || _session || _size == _pane) return;
+        var panes = (int)Math.Min(_size / _pane + 2, 1 << 16);
+        _front = new WindowBucket<TKey, TState, Hasher>[panes];
+        _backPanes = new WindowBucket<TKey, TState, Hasher>[panes];
+        _backStarts = new long[panes];
+        var held = (int)Math.Min(Math.Min(AddSat(AddSat(_size, _outOfOrderness), _lateness) / _pane, count), 1 << 16) + 2;
+        if (held > _panes.Length) _panes = new WindowBucket<TKey, TState, Hasher>[held];
+    }
+
     /// <summary>Records <paramref name="pane"/> as pushed onto the back stack (both fire paths), growing the lists when full.</summary>
     private void PushBackPane(WindowBucket<TKey, TState, Hasher> pane)
     {
