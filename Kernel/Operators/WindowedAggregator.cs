@@ -23,7 +23,7 @@ namespace Kernel.Operators;
 /// <typeparam name="TState">The running state per key and window.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation (generated).</typeparam>
-public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IReplayBatchTarget<TEvent>
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IIdleHandler, IReplayBatchTarget<TEvent>
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -167,17 +167,17 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             ref readonly var entry = ref entries[i];
             RingReadAhead.Hint(in entry);   // streamed slots come from memory
-            var source = entry.SourceId;
-            if ((uint)source >= (uint)sources) OperatorThrowHelper.ThrowSourceId(source, sources);
-            _tracker.MarkActive(source, now);
             if (entry.Kind == EntryKind.Event)
             {
+                var source = entry.SourceId;
+                if ((uint)source >= (uint)sources) OperatorThrowHelper.ThrowSourceId(source, sources);
+                _tracker.MarkActive(source, now);
                 _eventsSeen++;
                 OnEvent(entry.Event, source);
             }
             else
             {
-                OnControl(entry, firstSequence + i);
+                OnControl(entry, firstSequence + i, now);
             }
         }
         OnProcessingTime(now);
@@ -185,9 +185,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
 
     /// <summary>
     /// Lets processing time act when no batch arrives: idle sources stop holding the watermark back,
-    /// periodic watermarks and periodic emission run. The ring path calls this after every batch.
+    /// periodic watermarks and periodic emission run. The ring path calls this after every batch, and
+    /// its processor on the operator's thread while the ring is quiet (<see cref="IIdleHandler"/>,
+    /// <c>StreamKernelOptions.IdleInterval</c>). Call it only from the thread that feeds the operator
+    /// (batch mode, tests): it is not safe beside a running ring processor.
     /// </summary>
     public void Tick() => OnProcessingTime(_clock.NowMs);
+
+    /// <summary>The ring was quiet for the kernel's idle interval: processing time acts (see <see cref="Tick"/>).</summary>
+    void IIdleHandler.OnIdle() => OnProcessingTime(_clock.NowMs);
 
     /// <summary>Advances a source's watermark by hand (a regression is ignored), firing what it completes.</summary>
     public void AdvanceWatermark(long watermark, int source = 0)
@@ -196,7 +202,10 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (_tracker.Advance(source, watermark)) OnWatermarkMoved();
     }
 
-    /// <summary>End of input of a source (all sources in batch mode): once every source ended, the watermark is +∞ and every window fires.</summary>
+    /// <summary>
+    /// End of input of a source (<paramref name="source"/> ≥ 0), or of every source (a negative value such as
+    /// <see cref="SourceIds.All"/>, batch mode): once every source ended, the watermark is +∞ and every window fires.
+    /// </summary>
     public void EndOfInput(int source = -1)
     {
         SyncTracker();
@@ -246,22 +255,41 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void OnControl(in RingEntry<TEvent> entry, long sequence)
+    private void OnControl(in RingEntry<TEvent> entry, long sequence, long now)
     {
         SyncTracker();
+        var source = entry.SourceId;
         switch (entry.Kind)
         {
             case EntryKind.Watermark:
-                if (_tracker.Advance(entry.SourceId, entry.Value)) OnWatermarkMoved();
+                CheckSource(source);
+                _tracker.MarkActive(source, now);
+                if (_tracker.Advance(source, entry.Value)) OnWatermarkMoved();
                 break;
             case EntryKind.Barrier:
+                // A checkpoint barrier comes from the coordinator, not a source: it keeps no source active.
                 _control?.OnBarrier(entry.Value, sequence);
                 break;
             case EntryKind.EndOfInput:
-                if (_tracker.EndOfInput(entry.SourceId)) OnWatermarkMoved();
-                _control?.OnEndOfInput(entry.SourceId, sequence);
+                if (source == SourceIds.All)
+                {
+                    // Every source ends at once (StreamKernel.CompleteAsync): the watermark goes to +∞.
+                    EndOfInput();
+                }
+                else
+                {
+                    CheckSource(source);
+                    if (_tracker.EndOfInput(source)) OnWatermarkMoved();
+                }
+                _control?.OnEndOfInput(source, sequence);
                 break;
         }
+    }
+
+    private void CheckSource(int source)
+    {
+        var sources = _maxEventTime.Length;
+        if ((uint)source >= (uint)sources) OperatorThrowHelper.ThrowSourceId(source, sources);
     }
 
     private void OnProcessingTime(long now)

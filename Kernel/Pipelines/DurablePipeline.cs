@@ -26,8 +26,9 @@ namespace Kernel.Pipelines;
 /// source's watermark goes to +∞, a final checkpoint commits everything, the kernel drains.
 /// </summary>
 /// <remarks>
-/// The pipeline is the source's <see cref="ISourceTarget{T}"/> (source 0); the source thread and the
-/// checkpoint scheduler both publish into the ring, so it is a multi-producer ring. A checkpoint that
+/// The pipeline is the source's <see cref="ISourceTarget{T}"/> (source 0; <see cref="SourceTarget"/> for
+/// the others); the source threads and the checkpoint scheduler all publish into the ring, so it is a
+/// multi-producer ring. A checkpoint that
 /// aborts faults the pipeline (the next publish throws): the sinks dropped that epoch, and the way
 /// back is a restart, which recovers from the last complete checkpoint.
 /// </remarks>
@@ -154,7 +155,29 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     }
 
     /// <inheritdoc />
-    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
+        PublishAsync(events, positions, 0);
+
+    /// <summary>
+    /// A target through which a source publishes as source <paramref name="sourceId"/> (0 … <see cref="DurablePipelineOptions.Sources"/> − 1):
+    /// its events are journaled with that id and their positions, and it resumes at
+    /// <see cref="PipelineRecovery.ResumePosition"/>(<paramref name="sourceId"/>). The pipeline itself is source 0's target.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is not a source of the pipeline.</exception>
+    public ISourceTarget<TEvent> SourceTarget(int sourceId)
+    {
+        if ((uint)sourceId >= (uint)_options.Sources)
+            throw new ArgumentOutOfRangeException(nameof(sourceId), sourceId, $"Source id {sourceId} is not in [0, {_options.Sources}); raise {nameof(DurablePipelineOptions)}.{nameof(DurablePipelineOptions.Sources)}.");
+        return new SourceIdTarget(this, sourceId);
+    }
+
+    private sealed class SourceIdTarget(DurablePipeline<TEvent, TTime> pipeline, int sourceId) : ISourceTarget<TEvent>
+    {
+        public ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
+            pipeline.PublishAsync(events, positions, sourceId);
+    }
+
+    private ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, int sourceId)
     {
         ThrowIfFaulted();
         var ring = Kernel.Ring;
@@ -166,7 +189,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
             // Part of this publish is in the ring (and maybe journaled), the rest is not.
             if (at > 0) CrashPoints.Hit("mid-batch");
             var n = Math.Min(chunk, e.Length - at);
-            PublishChunk(ring, e.Slice(at, n), p.Slice(at, n));
+            PublishChunk(ring, e.Slice(at, n), p.Slice(at, n), sourceId);
         }
         return ValueTask.CompletedTask;
     }
@@ -265,12 +288,13 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         return result;
     }
 
-    private static void PublishChunk(RingBuffer<TEvent> ring, ReadOnlySpan<TEvent> events, ReadOnlySpan<long> positions)
+    private static void PublishChunk(RingBuffer<TEvent> ring, ReadOnlySpan<TEvent> events, ReadOnlySpan<long> positions, int sourceId)
     {
         using var batch = ring.Claim(events.Length);
         for (var i = 0; i < events.Length; i++)
         {
             ref var slot = ref batch[i];
+            slot.SourceId = sourceId;
             slot.Value = positions[i];
             slot.Event = events[i];
         }

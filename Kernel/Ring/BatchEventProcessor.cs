@@ -44,8 +44,12 @@ public sealed class BatchEventProcessor<T>
         _barrier = barrier;
         _pipeline = pipeline;
         _abandonedCount = ring.Sequencer.AbandonedCount;
+        _idle = barrier.IdleTimeoutMs == Timeout.Infinite ? null : handler as IIdleHandler;
         Index = index;
     }
+
+    // The handler as an idle handler when its barrier's waits time out (see IIdleHandler); else null.
+    private readonly IIdleHandler? _idle;
 
     /// <summary>The handler this processor runs.</summary>
     public IBatchHandler<T> Handler { get; }
@@ -155,6 +159,14 @@ public sealed class BatchEventProcessor<T>
                 }
                 continue;
             }
+            if (!barrier.IsAlerted)
+            {
+                // The wait timed out: nothing arrived for the idle interval. Let processing time act
+                // on this thread, between batches, then wait again.
+                if (_idle is not null && !TryIdle(next))
+                    return;
+                continue;
+            }
             // Alerted: halted (the loop condition), or draining.
             if (next > Volatile.Read(ref _drainTarget))
                 return;
@@ -187,6 +199,22 @@ public sealed class BatchEventProcessor<T>
         catch (Exception ex)
         {
             return _pipeline.OnHandlerError(new HandlerError<T>(ex, Handler, first, last));
+        }
+    }
+
+    /// <summary>Calls <see cref="IIdleHandler.OnIdle"/>; false when its exception must halt the pipeline.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryIdle(long next)
+    {
+        try
+        {
+            _idle!.OnIdle();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // No entry was being handled: the error names the last one handled (next − 1) as both ends.
+            return _pipeline.OnHandlerError(new HandlerError<T>(ex, Handler, next - 1, next - 1));
         }
     }
 

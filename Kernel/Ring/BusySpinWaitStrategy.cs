@@ -8,10 +8,11 @@ public sealed class BusySpinWaitStrategy : WaitStrategy
 {
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
-        while (true)
+        var deadline = barrier.IdleDeadline();
+        for (var tries = 1; ; tries++)
         {
             var available = barrier.Poll(sequence);
-            if (available >= sequence || barrier.IsAlerted)
+            if (available >= sequence || barrier.IsAlerted || IdleTimedOut(deadline, tries))
                 return available;
             Thread.SpinWait(1);
         }

@@ -86,14 +86,26 @@ internal sealed class ProgressSignal
     /// <summary>Blocks the calling thread until <paramref name="condition"/> holds, without spinning.</summary>
     public void Wait<TCondition>(ref TCondition condition)
         where TCondition : struct, IWaitCondition
+        => Wait(ref condition, Timeout.Infinite);
+
+    /// <summary>
+    /// Blocks the calling thread until <paramref name="condition"/> holds or about
+    /// <paramref name="millisecondsTimeout"/> passed (<see cref="Timeout.Infinite"/>: no limit), without
+    /// spinning. False when it timed out with the condition still false.
+    /// </summary>
+    public bool Wait<TCondition>(ref TCondition condition, int millisecondsTimeout)
+        where TCondition : struct, IWaitCondition
     {
+        // A wake-up that leaves the condition false (another waiter's progress) does not restart the time.
+        var deadline = millisecondsTimeout == Timeout.Infinite ? long.MaxValue : Environment.TickCount64 + millisecondsTimeout;
         lock (_gate)
         {
             Volatile.Write(ref _waiters, _waiters + 1);
             try
             {
                 // Arm, fence, re-check; after every wake-up that leaves the condition false,
-                // the same again (the wake-up disarmed the signal).
+                // the same again (the wake-up disarmed the signal). A time-out leaves the signal
+                // armed: the next notification then takes the lock once for nobody, and disarms it.
                 while (true)
                 {
                     Volatile.Write(ref _armed, 1);
@@ -101,10 +113,20 @@ internal sealed class ProgressSignal
                     if (condition.IsSatisfied())
                         break;
                     RingCounters.Add(_sleepCount);
-                    Monitor.Wait(_gate);
+                    if (deadline == long.MaxValue)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                    else
+                    {
+                        var left = deadline - Environment.TickCount64;
+                        if (left <= 0 || !Monitor.Wait(_gate, (int)Math.Min(left, int.MaxValue)))
+                            return condition.IsSatisfied();
+                    }
                     if (condition.IsSatisfied())
                         break;
                 }
+                return true;
             }
             finally
             {

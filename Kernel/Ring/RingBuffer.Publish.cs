@@ -207,14 +207,20 @@ public sealed partial class RingBuffer<T>
     /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>: every handler meets it in sequence order.</summary>
     public void PublishBarrier(long checkpointId) => PublishControl(EntryKind.Barrier, checkpointId, 0);
 
-    /// <summary>Publishes end of input for <paramref name="sourceId"/>.</summary>
+    /// <summary>Publishes end of input for <paramref name="sourceId"/> (<see cref="SourceIds.All"/>: for every source).</summary>
     public void PublishEndOfInput(int sourceId = 0) => PublishControl(EntryKind.EndOfInput, 0, sourceId);
 
     /// <summary>Publishes a control entry (watermark, barrier or end of input) in sequence order with the events.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="kind"/> is not a control kind, or <paramref name="sourceId"/> is negative (only end of input
+    /// may carry <see cref="SourceIds.All"/>).
+    /// </exception>
     public void PublishControl(EntryKind kind, long value, int sourceId)
     {
         if (kind is not (EntryKind.Watermark or EntryKind.Barrier or EntryKind.EndOfInput))
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "A control entry is a watermark, a barrier or end of input.");
+        if (sourceId < 0 && !(sourceId == SourceIds.All && kind == EntryKind.EndOfInput))
+            throw new ArgumentOutOfRangeException(nameof(sourceId), sourceId, $"Source ids start at 0; only end of input may carry SourceIds.All ({SourceIds.All}).");
         var sequence = Next(1);
         ref var slot = ref SlotAt(sequence);
         slot.Kind = kind;

@@ -63,6 +63,14 @@ public sealed class RingPipeline<T>
     /// <summary>Called on each processor's thread before its loop starts (name it, pin it to a CPU).</summary>
     public Action<BatchEventProcessor<T>>? ProcessorThreadStarting { get; init; }
 
+    /// <summary>
+    /// How long a processor whose handler is an <see cref="IIdleHandler"/> waits with nothing to read
+    /// before it calls <see cref="IIdleHandler.OnIdle"/> (then waits again, and so on while the ring stays
+    /// quiet). Zero (the default) or <see cref="Timeout.InfiniteTimeSpan"/>: never. Whole milliseconds,
+    /// at least one; other handlers wait as before.
+    /// </summary>
+    public TimeSpan IdleInterval { get; init; }
+
     /// <summary>Completes when every processor has stopped; faulted with <see cref="Fault"/> when a handler exception halted the pipeline.</summary>
     /// <remarks>Set by the last processor thread as it exits; continuations that may run synchronously run on that thread.</remarks>
     public Task Completion => _completion.Task;
@@ -87,12 +95,20 @@ public sealed class RingPipeline<T>
                 throw new ArgumentException($"after[{i}] is not a processor of this pipeline.", nameof(after));
             dependents[i] = after[i].Sequence;
         }
-        var barrier = new SequenceBarrier(_ring.Sequencer, _ring.WaitStrategy, dependents);
+        var idleMs = handler is IIdleHandler ? IdleTimeoutMs(IdleInterval) : Timeout.Infinite;
+        var barrier = new SequenceBarrier(_ring.Sequencer, _ring.WaitStrategy, dependents, idleMs);
         var processor = new BatchEventProcessor<T>(_ring, handler, barrier, this, _processors.Count);
         // Gate producers on every processor (the slowest one decides); configuration time only.
         _ring.Sequencer.AddGatingSequence(processor.Sequence);
         _processors.Add(processor);
         return processor;
+    }
+
+    private static int IdleTimeoutMs(TimeSpan interval)
+    {
+        if (interval <= TimeSpan.Zero || interval == Timeout.InfiniteTimeSpan)
+            return Timeout.Infinite;
+        return (int)Math.Clamp(Math.Ceiling(interval.TotalMilliseconds), 1, int.MaxValue);
     }
 
     /// <summary>Starts one thread per handler.</summary>

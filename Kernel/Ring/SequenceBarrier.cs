@@ -23,8 +23,17 @@ internal sealed class SequenceBarrier
     internal SpinHistory SpinHistory;
 
     /// <summary>Creates a barrier over the ring's cursor, or over <paramref name="dependents"/> when there are any.</summary>
-    public SequenceBarrier(Sequencer sequencer, WaitStrategy waitStrategy, Sequence[] dependents)
+    /// <param name="sequencer">The ring's sequencer.</param>
+    /// <param name="waitStrategy">How waits pass the time.</param>
+    /// <param name="dependents">The processors this one runs after (none: it reads the ring's cursor).</param>
+    /// <param name="idleTimeoutMs">
+    /// How long one wait may last before it returns with nothing (<see cref="IsAlerted"/> still false) so
+    /// the processor can call its handler's <see cref="IIdleHandler.OnIdle"/>; <see cref="Timeout.Infinite"/>: waits end only
+    /// on progress or an alert.
+    /// </param>
+    public SequenceBarrier(Sequencer sequencer, WaitStrategy waitStrategy, Sequence[] dependents, int idleTimeoutMs = Timeout.Infinite)
     {
+        IdleTimeoutMs = idleTimeoutMs;
         _sequencer = sequencer;
         _cursor = sequencer.Cursor;
         _dependents = dependents;
@@ -36,6 +45,17 @@ internal sealed class SequenceBarrier
 
     /// <summary>The signal blocking strategies sleep on.</summary>
     public ProgressSignal Signal => _sequencer.Signal;
+
+    /// <summary>The longest one wait lasts with nothing to read, in ms; <see cref="Timeout.Infinite"/> for no limit.</summary>
+    public int IdleTimeoutMs { get; }
+
+    /// <summary>
+    /// The <see cref="System.Diagnostics.Stopwatch"/> timestamp at which a wait that starts now gives up
+    /// (<see cref="long.MaxValue"/> without an idle timeout). For the strategies that poll; read once per wait.
+    /// </summary>
+    public long IdleDeadline() => IdleTimeoutMs == Timeout.Infinite
+        ? long.MaxValue
+        : System.Diagnostics.Stopwatch.GetTimestamp() + IdleTimeoutMs * System.Diagnostics.Stopwatch.Frequency / 1000;
 
     /// <summary>True once <see cref="Alert"/> was called.</summary>
     public bool IsAlerted => _alerted;

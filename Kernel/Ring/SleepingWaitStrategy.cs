@@ -12,10 +12,11 @@ public sealed class SleepingWaitStrategy : WaitStrategy
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
         var tries = 0;
+        var deadline = barrier.IdleDeadline();
         while (true)
         {
             var available = barrier.Poll(sequence);
-            if (available >= sequence || barrier.IsAlerted)
+            if (available >= sequence || barrier.IsAlerted || IdleTimedOut(deadline, tries > YieldTries ? 0 : tries))
                 return available;
             tries++;
             if (tries <= SpinTries)

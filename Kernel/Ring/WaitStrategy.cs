@@ -15,9 +15,10 @@ public abstract class WaitStrategy
     public static WaitStrategy Default { get; } = new SpinThenBlockWaitStrategy();
 
     /// <summary>
-    /// Waits until <paramref name="sequence"/> is readable through <paramref name="barrier"/> or the
-    /// barrier is alerted; returns the highest readable sequence (lower than
-    /// <paramref name="sequence"/> only when alerted).
+    /// Waits until <paramref name="sequence"/> is readable through <paramref name="barrier"/>, the
+    /// barrier is alerted, or the barrier's idle timeout (<see cref="SequenceBarrier.IdleTimeoutMs"/>)
+    /// passed; returns the highest readable sequence (lower than <paramref name="sequence"/> only when
+    /// alerted or timed out).
     /// </summary>
     internal abstract long WaitFor(long sequence, SequenceBarrier barrier);
 
@@ -28,11 +29,19 @@ public abstract class WaitStrategy
     /// </summary>
     internal virtual bool YieldsAfterSmallBatch => false;
 
-    /// <summary>Sleeps on the ring's signal until the sequence is readable or the barrier alerted.</summary>
+    /// <summary>Sleeps on the ring's signal until the sequence is readable, the barrier alerted, or its idle timeout passed.</summary>
     private protected static long Block(long sequence, SequenceBarrier barrier)
     {
         var condition = new SequenceBarrier.ReadableCondition(barrier, sequence);
-        barrier.Signal.Wait(ref condition);
+        barrier.Signal.Wait(ref condition, barrier.IdleTimeoutMs);
         return barrier.Poll(sequence);
     }
+
+    /// <summary>
+    /// For the polling strategies: true when a wait that started with <paramref name="deadline"/>
+    /// (<see cref="SequenceBarrier.IdleDeadline"/>) has lasted the idle timeout. Looks at the clock every
+    /// 64th try only.
+    /// </summary>
+    private protected static bool IdleTimedOut(long deadline, int tries) =>
+        deadline != long.MaxValue && (tries & 63) == 0 && System.Diagnostics.Stopwatch.GetTimestamp() >= deadline;
 }

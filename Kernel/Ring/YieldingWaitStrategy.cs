@@ -11,10 +11,11 @@ public sealed class YieldingWaitStrategy : WaitStrategy
     internal override long WaitFor(long sequence, SequenceBarrier barrier)
     {
         var tries = 0;
+        var deadline = barrier.IdleDeadline();
         while (true)
         {
             var available = barrier.Poll(sequence);
-            if (available >= sequence || barrier.IsAlerted)
+            if (available >= sequence || barrier.IsAlerted || IdleTimedOut(deadline, tries))
                 return available;
             if (++tries > SpinTries)
                 Thread.Yield();

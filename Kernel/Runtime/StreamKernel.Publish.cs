@@ -49,13 +49,112 @@ public sealed partial class StreamKernel<TEvent>
         }
     }
 
+    /// <summary>
+    /// Publishes one event of source <paramref name="sourceId"/> (ids 0 … n − 1; a windowed operator needs
+    /// <c>WindowOptions.Sources</c> ≥ n and fails naming an id out of its range), waiting while the ring is full.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    public void Publish(in TEvent item, int sourceId)
+    {
+        CheckSourceId(sourceId);
+        _ring.Publish(in item, sourceId, 0);
+    }
+
+    /// <summary>Publishes events of source <paramref name="sourceId"/> in order, waiting for room as needed.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    public void Publish(ReadOnlySpan<TEvent> items, int sourceId)
+    {
+        CheckSourceId(sourceId);
+        _ring.Publish(items, sourceId);
+    }
+
+    /// <summary>Publishes one event of source <paramref name="sourceId"/> if the ring has room now; false (nothing published) when it is full.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    public bool TryPublish(in TEvent item, int sourceId)
+    {
+        CheckSourceId(sourceId);
+        return _ring.TryPublish(in item, sourceId, 0);
+    }
+
+    /// <summary>Publishes one event of source <paramref name="sourceId"/>; when the ring is full, waits for room asynchronously.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting; the event was not published.</exception>
+    public ValueTask PublishAsync(TEvent item, int sourceId, CancellationToken cancellationToken = default)
+    {
+        CheckSourceId(sourceId);
+        return _ring.PublishAsync(item, sourceId, 0, cancellationToken);
+    }
+
+    /// <summary>Publishes events of source <paramref name="sourceId"/> in order; while the ring is full, waits for room asynchronously.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting; a prefix of the events may have been published.</exception>
+    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> items, int sourceId, CancellationToken cancellationToken = default)
+    {
+        CheckSourceId(sourceId);
+        return PublishFromSourceAsync(items, default, sourceId, cancellationToken);
+    }
+
+    private ValueTask PublishFromSourceAsync(ReadOnlyMemory<TEvent> items, ReadOnlyMemory<long> positions, int sourceId, CancellationToken cancellationToken)
+    {
+        var published = _ring.TryPublish(items.Span, sourceId, positions.Span);
+        return published == items.Length ? default : PublishFromSourceRestAsync(items[published..], positions.IsEmpty ? default : positions[published..], sourceId, cancellationToken);
+    }
+
+    private async ValueTask PublishFromSourceRestAsync(ReadOnlyMemory<TEvent> items, ReadOnlyMemory<long> positions, int sourceId, CancellationToken cancellationToken)
+    {
+        while (!items.IsEmpty)
+        {
+            await _ring.PublishAsync(items.Span[0], sourceId, positions.IsEmpty ? 0 : positions.Span[0], cancellationToken).ConfigureAwait(false);
+            items = items[1..];
+            if (!positions.IsEmpty) positions = positions[1..];
+            var n = _ring.TryPublish(items.Span, sourceId, positions.Span);
+            items = items[n..];
+            if (!positions.IsEmpty) positions = positions[n..];
+        }
+    }
+
+    /// <summary>
+    /// A target through which a source (<see cref="FileSource{T, TParser}"/>, <see cref="StreamSource{T, TParser}"/>,
+    /// <see cref="TcpSource{T, TParser}"/>) publishes as source <paramref name="sourceId"/>: each event carries that
+    /// id and its source position (<see cref="RingEntry{T}.Value"/>). Several sources, one target each, may run at once
+    /// on a kernel with several producers (<see cref="ProducerType.Multi"/>, the default).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    public ISourceTarget<TEvent> SourceTarget(int sourceId)
+    {
+        CheckSourceId(sourceId);
+        return new SourceIdTarget(this, sourceId);
+    }
+
+    private sealed class SourceIdTarget(StreamKernel<TEvent> kernel, int sourceId) : ISourceTarget<TEvent>
+    {
+        public ValueTask PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
+            kernel.PublishFromSourceAsync(events, positions.Length == events.Length ? positions : default, sourceId, cancellationToken);
+    }
+
+    private static void CheckSourceId(int sourceId)
+    {
+        if (sourceId < 0)
+            ThrowSourceId(sourceId);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowSourceId(int sourceId) =>
+        throw new ArgumentOutOfRangeException(nameof(sourceId), sourceId, $"Source id {sourceId} is negative: source ids start at 0.");
+
     /// <summary>A source publishing into the kernel: its batches go into the ring (positions are not journaled here).</summary>
     ValueTask ISourceTarget<TEvent>.PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
         PublishAsync(events, cancellationToken);
 
     /// <summary>Publishes a watermark: no later event of <paramref name="sourceId"/> is older than <paramref name="eventTimeMs"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
     public void PublishWatermark(long eventTimeMs, int sourceId = 0)
     {
+        CheckSourceId(sourceId);
         Interlocked.Increment(ref _controlEntries);
         _ring.PublishWatermark(eventTimeMs, sourceId);
     }
@@ -68,9 +167,22 @@ public sealed partial class StreamKernel<TEvent>
     }
 
     /// <summary>
-    /// Ends the input: publishes end of input, lets every handler finish everything published,
-    /// and stops them (starting them first if they never were). Throws the handler exception
-    /// that halted the kernel, if one did.
+    /// Ends the input of one source: its watermark goes to +∞ in a windowed operator, so it no longer holds
+    /// back the others; the kernel keeps running. <see cref="CompleteAsync"/> ends every source.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    public void PublishEndOfInput(int sourceId)
+    {
+        CheckSourceId(sourceId);
+        Interlocked.Increment(ref _controlEntries);
+        _ring.PublishEndOfInput(sourceId);
+    }
+
+    /// <summary>
+    /// Ends the input: publishes end of input for every source (<see cref="SourceIds.All"/>: every
+    /// watermark goes to +∞ and every window fires, whatever the number of sources), lets every handler
+    /// finish everything published, and stops them (starting them first if they never were). Throws the
+    /// handler exception that halted the kernel, if one did.
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled while draining; the handlers go on draining.</exception>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
@@ -82,7 +194,7 @@ public sealed partial class StreamKernel<TEvent>
             try
             {
                 Interlocked.Increment(ref _controlEntries);
-                _ring.PublishEndOfInput();
+                _ring.PublishEndOfInput(SourceIds.All);
             }
             catch (InvalidOperationException) when (_ring.Sequencer.IsClosed)
             {

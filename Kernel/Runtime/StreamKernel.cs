@@ -52,7 +52,7 @@ public sealed partial class StreamKernel<TEvent> : IAsyncDisposable, ISourceTarg
         Name = _options.Name ?? typeof(TEvent).Name;
         _logger = (ILogger?)loggerFactory?.CreateLogger<StreamKernel<TEvent>>() ?? NullLogger.Instance;
         _ring = new RingBuffer<TEvent>(_options.RingSize, _options.ProducerType, _options.WaitStrategy);
-        _pipeline = new RingPipeline<TEvent>(_ring, _options.ExceptionPolicy, OnHandlerError);
+        _pipeline = new RingPipeline<TEvent>(_ring, _options.ExceptionPolicy, OnHandlerError) { IdleInterval = _options.IdleInterval };
         _metrics = new KernelMetrics(Name, meterFactory);
         _metrics.For(this);
     }
