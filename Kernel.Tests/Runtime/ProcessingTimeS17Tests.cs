@@ -51,6 +51,26 @@ public sealed class ProcessingTimeS17Tests
     }
 
     [Fact]
+    public async Task Periodic_BehindAQueryView_EmitsWhenTheClockMoves_WithNoEventArriving()
+    {
+        var clock = new ManualClock();
+        var sink = new SignalSink();
+        var view = new Kernel.Queries.WindowedStateView<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(
+            Tumbling(sink, clock, EmitMode.Periodic, interval: 5_000));
+        await using var kernel = Kernel();
+        kernel.AddHandler("windows", view);
+        kernel.Start();
+        kernel.Publish([Order.Of(1, 1), Order.Of(1, 2), Order.Of(2, 3)]);
+        Assert.True(SpinWait.SpinUntil(() => view.Gate.Sequence >= 3, RuntimeTestSupport.Timeout), "the view never took the 3 events");
+        Assert.Empty(sink.Lines());
+
+        clock.Advance(5_000);
+        await sink.WhenRows(2).WaitAsync(RuntimeTestSupport.Timeout);
+        Assert.Equal(new[] { "1@0-10:2/200 r0", "2@0-10:1/100 r0" }, sink.Lines().Order(StringComparer.Ordinal).ToArray());
+        await kernel.CompleteAsync();
+    }
+
+    [Fact]
     public async Task PeriodicWatermark_FiresAWindow_WithNoNewEvents()
     {
         var clock = new ManualClock();

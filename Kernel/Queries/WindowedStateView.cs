@@ -19,7 +19,7 @@ namespace Kernel.Queries;
 /// <typeparam name="TState">The running state per key and window.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation.</typeparam>
-public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IBatchTarget<TEvent>
+public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IBatchTarget<TEvent>, IIdleHandler
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -52,6 +52,23 @@ public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatc
         finally
         {
             _sequence = firstSequence + entries.Length;
+            _gate.ExitWrite(_sequence);
+        }
+    }
+
+    /// <summary>
+    /// Passes the processor's idle call on to the operator (periodic emission, periodic watermarks and idle
+    /// sources on a quiet stream), inside the write gate like a batch.
+    /// </summary>
+    public void OnIdle()
+    {
+        _gate.EnterWrite();
+        try
+        {
+            ((IIdleHandler)_operator).OnIdle();
+        }
+        finally
+        {
             _gate.ExitWrite(_sequence);
         }
     }
