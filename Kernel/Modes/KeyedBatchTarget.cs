@@ -33,10 +33,8 @@ public readonly struct KeyedBatchTarget<TEvent, TKey, TState, TRow, TSpec> :
     /// <inheritdoc/>
     public void Apply(ReadOnlySpan<TEvent> events) => _operator.Apply(events);
 
-    /// <inheritdoc/>
-    public void Complete()
-    {
-    }
+    /// <summary>The end of a batch run: sends any changes still pending to the operator's change sink (after a restore, say).</summary>
+    public void Complete() => _operator.FlushChanges();
 
     /// <summary>Sketches ([DistinctCount], [Sample], [TopK]) live outside the state and do not merge here.</summary>
     bool IParallelBatchTarget<TEvent>.CanSplit => !TSpec.HasSideState;
