@@ -37,10 +37,17 @@ public sealed partial class StateTable<TKey, TState, THasher>
             for (var i = 0; i < control.Length; i++)
                 if ((control[i] & Dirty) == Dirty) control[i] = (byte)(control[i] & ~(Dirty & ~Clean));
         }
-        else
+        else if (TracksChanges)
         {
             var list = _dirtySlots;
             for (var i = 0; i < _dirtyCount; i++) control[list[i]] = (byte)(control[list[i]] & ~(Dirty & ~Clean));
+        }
+        else
+        {
+            // No Flushed bit to keep: a plain store. Reading each listed control byte first (scattered over
+            // the table) cost a 1M-key windowed operator ~45 us more per barrier (checkpoint-pause suite).
+            var list = _dirtySlots;
+            for (var i = 0; i < _dirtyCount; i++) control[list[i]] = Clean;
         }
         _dirtyCount = 0;
         _dirtyOverflow = _dirtySlots.Length == 0;
