@@ -12,20 +12,7 @@ namespace Kernel.Tests.Operators;
 /// </summary>
 public sealed class SessionAndPeriodicAllocationTests
 {
-    private const long Day = 86_400_000;
-
-    private static Order[] Days(int days, int perDay, int products, int seed)
-    {
-        var rng = new Random(seed);
-        var orders = new Order[days * perDay];
-        for (var i = 0; i < orders.Length; i++)
-        {
-            var t = i / perDay * Day + (long)(i % perDay) * (Day / perDay);
-            if (rng.Next(20) == 0) t -= rng.Next(0, 600_000);
-            orders[i] = Order.Of(rng.Next(products), t, rng.Next(1, 1_000), 1, i);
-        }
-        return orders;
-    }
+    private const long Day = OperatorAllocationTests.Day;
 
     [Theory]
     [InlineData(WindowKind.Session, EmitMode.Final)]
@@ -33,7 +20,7 @@ public sealed class SessionAndPeriodicAllocationTests
     [InlineData(WindowKind.Tumbling, EmitMode.Periodic)]
     public void SteadyState_AllocatesNothing(WindowKind kind, EmitMode emit)
     {
-        var orders = Days(40, 20_000, 2_000, seed: 2);
+        var orders = OperatorAllocationTests.Days(40, 20_000, 2_000, seed: 2);
         var sink = new CountingSink();
         var clock = new ManualClock();
         var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
