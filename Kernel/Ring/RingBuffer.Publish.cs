@@ -86,9 +86,13 @@ public sealed partial class RingBuffer<T>
         slot.Event = item;
     }
 
-    /// <summary>Publishes one event if there is room now; false (nothing published) when the ring is full.</summary>
+    /// <summary>Publishes one event (source 0, position 0) if there is room now; false (nothing published) when the ring is full.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryPublish(in T item)
+    public bool TryPublish(in T item) => TryPublish(in item, 0, 0);
+
+    /// <summary>Publishes one event read by <paramref name="sourceId"/> at <paramref name="position"/> if there is room now; false (nothing published) when the ring is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPublish(in T item, int sourceId, long position)
     {
         var multi = _multi;
         if (multi is not null)
@@ -96,47 +100,55 @@ public sealed partial class RingBuffer<T>
             // Several producers: the publish needs to know whether the claim met another's.
             if (!multi.TryNext(1, out var claimed, out var contended))
                 return false;
-            FillEvent(ref SlotAt(claimed), item, 0, 0);
+            FillEvent(ref SlotAt(claimed), item, sourceId, position);
             multi.Publish(claimed, contended);
             return true;
         }
         if (!TryNext(1, out var sequence))
             return false;
-        ref var slot = ref SlotAt(sequence);
-        slot.Kind = EntryKind.Event;
-        slot.SourceId = 0;
-        slot.Value = 0;
-        slot.Event = item;
+        FillEvent(ref SlotAt(sequence), item, sourceId, position);
         PublishRange(sequence, sequence);
         return true;
     }
 
     /// <summary>
-    /// Publishes the events in order, claiming and publishing up to the ring size at a time
-    /// (one claim and one publish per chunk), waiting for room as needed.
+    /// Publishes the events (source 0, positions 0) in order, claiming and publishing up to the ring size at a
+    /// time (one claim and one publish per chunk), waiting for room as needed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
-    public void Publish(ReadOnlySpan<T> items)
+    public void Publish(ReadOnlySpan<T> items) => Publish(items, 0);
+
+    /// <summary>
+    /// Publishes the events of <paramref name="sourceId"/> in order, up to the ring size at a time, waiting for
+    /// room as needed; <paramref name="positions"/> holds each event's source position (empty: all 0).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="positions"/> is neither empty nor as long as <paramref name="items"/>.</exception>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    public void Publish(ReadOnlySpan<T> items, int sourceId, ReadOnlySpan<long> positions = default)
     {
-        while (!items.IsEmpty)
+        CheckPositions(items.Length, positions.Length);
+        var at = 0;
+        while (at < items.Length)
         {
-            var count = Math.Min(items.Length, BufferSize);
+            var count = Math.Min(items.Length - at, BufferSize);
             var highest = Next(count);
             var lowest = highest - count + 1;
-            FillEvents(lowest, items[..count]);
+            FillEvents(lowest, items.Slice(at, count), sourceId, positions.IsEmpty ? default : positions.Slice(at, count));
             PublishRange(lowest, highest);
-            items = items[count..];
+            at += count;
         }
     }
 
     /// <summary>
-    /// Fills the claimed slots from <paramref name="lowest"/> on with <paramref name="run"/> as events: with
-    /// streaming stores where they apply (see <see cref="NonTemporalSlotCopy{T}"/>), else slot by slot.
+    /// Fills the claimed slots from <paramref name="lowest"/> on with <paramref name="run"/> as events of
+    /// <paramref name="sourceId"/> (positions from <paramref name="positions"/>, empty: 0): source 0 without
+    /// positions with streaming stores where they apply (see <see cref="NonTemporalSlotCopy{T}"/>, whose
+    /// header is source 0, value 0), else slot by slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void FillEvents(long lowest, ReadOnlySpan<T> run)
+    private void FillEvents(long lowest, ReadOnlySpan<T> run, int sourceId, ReadOnlySpan<long> positions)
     {
-        if (NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
+        if (sourceId == 0 && positions.IsEmpty && NonTemporalSlotCopy<T>.TryCopy(_entries, FirstSlotOffset, _indexMask, lowest, run))
             return;
         // The slot base and mask once: a store through a slot reference would otherwise make the JIT reload
         // the ring's fields for every slot.
@@ -146,18 +158,26 @@ public sealed partial class RingBuffer<T>
         {
             ref var slot = ref Unsafe.Add(ref first, (int)((lowest + i) & mask));
             slot.Kind = EntryKind.Event;
-            slot.SourceId = 0;
-            slot.Value = 0;
+            slot.SourceId = sourceId;
+            slot.Value = positions.IsEmpty ? 0 : positions[i];
             slot.Event = run[i];
         }
     }
 
     /// <summary>
-    /// Publishes as many of the events as fit now (all or a prefix, in order) and returns how
-    /// many were published; never waits.
+    /// Publishes as many of the events (source 0, positions 0) as fit now (all or a prefix, in order) and
+    /// returns how many were published; never waits.
     /// </summary>
-    public int TryPublish(ReadOnlySpan<T> items)
+    public int TryPublish(ReadOnlySpan<T> items) => TryPublish(items, 0);
+
+    /// <summary>
+    /// Publishes as many events of <paramref name="sourceId"/> as fit now (all or a prefix, in order) and returns
+    /// how many were published; never waits. <paramref name="positions"/> as for <see cref="Publish(ReadOnlySpan{T}, int, ReadOnlySpan{long})"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="positions"/> is neither empty nor as long as <paramref name="items"/>.</exception>
+    public int TryPublish(ReadOnlySpan<T> items, int sourceId, ReadOnlySpan<long> positions = default)
     {
+        CheckPositions(items.Length, positions.Length);
         var published = 0;
         while (published < items.Length)
         {
@@ -165,34 +185,48 @@ public sealed partial class RingBuffer<T>
             if (!TryNext(count, out var highest))
             {
                 // Less room than the whole chunk: take what fits, one at a time.
-                while (published < items.Length && TryPublish(in items[published]))
+                while (published < items.Length && TryPublish(in items[published], sourceId, positions.IsEmpty ? 0 : positions[published]))
                     published++;
                 return published;
             }
             var lowest = highest - count + 1;
-            FillEvents(lowest, items.Slice(published, count));
+            FillEvents(lowest, items.Slice(published, count), sourceId, positions.IsEmpty ? default : positions.Slice(published, count));
             PublishRange(lowest, highest);
             published += count;
         }
         return published;
     }
 
+    private static void CheckPositions(int events, int positions)
+    {
+        if (positions != 0 && positions != events)
+            throw new ArgumentException($"{positions} positions for {events} events: pass one position per event, or none.", nameof(positions));
+    }
+
     /// <summary>
-    /// Publishes one event, completing at once when there is room and otherwise waiting for it
-    /// asynchronously: the continuation is woken by the processors' progress, never by polling.
+    /// Publishes one event (source 0, position 0), completing at once when there is room and otherwise waiting
+    /// for it asynchronously: the continuation is woken by the processors' progress, never by polling.
     /// </summary>
     /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
-    public ValueTask PublishAsync(T item, CancellationToken cancellationToken = default)
+    public ValueTask PublishAsync(T item, CancellationToken cancellationToken = default) => PublishAsync(item, 0, 0, cancellationToken);
+
+    /// <summary>
+    /// Publishes one event read by <paramref name="sourceId"/> at <paramref name="position"/>, completing at once
+    /// when there is room and otherwise waiting for it asynchronously (woken by the processors' progress).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishAsync(T item, int sourceId, long position, CancellationToken cancellationToken = default)
     {
-        if (TryPublish(in item))
+        if (TryPublish(in item, sourceId, position))
             return default;
-        return PublishAsyncSlow(item, cancellationToken);
+        return PublishAsyncSlow(item, sourceId, position, cancellationToken);
     }
 
-    private async ValueTask PublishAsyncSlow(T item, CancellationToken cancellationToken)
+    private async ValueTask PublishAsyncSlow(T item, int sourceId, long position, CancellationToken cancellationToken)
     {
-        while (!TryPublish(in item))
+        while (!TryPublish(in item, sourceId, position))
         {
             if (Sequencer.IsClosed)
                 RingThrowHelper.ThrowHalted();

@@ -32,22 +32,8 @@ public sealed partial class StreamKernel<TEvent>
     /// </summary>
     /// <exception cref="InvalidOperationException">The kernel halted while waiting for room.</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting; a prefix of the events may have been published.</exception>
-    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> items, CancellationToken cancellationToken = default)
-    {
-        var published = _ring.TryPublish(items.Span);
-        return published == items.Length ? default : PublishRestAsync(items[published..], cancellationToken);
-    }
-
-    private async ValueTask PublishRestAsync(ReadOnlyMemory<TEvent> items, CancellationToken cancellationToken)
-    {
-        // One event at a time waits for room for one slot; then the rest goes in as many as fit.
-        while (!items.IsEmpty)
-        {
-            await _ring.PublishAsync(items.Span[0], cancellationToken).ConfigureAwait(false);
-            items = items[1..];
-            items = items[_ring.TryPublish(items.Span)..];
-        }
-    }
+    public ValueTask PublishAsync(ReadOnlyMemory<TEvent> items, CancellationToken cancellationToken = default) =>
+        PublishFromSourceAsync(items, default, 0, cancellationToken);
 
     /// <summary>
     /// Publishes one event of source <paramref name="sourceId"/> (ids 0 … n − 1; a windowed operator needs
@@ -106,6 +92,7 @@ public sealed partial class StreamKernel<TEvent>
 
     private async ValueTask PublishFromSourceRestAsync(ReadOnlyMemory<TEvent> items, ReadOnlyMemory<long> positions, int sourceId, CancellationToken cancellationToken)
     {
+        // One event at a time waits for room for one slot; then the rest goes in as many as fit.
         while (!items.IsEmpty)
         {
             await _ring.PublishAsync(items.Span[0], sourceId, positions.IsEmpty ? 0 : positions.Span[0], cancellationToken).ConfigureAwait(false);
