@@ -401,14 +401,52 @@ internal static partial class Emitter
         {
             w.Line("public static void Retract(ref State state, in " + input + " row)");
             w.Line("    => throw new global::System.NotSupportedException(\"" + model.Type.Name + " has [Min]/[Max]: its state is rebuilt, not retracted\");");
-            return;
         }
+        else
+        {
+            w.Line(Inline);
+            w.Open("public static void Retract(ref State state, in " + input + " row)");
+            EmitRetractBody(w, model, "row");
+            w.Close();
+        }
+        w.Line();
+        // [Min]/[Max] are taken back without a rebuild when the row leaving does not hold the extreme (a value
+        // strictly inside it: another kept row holds the extreme), or, for a replacement within the same key, when
+        // the new row's value reaches at least as far (then the fold of the new row sets the extreme). A compare
+        // with NaN is false: a floating NaN on either side asks for the rebuild.
+        w.Line("/// <inheritdoc/>");
         w.Line(Inline);
-        w.Open("public static void Retract(ref State state, in " + input + " row)");
+        w.Open("public static bool TryRetract(ref State state, in " + input + " row)");
+        foreach (var a in model.Aggregates)
+        {
+            if (a.Op is AggregateOp.Min or AggregateOp.Max)
+                w.Line("if (!(row." + a.SourceMember + (a.Op == AggregateOp.Max ? " < " : " > ") + "state." + a.RowMember + ")) return false;");
+        }
+        EmitRetractBody(w, model, "row");
+        w.Line("return true;");
+        w.Close();
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line(Inline);
+        w.Open("public static bool TryReplace(ref State state, in " + input + " old, in " + input + " row)");
+        foreach (var a in model.Aggregates)
+        {
+            if (a.Op is not (AggregateOp.Min or AggregateOp.Max)) continue;
+            var (inside, reaches) = a.Op == AggregateOp.Max ? (" < ", " >= ") : (" > ", " <= ");
+            w.Line("if (!(old." + a.SourceMember + inside + "state." + a.RowMember + " || row." + a.SourceMember + reaches + "old." + a.SourceMember + ")) return false;");
+        }
+        EmitRetractBody(w, model, "old");
+        w.Line("return true;");
+        w.Close();
+    }
+
+    /// <summary>Subtracts <paramref name="row"/>'s sums, counts and averages from <c>state</c> (extremes are left as they are).</summary>
+    private static void EmitRetractBody(SourceWriter w, AggregationModel model, string row)
+    {
         foreach (var a in model.Aggregates)
         {
             var s = "state." + a.RowMember;
-            var v = "row." + a.SourceMember;
+            var v = row + "." + a.SourceMember;
             switch (a.Op)
             {
                 case AggregateOp.Sum: w.Line(s + " -= " + v + ";"); break;
@@ -419,7 +457,6 @@ internal static partial class Emitter
                     break;
             }
         }
-        w.Close();
     }
 
     private static void EmitSchemaField(SourceWriter w, AggregationModel model)

@@ -22,11 +22,29 @@ public interface IUpsertSpec<TEvent, TUpstreamKey, TState>
 
     /// <summary>
     /// True when <see cref="Retract"/> undoes <c>Update</c> exactly (only sums, counts and averages):
-    /// a replaced row is then subtracted. Otherwise (<c>[Min]</c>, <c>[Max]</c>) the operator rebuilds
-    /// the affected key's state from the upstream rows it keeps.
+    /// a replaced row is then subtracted. Otherwise (<c>[Min]</c>, <c>[Max]</c>) a replaced row is subtracted
+    /// when it holds no extreme (<see cref="TryRetract"/>, <see cref="TryReplace"/>), and the operator rebuilds
+    /// the affected key's state from the upstream rows it keeps when it may.
     /// </summary>
     static abstract bool Invertible { get; }
 
     /// <summary>Removes one row's contribution from a state (the inverse of <c>Update</c>); only called when <see cref="Invertible"/>.</summary>
     static abstract void Retract(ref TState state, in TEvent row);
+
+    /// <summary>
+    /// Removes <paramref name="row"/>'s contribution from a state that holds it and other rows, when that can
+    /// be done without the other rows: always for an <see cref="Invertible"/> spec; with <c>[Min]</c>/<c>[Max]</c>
+    /// only when the row's value of each lies strictly inside the state's extreme (so another row holds the
+    /// extreme). Returns false, changing nothing, when the row may hold an extreme: the caller rebuilds the state.
+    /// </summary>
+    static abstract bool TryRetract(ref TState state, in TEvent row);
+
+    /// <summary>
+    /// Removes <paramref name="old"/>'s contribution from a state ahead of folding <paramref name="row"/>, its
+    /// replacement in the same key, when that can be done without the state's other rows: as
+    /// <see cref="TryRetract"/>, and also when <paramref name="old"/> may hold a <c>[Max]</c> (<c>[Min]</c>) that
+    /// <paramref name="row"/>'s value reaches or passes (the fold of <paramref name="row"/> then sets it). Returns
+    /// false, changing nothing, otherwise. The caller folds <paramref name="row"/> (<c>Update</c>) after a true.
+    /// </summary>
+    static abstract bool TryReplace(ref TState state, in TEvent old, in TEvent row);
 }

@@ -59,6 +59,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     private readonly IControlListener? _control;
     private readonly SideState? _side;   // [TopK] leaderboards; null unless TSpec.HasSideState
     private long _rowsApplied;
+    private long _rebuilds;
 
     /// <summary>Creates the operator with an empty state.</summary>
     /// <param name="initialCapacity">Upstream identities (and downstream keys) to hold before the tables first grow.</param>
@@ -79,6 +80,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
 
     /// <summary>Upstream rows applied (revisions included).</summary>
     public long RowsApplied => _rowsApplied;
+
+    /// <summary>
+    /// Downstream states recomputed from the kept rows: a <c>[Min]</c>/<c>[Max]</c> whose extreme row was revised
+    /// away from it (a lower maximum, say) or left the key. Each costs a scan of <see cref="UpstreamRows"/>.
+    /// </summary>
+    public long Rebuilds => _rebuilds;
 
     /// <inheritdoc/>
     public string AggregationName => TSpec.Name;
@@ -134,25 +141,40 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         _rowsApplied++;
         ref var latest = ref _latest.GetValueRefOrAdd(TSpec.UpstreamKeyOf(row), out var added);
         // The same row again (an upstream re-sending its rows after a restore, say) changes nothing: skip
-        // the retraction and the fold, and for [Min]/[Max] the rebuild, which scans every kept row.
+        // the retraction and the fold, and for [Min]/[Max] a possible rebuild, which scans every kept row.
         if (!added && SameBytes(latest, row)) return;
-        var hadOld = !added && TSpec.Filter(latest);
-        var oldKey = hadOld ? TSpec.KeyOf(latest) : default;
-        if (hadOld && TSpec.HasSideState) RetractSide(oldKey, latest);
-        if (hadOld && TSpec.Invertible) Retract(oldKey, latest);
-        latest = row;
         var hasNew = TSpec.Filter(row);
-        if (hadOld && !TSpec.Invertible)
+        if (added || !TSpec.Filter(latest))
         {
-            // The old row may have been the extreme: rebuild its key from the kept rows (the new row
-            // included when it belongs to the same key, so it is not folded again below).
+            // Nothing of this identity counted yet.
+            latest = row;
+            if (hasNew) Fold(row);
+            return;
+        }
+        var old = latest;
+        latest = row;
+        var oldKey = TSpec.KeyOf(old);
+        ref var slot = ref _table.GetValueRefOrNullRef(oldKey);
+        if (Unsafe.IsNullRef(ref slot)) ThrowLost(oldKey);
+        if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
+        if (hasNew && TSpec.KeyOf(row).Equals(oldKey))
+        {
+            // A revision within its key: the key's row count stays.
+            if (TSpec.TryReplace(ref slot.Agg, old, row)) TSpec.Update(ref slot.Agg, row);
+            else slot = ref Rebuild(oldKey);   // the new row is kept already, so the rebuild folds it
+            // Sketches are not rebuilt (the rebuild keeps their handles): the new row feeds them here.
+            if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
+            return;
+        }
+        // The old row leaves its key (the new one belongs elsewhere, or the filter now rejects it).
+        if (--slot.Rows == 0)
+        {
+            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
+            _table.Remove(oldKey);
+        }
+        else if (!TSpec.TryRetract(ref slot.Agg, old))
+        {
             Rebuild(oldKey);
-            if (hasNew && TSpec.KeyOf(row).Equals(oldKey))
-            {
-                // Rebuilt with the new row's aggregates; its sketches are fed here (the rebuild keeps them as they are).
-                if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref _table.GetValueRefOrAdd(oldKey, out _).Agg, row);
-                return;
-            }
         }
         if (hasNew) Fold(row);
     }
@@ -173,29 +195,16 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         slot.Rows++;
     }
 
-    private void RetractSide(in TKey key, in TEvent old)
-    {
-        ref var slot = ref _table.GetValueRefOrNullRef(key);
-        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
-        TSpec.RetractSide(_side!, ref slot.Agg, old);
-    }
-
-    private void Retract(in TKey key, in TEvent old)
-    {
-        ref var slot = ref _table.GetValueRefOrNullRef(key);
-        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
-        if (--slot.Rows == 0)
-        {
-            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
-            _table.Remove(key);
-            return;
-        }
-        TSpec.Retract(ref slot.Agg, old);
-    }
-
+    /// <summary>
+    /// Recomputes <paramref name="key"/>'s state from the kept upstream rows, for a <c>[Min]</c>/<c>[Max]</c> whose
+    /// extreme may have left: a scan of every kept row (O(upstream rows)), so taken only when
+    /// <c>TryRetract</c>/<c>TryReplace</c> cannot do without it. Keeps the key's sketch handles as they are.
+    /// Returns the key's slot (the key is present: the caller's kept row counts for it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Rebuild(TKey key)
+    private ref UpsertSlot<TState> Rebuild(in TKey key)
     {
+        _rebuilds++;
         TSpec.Init(out TState agg);
         long rows = 0;
         foreach (ref var entry in _latest)
@@ -205,16 +214,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             TSpec.Update(ref agg, r);
             rows++;
         }
-        ref var slot = ref _table.GetValueRefOrAdd(key, out _);
-        if (rows == 0)
-        {
-            if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
-            _table.Remove(key);
-            return;
-        }
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot) || rows == 0) ThrowLost(key);
         if (TSpec.HasSideState) TSpec.CopySideHandles(slot.Agg, ref agg);   // the sketches were updated in place
         slot.Agg = agg;
         slot.Rows = rows;
+        return ref slot;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
