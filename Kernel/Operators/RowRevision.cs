@@ -10,4 +10,13 @@ namespace Kernel.Operators;
 /// <param name="Revision">0 for the first row of a (key, window), then 1, 2, … for each revision.</param>
 /// <param name="IsFinal">True when no further row for this (key, window) will be emitted.</param>
 /// <param name="Watermark">The operator's watermark when the row was emitted.</param>
-public readonly record struct RowRevision(long WindowStartMs, long WindowEndMs, int Revision, bool IsFinal, long Watermark);
+public readonly record struct RowRevision(long WindowStartMs, long WindowEndMs, int Revision, bool IsFinal, long Watermark)
+{
+    /// <summary>
+    /// True when the row's key no longer exists: the row carries its key and its last values, and a consumer
+    /// drops what it kept for that key (an upsert consumer retracts it). Only an operator whose keys can leave
+    /// sends one: <see cref="UpsertAggregator{TEvent, TUpstreamKey, TKey, TState, TRow, TSpec}"/>'s change sink,
+    /// when a downstream key's last upstream row leaves it.
+    /// </summary>
+    public bool IsRetraction { get; init; }
+}

@@ -60,17 +60,35 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     private readonly SideState? _side;   // [TopK] leaderboards; null unless TSpec.HasSideState
     private long _rowsApplied;
     private long _rebuilds;
+    private readonly IRowSink<TRow>? _changes;
+    private long _changesEmitted;
+    private long _watermark = long.MinValue;   // the upstream's, as its rows last said (change rows carry it)
 
     /// <summary>Creates the operator with an empty state.</summary>
     /// <param name="initialCapacity">Upstream identities (and downstream keys) to hold before the tables first grow.</param>
     /// <param name="control">Told about barriers and end of input met in the ring; may be null.</param>
-    public UpsertAggregator(int initialCapacity = 1024, IControlListener? control = null)
+    /// <param name="changes">
+    /// Receives this aggregation's own changes, so that a third aggregation (another
+    /// <see cref="UpsertAggregator{TEvent, TUpstreamKey, TKey, TState, TRow, TSpec}"/> over these rows) or any
+    /// subscriber follows it live: after each upstream row, the current row of every downstream key whose state
+    /// it changed (at most two: the key the row left and the key it joined; none when the state's bytes did not
+    /// change), and for a key whose last upstream row left, its last row flagged <see cref="RowRevision.IsRetraction"/>.
+    /// Called on this operator's thread (the upstream's, when fed live). Null for none.
+    /// </param>
+    public UpsertAggregator(int initialCapacity = 1024, IControlListener? control = null, IRowSink<TRow>? changes = null)
     {
         _latest = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
         _table = new(TSpec.Name, TSpec.StateFingerprint, initialCapacity, trackRemovals: false);
         _control = control;
+        _changes = changes;
         if (TSpec.HasSideState) _side = TSpec.CreateSideState();
     }
+
+    /// <summary>The sink of this operator's changes; null when it has none.</summary>
+    public IRowSink<TRow>? Changes => _changes;
+
+    /// <summary>Rows sent to the change sink so far (retractions included).</summary>
+    public long ChangesEmitted => _changesEmitted;
 
     /// <summary>The number of downstream keys held.</summary>
     public int Count => _table.Count;
@@ -105,8 +123,32 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     /// <summary>Applies one upstream row: it replaces the previous row of its identity.</summary>
     public void Apply(in TEvent row) => Upsert(row);
 
-    /// <summary>Receives an upstream operator's emitted row (attach this operator as its sink).</summary>
-    public void OnRow(in TEvent row, in RowRevision revision) => Upsert(row);
+    /// <summary>
+    /// Receives an upstream operator's emitted row (attach this operator as its sink): an upsert, or, when
+    /// <paramref name="revision"/> is a retraction, the removal of the row kept for its identity (nothing
+    /// when none is kept).
+    /// </summary>
+    public void OnRow(in TEvent row, in RowRevision revision)
+    {
+        if (revision.Watermark > _watermark) _watermark = revision.Watermark;
+        if (revision.IsRetraction) Retract(row);
+        else Upsert(row);
+    }
+
+    /// <summary>
+    /// Removes the row kept for <paramref name="row"/>'s identity, as if its upstream key had ceased to exist;
+    /// nothing when none is kept.
+    /// </summary>
+    public void Retract(in TEvent row)
+    {
+        _rowsApplied++;
+        var identity = TSpec.UpstreamKeyOf(row);
+        ref var latest = ref _latest.GetValueRefOrNullRef(identity);
+        if (Unsafe.IsNullRef(ref latest)) return;
+        var old = latest;
+        _latest.Remove(identity);
+        if (TSpec.Filter(old)) Leave(old);
+    }
 
     /// <inheritdoc/>
     public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)
@@ -154,36 +196,79 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         var old = latest;
         latest = row;
         var oldKey = TSpec.KeyOf(old);
-        ref var slot = ref _table.GetValueRefOrNullRef(oldKey);
-        if (Unsafe.IsNullRef(ref slot)) ThrowLost(oldKey);
-        if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
         if (hasNew && TSpec.KeyOf(row).Equals(oldKey))
         {
             // A revision within its key: the key's row count stays.
+            ref var slot = ref SlotOf(oldKey);
+            var before = slot.Agg;
+            if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
             if (TSpec.TryReplace(ref slot.Agg, old, row)) TSpec.Update(ref slot.Agg, row);
             else slot = ref Rebuild(oldKey);   // the new row is kept already, so the rebuild folds it
             // Sketches are not rebuilt (the rebuild keeps their handles): the new row feeds them here.
             if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
+            if (_changes is not null && (TSpec.HasSideState || !SameBytes(before, slot.Agg))) EmitChange(oldKey, ref slot, retraction: false);
             return;
         }
         // The old row leaves its key (the new one belongs elsewhere, or the filter now rejects it).
+        Leave(old);
+        if (hasNew) Fold(row);
+    }
+
+    /// <summary>The downstream slot of a key that a kept row counts for (its absence means the state is corrupt).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref UpsertSlot<TState> SlotOf(in TKey key)
+    {
+        ref var slot = ref _table.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref slot)) ThrowLost(key);
+        return ref slot;
+    }
+
+    /// <summary>Takes <paramref name="old"/> (a row that passed the filter, no longer kept) out of its downstream key.</summary>
+    private void Leave(in TEvent old)
+    {
+        var key = TSpec.KeyOf(old);
+        ref var slot = ref SlotOf(key);
+        if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
         if (--slot.Rows == 0)
         {
+            if (_changes is not null) EmitChange(key, ref slot, retraction: true);
             if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
-            _table.Remove(oldKey);
+            _table.Remove(key);
+            return;
         }
-        else if (!TSpec.TryRetract(ref slot.Agg, old))
-        {
-            Rebuild(oldKey);
-        }
-        if (hasNew) Fold(row);
+        if (!TSpec.TryRetract(ref slot.Agg, old)) slot = ref Rebuild(key);
+        // A row left: the count alone changed at least, so the row is sent.
+        if (_changes is not null) EmitChange(key, ref slot, retraction: false);
+    }
+
+    /// <summary>Sends <paramref name="key"/>'s current row (or, as a retraction, its last one) to the change sink.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EmitChange(in TKey key, ref UpsertSlot<TState> slot, bool retraction)
+    {
+        TSpec.ToRow(key, slot.Agg, 0, 0, out TRow row);
+        if (TSpec.HasSideState) TSpec.SideToRow(_side!, slot.Agg, ref row);
+        // Revision: the rows applied so far, so that a key's later row has the higher revision.
+        var revision = new RowRevision(0, 0, (int)Math.Min(_rowsApplied, int.MaxValue), false, _watermark) { IsRetraction = retraction };
+        _changesEmitted++;
+        _changes!.OnRow(row, revision);
+    }
+
+    /// <summary>
+    /// Sends the change sink every downstream key's current row (nothing without a sink): after
+    /// <see cref="RestoreSnapshot"/>, for a downstream that was not restored with this operator. A downstream
+    /// that was gets rows equal to those it keeps, which an upsert consumer skips. Call it between rows.
+    /// </summary>
+    public void ResendRows()
+    {
+        if (_changes is null) return;
+        foreach (ref var entry in _table) EmitChange(entry.Key, ref entry.State, retraction: false);
     }
 
     /// <summary>True when two rows are the same bytes (then certainly the same row; rows differing only in padding merely take the full path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool SameBytes(in TEvent a, in TEvent b) =>
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<TEvent>(in a))
-            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<TEvent>(in b)));
+    private static bool SameBytes<T>(in T a, in T b) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Fold(in TEvent row)
@@ -193,6 +278,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         TSpec.Update(ref slot.Agg, row);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
         slot.Rows++;
+        if (_changes is not null) EmitChange(TSpec.KeyOf(row), ref slot, retraction: false);
     }
 
     /// <summary>
