@@ -33,9 +33,52 @@ internal static partial class Emitter
             EmitSketches(w, model);
         }
         w.Line();
+        EmitFactory(w, model);
+        w.Line();
         EmitSpec(w, model);
         w.Close();
         return w.ToString();
+    }
+
+    /// <summary>
+    /// <c>CreateOperator</c>: the runtime operator that runs this aggregation, with its five or six type arguments
+    /// written out here rather than by the user — windowed, keyed over events, or upserts over another aggregation's rows.
+    /// </summary>
+    private static void EmitFactory(SourceWriter w, AggregationModel model)
+    {
+        var row = model.Type.FullName;
+        var input = model.InputFullName;
+        var key = KeyType(model);
+        const string Ops = "global::Kernel.Operators.";
+        var see = "<see cref=\"" + model.Type.Name + "\"/>";
+        if (model.Window.Kind != "None")
+        {
+            var type = Ops + "WindowedAggregator<" + input + ", " + key + ", State, " + row + ", Spec>";
+            w.Line("/// <summary>Creates the windowed operator that runs " + see + " (a ring handler, or fed in batches with <c>Apply</c>).</summary>");
+            w.Line("/// <param name=\"sink\">Receives the emitted rows.</param>");
+            w.Line("/// <param name=\"lateEvents\">Receives the events too late to count; null to count them only.</param>");
+            w.Line("/// <param name=\"options\">Runtime settings and overrides of the declared window; null for the declared ones.</param>");
+            w.Line("public static " + type + " CreateOperator(" + Ops + "IRowSink<" + row + "> sink, " + Ops + "ILateEventSink<" + input + ">? lateEvents = null, " + Ops + "WindowOptions? options = null)");
+            w.Line("    => new " + type + "(sink, lateEvents, options);");
+            return;
+        }
+        if (model.IsUpsert)
+        {
+            var type = Ops + "UpsertAggregator<" + input + ", UpstreamKey, " + key + ", State, " + row + ", Spec>";
+            w.Line("/// <summary>Creates the operator that runs " + see + " over its input's rows as upserts (attach it as the input operator's sink or change sink).</summary>");
+            w.Line("/// <param name=\"initialCapacity\">Upstream rows (and keys) to hold before the tables first grow.</param>");
+            w.Line("/// <param name=\"control\">Told about barriers and end of input met in a ring; may be null.</param>");
+            w.Line("/// <param name=\"changes\">Receives this aggregation's own changes (for a further stage); null for none.</param>");
+            w.Line("public static " + type + " CreateOperator(int initialCapacity = 1024, " + Ops + "IControlListener? control = null, " + Ops + "IRowSink<" + row + ">? changes = null)");
+            w.Line("    => new " + type + "(initialCapacity, control, changes);");
+            return;
+        }
+        var keyed = Ops + "KeyedAggregator<" + input + ", " + key + ", State, " + row + ", Spec>";
+        w.Line("/// <summary>Creates the keyed operator that runs " + see + " (a ring handler, or fed in batches with <c>Apply</c>).</summary>");
+        w.Line("/// <param name=\"options\">Runtime settings; null for the defaults.</param>");
+        w.Line("/// <param name=\"changes\">Receives each changed key's row once per batch (for an aggregation over these rows); null for none.</param>");
+        w.Line("public static " + keyed + " CreateOperator(" + Ops + "KeyedAggregatorOptions? options = null, " + Ops + "IRowSink<" + row + ">? changes = null)");
+        w.Line("    => new " + keyed + "(options ?? new " + Ops + "KeyedAggregatorOptions(), changes);");
     }
 
     private static string KeyType(AggregationModel model)

@@ -2,11 +2,6 @@ using Kernel.Queries;
 using Kernel.Runtime;
 using Kernel.Sources;
 using Kernel.Tests.Generators.Declarations;
-using Daily = Kernel.Operators.WindowedAggregator<
-    Kernel.Tests.Generators.Declarations.Order, long,
-    Kernel.Tests.Generators.Declarations.DailyRevenue.State,
-    Kernel.Tests.Generators.Declarations.DailyRevenue,
-    Kernel.Tests.Generators.Declarations.DailyRevenue.Spec>;
 
 namespace Kernel.Tests.Runtime;
 
@@ -32,7 +27,7 @@ public sealed class HelloRevenueTests
             // --- as in README.md, "Hello revenue" (Console.WriteLine there, output.WriteLine here) ---
             var rows = new FinalRows<DailyRevenue>();                         // collects each final row
             await using var kernel = new StreamKernel<Order>();               // a ring buffer and its handlers
-            kernel.AddHandler("daily", new Daily(rows));                      // the generated operator
+            kernel.AddHandler("daily", DailyRevenue.CreateOperator(rows));    // the generated operator
             kernel.Start();
             var orders = new FileSource<Order, Order.Csv.Parser>(path, new SourceOptions { HasHeader = true });
             await orders.RunAsync(kernel);                                    // parse, publish; waits while the ring is full
@@ -61,7 +56,7 @@ public sealed class HelloRevenueTests
     {
         var rows = new FinalRows<DailyRevenue>();
         await using var kernel = new StreamKernel<Order>(new StreamKernelOptions { RingSize = 64 });
-        kernel.AddHandler("daily", new Daily(rows));
+        kernel.AddHandler("daily", DailyRevenue.CreateOperator(rows));
         kernel.Start();
         var batch = new Order[1_000];
         for (var i = 0; i < batch.Length; i++)
