@@ -16,17 +16,23 @@ namespace Kernel.Operators;
 /// <remarks>
 /// <para>The operator keeps the latest upstream row per identity. On a revision it retracts the old
 /// row from its downstream key and folds the new one. Sums, counts and averages are retracted by
-/// subtraction (<see cref="IUpsertSpec{TEvent, TUpstreamKey, TState}.Retract"/>); a spec with
-/// <c>[Min]</c> or <c>[Max]</c> is not invertible, so the affected downstream key is rebuilt from
-/// the kept rows (a scan of the upstream rows: O(upstream keys) per revision of such a spec).
-/// A downstream key whose last upstream row leaves it (the filter now rejects the row, or the row
+/// subtraction (<see cref="IUpsertSpec{TEvent, TUpstreamKey, TState}.Retract"/>). A spec with
+/// <c>[Min]</c> or <c>[Max]</c> is not invertible: when the replaced row may hold an extreme, the affected
+/// downstream key is rebuilt from the kept rows (a scan of every kept upstream row). A replaced row
+/// holding no extreme is subtracted all the same (<see cref="IUpsertSpec{TEvent, TUpstreamKey, TState}.TryRetract"/>,
+/// <see cref="IUpsertSpec{TEvent, TUpstreamKey, TState}.TryReplace"/>), so the scan is taken only when an extreme may have
+/// left (<see cref="Rebuilds"/>). A downstream key whose last upstream row leaves it (the filter now rejects the row, or the row
 /// moved to another key) is removed. <c>[First]</c>/<c>[Last]</c> over upserts are refused at build
 /// time (KRN0022). A <c>double</c> sum retracted by subtraction can differ from a fresh sum by rounding.</para>
 /// <para>Fed live: it is an <see cref="IRowSink{TRow}"/> of the upstream's rows, so it can be the sink of a
 /// windowed upstream (every emitted revision) or the change sink of an unwindowed one
 /// (<see cref="KeyedAggregator{TEvent, TKey, TState, TRow, TSpec}.KeyedAggregator(KeyedAggregatorOptions, IRowSink{TRow})"/>:
 /// each changed key's row once per batch), and then runs on the upstream's thread. A row equal to the kept
-/// one (the same bytes) changes nothing and is skipped.</para>
+/// one (the same bytes) changes nothing and is skipped; a row flagged <see cref="RowRevision.IsRetraction"/>
+/// removes the row kept for its identity.</para>
+/// <para>Followed live: its own optional change sink (the constructor's <c>changes</c>) receives, after each
+/// upstream row, the rows of the downstream keys that row changed, and a retraction for a key left without
+/// rows, so a third aggregation can run over this one the same way.</para>
 /// <para>Single-threaded, like every operator. Nothing is allocated per row once the keys exist.</para>
 /// </remarks>
 /// <typeparam name="TEvent">The upstream row.</typeparam>
