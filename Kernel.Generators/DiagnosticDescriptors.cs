@@ -90,8 +90,8 @@ internal static class DiagnosticDescriptors
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor NameTakenByGeneratedType = Error(
-        "KRN0021", "Member named like a generated nested type",
-        "'{0}' has the name of the nested type '{1}' the generator adds; rename the member");
+        "KRN0021", "Member named like a generated nested type or method",
+        "'{0}' has the name of the {1} the generator adds; rename the member");
 
     public static readonly DiagnosticDescriptor FirstLastOverUpserts = Error(
         "KRN0022", "[First]/[Last] over another aggregation's rows",

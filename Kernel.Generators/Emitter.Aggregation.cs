@@ -479,6 +479,13 @@ internal static partial class Emitter
             w.Line("if (!(old." + a.SourceMember + inside + "state." + a.RowMember + " || row." + a.SourceMember + reaches + "old." + a.SourceMember + ")) return false;");
         }
         EmitRetractBody(w, model, "old");
+        foreach (var a in model.Aggregates)
+        {
+            // Where the old row held the extreme, the new value (which reaches it) is the extreme now: set it, so
+            // that a tie (1.00m for 1.0m, -0.0 for +0.0) leaves the state as a fresh fold of the kept rows would.
+            if (a.Op is AggregateOp.Min or AggregateOp.Max)
+                w.Line("if (!(old." + a.SourceMember + (a.Op == AggregateOp.Max ? " < " : " > ") + "state." + a.RowMember + ")) state." + a.RowMember + " = row." + a.SourceMember + ";");
+        }
         w.Line("return true;");
         w.Close();
     }

@@ -51,7 +51,7 @@ internal static partial class Parser
         var upstreamKeys = inputIsAggregation ? UpstreamIdentity(inputMembers, known) : new List<KeyPartModel>();
         var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, diagnostics, ct);
         if (window.Kind != "None" && inputIsAggregation && !inputIsEvent) CheckWindowOverRevisions(type, input, known, diagnostics, ct);
-        var generated = new List<string> { "Spec", "State" };
+        var generated = new List<string> { "Spec", "State", "CreateOperator" };
         if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");
         if (keys.Count > 1 || (keys.Count == 1 && keys[0].Kind == ValueKind.Enum)) generated.Add("Key");
         if (inputIsAggregation) generated.Add("UpstreamKey");

@@ -50,7 +50,8 @@ internal static partial class Parser
         {
             if (!generated.Contains(m.Name)) continue;
             var location = m.Symbol.Locations.Length > 0 ? m.Symbol.Locations[0] : null;
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameTakenByGeneratedType, location, type.Name + "." + m.Name, m.Name));
+            var what = m.Name == "CreateOperator" ? "method 'CreateOperator'" : "nested type '" + m.Name + "'";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NameTakenByGeneratedType, location, type.Name + "." + m.Name, what));
         }
     }
 

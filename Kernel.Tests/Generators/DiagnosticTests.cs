@@ -218,6 +218,12 @@ public sealed class DiagnosticTests
             "'Bad.Key' has the name of the nested type 'Key' the generator adds; rename the member");
 
     [Fact]
+    public void KRN0021_MemberNamedLikeTheGeneratedFactory()
+        => AssertDiagnostic("KRN0021",
+            Aggregation("    [Key(nameof(Order.ProductId))] public long ProductId;\n    [Count] public long [|CreateOperator|];"),
+            "'Bad.CreateOperator' has the name of the method 'CreateOperator' the generator adds; rename the member");
+
+    [Fact]
     public void KRN0013_WindowOverAggregationWithoutWindowStart()
         => AssertDiagnostic("KRN0013",
             "using Kernel;\nnamespace App;\n[Aggregation(typeof(Order))]\npublic partial struct Up { [Key] public long ProductId; [Count] public long N; }\n"

@@ -28,7 +28,11 @@ public interface IUpsertSpec<TEvent, TUpstreamKey, TState>
     /// </summary>
     static abstract bool Invertible { get; }
 
-    /// <summary>Removes one row's contribution from a state (the inverse of <c>Update</c>); only called when <see cref="Invertible"/>.</summary>
+    /// <summary>
+    /// Removes one row's contribution from a state (the inverse of <c>Update</c>); valid only when <see cref="Invertible"/>
+    /// (otherwise it throws). <see cref="UpsertAggregator{TEvent, TUpstreamKey, TKey, TState, TRow, TSpec}"/> calls
+    /// <see cref="TryRetract"/> and <see cref="TryReplace"/>, which serve every spec.
+    /// </summary>
     static abstract void Retract(ref TState state, in TEvent row);
 
     /// <summary>

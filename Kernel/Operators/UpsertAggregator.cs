@@ -77,9 +77,15 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     /// Receives this aggregation's own changes, so that a third aggregation (another
     /// <see cref="UpsertAggregator{TEvent, TUpstreamKey, TKey, TState, TRow, TSpec}"/> over these rows) or any
     /// subscriber follows it live: after each upstream row, the current row of every downstream key whose state
-    /// it changed (at most two: the key the row left and the key it joined; none when the state's bytes did not
-    /// change), and for a key whose last upstream row left, its last row flagged <see cref="RowRevision.IsRetraction"/>.
-    /// Called on this operator's thread (the upstream's, when fed live). Null for none.
+    /// it changed (at most two: the key the row left and the key it joined; a key whose state's bytes did not
+    /// change is not sent), and for a key whose last upstream row left, its last row flagged
+    /// <see cref="RowRevision.IsRetraction"/>. Each row's <see cref="RowRevision.Revision"/> is the number of
+    /// upstream rows applied so far (so a key's later row has the higher one; it stops at <see cref="int.MaxValue"/>
+    /// and restarts in a new process), and its watermark the highest an upstream row came with (not kept by a
+    /// snapshot: <see cref="long.MinValue"/> after a restore until a row comes). Called on this operator's thread
+    /// (the upstream's, when fed live), in the middle of applying a row: the sink must not feed this operator, and
+    /// what it reads from it may be half done (a row moving between keys leaves one before it joins the other).
+    /// Null for none.
     /// </param>
     public UpsertAggregator(int initialCapacity = 1024, IControlListener? control = null, IRowSink<TRow>? changes = null)
     {
@@ -209,6 +215,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             var before = slot.Agg;
             if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
             if (TSpec.TryReplace(ref slot.Agg, old, row)) TSpec.Update(ref slot.Agg, row);
+            else if (slot.Rows == 1) Refold(ref slot, row);   // the key's only row: no other row to scan for
             else slot = ref Rebuild(oldKey);   // the new row is kept already, so the rebuild folds it
             // Sketches are not rebuilt (the rebuild keeps their handles): the new row feeds them here.
             if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
@@ -234,17 +241,27 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     {
         var key = TSpec.KeyOf(old);
         ref var slot = ref SlotOf(key);
-        if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
         if (--slot.Rows == 0)
         {
+            // Sent before anything is taken out, so that the retraction carries the key's last values, sketches included.
             if (_changes is not null) EmitChange(key, ref slot, retraction: true);
             if (TSpec.HasSideState) TSpec.ReleaseSide(_side!, ref slot.Agg);
             _table.Remove(key);
             return;
         }
+        var before = slot.Agg;
+        if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
         if (!TSpec.TryRetract(ref slot.Agg, old)) slot = ref Rebuild(key);
-        // A row left: the count alone changed at least, so the row is sent.
-        if (_changes is not null) EmitChange(key, ref slot, retraction: false);
+        if (_changes is not null && (TSpec.HasSideState || !SameBytes(before, slot.Agg))) EmitChange(key, ref slot, retraction: false);
+    }
+
+    /// <summary>Sets a key's state to its only row's fold (no scan), keeping its sketch handles.</summary>
+    private static void Refold(ref UpsertSlot<TState> slot, in TEvent row)
+    {
+        TSpec.Init(out TState agg);
+        TSpec.Update(ref agg, row);
+        if (TSpec.HasSideState) TSpec.CopySideHandles(slot.Agg, ref agg);
+        slot.Agg = agg;
     }
 
     /// <summary>Sends <paramref name="key"/>'s current row (or, as a retraction, its last one) to the change sink.</summary>
@@ -281,10 +298,11 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     {
         ref var slot = ref _table.GetValueRefOrAdd(TSpec.KeyOf(row), out var added);
         if (added) TSpec.Init(out slot.Agg);
+        var before = slot.Agg;
         TSpec.Update(ref slot.Agg, row);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
         slot.Rows++;
-        if (_changes is not null) EmitChange(TSpec.KeyOf(row), ref slot, retraction: false);
+        if (_changes is not null && (added || TSpec.HasSideState || !SameBytes(before, slot.Agg))) EmitChange(TSpec.KeyOf(row), ref slot, retraction: false);
     }
 
     /// <summary>
