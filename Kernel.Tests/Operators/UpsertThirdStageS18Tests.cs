@@ -149,4 +149,73 @@ public sealed class UpsertThirdStageS18Tests(ITestOutputHelper output)
         Assert.True(summary.TryGet(0, out var again));
         Assert.Equal(original, again);
     }
+
+    /// <summary>
+    /// Recovery of a three-stage chain from the first stage's snapshot alone: the later stages are derived state.
+    /// A restored <c>RevenueByProduct</c> counts every key as changed, so its next flush rebuilds a fresh
+    /// leaderboard, whose own changes rebuild a fresh summary; both then equal the uninterrupted chain's, and
+    /// stay equal as more orders come.
+    /// </summary>
+    [Fact]
+    public void AChainRestoredFromItsFirstStage_RebuildsTheLaterStages()
+    {
+        var random = new Random(1804);
+        D.Order[] Orders(int batch)
+        {
+            var orders = new D.Order[500];
+            for (var i = 0; i < orders.Length; i++)
+            {
+                orders[i] = new D.Order
+                {
+                    OrderId = batch * orders.Length + i,
+                    ProductId = random.Next(200),
+                    PriceCents = random.Next(1, 300 - 40 * batch),
+                    Quantity = random.Next(1, 4),
+                    TimestampMs = batch * 10_000 + i,
+                };
+            }
+            return orders;
+        }
+        var summary = NewSummary();
+        var board = NewBoard(summary);
+        var revenue = D.RevenueByProduct.CreateOperator(changes: board);
+        var first = Orders(0);
+        revenue.Apply(first);
+        var snapshot = new System.Buffers.ArrayBufferWriter<byte>();
+        ((ISnapshotOperator)revenue).WriteSnapshot(snapshot);
+
+        var summary2 = NewSummary();
+        var board2 = NewBoard(summary2);
+        var revenue2 = D.RevenueByProduct.CreateOperator(changes: board2);
+        ((ISnapshotOperator)revenue2).RestoreSnapshot(snapshot.WrittenSpan);
+        revenue2.FlushChanges();
+        AssertSameChain(board, summary, board2, summary2, "after the restore");
+
+        for (var batch = 1; batch < 5; batch++)
+        {
+            var orders = Orders(batch);
+            revenue.Apply(orders);
+            revenue2.Apply(orders);
+            AssertSameChain(board, summary, board2, summary2, $"batch {batch}");
+        }
+        Assert.True(board.Count > 1 && summary.TryGet(0, out var s) && s.Bands == board.Count);
+    }
+
+    private static void AssertSameChain(
+        UpsertAggregator<D.RevenueByProduct, D.ProductLeaderboard.UpstreamKey, long, D.ProductLeaderboard.State, D.ProductLeaderboard, D.ProductLeaderboard.Spec> board,
+        UpsertAggregator<D.ProductLeaderboard, D.BandSummary.UpstreamKey, byte, D.BandSummary.State, D.BandSummary, D.BandSummary.Spec> summary,
+        UpsertAggregator<D.RevenueByProduct, D.ProductLeaderboard.UpstreamKey, long, D.ProductLeaderboard.State, D.ProductLeaderboard, D.ProductLeaderboard.Spec> board2,
+        UpsertAggregator<D.ProductLeaderboard, D.BandSummary.UpstreamKey, byte, D.BandSummary.State, D.BandSummary, D.BandSummary.Spec> summary2,
+        string when)
+    {
+        Assert.True(board.Count == board2.Count, $"{when}: {board2.Count} bands, expected {board.Count}");
+        foreach (var row in board.GetRows())
+        {
+            Assert.True(board2.TryGet(row.PriceBand, out var other), $"{when}: band {row.PriceBand} missing");
+            Assert.True(row.Equals(other), $"{when}: band {row.PriceBand}: {other} != {row}");
+        }
+        Assert.True(summary.TryGet(0, out var s), $"{when}: the summary row is missing");
+        Assert.True(summary2.TryGet(0, out var s2), $"{when}: the restored chain's summary row is missing");
+        Assert.True(s.Equals(s2), $"{when}: summary {s2} != {s}");
+    }
 }
