@@ -8,8 +8,8 @@ namespace Kernel.Bench.Aggregate;
 /// Measures a case and its baselines round-robin (case, baseline, case, baseline, …) rather than
 /// one block after the other, so that drift in a shared machine's load hits them alike; each slot is
 /// one <see cref="Measure.Median"/> repeat, and the result per run is the median over its slots.
-/// A full collection before the measured rounds keeps the set-up's large allocations from
-/// triggering a background GC inside a measurement.
+/// A full collection before the measured rounds, and between them, keeps the set-up's and the earlier
+/// rounds' large allocations from triggering a GC inside a measurement.
 /// </summary>
 public static class Interleaved
 {
@@ -42,6 +42,16 @@ public static class Interleaved
         }
         for (var r = 0; r < repeats; r++)
         {
+            if (r > 0)
+            {
+                // Between rounds too (BenchmarkDotNet forces one before each iteration by default): the garbage of
+                // the rounds before (a round that builds a kernel allocates its 4 MiB ring and table anew) made the
+                // last end-to-end round of every process run a gen-2 collection and read 137-181M events/s against
+                // 190-290M for the others (session 18, KERNEL_AGG_FAULTS=1).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
             for (var k = 0; k < runs.Length; k++)
             {
                 counts[k].Begin();
