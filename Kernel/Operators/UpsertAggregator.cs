@@ -212,7 +212,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         {
             // A revision within its key: the key's row count stays.
             ref var slot = ref SlotOf(oldKey);
-            var before = slot.Agg;
+            var before = _changes is null ? default : slot.Agg;   // compared only for the change sink
             if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
             if (TSpec.TryReplace(ref slot.Agg, old, row)) TSpec.Update(ref slot.Agg, row);
             else if (slot.Rows == 1) Refold(ref slot, row);   // the key's only row: no other row to scan for
@@ -249,7 +249,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
             _table.Remove(key);
             return;
         }
-        var before = slot.Agg;
+        var before = _changes is null ? default : slot.Agg;   // compared only for the change sink
         if (TSpec.HasSideState) TSpec.RetractSide(_side!, ref slot.Agg, old);
         if (!TSpec.TryRetract(ref slot.Agg, old)) slot = ref Rebuild(key);
         if (_changes is not null && (TSpec.HasSideState || !SameBytes(before, slot.Agg))) EmitChange(key, ref slot, retraction: false);
@@ -298,7 +298,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     {
         ref var slot = ref _table.GetValueRefOrAdd(TSpec.KeyOf(row), out var added);
         if (added) TSpec.Init(out slot.Agg);
-        var before = slot.Agg;
+        var before = _changes is null ? default : slot.Agg;   // compared only for the change sink
         TSpec.Update(ref slot.Agg, row);
         if (TSpec.HasSideState) TSpec.UpdateSide(_side!, ref slot.Agg, row);
         slot.Rows++;

@@ -85,18 +85,21 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
     /// <summary>Records that <paramref name="slot"/> just turned Dirty (its control byte was not Dirty before).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AppendDirty(int slot)
+    private void AppendDirty(int slot) => AppendSlot(_dirtySlots, ref _dirtyCount, ref _dirtyOverflow, slot);
+
+    /// <summary>Appends <paramref name="slot"/> to a slot list (the dirty or the changed one), or marks it overflowed when full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AppendSlot(int[] list, ref int count, ref bool overflow, int slot)
     {
-        var n = _dirtyCount;
-        var list = _dirtySlots;
+        var n = count;
         if ((uint)n < (uint)list.Length)
         {
             list[n] = slot;
-            _dirtyCount = n + 1;
+            count = n + 1;
         }
         else
         {
-            _dirtyOverflow = true;
+            overflow = true;
         }
     }
 
@@ -164,20 +167,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
     /// <summary>Records that <paramref name="slot"/> turned pending (changed since the last flush).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AppendChanged(int slot)
-    {
-        var n = _changedCount;
-        var list = _changedSlots;
-        if ((uint)n < (uint)list.Length)
-        {
-            list[n] = slot;
-            _changedCount = n + 1;
-        }
-        else
-        {
-            _changedOverflow = true;
-        }
-    }
+    private void AppendChanged(int slot) => AppendSlot(_changedSlots, ref _changedCount, ref _changedOverflow, slot);
 
     /// <summary>A slot holding <paramref name="control"/> empties or moves: its index in the lists goes stale.</summary>
     private void NoteStaleSlot(byte control)
