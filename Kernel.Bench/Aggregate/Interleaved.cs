@@ -22,12 +22,29 @@ public static class Interleaved
     /// As <see cref="Median(long, int, int, Action[])"/>, and when <paramref name="describe"/> also writes each
     /// action's context switches, CPUs used and ring wait counts (<see cref="WaitCounts"/>) to the progress output.
     /// </summary>
-    public static (double OpsPerSec, double AllocBytesPerOp)[] Median(long opsPerRun, int warmups, int repeats, bool describe, params Action[] runs)
+    public static (double OpsPerSec, double AllocBytesPerOp)[] Median(long opsPerRun, int warmups, int repeats, bool describe, params Action[] runs) =>
+        Median(opsPerRun, warmups, repeats, describe, setups: null, runs);
+
+    /// <summary>
+    /// As <see cref="Median(long, int, int, bool, Action[])"/>, and runs <c>setups[k]</c> (when not null) right
+    /// before each run of <c>runs[k]</c>, warm-up or measured, outside the timing and the allocation count: the
+    /// state a round starts from (a kernel with its operator attached, say), built after the collection that
+    /// frees the previous round's, so its memory can land on pages that round already touched.
+    /// </summary>
+    public static (double OpsPerSec, double AllocBytesPerOp)[] Median(long opsPerRun, int warmups, int repeats, bool describe, Action?[]? setups, params Action[] runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
+        if (setups is not null && setups.Length != runs.Length)
+            throw new ArgumentException($"{setups.Length} setups for {runs.Length} runs", nameof(setups));
         var faults = describe || Environment.GetEnvironmentVariable("KERNEL_AGG_FAULTS") == "1";
         for (var w = 0; w < warmups; w++)
-            foreach (var run in runs) run();
+        {
+            for (var k = 0; k < runs.Length; k++)
+            {
+                setups?[k]?.Invoke();
+                runs[k]();
+            }
+        }
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -54,6 +71,7 @@ public static class Interleaved
             }
             for (var k = 0; k < runs.Length; k++)
             {
+                setups?[k]?.Invoke();
                 counts[k].Begin();
                 var faultsBefore = faults ? MinorFaults() : 0;
                 var gen2Before = GC.CollectionCount(2);
