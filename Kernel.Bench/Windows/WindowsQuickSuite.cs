@@ -173,36 +173,43 @@ public sealed class WindowsQuickSuite : IQuickSuite
         var input = SlidingInput(daily);
         var sink1m = new SlidingSink<HourlyRevenueEveryMinute>();
         var sink1h = new SlidingSink<HourlyRevenue>();
-        var ops1m = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenueEveryMinute.State, HourlyRevenueEveryMinute, HourlyRevenueEveryMinute.Spec>>();
-        var ops1h = new Queue<WindowedAggregator<BenchOrder, long, HourlyRevenue.State, HourlyRevenue, HourlyRevenue.Spec>>();
         var options = new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = 1_000, PreallocatedWindows = 192 };
-        for (var i = 0; i < Warmups + Repeats; i++)
-        {
-            ops1m.Enqueue(new(sink1m, null, options));
-            ops1h.Enqueue(new(sink1h, null, options));
-        }
-        var results = Interleaved.Median(input.Length, Warmups, Repeats,
+        // Each round's operator is built untimed just before it (after the collection that frees the last
+        // one's, so its 192 pooled tables can land on pages already touched), not all up front: eleven rounds
+        // a side would hold 22 operators of ~25 MB. Eleven, not five: a round is 10-20 ms, and the median of
+        // five such rounds swung the ratio by ±0.1 between processes on the shared 2-core machine.
+        WindowedAggregator<BenchOrder, long, HourlyRevenueEveryMinute.State, HourlyRevenueEveryMinute, HourlyRevenueEveryMinute.Spec>? op1m = null;
+        WindowedAggregator<BenchOrder, long, HourlyRevenue.State, HourlyRevenue, HourlyRevenue.Spec>? op1h = null;
+        Action?[] setups =
+        [
+            () => op1m = new(sink1m, null, options),
+            () => op1h = new(sink1h, null, options),
+        ];
+        var results = Interleaved.Median(input.Length, Warmups, SlidingRepeats, describe: false, setups,
             () =>
             {
-                var op = ops1m.Dequeue();
                 for (var i = 0; i < input.Length; i += OrderData.BatchSize)
-                    op.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
-                op.EndOfInput();
+                    op1m!.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
+                op1m!.EndOfInput();
+                op1m = null;
             },
             () =>
             {
-                var op = ops1h.Dequeue();
                 for (var i = 0; i < input.Length; i += OrderData.BatchSize)
-                    op.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
-                op.EndOfInput();
+                    op1h!.Apply(input.AsSpan(i, Math.Min(OrderData.BatchSize, input.Length - i)));
+                op1h!.EndOfInput();
+                op1h = null;
             });
         var (rate1m, alloc1m) = results[0];
         var (rate1h, _) = results[1];
-        Measure.Progress($"windows: sliding 1h/1m {rate1m:E3} ev/s (rows/run {sink1m.Rows / (Warmups + Repeats)}), 1h/1h {rate1h:E3} ev/s (rows/run {sink1h.Rows / (Warmups + Repeats)})");
+        Measure.Progress($"windows: sliding 1h/1m {rate1m:E3} ev/s (rows/run {sink1m.Rows / (Warmups + SlidingRepeats)}), 1h/1h {rate1h:E3} ev/s (rows/run {sink1h.Rows / (Warmups + SlidingRepeats)})");
         report.Ratio("windows", "sliding-1h-1m", rate1m, "sliding-1h-1h", rate1h, alloc1m);
     }
 
     private const int SlidingEvents = 4_000_000;
+
+    // Measured rounds of each sliding case (see Sliding).
+    private const int SlidingRepeats = 11;
 
     /// <summary>The sliding cases' input (see <see cref="Sliding"/>).</summary>
     private static BenchOrder[] SlidingInput(BenchOrder[] daily)
