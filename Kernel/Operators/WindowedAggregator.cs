@@ -171,7 +171,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             {
                 var source = entry.SourceId;
                 if ((uint)source >= (uint)sources) OperatorThrowHelper.ThrowSourceId(source, sources);
-                _tracker.MarkActive(source, now);
+                if (_tracker.MarkActive(source, now)) OnWatermarkMoved();   // only when an idle source returns
                 _eventsSeen++;
                 OnEvent(entry.Event, source);
             }
@@ -263,8 +263,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             case EntryKind.Watermark:
                 CheckSource(source);
-                _tracker.MarkActive(source, now);
-                if (_tracker.Advance(source, entry.Value)) OnWatermarkMoved();
+                var moved = _tracker.MarkActive(source, now);
+                if (_tracker.Advance(source, entry.Value) | moved) OnWatermarkMoved();
                 break;
             case EntryKind.Barrier:
                 // A checkpoint barrier comes from the coordinator, not a source: it keeps no source active.

@@ -61,12 +61,26 @@ public sealed class WatermarkTracker
         return old <= _combined && !_idle[source] && Recompute();
     }
 
-    /// <summary>Records activity of a source at processing time <paramref name="nowMs"/>; an idle source becomes active again.</summary>
+    /// <summary>
+    /// Records activity of a source at processing time <paramref name="nowMs"/>; an idle source becomes active
+    /// again. Returns true when that moved the combined watermark: a source advanced while idle counted for
+    /// nothing then, and on its return it may be the only source not idle (until now the watermark stayed where
+    /// it was), so its watermark becomes the combined one.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MarkActive(int source, long nowMs)
+    public bool MarkActive(int source, long nowMs)
     {
         _lastActiveMs[source] = nowMs;
-        if (_idle[source]) _idle[source] = false;
+        return _idle[source] && Reactivate(source);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool Reactivate(int source)
+    {
+        _idle[source] = false;
+        // Without this, a watermark raised while the source was idle stayed out of the minimum for good: each later
+        // Advance of the source starts above the combined watermark, which skips the recomputation.
+        return Recompute();
     }
 
     /// <summary>Marks the sources without activity for the idle timeout as idle; returns true when the combined watermark moved.</summary>
