@@ -21,12 +21,15 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     private void OnSessionEvent(in TEvent e, long t)
     {
         var end = AddSat(t, _gap);
-        if (AddSat(end - 1, _lateness) <= _watermark)
+        var key = TSpec.KeyOf(e);
+        // Late when the session it ends up in is released: as in Flink, that is judged on the merged session, so an
+        // event whose own [t, t + gap) is past its lateness still counts when it falls in (or reaches) a session of
+        // its key that is held (every held session ends after W − L + 1: its release timer has not run).
+        if (AddSat(end - 1, _lateness) <= _watermark && !OverlapsHeldSession(key, t, end))
         {
             OnLate(e, t);
             return;
         }
-        var key = TSpec.KeyOf(e);
         ref var head = ref _heads.GetValueRefOrAdd(key, out _);
         int target = -1, insertAfter = -1, prev = -1;
         var cur = head - 1;
@@ -88,6 +91,18 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         PushTimer(node.Fired ? AddSat(node.End - 1, _lateness) : node.End - 1, target, node.Version);
         if (node.Fired ? _emit is EmitMode.OnWindowClose or EmitMode.EveryUpdate : _emit == EmitMode.EveryUpdate)
             Emit(node.Key, ref node.Slot, node.Start, node.End, isFinal: false);
+    }
+
+    /// <summary>True when a session of <paramref name="key"/> still held overlaps [<paramref name="t"/>, <paramref name="end"/>).</summary>
+    private bool OverlapsHeldSession(in TKey key, long t, long end)
+    {
+        ref var head = ref _heads.GetValueRefOrNullRef(key);
+        if (Unsafe.IsNullRef(ref head)) return false;
+        for (var cur = head - 1; cur >= 0; cur = _nodes[cur].Next)
+        {
+            if (_nodes[cur].Start < end && t < _nodes[cur].End) return true;
+        }
+        return false;
     }
 
     private void RunSessionTimers()
