@@ -84,4 +84,89 @@ public sealed class SessionLatenessS19Tests
         Assert.Equal(1, op.LateEvents);
         Assert.Empty(sink.Rows);
     }
+
+    [Theory]
+    [InlineData(11, 0L, EmitMode.Final)]
+    [InlineData(12, 40L, EmitMode.Final)]
+    [InlineData(13, 40L, EmitMode.OnWindowClose)]
+    [InlineData(14, 0L, EmitMode.EveryUpdate)]
+    public void WithLateArrivals_FinalSessionsAndLateCount_EqualANaiveModel(int seed, long lateness, EmitMode emit)
+    {
+        // Arrivals in time order + U[0, 50] ms, 5% of them held back up to 400 ms: some late, some allowed-late,
+        // some joining held sessions behind their own gap. Per-record watermark W = largest earlier time − 50 − 1.
+        const long bound = 50, gap = 25;
+        var rng = new Random(seed);
+        var events = new List<(long SortKey, Order Order)>();
+        long t = 1_000;
+        for (var i = 0; i < 5_000; i++)
+        {
+            t += rng.Next(0, 6);
+            var price = rng.Next(10) == 0 ? 0 : rng.Next(1, 1_000);   // 10% unpaid: filtered out, but they move W
+            var delay = rng.Next(20) == 0 ? rng.Next(0, 400) : rng.Next(0, (int)bound + 1);
+            events.Add((t + delay, Order.Of(rng.Next(8), t, price, rng.Next(1, 5), i)));
+        }
+        var arrivals = events.OrderBy(e => e.SortKey).ThenBy(e => e.Order.OrderId).Select(e => e.Order).ToArray();
+
+        var sink = new RowCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Session, GapMs = gap },
+            MaxOutOfOrdernessMs = bound, AllowedLatenessMs = lateness, Emit = emit, Clock = new ManualClock(),
+        });
+        for (var i = 0; i < arrivals.Length; i += 97) op.Apply(arrivals.AsSpan(i, Math.Min(97, arrivals.Length - i)));
+        op.EndOfInput();
+
+        // The model, from the definitions: per key a list of held sessions [start, end); before each event every
+        // session with end − 1 + L ≤ W is final. A paid event is late when its own [t, t + gap) is (t + gap − 1 + L
+        // ≤ W) and it overlaps no held session of its key; otherwise it and every held session it overlaps become one.
+        var held = new Dictionary<long, List<(long Start, long End, long Revenue, long Orders)>>();
+        var final = new Dictionary<(long, long, long), (long, long)>();
+        long maxT = long.MinValue, late = 0;
+        void Release(long w)
+        {
+            foreach (var (key, list) in held)
+            {
+                foreach (var s in list.Where(s => w != long.MaxValue ? s.End - 1 + lateness <= w : true).ToList())
+                {
+                    final[(key, s.Start, s.End)] = (s.Revenue, s.Orders);
+                    list.Remove(s);
+                }
+            }
+        }
+        foreach (var o in arrivals)
+        {
+            var w = maxT == long.MinValue ? long.MinValue : maxT - bound - 1;
+            Release(w);
+            if (o.IsPaid)
+            {
+                var list = held.TryGetValue(o.ProductId, out var l) ? l : held[o.ProductId] = [];
+                var end = o.TimestampMs + gap;
+                var touching = list.Where(s => s.Start < end && o.TimestampMs < s.End).ToList();
+                if (end - 1 + lateness <= w && touching.Count == 0) late++;
+                else
+                {
+                    var merged = (Start: o.TimestampMs, End: end, Revenue: o.RevenueCents, Orders: 1L);
+                    foreach (var s in touching)
+                    {
+                        merged = (Math.Min(merged.Start, s.Start), Math.Max(merged.End, s.End), merged.Revenue + s.Revenue, merged.Orders + s.Orders);
+                        list.Remove(s);
+                    }
+                    list.Add(merged);
+                }
+            }
+            maxT = Math.Max(maxT, o.TimestampMs);
+        }
+        Release(long.MaxValue);
+
+        Assert.True(late == op.LateEvents, $"seed {seed}: late events {op.LateEvents}, model {late}");
+        Assert.True(late > 0, $"seed {seed}: no late event: the case tests nothing beyond the on-time one");
+        var actual = sink.Rows.Where(r => r.Revision.IsFinal)
+            .ToDictionary(r => (r.Row.ProductId, r.Row.WindowStartMs, r.Row.WindowEndMs), r => (r.Row.RevenueCents, r.Row.Orders));
+        Assert.True(final.Count == actual.Count, $"seed {seed}: {actual.Count} final sessions, model {final.Count}");
+        foreach (var (k, e) in final)
+        {
+            Assert.True(actual.TryGetValue(k, out var row), $"seed {seed}: missing session {k}");
+            Assert.True(e == row, $"seed {seed}: session {k}: {row} against {e}");
+        }
+    }
 }
