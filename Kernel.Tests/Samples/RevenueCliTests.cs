@@ -44,12 +44,40 @@ public sealed class RevenueCliTests : IDisposable
     [Fact]
     public void Stream_ShorterLateness_CountsMoreOrdersLate()
     {
-        Assert.Equal(0, RevenueCli.Run("generate", "--orders", "20000", "--days", "3", "--seed", "5", "--late-fraction", "0.005", "--out", P("orders.csv")).ExitCode);
-        var stream = RevenueCli.Run("stream", "--input", P("orders.csv"), "--data", P("data"), "--out", P("stream.csv"),
-            "--out-of-orderness", "1s", "--lateness", "0ms");
-        Assert.True(stream.ExitCode == 0, stream.Stderr);
-        var (rows, _) = RevenueOracle.Stream(RevenueOracle.ReadOrders(P("orders.csv")), 1_000, 0);
-        Assert.Equal(rows, RevenueOracle.ReadRevenue(P("stream.csv")));
+        // Arrival order; out-of-orderness 0, so an order is late once an order at or past its day's end + lateness came before it.
+        // Order 3 (27 Feb 23:00) arrives after 28 Feb 00:30: 30 minutes past its day, so late with 0ms and in time with 1h.
+        // Order 5 (27 Feb 20:00) arrives after 28 Feb 02:00: 2 hours past its day, late with either.
+        const string Header = "order_id,product_id,customer_id,price_cents,quantity,event_time";
+        string[] orders =
+        [
+            "1,7,1,100,1,2028-02-27T12:00:00.000Z",
+            "2,7,1,200,1,2028-02-28T00:30:00.000Z",
+            "3,7,1,300,1,2028-02-27T23:00:00.000Z",
+            "4,7,1,400,1,2028-02-28T02:00:00.000Z",
+            "5,7,1,500,1,2028-02-27T20:00:00.000Z",
+        ];
+        File.WriteAllLines(P("orders.csv"), [Header, .. orders]);
+
+        string[] Stream(string lateness)
+        {
+            var r = RevenueCli.Run("stream", "--input", P("orders.csv"), "--data", P("data-" + lateness), "--out", P("revenue-" + lateness + ".csv"),
+                "--late-out", P("late-" + lateness + ".csv"), "--out-of-orderness", "0ms", "--lateness", lateness);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return File.ReadAllLines(P("late-" + lateness + ".csv"));
+        }
+
+        var lateNone = Stream("0ms");
+        var lateHour = Stream("1h");
+
+        Assert.Equal([Header, orders[2], orders[4]], lateNone);
+        Assert.Equal([Header, orders[4]], lateHour);
+        // 27 Feb: order 1 (100), plus order 3 (300) when it is not late; 28 Feb: orders 2 and 4 (200 + 400).
+        Assert.Equal(["day,product_id,revenue_cents,orders", "2028-02-27,7,100,1", "2028-02-28,7,600,2"], File.ReadAllLines(P("revenue-0ms.csv")));
+        Assert.Equal(["day,product_id,revenue_cents,orders", "2028-02-27,7,400,2", "2028-02-28,7,600,2"], File.ReadAllLines(P("revenue-1h.csv")));
+        // The oracle's reading of the contract agrees with the hand count.
+        var parsed = RevenueOracle.ReadOrders(P("orders.csv"));
+        Assert.Equal([orders[2], orders[4]], RevenueOracle.Stream(parsed, 0, 0).Late.Select(o => o.Line));
+        Assert.Equal([orders[4]], RevenueOracle.Stream(parsed, 0, 3_600_000).Late.Select(o => o.Line));
     }
 
     [Theory]
