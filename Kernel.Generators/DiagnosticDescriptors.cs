@@ -117,13 +117,22 @@ internal static class DiagnosticDescriptors
         "KRN0027", "Window over another aggregation's revised rows",
         "'{0}' windows the rows of aggregation '{1}', which emits {2}: a windowed aggregation adds every row it receives, so each revision of an upstream row would be counted again; emit Final upstream, or aggregate its rows without a window (upserts replace each other)");
 
+    public static readonly DiagnosticDescriptor SessionRowsRevised = Error(
+        "KRN0028", "Aggregation over a session window's revised rows",
+        "'{0}' reads the rows of aggregation '{1}', a session window that emits {2}: a session's start moves when an earlier event extends it or two sessions merge, so its row comes again under a new [WindowStart] and the row under the old one is never taken back, which '{0}' would count twice; emit Final from '{1}' (one row per session, when it is complete)");
+
+    public static readonly DiagnosticDescriptor UpstreamWithoutWindowStart = Error(
+        "KRN0029", "Windowed aggregation read by another without [WindowStart]",
+        "'{0}' reads the rows of aggregation '{1}', which declares a {2} window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], so each window's row would replace the previous window's; add a [WindowStart] long member to '{1}'");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
         MultipleEventTimes, BadDuration, WindowWithoutEventTime, EventTimeType, WindowBoundType,
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
         ColumnTypeNotSupported, NameTakenByGeneratedType, FirstLastOverUpserts,
-        SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch, WindowOverRevisions);
+        SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch, WindowOverRevisions,
+        SessionRowsRevised, UpstreamWithoutWindowStart);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

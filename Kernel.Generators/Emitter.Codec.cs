@@ -105,7 +105,9 @@ internal static partial class Emitter
         w.Line("value = default;");
         w.Line("error = default;");
         w.Line("var reader = new " + Formats + "JsonLineReader(line);");
-        w.Line("var seen = 0UL;");
+        // One mask of members read per 64 members: 'seen' for members 0..63, then 'seen1' for 64..127, and so on.
+        var words = System.Math.Max(1, (columns.Count + 63) / 64);
+        for (var k = 0; k < words; k++) w.Line("var " + SeenMask(k) + " = 0UL;");
         w.Line("var position = 0;");
         w.Open("while (reader.TryReadProperty(out var name, out var text, out _))");
         w.Line("var member = Csv.Columns.Find(name);");
@@ -113,20 +115,41 @@ internal static partial class Emitter
         w.Line("error = " + Formats + "ColumnSet.Invalid(lineNumber, position, name, text, reason);");
         w.Line("return false;");
         w.Close();
-        w.Line("if (member >= 0 && member < 64) seen |= 1UL << member;");
+        if (words == 1)
+        {
+            w.Line("if (member >= 0 && member < 64) seen |= 1UL << member;");
+        }
+        else
+        {
+            w.Open("if (member >= 0)");
+            for (var k = 0; k < words; k++)
+            {
+                var condition = k == 0 ? "if (member < 64) " : k < words - 1 ? "else if (member < " + Invariant(64 * (k + 1)) + ") " : "else ";
+                w.Line(condition + SeenMask(k) + " |= 1UL << " + (k == 0 ? "member" : "(member - " + Invariant(64 * k) + ")") + ";");
+            }
+            w.Close();
+        }
         w.Line("position++;");
         w.Close();
         w.Open("if (reader.Failed)");
         w.Line("error = reader.Error(lineNumber);");
         w.Line("return false;");
         w.Close();
-        var all = columns.Count >= 64 ? "ulong.MaxValue" : "0x" + ((1UL << columns.Count) - 1).ToString("X", System.Globalization.CultureInfo.InvariantCulture) + "UL";
-        w.Open("if (seen != " + all + ")");
-        w.Line("error = Csv.Columns.Missing(lineNumber, seen);");
-        w.Line("return false;");
-        w.Close();
+        for (var k = 0; k < words; k++)
+        {
+            var inWord = System.Math.Min(64, columns.Count - 64 * k);
+            var all = inWord >= 64 ? "ulong.MaxValue" : "0x" + ((1UL << inWord) - 1).ToString("X", System.Globalization.CultureInfo.InvariantCulture) + "UL";
+            w.Open("if (" + SeenMask(k) + " != " + all + ")");
+            // ColumnSet.Missing reads one mask, members 0..63; a later mask's first clear bit is named by MissingMember.
+            w.Line(k == 0
+                ? "error = Csv.Columns.Missing(lineNumber, seen);"
+                : "error = MissingMember(lineNumber, " + Invariant(64 * k) + " + global::System.Numerics.BitOperations.TrailingZeroCount(~" + SeenMask(k) + "));");
+            w.Line("return false;");
+            w.Close();
+        }
         w.Line("return true;");
         w.Close();
+        if (words > 1) EmitMissingMember(w);
         w.Line();
         w.Line("/// <summary>Reads one line, throwing <see cref=\"" + Formats + "EventFormatException\"/> when it does not parse.</summary>");
         w.Open("public static " + t + " Read(global::System.ReadOnlySpan<byte> line, long lineNumber)");
@@ -151,6 +174,25 @@ internal static partial class Emitter
         w.Close();
         w.Close();
         return w.ToString();
+    }
+
+    private static string SeenMask(int word) => word == 0 ? "seen" : "seen" + Invariant(word);
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Emits the error for a missing member at index 64 or above, which <c>ColumnSet.Missing</c> (one
+    /// 64-bit mask) cannot name; the words are those of <c>ColumnSet.Missing</c>, so a missing member
+    /// reads the same whatever its index.
+    /// </summary>
+    private static void EmitMissingMember(SourceWriter w)
+    {
+        w.Line();
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
+        w.Open("private static " + Formats + "FormatError MissingMember(long lineNumber, int member)");
+        w.Line("var column = Csv.Columns.ColumnName(member);");
+        w.Line("return new " + Formats + "FormatError(lineNumber, -1, column, string.Empty, \"has no property for member '\" + Csv.Columns.MemberName(member) + \"' (write '\" + column + \"')\");");
+        w.Close();
     }
 
     private static void EmitParseMember(SourceWriter w, CodecModel codec)

@@ -49,7 +49,8 @@ internal static partial class Parser
             ParseRowMember(m, type, input, inputIsAggregation, inputMembers, compilation, known, keys, aggregates, sketches, ref windowStart, ref windowEnd, diagnostics, ct);
         }
         var upstreamKeys = inputIsAggregation ? UpstreamIdentity(inputMembers, known) : new List<KeyPartModel>();
-        var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, diagnostics, ct);
+        var missingWindowStart = inputIsAggregation && CheckUpstreamRows(type, input, known, attributeLocation, diagnostics);
+        var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, missingWindowStart, diagnostics, ct);
         if (window.Kind != "None" && inputIsAggregation && !inputIsEvent) CheckWindowOverRevisions(type, input, known, diagnostics, ct);
         var generated = new List<string> { "Spec", "State", "CreateOperator" };
         if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");

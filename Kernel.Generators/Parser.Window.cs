@@ -9,10 +9,13 @@ internal static partial class Parser
 {
     private static readonly string[] s_emitModes = { "Final", "OnWindowClose", "Periodic", "EveryUpdate" };
 
-    /// <summary>Reads the window, watermark, lateness and emit attributes; durations are parsed here, at build time.</summary>
+    /// <summary>
+    /// Reads the window, watermark, lateness and emit attributes; durations are parsed here, at build time.
+    /// <paramref name="missingTimeReported"/> is true when the input's missing <c>[WindowStart]</c> is reported already (KRN0029).
+    /// </summary>
     private static WindowModel ParseWindow(
         INamedTypeSymbol type, KnownSymbols known, EventTimeModel? eventTime, string inputName, bool inputIsAggregation,
-        List<DiagnosticInfo> diagnostics, CancellationToken ct)
+        bool missingTimeReported, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         var kind = "None";
         long size = 0, slide = 0, offset = 0, gap = 0, outOfOrder = 0, idle = 0, lateness = 0, interval = 0;
@@ -78,7 +81,7 @@ internal static partial class Parser
                     break;
             }
         }
-        if (window is not null && eventTime is null)
+        if (window is not null && eventTime is null && !missingTimeReported)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowWithoutEventTime, LocationOf(window, type, ct),
                 type.Name, kind.ToLowerInvariant(), inputName, inputIsAggregation ? "[WindowStart]" : "[EventTime]"));
@@ -90,19 +93,15 @@ internal static partial class Parser
     /// Reports KRN0027 when a windowed aggregation reads the rows of an aggregation that declares an emit
     /// mode other than Final: the window adds each row it receives, so revisions of one upstream row
     /// (OnWindowClose, Periodic, EveryUpdate) would be counted once each. Final rows come once per (key,
-    /// window). An unwindowed input has no [WindowStart] and is refused by KRN0013 already.
+    /// window). An unwindowed input has no [WindowStart] and is refused by KRN0013 already; a session
+    /// input that revises, by KRN0028.
     /// </summary>
     private static void CheckWindowOverRevisions(
         INamedTypeSymbol type, INamedTypeSymbol input, KnownSymbols known, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        var emit = "Final";
-        foreach (var a in input.GetAttributes())
-        {
-            if (!KnownSymbols.Is(a, known.Emit)) continue;
-            var mode = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int m ? m : 0;
-            emit = mode >= 0 && mode < s_emitModes.Length ? s_emitModes[mode] : "Final";
-        }
-        if (emit == "Final") return;
+        var emit = DeclaredEmit(input, known);
+        // A session upstream that revises is refused for every downstream, windowed or not (KRN0028).
+        if (emit == "Final" || DeclaredWindow(input, known) == "session") return;
         foreach (var a in type.GetAttributes())
         {
             if (!KnownSymbols.Is(a, known.TumblingWindow) && !KnownSymbols.Is(a, known.SlidingWindow) && !KnownSymbols.Is(a, known.SessionWindow)) continue;

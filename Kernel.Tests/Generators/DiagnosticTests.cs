@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 namespace Kernel.Tests.Generators;
 
 /// <summary>One test per diagnostic id: the source in, the diagnostic out (id, span, message).</summary>
-public sealed class DiagnosticTests
+public sealed partial class DiagnosticTests
 {
     private const string Events = """
         using System;
