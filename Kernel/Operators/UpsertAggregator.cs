@@ -41,7 +41,7 @@ namespace Kernel.Operators;
 /// <typeparam name="TState">The downstream state per key.</typeparam>
 /// <typeparam name="TRow">The downstream row.</typeparam>
 /// <typeparam name="TSpec">The compiled downstream aggregation (generated).</typeparam>
-public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IRowSink<TEvent>, ISnapshotOperator
+public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IRowSink<TEvent>, ISnapshotOperator, IUpsertRowInput
     where TEvent : unmanaged
     where TUpstreamKey : unmanaged, IEquatable<TUpstreamKey>
     where TKey : unmanaged, IEquatable<TKey>

@@ -80,6 +80,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         options ??= new WindowOptions();
         var w = options.Resolve(TSpec.Window);
         Validate(w, options);
+        // KRN0028 at run time: the declared mode may be Final and an override (WindowOptions.Emit) another.
+        if (w.Kind == WindowKind.Session && w.Emit != EmitMode.Final && sink is IUpsertRowInput)
+            OperatorThrowHelper.ThrowOption("Emit", (long)w.Emit, "must be Final for a session aggregation whose rows feed an UpsertAggregator: a session's start moves as it grows or merges, so its revisions would reach the downstream under new identities and the rows under the old ones would never be taken back (KRN0028)");
         _window = w;
         _session = w.Kind == WindowKind.Session;
         _size = w.Kind == WindowKind.None ? long.MaxValue : w.SizeMs;
