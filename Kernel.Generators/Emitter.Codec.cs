@@ -140,16 +140,15 @@ internal static partial class Emitter
             var inWord = System.Math.Min(64, columns.Count - 64 * k);
             var all = inWord >= 64 ? "ulong.MaxValue" : "0x" + ((1UL << inWord) - 1).ToString("X", System.Globalization.CultureInfo.InvariantCulture) + "UL";
             w.Open("if (" + SeenMask(k) + " != " + all + ")");
-            // ColumnSet.Missing reads one mask, members 0..63; a later mask's first clear bit is named by MissingMember.
+            // ColumnSet.Missing reads one mask, members 0..63; a later mask's first clear bit is named by ColumnSet.MissingMember.
             w.Line(k == 0
                 ? "error = Csv.Columns.Missing(lineNumber, seen);"
-                : "error = MissingMember(lineNumber, " + Invariant(64 * k) + " + global::System.Numerics.BitOperations.TrailingZeroCount(~" + SeenMask(k) + "));");
+                : "error = Csv.Columns.MissingMember(lineNumber, " + Invariant(64 * k) + " + global::System.Numerics.BitOperations.TrailingZeroCount(~" + SeenMask(k) + "));");
             w.Line("return false;");
             w.Close();
         }
         w.Line("return true;");
         w.Close();
-        if (words > 1) EmitMissingMember(w);
         w.Line();
         w.Line("/// <summary>Reads one line, throwing <see cref=\"" + Formats + "EventFormatException\"/> when it does not parse.</summary>");
         w.Open("public static " + t + " Read(global::System.ReadOnlySpan<byte> line, long lineNumber)");
@@ -179,21 +178,6 @@ internal static partial class Emitter
     private static string SeenMask(int word) => word == 0 ? "seen" : "seen" + Invariant(word);
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Emits the error for a missing member at index 64 or above, which <c>ColumnSet.Missing</c> (one
-    /// 64-bit mask) cannot name; the words are those of <c>ColumnSet.Missing</c>, so a missing member
-    /// reads the same whatever its index.
-    /// </summary>
-    private static void EmitMissingMember(SourceWriter w)
-    {
-        w.Line();
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
-        w.Open("private static " + Formats + "FormatError MissingMember(long lineNumber, int member)");
-        w.Line("var column = Csv.Columns.ColumnName(member);");
-        w.Line("return new " + Formats + "FormatError(lineNumber, -1, column, string.Empty, \"has no property for member '\" + Csv.Columns.MemberName(member) + \"' (write '\" + column + \"')\");");
-        w.Close();
-    }
 
     private static void EmitParseMember(SourceWriter w, CodecModel codec)
     {

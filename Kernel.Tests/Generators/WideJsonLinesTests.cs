@@ -130,12 +130,12 @@ public sealed class WideJsonLinesTests
                         }
                         if (seen1 != ulong.MaxValue)
                         {
-                            error = MissingMember(lineNumber, 64 + global::System.Numerics.BitOperations.TrailingZeroCount(~seen1));
+                            error = Csv.Columns.MissingMember(lineNumber, 64 + global::System.Numerics.BitOperations.TrailingZeroCount(~seen1));
                             return false;
                         }
                         if (seen2 != 0x3UL)
                         {
-                            error = MissingMember(lineNumber, 128 + global::System.Numerics.BitOperations.TrailingZeroCount(~seen2));
+                            error = Csv.Columns.MissingMember(lineNumber, 128 + global::System.Numerics.BitOperations.TrailingZeroCount(~seen2));
                             return false;
                         }
 

@@ -129,11 +129,22 @@ public sealed class ColumnSet
     {
         for (var m = 0; m < Count && m < 64; m++)
         {
-            if ((seen & (1UL << m)) == 0)
-                return new FormatError(line, -1, _columnNames[m], string.Empty, $"has no property for member '{_memberNames[m]}' (write '{_columnNames[m]}')");
+            if ((seen & (1UL << m)) == 0) return MissingMember(line, m);
         }
         return new FormatError(line, -1, string.Empty, string.Empty, "is missing a property");
     }
+
+    /// <summary>
+    /// Describes member <paramref name="member"/> as missing from line <paramref name="line"/> (JSON lines missing a
+    /// property): what <see cref="Missing"/> says of the first clear bit, for a member at any index (readers of more
+    /// than 64 members keep one mask per 64 and name the first clear bit of a later mask through this).
+    /// </summary>
+    /// <param name="line">The 1-based line number.</param>
+    /// <param name="member">The member's index.</param>
+    /// <returns>The error.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public FormatError MissingMember(long line, int member) =>
+        new(line, -1, _columnNames[member], string.Empty, $"has no property for member '{_memberNames[member]}' (write '{_columnNames[member]}')");
 
     /// <summary>Builds the error for a value that does not parse (the failure path of generated readers).</summary>
     /// <param name="line">The 1-based line number.</param>
