@@ -33,17 +33,37 @@ public sealed class SessionLatenessS19Tests
     }
 
     [Fact]
-    public void EventReachingAnOpenSession_ExtendsItBackwards()
+    public void EventLateOnItsOwn_ReachingAHeldSessionFromBefore_IsLate()
     {
+        // Flink would extend [10, 25) back to [2, 25); here a start never moves back by an event past its own lateness.
         var sink = new RowCollector();
         var late = new LateCollector();
         var op = Sessions(sink, late);
         op.Apply([Order.Of(1, 10), Order.Of(1, 15)]);              // [10, 25)
         op.AdvanceWatermark(20);
-        op.Apply([Order.Of(1, 2)]);                                // own [2, 12): 11 ≤ 20, overlaps [10, 25)
-        Assert.Equal(0, op.LateEvents);
+        op.Apply([Order.Of(1, 2)]);                                // own [2, 12): 11 ≤ 20, and 2 is before the session
+        Assert.Equal(new[] { (2L, 20L) }, late.Events);
         op.EndOfInput();
-        Assert.Equal(new[] { "1@2-25:3/300 r0F" }, sink.Lines());
+        Assert.Equal(new[] { "1@10-25:2/200 r0F" }, sink.Lines());
+    }
+
+    [Fact]
+    public void ReleasedSessionsStart_IsNeverTakenAgain()
+    {
+        // A = [100, 110) is released; B = [105, 115) is held; an event at 100, late on its own, would pull B back onto
+        // A's start 100 (two final rows of key 1 starting at 100: an upsert downstream would keep one). It is late.
+        var sink = new RowCollector();
+        var late = new LateCollector();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, late, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Session, GapMs = 10 }, MaxOutOfOrdernessMs = 0, Clock = new ManualClock(),
+        });
+        op.Apply([Order.Of(1, 100), Order.Of(2, 111)]);            // W = 110 ≥ 109: A released
+        op.Apply([Order.Of(1, 105)]);                              // own [105, 115): 114 > 110, on time: B
+        op.Apply([Order.Of(1, 100)]);                              // own [100, 110): 109 ≤ 110, before B's start: late
+        Assert.Equal(1, op.LateEvents);
+        op.EndOfInput();
+        Assert.Equal(new[] { "1@100-110:1/100 r0F", "1@105-115:1/100 r0F", "2@111-121:1/100 r0F" }, sink.Lines().Order());
     }
 
     [Fact]
@@ -64,23 +84,23 @@ public sealed class SessionLatenessS19Tests
     }
 
     [Fact]
-    public void FiredSessionWithinLateness_TakesAnEventBehindIt_AndRevises()
+    public void FiredSessionWithinLateness_TakesAnEventInsideIt_AndRevises()
     {
         var sink = new RowCollector();
         var late = new LateCollector();
         var op = Sessions(sink, late, EmitMode.OnWindowClose, lateness: 10);
         op.Apply([Order.Of(1, 0), Order.Of(1, 3)]);                // [0, 13)
-        op.AdvanceWatermark(15);                                   // 12 ≤ 15: fired; released at 12 + 10 = 22
+        op.AdvanceWatermark(21);                                   // 12 ≤ 21: fired; released at 12 + 10 = 22
         Assert.Equal(new[] { "1@0-13:2/200 r0" }, sink.Lines());
         sink.Clear();
-        op.Apply([Order.Of(1, -5)]);                               // own [−5, 5): 4 + 10 = 14 ≤ 15, but reaches [0, 13)
+        op.Apply([Order.Of(1, 1)]);                                // own [1, 11): 10 + 10 = 20 ≤ 21, but inside [0, 13)
         Assert.Equal(0, op.LateEvents);
-        Assert.Equal(new[] { "1@-5-13:3/300 r1" }, sink.Lines());
+        Assert.Equal(new[] { "1@0-13:3/300 r1" }, sink.Lines());
         sink.Clear();
         op.AdvanceWatermark(22);                                   // released: the final revision
-        Assert.Equal(new[] { "1@-5-13:3/300 r2F" }, sink.Lines());
+        Assert.Equal(new[] { "1@0-13:3/300 r2F" }, sink.Lines());
         sink.Clear();
-        op.Apply([Order.Of(1, 1)]);                                // own [1, 11): 20 ≤ 22, nothing held: late
+        op.Apply([Order.Of(1, 2)]);                                // own [2, 12): 21 ≤ 22, nothing held: late
         Assert.Equal(1, op.LateEvents);
         Assert.Empty(sink.Rows);
     }
@@ -118,10 +138,10 @@ public sealed class SessionLatenessS19Tests
 
         // The model, from the definitions: per key a list of held sessions [start, end); before each event every
         // session with end − 1 + L ≤ W is final. A paid event is late when its own [t, t + gap) is (t + gap − 1 + L
-        // ≤ W) and it overlaps no held session of its key; otherwise it and every held session it overlaps become one.
+        // ≤ W) and no held session of its key contains t; otherwise it and every held session it overlaps become one.
         var held = new Dictionary<long, List<(long Start, long End, long Revenue, long Orders)>>();
         var final = new Dictionary<(long, long, long), (long, long)>();
-        long maxT = long.MinValue, late = 0;
+        long maxT = long.MinValue, late = 0, joinedLate = 0;
         void Release(long w)
         {
             foreach (var (key, list) in held)
@@ -142,9 +162,11 @@ public sealed class SessionLatenessS19Tests
                 var list = held.TryGetValue(o.ProductId, out var l) ? l : held[o.ProductId] = [];
                 var end = o.TimestampMs + gap;
                 var touching = list.Where(s => s.Start < end && o.TimestampMs < s.End).ToList();
-                if (end - 1 + lateness <= w && touching.Count == 0) late++;
+                var ownLate = end - 1 + lateness <= w;
+                if (ownLate && !list.Any(s => s.Start <= o.TimestampMs && o.TimestampMs < s.End)) late++;
                 else
                 {
+                    if (ownLate) joinedLate++;
                     var merged = (Start: o.TimestampMs, End: end, Revenue: o.RevenueCents, Orders: 1L);
                     foreach (var s in touching)
                     {
@@ -158,8 +180,12 @@ public sealed class SessionLatenessS19Tests
         }
         Release(long.MaxValue);
 
+        var actualFinal = sink.Rows.Where(r => r.Revision.IsFinal).Select(r => (r.Row.ProductId, r.Row.WindowStartMs, r.Row.WindowEndMs)).ToList();
         Assert.True(late == op.LateEvents, $"seed {seed}: late events {op.LateEvents}, model {late}");
         Assert.True(late > 0, $"seed {seed}: no late event: the case tests nothing beyond the on-time one");
+        Assert.True(joinedLate > 0, $"seed {seed}: no event late on its own joined a held session: the rule is not exercised");
+        // No two final sessions of one key share a start (a start is a row's identity downstream).
+        Assert.Equal(actualFinal.Count, actualFinal.Select(k => (k.Item1, k.Item2)).Distinct().Count());
         var actual = sink.Rows.Where(r => r.Revision.IsFinal)
             .ToDictionary(r => (r.Row.ProductId, r.Row.WindowStartMs, r.Row.WindowEndMs), r => (r.Row.RevenueCents, r.Row.Orders));
         Assert.True(final.Count == actual.Count, $"seed {seed}: {actual.Count} final sessions, model {final.Count}");

@@ -22,10 +22,12 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         var end = AddSat(t, _gap);
         var key = TSpec.KeyOf(e);
-        // Late when the session it ends up in is released: as in Flink, that is judged on the merged session, so an
-        // event whose own [t, t + gap) is past its lateness still counts when it falls in (or reaches) a session of
-        // its key that is held (every held session ends after W − L + 1: its release timer has not run).
-        if (AddSat(end - 1, _lateness) <= _watermark && !OverlapsHeldSession(key, t, end))
+        // Judged on the session the event ends up in, as Flink does: an event whose own [t, t + gap) is past its
+        // lateness still counts when it falls inside a session of its key that is held (every held session ends after
+        // W − L + 1: its release timer has not run). Inside only, where Flink would also let it extend that session
+        // backwards: a start moved back could land on or before a released session's, and the start is the row's
+        // identity downstream (two final rows of one key and start, one replacing the other).
+        if (AddSat(end - 1, _lateness) <= _watermark && !InsideHeldSession(key, t))
         {
             OnLate(e, t);
             return;
@@ -93,14 +95,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             Emit(node.Key, ref node.Slot, node.Start, node.End, isFinal: false);
     }
 
-    /// <summary>True when a session of <paramref name="key"/> still held overlaps [<paramref name="t"/>, <paramref name="end"/>).</summary>
-    private bool OverlapsHeldSession(in TKey key, long t, long end)
+    /// <summary>True when a session of <paramref name="key"/> still held holds time <paramref name="t"/> (start ≤ t &lt; end).</summary>
+    private bool InsideHeldSession(in TKey key, long t)
     {
         ref var head = ref _heads.GetValueRefOrNullRef(key);
         if (Unsafe.IsNullRef(ref head)) return false;
         for (var cur = head - 1; cur >= 0; cur = _nodes[cur].Next)
         {
-            if (_nodes[cur].Start < end && t < _nodes[cur].End) return true;
+            if (_nodes[cur].Start <= t && t < _nodes[cur].End) return true;
         }
         return false;
     }
