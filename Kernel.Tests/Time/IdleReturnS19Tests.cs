@@ -90,4 +90,46 @@ public sealed class IdleReturnS19Tests
         Assert.Equal(11_999, op.Watermark);
         Assert.Equal(new[] { "1@0-10000:1/100 r0F" }, sink.Lines());
     }
+
+    [Fact]
+    public void Tracker_OneSourceEnded_TheOtherIdle_WatermarkStays()
+    {
+        var t = new WatermarkTracker(2, idleTimeoutMs: 30, nowMs: 0);
+        t.Advance(0, 50);
+        t.Advance(1, 80);
+        Assert.Equal(50, t.Current);
+        Assert.False(t.EndOfInput(1));             // source 0 (50) still holds W
+        Assert.False(t.CheckIdle(100));            // source 0 idle, source 1 ended: no source left to move W
+        Assert.Equal(50, t.Current);               // before session 19: +∞, every window fired
+        Assert.False(t.MarkActive(0, 120));
+        Assert.True(t.Advance(0, 60));
+        Assert.Equal(60, t.Current);
+        Assert.True(t.EndOfInput(0));              // every source ended: +∞
+        Assert.Equal(long.MaxValue, t.Current);
+    }
+
+    [Fact]
+    public void Operator_BatchMode_IdleSourceReturnsWithItsNextBatch()
+    {
+        // Apply feeds source 0; a batch is its activity. Before session 19 batch mode never marked it active, so once
+        // idle it held nothing and the periodic watermark never moved again.
+        var sink = new RowCollector();
+        var clock = new ManualClock();
+        var op = new WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec>(sink, null, new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 10_000, SlideMs = 10_000 },
+            MaxOutOfOrdernessMs = 0, Emit = EmitMode.Final, Clock = clock, IdleTimeoutMs = 30,
+            WatermarkAdvance = WatermarkAdvance.Periodic, WatermarkIntervalMs = 200,
+        });
+        op.Apply([Order.Of(1, 5_000)]);
+        clock.Advance(100);
+        op.Tick();                                 // 100 ms without a batch: idle
+        Assert.True(op.Sources.IsIdle(0));
+        op.Apply([Order.Of(1, 12_000)]);           // back
+        Assert.False(op.Sources.IsIdle(0));
+        clock.Advance(200);
+        op.Tick();                                 // the periodic tick: W = 12,000 − 0 − 1, [0, 10 s) fires
+        Assert.Equal(11_999, op.Watermark);
+        Assert.Equal(new[] { "1@0-10000:1/100 r0F" }, sink.Lines());
+    }
 }

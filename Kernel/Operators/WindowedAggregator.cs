@@ -156,6 +156,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <summary>Processes a batch of events from source 0 (batch mode, no ring).</summary>
     public void Apply(ReadOnlySpan<TEvent> events)
     {
+        // Batch mode feeds source 0: a batch is its activity, so an idle source 0 returns (as a ring event does).
+        if (events.Length > 0 && _tracker.MarkActive(0, _clock.NowMs)) OnWatermarkMoved();
         if (_paneFastPath) ApplyPanes(events);
         else for (var i = 0; i < events.Length; i++) OnEvent(events[i], 0);
         _eventsSeen += events.Length;

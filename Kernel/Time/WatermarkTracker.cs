@@ -110,15 +110,20 @@ public sealed class WatermarkTracker
 
     private bool Recompute()
     {
+        // The minimum over the sources neither idle nor ended (an ended one is +∞); +∞ once every source ended; and
+        // where sources remain but all are idle, no move. An ended source used to count as not idle there, so one
+        // ended source and the rest idle sent W to +∞: every window fired and every later event was late.
         var min = long.MaxValue;
-        var any = false;
+        bool remaining = false, active = false;
         for (var s = 0; s < _watermarks.Length; s++)
         {
+            if (_watermarks[s] == long.MaxValue) continue;
+            remaining = true;
             if (_idle[s]) continue;
-            any = true;
+            active = true;
             if (_watermarks[s] < min) min = _watermarks[s];
         }
-        if (!any || min <= _combined) return false;
+        if ((remaining && !active) || min <= _combined) return false;
         _combined = min;
         return true;
     }
