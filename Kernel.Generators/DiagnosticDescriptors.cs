@@ -123,7 +123,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UpstreamWithoutWindowStart = Error(
         "KRN0029", "Windowed aggregation read by another without [WindowStart]",
-        "'{0}' reads the rows of aggregation '{1}', which declares a {2} window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], so each window's row would replace the previous window's; add a [WindowStart] long member to '{1}'");
+        "'{0}' reads the rows of aggregation '{1}', which declares a {2} window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], and a window over upstream rows takes its time from [WindowStart], so each window's row would replace the previous window's, or have no time to fall in; add a [WindowStart] long member to '{1}'");
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,

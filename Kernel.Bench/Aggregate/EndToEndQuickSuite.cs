@@ -61,7 +61,11 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         var next = default(RingRound);
         Action[] runs =
         [
-            s_split ? () => ThroughRingSplit(orders) : () => ThroughRing(orders, next),
+            s_split ? () => ThroughRingSplit(orders) : () =>
+            {
+                ThroughRing(orders, next);
+                next = default;   // so the collection before the next round frees this round's kernel and table
+            },
             s_split ? () => FeedWithCpu(orders, dictApply, "dictionary-loop") : () => AggregateQuickSuite.Feed(orders, dictApply),
             () => ThroughRx(orders),
             () => R3Revenue.Run(orders),

@@ -64,7 +64,7 @@ public sealed partial class DiagnosticTests
             + "public partial struct Daily { [Key] public long ProductId; [Count] public long Orders; }\n"
             + "[[|Aggregation(typeof(Daily))|]]\npublic partial struct Total { [Sum(nameof(Daily.Orders))] public long Orders; }\n",
             "'Total' reads the rows of aggregation 'Daily', which declares a tumbling window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], "
-            + "so each window's row would replace the previous window's; add a [WindowStart] long member to 'Daily'");
+            + "and a window over upstream rows takes its time from [WindowStart], so each window's row would replace the previous window's, or have no time to fall in; add a [WindowStart] long member to 'Daily'");
 
     [Fact]
     public void KRN0029_WindowEndAloneIsNotAnIdentity()
@@ -73,7 +73,7 @@ public sealed partial class DiagnosticTests
             + "public partial struct Hourly { [Key] public long ProductId; [WindowEnd] public long End; [Count] public long Orders; }\n"
             + "[[|Aggregation(typeof(Hourly))|]]\npublic partial struct Total { [Key(nameof(Hourly.ProductId))] public long ProductId; [Sum(nameof(Hourly.Orders))] public long Orders; }\n",
             "'Total' reads the rows of aggregation 'Hourly', which declares a sliding window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], "
-            + "so each window's row would replace the previous window's; add a [WindowStart] long member to 'Hourly'");
+            + "and a window over upstream rows takes its time from [WindowStart], so each window's row would replace the previous window's, or have no time to fall in; add a [WindowStart] long member to 'Hourly'");
 
     [Fact]
     public void KRN0029_WindowedDownstream_IsReportedInsteadOfKRN0013()
@@ -82,7 +82,7 @@ public sealed partial class DiagnosticTests
             + "public partial struct Visits { [Key] public long ProductId; [Count] public long Orders; }\n"
             + "[[|Aggregation(typeof(Visits))|]]\n[TumblingWindow(\"1d\")]\npublic partial struct Total { [Sum(nameof(Visits.Orders))] public long Orders; }\n",
             "'Total' reads the rows of aggregation 'Visits', which declares a session window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], "
-            + "so each window's row would replace the previous window's; add a [WindowStart] long member to 'Visits'");
+            + "and a window over upstream rows takes its time from [WindowStart], so each window's row would replace the previous window's, or have no time to fall in; add a [WindowStart] long member to 'Visits'");
 
     [Fact]
     public void SessionThatRevisesWithoutWindowStart_ReportsBothMistakes()

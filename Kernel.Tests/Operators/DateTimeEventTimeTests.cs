@@ -7,8 +7,8 @@ namespace Kernel.Tests.Operators;
 
 /// <summary>
 /// A <c>DateTime</c> or <c>DateTimeOffset</c> <c>[EventTime]</c> run through the kernel into a tumbling window:
-/// docs/generator.md says a <c>DateTime</c> is taken as UTC and a <c>DateTimeOffset</c> by its instant
-/// (docs/event-time.md states no rule about kinds or offsets; it only says event times are Unix ms).
+/// docs/event-time.md (and docs/generator.md) say a <c>DateTime</c>'s clock reading is taken as UTC whatever its
+/// <c>Kind</c>, and a <c>DateTimeOffset</c> counts by its instant.
 /// </summary>
 public sealed class DateTimeEventTimeTests
 {

@@ -143,8 +143,11 @@ public sealed class ColumnSet
     /// <param name="member">The member's index.</param>
     /// <returns>The error.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public FormatError MissingMember(long line, int member) =>
-        new(line, -1, _columnNames[member], string.Empty, $"has no property for member '{_memberNames[member]}' (write '{_columnNames[member]}')");
+    public FormatError MissingMember(long line, int member)
+    {
+        if ((uint)member >= (uint)Count) FormatThrowHelper.ThrowMemberIndex(member, Count);
+        return new(line, -1, _columnNames[member], string.Empty, $"has no property for member '{_memberNames[member]}' (write '{_columnNames[member]}')");
+    }
 
     /// <summary>Builds the error for a value that does not parse (the failure path of generated readers).</summary>
     /// <param name="line">The 1-based line number.</param>

@@ -9,4 +9,8 @@ public static class FormatThrowHelper
     /// <param name="error">What went wrong and where.</param>
     [DoesNotReturn]
     public static void ThrowFormat(FormatError error) => throw new EventFormatException(error);
+
+    [DoesNotReturn]
+    internal static void ThrowMemberIndex(int member, int count) =>
+        throw new ArgumentOutOfRangeException(nameof(member), member, $"A member index must be in [0, {count}).");
 }
