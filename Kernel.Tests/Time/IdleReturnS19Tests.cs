@@ -132,4 +132,47 @@ public sealed class IdleReturnS19Tests
         Assert.Equal(11_999, op.Watermark);
         Assert.Equal(new[] { "1@0-10000:1/100 r0F" }, sink.Lines());
     }
+
+    [Fact]
+    public void Operator_RestoredWithASourceIdleBehindW_DecidesAsTheUninterruptedOne()
+    {
+        // Two sources, source 1 idle (and behind W) at the checkpoint. A restored operator must not let source 1 hold
+        // W back again: it decides the same rows and late events as the operator that never stopped.
+        static WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec> New(RowCollector sink, ManualClock clock) =>
+            new(sink, null, new WindowOptions
+            {
+                Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 100, SlideMs = 100 },
+                MaxOutOfOrdernessMs = 50, Emit = EmitMode.Final, Clock = clock, Sources = 2, IdleTimeoutMs = 100,
+            });
+        static (long Watermark, long Late, string[] Rows) Finish(WindowedAggregator<Order, long, RevenueState, RevenueRow, DailyRevenueSpec> op, RowCollector sink)
+        {
+            op.Apply([Order.Of(1, 1_200)]);        // W = 1,149: [1000, 1100) fires (end − 1 = 1,099)
+            op.Apply([Order.Of(2, 1_060)]);        // [1000, 1100) is released: late
+            return (op.Watermark, op.LateEvents, sink.Lines());
+        }
+        var clock = new ManualClock();
+        var sink = new RowCollector();
+        var op = New(sink, clock);
+        op.AdvanceWatermark(0, source: 1);
+        op.Apply([Order.Of(1, 1_000)]);            // source 0
+        clock.Advance(150);
+        op.Apply([Order.Of(1, 1_100)]);
+        op.Tick();                                 // source 1 silent for 150 ms: idle; W = 1,100 − 50 − 1 = 1,049
+        Assert.Equal(1_049, op.Watermark);
+        var snapshot = new System.Buffers.ArrayBufferWriter<byte>();
+        op.WriteSnapshot(snapshot);
+
+        var restoredSink = new RowCollector();
+        var restored = New(restoredSink, clock);
+        restored.RestoreSnapshot(snapshot.WrittenSpan);
+        Assert.Equal(1_049, restored.Sources.Current);
+        Assert.True(restored.Sources.IsIdle(1));
+
+        var expected = Finish(op, sink);
+        Assert.Equal((1_149L, 1L), (expected.Watermark, expected.Late));
+        Assert.Equal(new[] { "1@1000-1100:1/100 r0F" }, expected.Rows);   // 1,100 is in [1100, 1200)
+        var actual = Finish(restored, restoredSink);
+        Assert.Equal((expected.Watermark, expected.Late), (actual.Watermark, actual.Late));
+        Assert.Equal(expected.Rows, actual.Rows);
+    }
 }

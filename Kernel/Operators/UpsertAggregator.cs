@@ -80,8 +80,8 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     /// it changed (at most two: the key the row left and the key it joined; a key whose state's bytes did not
     /// change is not sent), and for a key whose last upstream row left, its last row flagged
     /// <see cref="RowRevision.IsRetraction"/>. Each row's <see cref="RowRevision.Revision"/> is the number of
-    /// upstream rows applied so far (so a key's later row has the higher one; it stops at <see cref="int.MaxValue"/>
-    /// and restarts in a new process), and its watermark the highest an upstream row came with (not kept by a
+    /// upstream rows applied so far (so a key's later row has the higher one; it stops at <see cref="int.MaxValue"/>;
+    /// a snapshot keeps the count, so it goes on after a restore), and its watermark the highest an upstream row came with (not kept by a
     /// snapshot: <see cref="long.MinValue"/> after a restore until a row comes). Called on this operator's thread
     /// (the upstream's, when fed live), in the middle of applying a row: the sink must not feed this operator, and
     /// what it reads from it may be half done (a row moving between keys leaves one before it joins the other).

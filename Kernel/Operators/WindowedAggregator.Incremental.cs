@@ -236,6 +236,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             buckets[i].Table.MarkClean();
         }
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
+        // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
+        _tracker.Restore(_watermark, _clock.NowMs);
         _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
         _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);

@@ -186,6 +186,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (_session) ReadSessions(snapshot, ref at, bodyEnd, stateSize, migration);
         if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last section");
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
+        // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
+        _tracker.Restore(_watermark, _clock.NowMs);
         _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(snapshot[24..]);
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[32..]);
         _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(snapshot[40..]);

@@ -100,6 +100,22 @@ public sealed class WatermarkTracker
         return changed && Recompute();
     }
 
+    /// <summary>
+    /// After a restore has set each source's watermark (<see cref="Advance"/>): takes back the combined watermark
+    /// <paramref name="combined"/> the checkpoint recorded. A source behind it (not ended) was idle then, since every
+    /// source that holds the watermark is at or past it, so it is idle again until its next activity; the checkpoint
+    /// does not say which of the others were idle, so they come back active as of <paramref name="nowMs"/>.
+    /// </summary>
+    internal void Restore(long combined, long nowMs)
+    {
+        for (var s = 0; s < _watermarks.Length; s++)
+        {
+            _lastActiveMs[s] = nowMs;
+            _idle[s] = _watermarks[s] < combined;
+        }
+        if (combined > _combined) _combined = combined;
+    }
+
     /// <summary>A source reached end of input: it no longer holds the watermark back. Returns true when the combined watermark moved.</summary>
     public bool EndOfInput(int source)
     {
