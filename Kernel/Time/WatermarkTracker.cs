@@ -127,8 +127,8 @@ public sealed class WatermarkTracker
     private bool Recompute()
     {
         // The minimum over the sources neither idle nor ended (an ended one is +∞); +∞ once every source ended; and
-        // where sources remain but all are idle, no move. An ended source used to count as not idle there, so one
-        // ended source and the rest idle sent W to +∞: every window fired and every later event was late.
+        // where sources remain but all are idle, no move. An ended source must not count as one that holds W: with
+        // the rest idle it would send W to +∞, firing every window and making every later event late.
         var min = long.MaxValue;
         bool remaining = false, active = false;
         for (var s = 0; s < _watermarks.Length; s++)
