@@ -15,7 +15,7 @@ public sealed class LinedUninitializedTests
     [Fact]
     public void NewArrays_HoldTheStalePattern_WhenAsked()
     {
-        var data = LinedEntries.Allocate(16, 8, out _);
+        var data = LinedEntries.Allocate<StateEntry<long, long>>(16, 8, out _);
         Assert.All(data, word => Assert.Equal(LinedEntries.StaleFill, word));
     }
 

@@ -75,6 +75,9 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// <summary>The keys the table holds before it next grows (the parallel batch run sizes its workers' tables by it).</summary>
     internal int TableCapacity => _table.Capacity;
 
+    /// <summary>True while the table keeps its entries lined (StateTable's lined direct mode); for tests.</summary>
+    internal bool TableLined => _table.IsLined;
+
     /// <summary>
     /// Merges every key of <paramref name="other"/> into this operator with the spec's <c>Merge</c>
     /// (a key new here starts from <c>Init</c>) and adds its events seen: the end of a parallel batch

@@ -39,4 +39,7 @@ internal readonly struct StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec> :
 
     /// <summary>The state's hot prefix, as the spec declares it (0 for a hand-written spec that does not).</summary>
     public static int DirectHotBytes => TSpec.StateHotBytes;
+
+    /// <summary>A state that fits one line is lined too (see <see cref="IKeyHasher{TKey}.LinesSmallStates"/>).</summary>
+    public static bool LinesSmallStates => true;
 }

@@ -31,10 +31,11 @@ namespace Kernel.State;
 /// </para>
 /// <para>
 /// Lined direct mode: when the hasher declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>,
-/// the bytes a fold touches per event) and it fits one 64-byte cache line while the whole state does not,
-/// direct mode keeps its entries in <see cref="LinedEntries"/> instead of the packed array: 128 bytes apart,
-/// each state starting on a line, so a fold touches one line per key instead of two. Hashed mode is always
-/// packed. Readers reach an entry through <c>EntryAt</c>, which knows both layouts.
+/// the bytes a fold touches per event) and it fits one 64-byte cache line while the whole state does not (or
+/// the hasher asks for small states too, <see cref="IKeyHasher{TKey}.LinesSmallStates"/>), direct mode keeps its
+/// entries in <see cref="LinedEntries"/> instead of the packed array: 64 bytes apart (an entry that fits a
+/// line) or 128, each state starting on a line, so a fold touches one line per key, shared with no other key's state.
+/// Hashed mode is always packed. Readers reach an entry through <c>EntryAt</c>, which knows both layouts.
 /// </para>
 /// </summary>
 /// <remarks>
@@ -71,7 +72,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     private readonly bool _trackRemovals;
 
     // Slot i holds EntryAt(i) when _control[i] != Empty: _entries[i], or in lined direct mode (s_lined, see
-    // the remarks) the entry in _lined at _linedStart + i × LinedEntries.Stride, with _entries empty.
+    // the remarks) the entry in _lined at _linedStart + i × DirectStride, with _entries empty.
     private StateEntry<TKey, TState>[] _entries;
     private ulong[]? _lined;
     private nint _linedStart;
@@ -252,14 +253,16 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>
     /// True when this table type lays its direct mode out lined (<see cref="LinedEntries"/>): the hasher
     /// declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>), it fits one 64-byte
-    /// line, and the whole state does not (otherwise the packed layout already touches as few lines, in less
-    /// memory), and an entry fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a
-    /// 64-byte hot prefix (Kernel.Bench/Notes/aggregate.md, session 14). A JIT-time constant in optimized code.
+    /// line, the whole state does not or the hasher lines small states too (<see cref="IKeyHasher{TKey}.LinesSmallStates"/>),
+    /// and an entry fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a 64-byte
+    /// hot prefix (Kernel.Bench/Notes/aggregate.md, session 14) and, for states that fit a line, on
+    /// Sum-and-Count states of the keyed aggregator (session 20: packed, two or three keys' states share a
+    /// line, and the fold ran 1.4× slower). A JIT-time constant in optimized code.
     /// </summary>
     private static readonly bool s_lined = MayDirect
         && THasher.DirectHotBytes is > 0 and <= LinedEntries.Line
-        && Unsafe.SizeOf<TState>() > LinedEntries.Line
-        && Unsafe.SizeOf<StateEntry<TKey, TState>>() <= LinedEntries.Stride;
+        && (Unsafe.SizeOf<TState>() > LinedEntries.Line || THasher.LinesSmallStates)
+        && Unsafe.SizeOf<StateEntry<TKey, TState>>() <= LinedEntries.MaxStride;
 
     /// <summary>True while the entries are lined (direct mode of a lined table type).</summary>
     private bool Lined => s_lined && _direct;
@@ -275,7 +278,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
     {
         // Inlined everywhere: a loop's cold tail otherwise called it per event (Tier1 disassembly).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => s_lined ? LinedEntries.Stride : Unsafe.SizeOf<StateEntry<TKey, TState>>();
+        get => s_lined ? LinedEntries.StrideOf<StateEntry<TKey, TState>>() : Unsafe.SizeOf<StateEntry<TKey, TState>>();
     }
 
     /// <summary>The byte offset of direct slot <paramref name="index"/>'s entry from slot 0's.</summary>
@@ -313,7 +316,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
         _direct = direct;
         if (s_lined && direct)
         {
-            _lined = LinedEntries.Allocate(slots, s_stateOffset, out _linedStart);
+            _lined = LinedEntries.Allocate<StateEntry<TKey, TState>>(slots, s_stateOffset, out _linedStart);
             _entries = [];
         }
         else
