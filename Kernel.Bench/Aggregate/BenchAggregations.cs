@@ -76,3 +76,41 @@ public partial struct DailyRevenue
     /// <summary>Latest order by event time.</summary>
     [Last(nameof(BenchOrder.OrderId))] public long LastOrder;
 }
+
+/// <summary>
+/// Issue 4's own declaration, attribute for attribute: revenue and order count per product per UTC day
+/// (no filter, Sum and Count only), what <c>daily-as-declared</c> measures.
+/// </summary>
+[Aggregation(typeof(BenchOrder))]
+[TumblingWindow("1d", Offset = "0h")]
+[Watermark(MaxOutOfOrderness = "10m", IdleTimeout = "30s")]
+[AllowedLateness("1h")]
+[Emit(EmitMode.Final)]
+public partial struct DeclaredDailyRevenue
+{
+    /// <summary>The product.</summary>
+    [Key] public long ProductId;
+
+    /// <summary>The day's first millisecond.</summary>
+    [WindowStart] public long DayStartMs;
+
+    /// <summary>Σ price × quantity.</summary>
+    [Sum(nameof(BenchOrder.RevenueCents))] public long RevenueCents;
+
+    /// <summary>Orders.</summary>
+    [Count] public long Orders;
+}
+
+/// <summary><see cref="DeclaredDailyRevenue"/> without the window: the baseline of <c>daily-as-declared</c>.</summary>
+[Aggregation(typeof(BenchOrder))]
+public partial struct DeclaredRevenue
+{
+    /// <summary>The product.</summary>
+    [Key] public long ProductId;
+
+    /// <summary>Σ price × quantity.</summary>
+    [Sum(nameof(BenchOrder.RevenueCents))] public long RevenueCents;
+
+    /// <summary>Orders.</summary>
+    [Count] public long Orders;
+}
