@@ -5,12 +5,12 @@ namespace Kernel.State;
 
 /// <summary>
 /// The entry storage of a <see cref="StateTable{TKey, TState, THasher}"/> in lined direct mode: entries
-/// <see cref="StrideOf{TEntry}"/> bytes apart in a pinned array (one cache line for an entry of at most 64
-/// bytes, two for a larger one), from a start chosen so that every entry's STATE begins on a 64-byte cache
-/// line (the key sits in the last bytes of the line before it). A fold whose per-event fields are the
-/// state's first 64 bytes then touches one line per key, and no other key's state shares that line: packed
-/// 80-byte entries (key + 72-byte state) touch two, and packed small entries (24 bytes: key, sum, count)
-/// put two or three keys' states in a line.
+/// <see cref="StrideOf{TEntry}"/> bytes apart in a pinned array (half a line for an entry of at most 32 bytes,
+/// a line for one of at most 64, two for a larger one), from a start chosen so that slot 0's STATE begins on a
+/// 64-byte cache line (the key sits in the bytes before it). A fold whose per-event fields are the state's
+/// first 64 bytes then touches one line per key, and no state crosses a line: packed 80-byte entries
+/// (key + 72-byte state) touch two, and packed 24-byte entries (key, sum, count) put a state across two
+/// lines in one slot of eight and start the others at every offset.
 /// </summary>
 /// <remarks>
 /// Unsafe in two places only: the array's address is read once, for its low bits, when choosing the start
@@ -22,10 +22,11 @@ namespace Kernel.State;
 /// reference lives in the bytes.
 /// <para>
 /// Why small states are lined too (Kernel.Bench/Notes/aggregate.md, session 20): on this machine (AMD EPYC,
-/// 1 MB L2) the keyed operator over a Sum-and-Count state (24-byte entries, 10,000 dense keys) ran 1.4–1.5×
-/// slower packed than lined, and at the same speed with a 64- or a 128-byte stride; packed entries of 24 and
-/// 48 bytes were equally slow. The cost is memory: a 24-byte entry takes 64 bytes, in direct mode only
-/// (dense keys; hashed tables stay packed).
+/// 1 MB L2) the keyed operator over a Sum-and-Count state (24-byte entries, 10,000 dense keys) ran 1.3–1.5×
+/// slower packed than lined, and about as fast with a 32-, 64- or 128-byte stride; packed entries of 24 and
+/// 48 bytes were equally slow. The cost is memory, in direct mode only (dense keys; hashed tables stay
+/// packed): a 24-byte entry takes 32 bytes (10M keys: 570 MB against 436 MB packed), a 40-byte one 64. A
+/// 64-byte stride for every small entry was tried first and dropped: 1.1 GB for those 10M keys.
 /// </para>
 /// </remarks>
 internal static class LinedEntries
@@ -36,17 +37,22 @@ internal static class LinedEntries
     /// <summary>The cache line the states are aligned to.</summary>
     public const int Line = 64;
 
+    /// <summary>Half a cache line: the stride of the smallest entries (a key and a state of at most 24 bytes).</summary>
+    public const int HalfLine = 32;
+
     /// <summary>The most slots a lined array holds (8 GiB; a table whose dense keys need more hashes them instead).</summary>
     public const int MaxSlots = 1 << 26;
 
     /// <summary>
-    /// The distance between two entries of <typeparamref name="TEntry"/>: one line when the entry fits one
-    /// (its state then ends before the next entry's key, in the same line), two otherwise. A JIT-time constant.
+    /// The distance between two entries of <typeparamref name="TEntry"/>: half a line when the entry fits in
+    /// 32 bytes, one line when it fits one, two otherwise. A state then never crosses a line (it starts on a
+    /// line or, at the 32-byte stride, half-way through one, and ends before the next entry's key). A JIT-time
+    /// constant.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int StrideOf<TEntry>()
         where TEntry : unmanaged
-        => Unsafe.SizeOf<TEntry>() <= Line ? Line : MaxStride;
+        => Unsafe.SizeOf<TEntry>() <= HalfLine ? HalfLine : Unsafe.SizeOf<TEntry>() <= Line ? Line : MaxStride;
 
     /// <summary>
     /// Tests set this to have every new array filled with <see cref="StaleFill"/>, as reused memory may hold,

@@ -33,8 +33,8 @@ namespace Kernel.State;
 /// Lined direct mode: when the hasher declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>,
 /// the bytes a fold touches per event) and it fits one 64-byte cache line while the whole state does not (or
 /// the hasher asks for small states too, <see cref="IKeyHasher{TKey}.LinesSmallStates"/>), direct mode keeps its
-/// entries in <see cref="LinedEntries"/> instead of the packed array: 64 bytes apart (an entry that fits a
-/// line) or 128, each state starting on a line, so a fold touches one line per key, shared with no other key's state.
+/// entries in <see cref="LinedEntries"/> instead of the packed array: 128 bytes apart, or 64 or 32 for an entry
+/// that fits a line or half of one, no state crossing a line, so a fold touches one line per key.
 /// Hashed mode is always packed. Readers reach an entry through <c>EntryAt</c>, which knows both layouts.
 /// </para>
 /// </summary>
