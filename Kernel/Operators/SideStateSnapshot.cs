@@ -42,6 +42,21 @@ internal static class SideStateSnapshot
         return state;
     }
 
+    /// <summary>
+    /// Splits <paramref name="snapshot"/> as <see cref="Split"/> does, then restores the side-state bytes into
+    /// <paramref name="scratch"/>, a fresh side state of the same spec, so that every sketch pool and sketch runs
+    /// its own checks before the operator changes anything; returns the operator's own part. The operator
+    /// restores its own side state from <paramref name="side"/> once the rest of the snapshot is checked too
+    /// (the same bytes then restore without error).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The trailer or the side state is damaged.</exception>
+    public static ReadOnlySpan<byte> SplitChecked(ReadOnlySpan<byte> snapshot, SideState scratch, string name, out ReadOnlySpan<byte> side)
+    {
+        var state = Split(snapshot, name, out side);
+        scratch.RestoreSnapshot(side);
+        return state;
+    }
+
     /// <summary>Splits <paramref name="snapshot"/> into the operator's own part (returned) and the checked side-state bytes.</summary>
     /// <exception cref="InvalidDataException">The trailer is damaged or the side state's CRC does not match.</exception>
     public static ReadOnlySpan<byte> Split(ReadOnlySpan<byte> snapshot, string name, out ReadOnlySpan<byte> side)
