@@ -371,10 +371,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     }
 
     /// <summary>Replaces the state with a snapshot written by <see cref="WriteSnapshot"/>; call before any row is applied.</summary>
+    /// <remarks>Every part is checked before the first change: bytes it rejects leave the operator as it was.</remarks>
     /// <exception cref="InvalidDataException">The bytes are damaged or were written under another state fingerprint.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);
+        ReadOnlySpan<byte> side = default;
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.SplitChecked(snapshot, TSpec.CreateSideState()!, TSpec.Name, out side);
         if (snapshot.Length < 32) ThrowBad(0, $"{snapshot.Length} bytes is shorter than the 32-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBad(0, "magic is not \"KUPS\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -389,10 +391,33 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         var latest = ReadTable(snapshot, ref at, bodyEnd);
         var table = ReadTable(snapshot, ref at, bodyEnd);
         if (at != bodyEnd) ThrowBad(at, $"{bodyEnd - at} bytes follow the last table");
+        StateTable<TUpstreamKey, TEvent, UpstreamHasher>.CheckSnapshot(latest, TSpec.Name, TSpec.StateFingerprint);
+        StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.CheckSnapshot(table, TSpec.Name, TSpec.StateFingerprint);
+        if (TSpec.HasSideState) CheckKeptRowsHaveState(latest, table);
+
+        // Everything is checked: from here on nothing fails on the bytes.
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);
         _latest.Restore(latest);
         _table.Restore(table);
         _rowsApplied = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         if (TSpec.HasSideState) RefillSide();
+    }
+
+    /// <summary>
+    /// What <see cref="RefillSide"/> needs, checked on copies of the two tables before the restore changes
+    /// anything: every kept upstream row that passes the filter has its downstream key's state.
+    /// </summary>
+    private static void CheckKeptRowsHaveState(ReadOnlySpan<byte> latest, ReadOnlySpan<byte> table)
+    {
+        var rows = new StateTable<TUpstreamKey, TEvent, UpstreamHasher>(TSpec.Name, TSpec.StateFingerprint, 16, trackRemovals: false);
+        rows.Restore(latest);
+        var keys = new StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>(TSpec.Name, TSpec.StateFingerprint, 16, trackRemovals: false);
+        keys.Restore(table);
+        foreach (ref var entry in rows)
+        {
+            ref var row = ref entry.State;
+            if (TSpec.Filter(row) && !keys.ContainsKey(TSpec.KeyOf(row))) ThrowBad(0, "a kept upstream row has no downstream state");
+        }
     }
 
     /// <summary>Leaderboards are not serialized (they are exact over the kept rows): refill them after a restore.</summary>
