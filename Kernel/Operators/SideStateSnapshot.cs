@@ -33,15 +33,6 @@ internal static class SideStateSnapshot
         return total;
     }
 
-    /// <summary>Restores the side state from the end of <paramref name="snapshot"/> and returns the operator's own part.</summary>
-    /// <exception cref="InvalidDataException">The trailer or the side state is damaged.</exception>
-    public static ReadOnlySpan<byte> Read(ReadOnlySpan<byte> snapshot, SideState side, string name)
-    {
-        var state = Split(snapshot, name, out var sideBytes);
-        side.RestoreSnapshot(sideBytes);
-        return state;
-    }
-
     /// <summary>
     /// Splits <paramref name="snapshot"/> as <see cref="Split"/> does, then restores the side-state bytes into
     /// <paramref name="scratch"/>, a fresh side state of the same spec, so that every sketch pool and sketch runs
