@@ -10,6 +10,7 @@ using static Kernel.Tests.Infrastructure.CheckpointHarness;
 using static Kernel.Tests.Infrastructure.SalesTotals;
 using D = Kernel.Tests.Generators.Declarations;
 using Reach = Kernel.Operators.KeyedAggregator<Kernel.Tests.Generators.Declarations.Order, long, Kernel.Tests.Generators.Declarations.CustomerReach.State, Kernel.Tests.Generators.Declarations.CustomerReach, Kernel.Tests.Generators.Declarations.CustomerReach.Spec>;
+using ReachP12 = Kernel.Operators.KeyedAggregator<Kernel.Tests.Generators.Declarations.Order, long, Kernel.Tests.Generators.Declarations.CustomerReachP12.State, Kernel.Tests.Generators.Declarations.CustomerReachP12, Kernel.Tests.Generators.Declarations.CustomerReachP12.Spec>;
 using Totals = Kernel.Operators.KeyedAggregator<Kernel.Tests.Operators.Specs.Order, long, Kernel.Tests.Operators.Specs.SalesState, Kernel.Tests.Operators.Specs.SalesTotalRow, Kernel.Tests.Operators.Specs.SalesTotalSpec>;
 
 namespace Kernel.Tests.Operators;
@@ -102,6 +103,37 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
         a.Apply(tail);
         b.Apply(tail);
         AssertSame(State(Describe(a)), State(Describe(b)), $"seed {seed}, {entry} restore, then fed the same events");
+    }
+
+    /// <summary>
+    /// A snapshot written under other sketch settings (<see cref="D.CustomerReach"/>'s distinct count of the default
+    /// precision 14, restored into <see cref="D.CustomerReachP12"/>'s of 12; the precision is part of the state
+    /// fingerprint) is refused by the fingerprint check, naming the aggregation, and changes nothing. Both restores
+    /// checked the sketches first and were refused by the first sketch pool instead ("field 'precision'").
+    /// </summary>
+    [Theory]
+    [InlineData(4501, Entry.Table)]
+    [InlineData(4502, Entry.Operator)]
+    public void ASnapshotOfOtherSketchSettings_IsRefusedByTheFingerprint(int seed, Entry entry)
+    {
+        var rng = new Random(seed);
+        var a = new Reach(64);
+        a.Apply(Orders(rng, 2_000, 0));
+        var snapshot = Snapshot(a, entry);
+        var p12 = new ReachP12(64);
+        p12.Apply(Orders(rng, 1_500, 100));
+        Assert.NotEqual(D.CustomerReach.Spec.StateFingerprint, D.CustomerReachP12.Spec.StateFingerprint);
+        var before = Describe(p12);
+
+        var error = Assert.Throws<InvalidDataException>(() =>
+        {
+            if (entry == Entry.Operator) ((ISnapshotOperator)p12).RestoreSnapshot(snapshot);
+            else p12.Restore(snapshot);
+        });
+
+        var what = $"seed {seed}, {entry} restore, refused with \"{error.Message}\"";
+        Assert.True(error.Message.Contains("fingerprint", StringComparison.Ordinal) && error.Message.Contains($"aggregation '{D.CustomerReachP12.Spec.Name}'", StringComparison.Ordinal), $"{what}: the message does not say the aggregation's state fingerprint differs");
+        AssertSame(before, Describe(p12), what);
     }
 
     [Theory]
@@ -271,6 +303,22 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
 
     /// <summary>Everything the operator reports: counters, its full snapshot (table and sketches) and its rows, sketches read out.</summary>
     private static List<string> Describe(Reach op)
+    {
+        var lines = new List<string>
+        {
+            $"count {op.Count}",
+            $"events seen {op.EventsSeen}, watermark {op.Watermark}",
+            "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(FullSnapshot(op))),
+        };
+        var rows = new List<string>();
+        foreach (var row in op.GetRows())
+            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{row.ProductId}: {row.Orders} orders, ~{row.Customers} customers, sample of {row.Sample.Seen} [{string.Join(",", row.Sample.Items.ToArray().Select(o => o.OrderId))}]"));
+        rows.Sort(StringComparer.Ordinal);
+        lines.AddRange(rows);
+        return lines;
+    }
+
+    private static List<string> Describe(ReachP12 op)
     {
         var lines = new List<string>
         {

@@ -9,6 +9,7 @@ using Kernel.Time;
 using static Kernel.Tests.Infrastructure.CheckpointHarness;
 using D = Kernel.Tests.Generators.Declarations;
 using Reach = Kernel.Operators.WindowedAggregator<Kernel.Tests.Generators.Declarations.Order, long, Kernel.Tests.Generators.Declarations.DailyReach.State, Kernel.Tests.Generators.Declarations.DailyReach, Kernel.Tests.Generators.Declarations.DailyReach.Spec>;
+using ReachP14 = Kernel.Operators.WindowedAggregator<Kernel.Tests.Generators.Declarations.Order, long, Kernel.Tests.Generators.Declarations.DailyReachP14.State, Kernel.Tests.Generators.Declarations.DailyReachP14, Kernel.Tests.Generators.Declarations.DailyReachP14.Spec>;
 using RevenueWindows = Kernel.Operators.WindowedAggregator<Kernel.Tests.Operators.Specs.Order, long, Kernel.Tests.Operators.Specs.RevenueState, Kernel.Tests.Operators.Specs.RevenueRow, Kernel.Tests.Operators.Specs.DailyRevenueSpec>;
 using Sales = Kernel.Operators.WindowedAggregator<Kernel.Tests.Operators.Specs.Order, long, Kernel.Tests.Operators.Specs.SalesState, Kernel.Tests.Operators.Specs.SalesWindowRow, Kernel.Tests.Operators.Specs.SalesWindowSpec>;
 
@@ -94,6 +95,34 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
         var rowsOfA = a.Rows.Skip(emittedByA).Order(StringComparer.Ordinal);
         var rowsOfB = b.Rows.Skip(emittedByB).Order(StringComparer.Ordinal);
         Assert.True(rowsOfA.SequenceEqual(rowsOfB), "seed 5201: the restored operator emits other rows than A");
+    }
+
+    /// <summary>
+    /// A snapshot written under other sketch settings (<see cref="D.DailyReach"/>'s distinct count of precision 12,
+    /// restored into <see cref="D.DailyReachP14"/>'s of 14; the precision is part of the state fingerprint) is refused
+    /// by the operator's fingerprint check, naming the aggregation, and changes nothing. It was refused by the first
+    /// sketch pool instead ("field 'precision'") while the side state was checked before the operator's header.
+    /// </summary>
+    [Fact]
+    public void ASnapshotOfOtherSketchSettings_IsRefusedByTheFingerprint()
+    {
+        var rng = new Random(5501);
+        var a = NewReach();
+        a.Op.Apply(ReachOrders(rng, 0, 2, 1_500).AsSpan(0, 2_200));
+        var snapshot = FullSnapshot(a.Op);
+        var p14Rows = new List<string>();
+        var p14 = new ReachP14(new ReachP14Rows(p14Rows));
+        p14.Apply(ReachOrders(rng, 10, 2, 1_000).AsSpan(0, 1_500));
+        Assert.NotEqual(D.DailyReach.Spec.StateFingerprint, D.DailyReachP14.Spec.StateFingerprint);
+        var before = Describe(p14);
+        var rowsBefore = p14Rows.Count;
+
+        var error = Assert.Throws<InvalidDataException>(() => p14.RestoreSnapshot(snapshot));
+
+        var what = $"seed 5501, refused with \"{error.Message}\"";
+        Assert.True(error.Message.Contains("fingerprint", StringComparison.Ordinal) && error.Message.Contains($"aggregation '{D.DailyReachP14.Spec.Name}'", StringComparison.Ordinal), $"{what}: the message does not say the aggregation's state fingerprint differs");
+        AssertSame(before, Describe(p14), what);
+        Assert.True(rowsBefore == p14Rows.Count, $"{what}: the operator emitted rows");
     }
 
     /// <summary>Session windows (no sketches): a head or a node link that names no node, under the CRC.</summary>
@@ -212,6 +241,12 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
     {
         public void OnRow(in D.DailyReach row, in RowRevision revision) => rows.Add(string.Create(CultureInfo.InvariantCulture,
             $"{row.ProductId}@{row.DayStartMs / Day}: {row.Orders} orders, ~{row.Customers} customers, sample [{string.Join(",", row.Sample.Items.ToArray().Select(o => o.OrderId))}] r{revision.Revision}{(revision.IsFinal ? "F" : "")}"));
+    }
+
+    private sealed class ReachP14Rows(List<string> rows) : IRowSink<D.DailyReachP14>
+    {
+        public void OnRow(in D.DailyReachP14 row, in RowRevision revision) => rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"{row.ProductId}@{row.DayStartMs / Day}: {row.Orders} orders, ~{row.Customers} customers r{revision.Revision}"));
     }
 
     private static Run NewReach()

@@ -53,9 +53,11 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     void ISnapshotOperator.RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
         ReadOnlySpan<byte> side = default;
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.SplitChecked(snapshot, TSpec.CreateSideState()!, TSpec.Name, out side);   // [side-state]
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);   // [side-state]
         var what = $"aggregation '{TSpec.Name}' snapshot";
         var count = KeyedSnapshotFormat.CheckHeader(snapshot, KeyedSnapshotFormat.SnapshotMagic, TSpec.Name, what, TSpec.StateFingerprint, KeySize, StateSize, withEntries: true);
+        // [side-state] after the header: a snapshot of other sketch settings fails its fingerprint check, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         CheckNoKeyTwice(snapshot, count, what);
 
         // Everything is checked: from here on nothing fails on the bytes, so a rejected snapshot changed nothing.

@@ -347,8 +347,10 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     public void Restore(ReadOnlySpan<byte> snapshot)
     {
         ReadOnlySpan<byte> side = default;
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.SplitChecked(snapshot, TSpec.CreateSideState()!, TSpec.Name, out side);   // [side-state]
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);   // [side-state]
         StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.CheckSnapshot(snapshot, TSpec.Name, TSpec.StateFingerprint);
+        // [side-state] after the table's checks: a snapshot of other sketch settings fails its fingerprint check, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         // [spill] a full snapshot replaces everything (spilled keys included); changes apply on top of every key
         if (_spilled != 0 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;
         else UnspillAll();

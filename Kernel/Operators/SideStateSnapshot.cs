@@ -34,19 +34,19 @@ internal static class SideStateSnapshot
     }
 
     /// <summary>
-    /// Splits <paramref name="snapshot"/> as <see cref="Split"/> does, then restores the side-state bytes into
-    /// <paramref name="scratch"/>, a fresh side state of the same spec, so that every sketch pool and sketch runs
-    /// its own checks before the operator changes anything; returns the operator's own part. The operator
-    /// restores its own side state from <paramref name="side"/> once the rest of the snapshot is checked too
-    /// (the same bytes then restore without error).
+    /// Restores the side-state bytes <see cref="Split"/> returned into <paramref name="scratch"/>, a fresh side
+    /// state of the same spec, so that every sketch pool and sketch runs its own checks before the operator
+    /// changes anything. The operator restores its own side state from the same bytes once the rest of the
+    /// snapshot is checked too (they then restore without error).
     /// </summary>
-    /// <exception cref="InvalidDataException">The trailer or the side state is damaged.</exception>
-    public static ReadOnlySpan<byte> SplitChecked(ReadOnlySpan<byte> snapshot, SideState scratch, string name, out ReadOnlySpan<byte> side)
-    {
-        var state = Split(snapshot, name, out side);
-        scratch.RestoreSnapshot(side);
-        return state;
-    }
+    /// <remarks>
+    /// Call it after the operator's header checks, not before: sketch settings (a distinct count's precision,
+    /// for one) are part of the state fingerprint, so a snapshot written under other settings
+    /// is refused by the fingerprint check, with the message that names the aggregation and says its state
+    /// schema changed, rather than by a sketch pool that names only a field.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The side state is damaged or written for other sketch settings.</exception>
+    public static void Check(ReadOnlySpan<byte> side, SideState scratch) => scratch.RestoreSnapshot(side);
 
     /// <summary>Splits <paramref name="snapshot"/> into the operator's own part (returned) and the checked side-state bytes.</summary>
     /// <exception cref="InvalidDataException">The trailer is damaged or the side state's CRC does not match.</exception>

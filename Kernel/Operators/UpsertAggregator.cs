@@ -376,7 +376,7 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
         ReadOnlySpan<byte> side = default;
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.SplitChecked(snapshot, TSpec.CreateSideState()!, TSpec.Name, out side);
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < 32) ThrowBad(0, $"{snapshot.Length} bytes is shorter than the 32-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBad(0, "magic is not \"KUPS\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -387,6 +387,8 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
         if (fingerprint != TSpec.StateFingerprint)
             ThrowBad(8, $"state fingerprint 0x{fingerprint:X16} differs from this build's 0x{TSpec.StateFingerprint:X16}");
+        // After the fingerprint: a snapshot of other sketch settings fails the check above, not a sketch pool.
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         var at = 24;
         var latest = ReadTable(snapshot, ref at, bodyEnd);
         var table = ReadTable(snapshot, ref at, bodyEnd);

@@ -120,8 +120,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <exception cref="InvalidDataException">The bytes are damaged, or do not match the migration's source layout.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, StateMigration? migration)
     {
-        ReadOnlySpan<byte> side = default;   // [side-state] checked on a scratch side state here; restored once the old buckets have released their sketches
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.SplitChecked(snapshot, TSpec.CreateSideState()!, TSpec.Name, out side);
+        ReadOnlySpan<byte> side = default;   // [side-state] checked on a scratch side state after the header; restored once the old buckets have released their sketches
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < SnapshotHeaderSizeV1 + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -161,6 +161,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         var at = (version switch { 1 => SnapshotHeaderSizeV1, 2 => SnapshotHeaderSizeV2, _ => SnapshotHeaderSize }) + sources * 16;
         if ((long)at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
+        // [side-state] after the header: a snapshot of other sketch settings fails the fingerprint check above, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
 
         // Every section is checked (the sessions read into fresh arrays) before anything changes: a
         // rejected snapshot leaves the operator as it was.
