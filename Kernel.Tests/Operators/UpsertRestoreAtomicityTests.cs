@@ -73,6 +73,44 @@ public sealed class UpsertRestoreAtomicityTests
         AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
     }
 
+    /// <summary>
+    /// A nested table of scope Changes, with every checksum computed again: the writer writes both tables whole,
+    /// and a Changes table would be checked against empty tables but applied on top of the live ones (so the
+    /// kept rows' refill could fail with the tables already changed). The reader refuses it, naming the
+    /// aggregation and the scope byte's offset, and changes nothing. It was applied before.
+    /// </summary>
+    [Theory]
+    [InlineData(6301, true, 0)]
+    [InlineData(6302, true, 1)]
+    [InlineData(6303, false, 0)]
+    [InlineData(6304, false, 1)]
+    public void ANestedTableOfScopeChanges_IsRefused(int seed, bool leaderboards, int table)
+    {
+        var rng = new Random(seed);
+        var subject = leaderboards ? Subject.Leaderboards(rng) : Subject.Extremes(rng);
+        var snapshot = subject.SnapshotOfA();
+        // "KSTB" (StateTable.Snapshot.cs): the scope is the byte at +6 (0 Full, 1 Changes); flags at +7 stay 0 and
+        // the removed-key count 0, so the table is a well-formed Changes snapshot upserting every entry it holds.
+        var state = leaderboards ? SnapshotDamage.StatePart(snapshot) : snapshot.ToArray();
+        var (at, length) = Tables(state)[table];
+        Assert.Equal(0, state[at + 6]);
+        state[at + 6] = 1;
+        SnapshotDamage.Reseal(state.AsSpan(at, length));
+        SnapshotDamage.Reseal(state);
+        var forged = leaderboards ? SnapshotDamage.WithStatePart(snapshot, state) : state;
+        var before = subject.DescribeB();
+
+        var error = Assert.Throws<InvalidDataException>(() => subject.RestoreB(forged));
+
+        var name = leaderboards ? D.TopProducts.Spec.Name : D.ProductLeaderboard.Spec.Name;
+        var what = $"seed {seed}, {name}, table {table} of scope Changes, refused with \"{error.Message}\"";
+        Assert.True(error.Message.Contains($"aggregation '{name}' at offset {at + 6}:", StringComparison.Ordinal) && error.Message.Contains("scope", StringComparison.Ordinal),
+            $"{what}: the message does not name the aggregation, the scope and its offset {at + 6}");
+        AssertSame(before, subject.DescribeB(), what);
+        subject.FeedBAndTwin();
+        AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
+    }
+
     [Theory]
     [InlineData(6201, true)]
     [InlineData(6202, false)]

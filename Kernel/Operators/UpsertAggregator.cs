@@ -54,8 +54,8 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     //  +6   2  reserved (0)
     //  +8   8  state fingerprint (TSpec.StateFingerprint)
     //  +16  8  rows applied
-    //  +24  4  length of the upstream-rows table snapshot (A), then A bytes ("KSTB")
-    //  ...  4  length of the downstream table snapshot (B), then B bytes ("KSTB")
+    //  +24  4  length of the upstream-rows table snapshot (A), then A bytes ("KSTB", scope Full)
+    //  ...  4  length of the downstream table snapshot (B), then B bytes ("KSTB", scope Full)
     //  end−4 4 CRC-32C of every byte before it
     private const uint SnapshotMagic = 0x5350554B; // "KUPS"
     private const ushort SnapshotVersion = 1;
@@ -390,11 +390,17 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         // After the fingerprint: a snapshot of other sketch settings fails the check above, not a sketch pool.
         if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         var at = 24;
+        var latestAt = at + 4;
         var latest = ReadTable(snapshot, ref at, bodyEnd);
+        var tableAt = at + 4;
         var table = ReadTable(snapshot, ref at, bodyEnd);
         if (at != bodyEnd) ThrowBad(at, $"{bodyEnd - at} bytes follow the last table");
         StateTable<TUpstreamKey, TEvent, UpstreamHasher>.CheckSnapshot(latest, TSpec.Name, TSpec.StateFingerprint);
         StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.CheckSnapshot(table, TSpec.Name, TSpec.StateFingerprint);
+        // The writer writes both tables whole. A Changes one would be checked here against empty tables but applied
+        // on top of the live ones, so what RefillSide needs could fail after they changed.
+        CheckFullScope(latest, latestAt, "upstream-rows");
+        CheckFullScope(table, tableAt, "downstream");
         if (TSpec.HasSideState) CheckKeptRowsHaveState(latest, table);
 
         // Everything is checked: from here on nothing fails on the bytes.
@@ -403,6 +409,13 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         _table.Restore(table);
         _rowsApplied = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         if (TSpec.HasSideState) RefillSide();
+    }
+
+    /// <summary>Refuses a nested table snapshot (checked already: at least its header long) that is not of scope Full.</summary>
+    private static void CheckFullScope(ReadOnlySpan<byte> table, int at, string which)
+    {
+        // "KSTB" layout (StateTable.Snapshot.cs): the scope is the byte at +6.
+        if (table[6] != (byte)SnapshotScope.Full) ThrowBad(at + 6, $"the {which} table snapshot has scope {table[6]}, not Full (0): the upsert snapshot holds its tables whole");
     }
 
     /// <summary>
