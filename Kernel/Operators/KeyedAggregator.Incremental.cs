@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Kernel.Checkpoints;
+using Kernel.State;
 using Kernel.Storage.Common;
 using Kernel.Storage.Lsm;
 
@@ -69,11 +70,14 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
             throw new InvalidOperationException($"aggregation '{TSpec.Name}': sketches keep full snapshots");
         // The metadata carries its own CRC; the entries are covered by the store's block checksums.
         var count = KeyedSnapshotFormat.CheckHeader(metadata, KeyedSnapshotFormat.MetadataMagic, TSpec.Name, what, TSpec.StateFingerprint, KeySize, StateSize, withEntries: false);
-        _table.Clear();
-        _spilled = 0;
+        // The entries are read (and checked, their count too) into a staging list first: a store the
+        // metadata does not describe leaves the operator as it was. The list keeps the store's order, so
+        // the table is filled in the order it always was.
         var keyAt = prefix.Length + IncrementalKeys.BucketIdSize;
+        var expected = (int)Math.Min(Math.Min(count, _stateBudget == 0 ? count : _stateBudget), 1 << 20);
+        var seen = new StateTable<TKey, byte, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>(TSpec.Name, TSpec.StateFingerprint, expected, trackRemovals: false);
+        var kept = new List<(TKey Key, TState State)>(expected);
         long read = 0;
-        long kept = 0;
         using (var it = store.CreatePrefixIterator(prefix))
         {
             for (it.SeekToFirst(); it.Valid; it.Next())
@@ -83,20 +87,20 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
                 KeyedSnapshotFormat.CheckEntry(key, value, prefix.Length, KeySize, StateSize, what);
                 read++;
                 // [spill] past the state budget, the rest stays in the store (it holds them exactly)
-                if (_stateBudget != 0 && _table.Count >= _stateBudget) continue;
-                ref var state = ref _table.GetValueRefOrAdd(MemoryMarshal.Read<TKey>(key[keyAt..]), out var added);
+                if (_stateBudget != 0 && kept.Count >= _stateBudget) continue;
+                var k = MemoryMarshal.Read<TKey>(key[keyAt..]);
+                seen.GetValueRefOrAdd(k, out var added);
                 if (!added) KeyedSnapshotFormat.BadStore(what, "holds a key twice");
-                state = MemoryMarshal.Read<TState>(value);
-                kept++;
+                kept.Add((k, MemoryMarshal.Read<TState>(value)));
             }
         }
         if (read != count) KeyedSnapshotFormat.BadStore(what, $"holds {read} entries, the metadata at offset 40 lists {count}");
+
+        _table.Clear();
+        foreach (var (key, state) in kept) _table.GetValueRefOrAdd(key, out _) = state;
         _table.MarkClean();
-        if (kept < read)
-        {
-            _spilled = read - kept;
-            _spillStore = store;
-        }
+        _spilled = read - kept.Count;
+        if (_spilled != 0) _spillStore = store;
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
     }

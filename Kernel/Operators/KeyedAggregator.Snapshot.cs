@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Kernel.State;
 using Kernel.Storage.Common;
 
 namespace Kernel.Operators;
@@ -51,21 +52,38 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     /// <inheritdoc />
     void ISnapshotOperator.RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
+        ReadOnlySpan<byte> side = default;
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);   // [side-state]
         var what = $"aggregation '{TSpec.Name}' snapshot";
         var count = KeyedSnapshotFormat.CheckHeader(snapshot, KeyedSnapshotFormat.SnapshotMagic, TSpec.Name, what, TSpec.StateFingerprint, KeySize, StateSize, withEntries: true);
+        // [side-state] after the header: a snapshot of other sketch settings fails its fingerprint check, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
+        CheckNoKeyTwice(snapshot, count, what);
+
+        // Everything is checked: from here on nothing fails on the bytes, so a rejected snapshot changed nothing.
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);   // [side-state]
         _table.Clear();
         _spilled = 0;   // [spill] replaced whole: the next capture rewrites the store (the table was cleared)
         var at = KeyedSnapshotFormat.HeaderSize;
         for (var i = 0; i < count; i++, at += KeySize + StateSize)
-        {
-            var key = MemoryMarshal.Read<TKey>(snapshot[at..]);
-            ref var state = ref _table.GetValueRefOrAdd(key, out var added);
-            if (!added) KeyedSnapshotFormat.Bad(what, at, "holds a key twice");
-            state = MemoryMarshal.Read<TState>(snapshot[(at + KeySize)..]);
-        }
+            _table.GetValueRefOrAdd(MemoryMarshal.Read<TKey>(snapshot[at..]), out _) = MemoryMarshal.Read<TState>(snapshot[(at + KeySize)..]);
         _table.MarkClean();
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[24..]);
+    }
+
+    /// <summary>
+    /// Refuses entries that hold a key twice, before the restore changes anything: the keys go into a
+    /// scratch set hashed and compared as the table does.
+    /// </summary>
+    private static void CheckNoKeyTwice(ReadOnlySpan<byte> snapshot, int count, string what)
+    {
+        var seen = new StateTable<TKey, byte, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>(TSpec.Name, TSpec.StateFingerprint, Math.Min(count, 1 << 20), trackRemovals: false);
+        var at = KeyedSnapshotFormat.HeaderSize;
+        for (var i = 0; i < count; i++, at += KeySize + StateSize)
+        {
+            seen.GetValueRefOrAdd(MemoryMarshal.Read<TKey>(snapshot[at..]), out var added);
+            if (!added) KeyedSnapshotFormat.Bad(what, at, "holds a key twice");
+        }
     }
 }

@@ -345,12 +345,19 @@ public sealed partial class KeyedAggregator<TEvent, TKey, TState, TRow, TSpec> :
     }
 
     /// <summary>Restores a snapshot written by <see cref="WriteSnapshot"/>; refuses one of another state fingerprint.</summary>
+    /// <remarks>The side state and the table are both checked before either changes: bytes it rejects leave the operator as it was.</remarks>
+    /// <exception cref="InvalidDataException">The bytes are damaged or were written under another state fingerprint.</exception>
     public void Restore(ReadOnlySpan<byte> snapshot)
     {
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);   // [side-state]
+        ReadOnlySpan<byte> side = default;
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);   // [side-state]
+        StateTable<TKey, TState, StateSpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.CheckSnapshot(snapshot, TSpec.Name, TSpec.StateFingerprint);
+        // [side-state] after the table's checks: a snapshot of other sketch settings fails its fingerprint check, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         // [spill] a full snapshot replaces everything (spilled keys included); changes apply on top of every key
-        if (_spilled != 0 && snapshot.Length > 6 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;
+        if (_spilled != 0 && snapshot[6] == (byte)SnapshotScope.Full) _spilled = 0;
         else UnspillAll();
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);   // [side-state]
         _table.Restore(snapshot);
     }
 

@@ -23,6 +23,12 @@ public abstract class SideState
     public abstract void WriteSnapshot(IBufferWriter<byte> output);
 
     /// <summary>Replaces every pool's content with what <see cref="WriteSnapshot"/> wrote; the handles come back as they were.</summary>
+    /// <remarks>
+    /// Each pool is replaced only once its own section checked out, but the pools are restored one after the
+    /// other: bytes rejected in a later pool's section leave the earlier pools replaced. The operators therefore
+    /// restore a snapshot into a fresh side state first and into their own only once every part of the snapshot
+    /// checked out.
+    /// </remarks>
     /// <exception cref="InvalidDataException">The bytes are damaged or written for other sketch settings.</exception>
     public abstract void RestoreSnapshot(ReadOnlySpan<byte> snapshot);
 

@@ -33,14 +33,20 @@ internal static class SideStateSnapshot
         return total;
     }
 
-    /// <summary>Restores the side state from the end of <paramref name="snapshot"/> and returns the operator's own part.</summary>
-    /// <exception cref="InvalidDataException">The trailer or the side state is damaged.</exception>
-    public static ReadOnlySpan<byte> Read(ReadOnlySpan<byte> snapshot, SideState side, string name)
-    {
-        var state = Split(snapshot, name, out var sideBytes);
-        side.RestoreSnapshot(sideBytes);
-        return state;
-    }
+    /// <summary>
+    /// Restores the side-state bytes <see cref="Split"/> returned into <paramref name="scratch"/>, a fresh side
+    /// state of the same spec, so that every sketch pool and sketch runs its own checks before the operator
+    /// changes anything. The operator restores its own side state from the same bytes once the rest of the
+    /// snapshot is checked too (they then restore without error).
+    /// </summary>
+    /// <remarks>
+    /// Call it after the operator's header checks, not before: sketch settings (a distinct count's precision,
+    /// for one) are part of the state fingerprint, so a snapshot written under other settings
+    /// is refused by the fingerprint check, with the message that names the aggregation and says its state
+    /// schema changed, rather than by a sketch pool that names only a field.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The side state is damaged or written for other sketch settings.</exception>
+    public static void Check(ReadOnlySpan<byte> side, SideState scratch) => scratch.RestoreSnapshot(side);
 
     /// <summary>Splits <paramref name="snapshot"/> into the operator's own part (returned) and the checked side-state bytes.</summary>
     /// <exception cref="InvalidDataException">The trailer is damaged or the side state's CRC does not match.</exception>

@@ -54,8 +54,8 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     //  +6   2  reserved (0)
     //  +8   8  state fingerprint (TSpec.StateFingerprint)
     //  +16  8  rows applied
-    //  +24  4  length of the upstream-rows table snapshot (A), then A bytes ("KSTB")
-    //  ...  4  length of the downstream table snapshot (B), then B bytes ("KSTB")
+    //  +24  4  length of the upstream-rows table snapshot (A), then A bytes ("KSTB", scope Full)
+    //  ...  4  length of the downstream table snapshot (B), then B bytes ("KSTB", scope Full)
     //  end−4 4 CRC-32C of every byte before it
     private const uint SnapshotMagic = 0x5350554B; // "KUPS"
     private const ushort SnapshotVersion = 1;
@@ -371,10 +371,12 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
     }
 
     /// <summary>Replaces the state with a snapshot written by <see cref="WriteSnapshot"/>; call before any row is applied.</summary>
+    /// <remarks>Every part is checked before the first change: bytes it rejects leave the operator as it was.</remarks>
     /// <exception cref="InvalidDataException">The bytes are damaged or were written under another state fingerprint.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot)
     {
-        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Read(snapshot, _side!, TSpec.Name);
+        ReadOnlySpan<byte> side = default;
+        if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < 32) ThrowBad(0, $"{snapshot.Length} bytes is shorter than the 32-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBad(0, "magic is not \"KUPS\"");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
@@ -385,14 +387,52 @@ public sealed class UpsertAggregator<TEvent, TUpstreamKey, TKey, TState, TRow, T
         var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
         if (fingerprint != TSpec.StateFingerprint)
             ThrowBad(8, $"state fingerprint 0x{fingerprint:X16} differs from this build's 0x{TSpec.StateFingerprint:X16}");
+        // After the fingerprint: a snapshot of other sketch settings fails the check above, not a sketch pool.
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
         var at = 24;
+        var latestAt = at + 4;
         var latest = ReadTable(snapshot, ref at, bodyEnd);
+        var tableAt = at + 4;
         var table = ReadTable(snapshot, ref at, bodyEnd);
         if (at != bodyEnd) ThrowBad(at, $"{bodyEnd - at} bytes follow the last table");
+        StateTable<TUpstreamKey, TEvent, UpstreamHasher>.CheckSnapshot(latest, TSpec.Name, TSpec.StateFingerprint);
+        StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>.CheckSnapshot(table, TSpec.Name, TSpec.StateFingerprint);
+        // The writer writes both tables whole. A Changes one would be checked here against empty tables but applied
+        // on top of the live ones, so what RefillSide needs could fail after they changed.
+        CheckFullScope(latest, latestAt, "upstream-rows");
+        CheckFullScope(table, tableAt, "downstream");
+        if (TSpec.HasSideState) CheckKeptRowsHaveState(latest, table);
+
+        // Everything is checked: from here on nothing fails on the bytes.
+        if (TSpec.HasSideState) _side!.RestoreSnapshot(side);
         _latest.Restore(latest);
         _table.Restore(table);
         _rowsApplied = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         if (TSpec.HasSideState) RefillSide();
+    }
+
+    /// <summary>Refuses a nested table snapshot (checked already: at least its header long) that is not of scope Full.</summary>
+    private static void CheckFullScope(ReadOnlySpan<byte> table, int at, string which)
+    {
+        // "KSTB" layout (StateTable.Snapshot.cs): the scope is the byte at +6.
+        if (table[6] != (byte)SnapshotScope.Full) ThrowBad(at + 6, $"the {which} table snapshot has scope {table[6]}, not Full (0): the upsert snapshot holds its tables whole");
+    }
+
+    /// <summary>
+    /// What <see cref="RefillSide"/> needs, checked on copies of the two tables before the restore changes
+    /// anything: every kept upstream row that passes the filter has its downstream key's state.
+    /// </summary>
+    private static void CheckKeptRowsHaveState(ReadOnlySpan<byte> latest, ReadOnlySpan<byte> table)
+    {
+        var rows = new StateTable<TUpstreamKey, TEvent, UpstreamHasher>(TSpec.Name, TSpec.StateFingerprint, 16, trackRemovals: false);
+        rows.Restore(latest);
+        var keys = new StateTable<TKey, UpsertSlot<TState>, SpecKeyHasher<TEvent, TKey, TState, TRow, TSpec>>(TSpec.Name, TSpec.StateFingerprint, 16, trackRemovals: false);
+        keys.Restore(table);
+        foreach (ref var entry in rows)
+        {
+            ref var row = ref entry.State;
+            if (TSpec.Filter(row) && !keys.ContainsKey(TSpec.KeyOf(row))) ThrowBad(0, "a kept upstream row has no downstream state");
+        }
     }
 
     /// <summary>Leaderboards are not serialized (they are exact over the kept rows): refill them after a restore.</summary>

@@ -153,6 +153,24 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         if (panes < 0 || fired < 0 || revs < 0 || headerSize + (long)sources * 16 + ((long)panes + fired + revs) * 20 != bodyEnd)
             BadMetadata(what, 56, $"{sources} sources and {(long)panes + fired + revs} windows do not fill the {bodyEnd} bytes of body");
 
+        // The windows and the store's entries go into buckets rented for them, apart from the operator's
+        // own, and are checked there (the window list, every entry, each window's count); only then does
+        // the operator give up its state and take them. A store the metadata does not describe leaves the
+        // operator as it was (the rented buckets go back to the pool).
+        var listAt = headerSize + sources * 16;
+        var windows = panes + fired + revs;
+        var buckets = new WindowBucket<TKey, TState, Hasher>[windows];
+        try
+        {
+            ReadRestoredBuckets(metadata, listAt, panes, fired, revs, store, prefix, what, buckets);
+        }
+        catch
+        {
+            foreach (var bucket in buckets)
+                if (bucket is not null) Return(bucket);
+            throw;
+        }
+
         ClearBuckets();
         var at = headerSize;
         for (var s = 0; s < sources; s++)
@@ -161,18 +179,9 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(metadata[(at + 8)..]));
             at += 16;
         }
-        var listAt = at;
-        var windows = panes + fired + revs;
-        var buckets = new WindowBucket<TKey, TState, Hasher>[windows];
-        var index = new Dictionary<(long, long), int>(windows);
-        for (var i = 0; i < windows; i++, at += 20)
+        for (var i = 0; i < windows; i++)
         {
-            var start = BinaryPrimitives.ReadInt64LittleEndian(metadata[at..]);
-            var end = BinaryPrimitives.ReadInt64LittleEndian(metadata[(at + 8)..]);
-            var count = BinaryPrimitives.ReadInt32LittleEndian(metadata[(at + 16)..]);
-            if (count < 0 || !index.TryAdd((start, end), i)) BadMetadata(what, at, $"window {i} [{start}, {end}) with {count} entries is negative or listed twice");
-            var bucket = Rent(start, end);
-            buckets[i] = bucket;
+            var bucket = buckets[i];
             if (i < panes)
             {
                 bucket.Touched = true;   // its changed flags came with it: the next periodic tick looks at it
@@ -180,6 +189,35 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             }
             else if (i < panes + fired) Insert(ref _fired, ref _firedCount, _firedCount, bucket);
             else Insert(ref _revs, ref _revCount, _revCount, bucket);
+        }
+        _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
+        // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
+        _tracker.Restore(_watermark, _clock.NowMs);
+        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
+        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
+        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
+        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
+        ForgetCachedPanes();
+        if (_stateBudget != 0) _spillStore = store;   // [spill] where the entries past the budget stayed
+        UpdateNextTimer();
+    }
+
+    /// <summary>
+    /// Rents a bucket for each window the metadata lists (at <paramref name="listAt"/>) into <paramref name="buckets"/>
+    /// and reads the store's entries into them, checking the list, every entry and each window's count. The
+    /// operator's own state is not touched.
+    /// </summary>
+    private void ReadRestoredBuckets(ReadOnlySpan<byte> metadata, int listAt, int panes, int fired, int revs, LsmStore store, byte[] prefix, string what, WindowBucket<TKey, TState, Hasher>[] buckets)
+    {
+        var windows = buckets.Length;
+        var index = new Dictionary<(long, long), int>(windows);
+        for (int i = 0, at = listAt; i < windows; i++, at += 20)
+        {
+            var start = BinaryPrimitives.ReadInt64LittleEndian(metadata[at..]);
+            var end = BinaryPrimitives.ReadInt64LittleEndian(metadata[(at + 8)..]);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(metadata[(at + 16)..]);
+            if (count < 0 || !index.TryAdd((start, end), i)) BadMetadata(what, at, $"window {i} [{start}, {end}) with {count} entries is negative or listed twice");
+            buckets[i] = Rent(start, end);
         }
 
         // Entries come sorted by window id, so one lookup per window, then straight into its table. The
@@ -235,16 +273,6 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
                 BadStore(what, $"holds {buckets[i].Table.Count + buckets[i].Spilled} entries of window [{buckets[i].Start}, {buckets[i].End}), the metadata lists {listed}");
             buckets[i].Table.MarkClean();
         }
-        _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
-        // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
-        _tracker.Restore(_watermark, _clock.NowMs);
-        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
-        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
-        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
-        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
-        ForgetCachedPanes();
-        if (quota is not null) _spillStore = store;   // [spill] where the entries past the budget stayed
-        UpdateNextTimer();
     }
 
     // Entries decoded ahead of their insertion at restore (their slots prefetched meanwhile).

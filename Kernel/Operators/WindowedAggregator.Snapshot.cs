@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Kernel.Checkpoints;
+using Kernel.State;
 using Kernel.Storage.Common;
 
 namespace Kernel.Operators;
@@ -119,7 +120,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     /// <exception cref="InvalidDataException">The bytes are damaged, or do not match the migration's source layout.</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, StateMigration? migration)
     {
-        ReadOnlySpan<byte> side = default;   // [side-state] restored once the old buckets have released their sketches
+        ReadOnlySpan<byte> side = default;   // [side-state] checked on a scratch side state after the header; restored once the old buckets have released their sketches
         if (TSpec.HasSideState) snapshot = SideStateSnapshot.Split(snapshot, TSpec.Name, out side);
         if (snapshot.Length < SnapshotHeaderSizeV1 + 4) ThrowBadSnapshot(0, $"{snapshot.Length} bytes is shorter than the {SnapshotHeaderSizeV1 + 4}-byte minimum");
         if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != SnapshotMagic) ThrowBadSnapshot(0, "magic is not \"KWAG\"");
@@ -160,21 +161,34 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         var at = (version switch { 1 => SnapshotHeaderSizeV1, 2 => SnapshotHeaderSizeV2, _ => SnapshotHeaderSize }) + sources * 16;
         if ((long)at > bodyEnd) ThrowBadSnapshot(56, $"{sources} sources run past the end");
+        // [side-state] after the header: a snapshot of other sketch settings fails the fingerprint check above, not a sketch pool
+        if (TSpec.HasSideState) SideStateSnapshot.Check(side, TSpec.CreateSideState()!);
+
+        // Every section is checked (the sessions read into fresh arrays) before anything changes: a
+        // rejected snapshot leaves the operator as it was.
+        var bucketsAt = at;
+        var buckets = panes + fired + revs;
+        for (var i = 0; i < buckets; i++)
+        {
+            if (version == 1) CheckBucketV1(snapshot, ref at, bodyEnd, i, panes + fired);
+            else CheckBucket(snapshot, ref at, bodyEnd, i, buckets, stateSize);
+        }
+        var sessions = _session ? ReadSessions(snapshot, ref at, bodyEnd, stateSize, migration) : null;
+        if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last section");
 
         ClearBuckets();
         if (_session) ClearSessions();
         if (TSpec.HasSideState) _side!.RestoreSnapshot(side);   // [side-state]
-        var sourceAt = at - sources * 16;
+        var sourceAt = bucketsAt - sources * 16;
         for (var s = 0; s < sources; s++)
         {
             _maxEventTime[s] = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16)..]);
             _tracker.Advance(s, BinaryPrimitives.ReadInt64LittleEndian(snapshot[(sourceAt + s * 16 + 8)..]));
         }
-        for (var i = 0; i < panes + fired + revs; i++)
+        at = bucketsAt;
+        for (var i = 0; i < buckets; i++)
         {
-            var bucket = version == 1
-                ? ReadBucketV1(snapshot, ref at, bodyEnd, i, panes + fired)
-                : ReadBucket(snapshot, ref at, bodyEnd, i, panes + fired + revs, stateSize, migration);
+            var bucket = version == 1 ? ReadBucketV1(snapshot, ref at) : ReadBucket(snapshot, ref at, stateSize, migration);
             if (i < panes)
             {
                 bucket.Touched = true;   // its changed flags came with it: the next periodic tick looks at it
@@ -183,8 +197,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             else if (i < panes + fired) Insert(ref _fired, ref _firedCount, _firedCount, bucket);
             else Insert(ref _revs, ref _revCount, _revCount, bucket);
         }
-        if (_session) ReadSessions(snapshot, ref at, bodyEnd, stateSize, migration);
-        if (at != bodyEnd) ThrowBadSnapshot(at, $"{bodyEnd - at} bytes follow the last section");
+        if (sessions is not null) SetSessions(sessions);
         _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
         // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
         _tracker.Restore(_watermark, _clock.NowMs);
@@ -247,15 +260,24 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         return at;
     }
 
-    private WindowBucket<TKey, TState, Hasher> ReadBucket(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count, int stateSize, StateMigration? migration)
+    /// <summary>Checks that bucket <paramref name="index"/> (version 2 or 3) and its entries fit before <paramref name="bodyEnd"/>, and steps past it.</summary>
+    private static void CheckBucket(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count, int stateSize)
     {
         if (at + 20 > bodyEnd) ThrowBadSnapshot(at, $"bucket {index} of {count} runs past the end");
-        var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
-        var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
         var entries = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
         at += 20;
         var entrySize = KeySize + stateSize + 5;
         if (entries < 0 || at + (long)entries * entrySize > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {index}'s {entries} entries run past the end");
+        at += entries * entrySize;
+    }
+
+    /// <summary>Reads a bucket <see cref="CheckBucket"/> accepted into a rented one.</summary>
+    private WindowBucket<TKey, TState, Hasher> ReadBucket(ReadOnlySpan<byte> snapshot, ref int at, int stateSize, StateMigration? migration)
+    {
+        var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
+        var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
+        var entries = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
+        at += 20;
         var bucket = Rent(start, end);
         for (var e = 0; e < entries; e++)
         {
@@ -272,14 +294,24 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         return bucket;
     }
 
-    private WindowBucket<TKey, TState, Hasher> ReadBucketV1(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count)
+    /// <summary>Checks that version-1 bucket <paramref name="index"/> fits and holds a table snapshot this build restores, and steps past it.</summary>
+    private static void CheckBucketV1(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int index, int count)
     {
         if (at + 20 > bodyEnd) ThrowBadSnapshot(at, $"bucket {index} of {count} runs past the end");
+        var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
+        at += 20;
+        if (length < 0 || at + length > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {index}'s table length {length} runs past the end");
+        StateTable<TKey, WindowSlot<TState>, Hasher>.CheckSnapshot(snapshot.Slice(at, length), TSpec.Name, TSpec.StateFingerprint);
+        at += length;
+    }
+
+    /// <summary>Reads a version-1 bucket <see cref="CheckBucketV1"/> accepted into a rented one.</summary>
+    private WindowBucket<TKey, TState, Hasher> ReadBucketV1(ReadOnlySpan<byte> snapshot, ref int at)
+    {
         var start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
         var end = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
         var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
         at += 20;
-        if (length < 0 || at + length > bodyEnd) ThrowBadSnapshot(at - 4, $"bucket {index}'s table length {length} runs past the end");
         var bucket = Rent(start, end);
         bucket.Table.Restore(snapshot.Slice(at, length));
         at += length;
@@ -295,112 +327,6 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
         agg = default;
         migration.Migrate(bytes, MemoryMarshal.AsBytes(new Span<TState>(ref agg)));
-    }
-
-    private int WriteSessions(Span<byte> span, int at)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(span[at..], _nodeCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 4)..], _freeNode);
-        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], _sessionLive);
-        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 12)..], _timerCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], _heads.Count);
-        at += SessionSectionHeader;
-        for (var i = 0; i < _nodeCount; i++)
-        {
-            ref var node = ref _nodes[i];
-            MemoryMarshal.Write(span[at..], in node.Key);
-            at += KeySize;
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], node.Start);
-            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], node.End);
-            at += 16;
-            MemoryMarshal.Write(span[at..], in node.Slot.Agg);
-            at += StateSize;
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], node.Slot.Revision);
-            span[at + 4] = node.Slot.Changed ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 5)..], node.Next);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 9)..], node.Version);
-            span[at + 13] = node.Fired ? (byte)1 : (byte)0;
-            span[at + 14] = node.Live ? (byte)1 : (byte)0;
-            at += 15;
-        }
-        for (var i = 0; i < _timerCount; i++)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], _timers[i].At);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], _timers[i].Node);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 12)..], _timers[i].Version);
-            at += 16;
-        }
-        foreach (ref var head in _heads)
-        {
-            MemoryMarshal.Write(span[at..], in head.Key);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + KeySize)..], head.State);
-            at += KeySize + 4;
-        }
-        return at;
-    }
-
-    private void ReadSessions(ReadOnlySpan<byte> snapshot, ref int at, int bodyEnd, int stateSize, StateMigration? migration)
-    {
-        if (at + SessionSectionHeader > bodyEnd) ThrowBadSnapshot(at, "the session section runs past the end");
-        var nodes = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
-        var free = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 4)..]);
-        var live = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 8)..]);
-        var timers = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 12)..]);
-        var heads = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 16)..]);
-        var nodeSize = KeySize + stateSize + 31;
-        if (nodes < 0 || timers < 0 || heads < 0 || live < 0 || live > nodes || free < -1 || free >= nodes
-            || at + SessionSectionHeader + (long)nodes * nodeSize + (long)timers * 16 + (long)heads * (KeySize + 4) > bodyEnd)
-            ThrowBadSnapshot(at, $"{nodes} nodes, {timers} timers and {heads} heads (free {free}, live {live}) do not fit the session section");
-        at += SessionSectionHeader;
-        _nodes = new SessionNode[Math.Max(64, nodes)];
-        for (var i = 0; i < nodes; i++)
-        {
-            ref var node = ref _nodes[i];
-            node.Key = MemoryMarshal.Read<TKey>(snapshot[at..]);
-            at += KeySize;
-            node.Start = BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]);
-            node.End = BinaryPrimitives.ReadInt64LittleEndian(snapshot[(at + 8)..]);
-            at += 16;
-            ReadAggregate(snapshot.Slice(at, stateSize), migration, out node.Slot.Agg);
-            at += stateSize;
-            node.Slot.Revision = BinaryPrimitives.ReadInt32LittleEndian(snapshot[at..]);
-            node.Slot.Changed = snapshot[at + 4] != 0;
-            node.Next = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 5)..]);
-            node.Version = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 9)..]);
-            node.Fired = snapshot[at + 13] != 0;
-            node.Live = snapshot[at + 14] != 0;
-            if (node.Next < -1 || node.Next >= nodes) ThrowBadSnapshot(at + 5, $"node {i} links to node {node.Next} of {nodes}");
-            at += 15;
-        }
-        _nodeCount = nodes;
-        _freeNode = free;
-        _sessionLive = live;
-        _timers = new SessionTimer[Math.Max(64, timers)];
-        for (var i = 0; i < timers; i++)
-        {
-            var node = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 8)..]);
-            if ((uint)node >= (uint)nodes) ThrowBadSnapshot(at + 8, $"timer {i} names node {node} of {nodes}");
-            _timers[i] = new SessionTimer(BinaryPrimitives.ReadInt64LittleEndian(snapshot[at..]), node, BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + 12)..]));
-            at += 16;
-        }
-        _timerCount = timers;
-        for (var i = 0; i < heads; i++)
-        {
-            var key = MemoryMarshal.Read<TKey>(snapshot[at..]);
-            var head = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(at + KeySize)..]);
-            if (head < 1 || head > nodes) ThrowBadSnapshot(at + KeySize, $"session head {head} is not a node of {nodes}");
-            _heads.GetValueRefOrAdd(key, out _) = head;
-            at += KeySize + 4;
-        }
-    }
-
-    private void ClearSessions()
-    {
-        _heads.Clear();
-        _nodeCount = 0;
-        _freeNode = -1;
-        _sessionLive = 0;
-        _timerCount = 0;
     }
 
     private void ClearBuckets()

@@ -111,6 +111,10 @@ public abstract class SketchPool<T> where T : class
     }
 
     /// <summary>Replaces the pool with a section written by <see cref="WriteSnapshot"/>; returns the bytes read.</summary>
+    /// <remarks>
+    /// Every sketch is read into a new one of its own before the pool changes: a damaged section leaves the
+    /// pool as it was.
+    /// </remarks>
     /// <exception cref="InvalidDataException">The section is damaged.</exception>
     public int RestoreSnapshot(ReadOnlySpan<byte> source)
     {
@@ -118,11 +122,10 @@ public abstract class SketchPool<T> where T : class
         var live = BinaryPrimitives.ReadInt32LittleEndian(source);
         var highWater = BinaryPrimitives.ReadInt32LittleEndian(source[4..]);
         if (live < 0 || highWater < live) SketchThrowHelper.InvalidData("sketch pool", "counts", 0, $"{live} live sketches and high-water mark {highWater} are inconsistent");
-        Clear();
-        if (highWater > _items.Length) Grow(Math.Max(highWater, _items.Length * 2));
-        for (var i = _highWater; i < highWater; i++) _items[i] ??= Create();
-        _highWater = highWater;
-        _rents = BinaryPrimitives.ReadInt64LittleEndian(source[8..]);
+        // An entry takes at least 8 bytes: a count the section cannot hold fails below without a large allocation here.
+        var handles = new int[Math.Min(live, (source.Length - 16) / 8)];
+        var sketches = new T[handles.Length];
+        var seen = new HashSet<int>(handles.Length);
         var at = 16;
         for (var n = 0; n < live; n++)
         {
@@ -132,9 +135,22 @@ public abstract class SketchPool<T> where T : class
             at += 8;
             if (handle < 1 || handle > highWater || length < 0 || at + length > source.Length)
                 SketchThrowHelper.InvalidData("sketch pool", "entry", at - 8, $"handle {handle} or length {length} is out of range");
-            _items[handle - 1] = Read(source.Slice(at, length), _items[handle - 1]!);
-            _live[handle - 1] = true;
+            if (!seen.Add(handle))
+                SketchThrowHelper.InvalidData("sketch pool", "entry", at - 8, $"handle {handle} is live twice");
+            handles[n] = handle;
+            sketches[n] = Read(source.Slice(at, length), Create());
             at += length;
+        }
+
+        Clear();
+        if (highWater > _items.Length) Grow(Math.Max(highWater, _items.Length * 2));
+        for (var i = _highWater; i < highWater; i++) _items[i] ??= Create();
+        _highWater = highWater;
+        _rents = BinaryPrimitives.ReadInt64LittleEndian(source[8..]);
+        for (var n = 0; n < live; n++)
+        {
+            _items[handles[n] - 1] = sketches[n];
+            _live[handles[n] - 1] = true;
         }
         _liveCount = live;
         // Free list: every slot below the high-water mark that is not live.

@@ -54,9 +54,27 @@ public sealed partial class SpaceSaving<TKey>
         return length;
     }
 
-    /// <summary>Replaces this summary's state with a snapshot of a summary with the same key type and capacity. Allocation-free.</summary>
+    /// <summary>Replaces this summary's state with a snapshot of a summary with the same key type and capacity.</summary>
+    /// <remarks>
+    /// The snapshot is read into a new summary first (the one allocation) and copied here only once every counter
+    /// passed its checks: bytes it rejects leave this summary as it was.
+    /// </remarks>
     /// <exception cref="InvalidDataException">The bytes are not such a snapshot (the message names the field and offset).</exception>
     public void RestoreSnapshot(ReadOnlySpan<byte> source)
+    {
+        var restored = new SpaceSaving<TKey>(Capacity);
+        restored.ReadSnapshot(source);
+        restored._keys.CopyTo(_keys, 0);
+        restored._counts.CopyTo(_counts, 0);
+        restored._errors.CopyTo(_errors, 0);
+        restored._slotOf.CopyTo(_slotOf, 0);
+        restored._index.CopyTo(_index, 0);
+        _size = restored._size;
+        _total = restored._total;
+    }
+
+    /// <summary>Reads a snapshot into this summary, which must be empty; a rejected one leaves it half read.</summary>
+    private void ReadSnapshot(ReadOnlySpan<byte> source)
     {
         var body = SketchFrame.Open(source, s_magic, SnapshotVersion, FormatName);
         if (body.Length < BodyFixed)

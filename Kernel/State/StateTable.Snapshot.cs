@@ -89,40 +89,11 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// </exception>
     public void Restore(ReadOnlySpan<byte> snapshot)
     {
+        var (at, entryCount, removedCount) = CheckSnapshot(snapshot, _name, _fingerprint);
+        // Checked whole before the first change: a rejected snapshot leaves the table as it was.
         var keySize = Unsafe.SizeOf<TKey>();
         var stateSize = Unsafe.SizeOf<TState>();
-        if (snapshot.Length < FixedHeaderSize + 4)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 0, $"{snapshot.Length} bytes is shorter than the {FixedHeaderSize + 4}-byte minimum");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != Magic)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 0, "magic is not \"KSTB\"");
-        var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
-        if (version != FormatVersion)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 4, $"version {version} is not supported (expected {FormatVersion})");
-        var scope = snapshot[6];
-        if (scope > 1) StateThrowHelper.ThrowInvalidSnapshot(_name, 6, $"scope {scope} is neither Full (0) nor Changes (1)");
-        var bodyEnd = snapshot.Length - 4;
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(snapshot[bodyEnd..]);
-        if (crc != Crc32C.Compute(snapshot[..bodyEnd]))
-            StateThrowHelper.ThrowInvalidSnapshot(_name, bodyEnd, "CRC-32C does not match the content");
-        var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[32..]);
-        if (FixedHeaderSize + nameLength > bodyEnd)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 32, $"name length {nameLength} runs past the end");
-        var writtenBy = Encoding.UTF8.GetString(snapshot.Slice(FixedHeaderSize, nameLength));
-        var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
-        if (fingerprint != _fingerprint)
-            StateThrowHelper.ThrowFingerprintMismatch(_name, writtenBy, _fingerprint, fingerprint);
-        if (BinaryPrimitives.ReadInt32LittleEndian(snapshot[16..]) != keySize)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 16, $"key size {BinaryPrimitives.ReadInt32LittleEndian(snapshot[16..])} differs from {keySize}");
-        if (BinaryPrimitives.ReadInt32LittleEndian(snapshot[20..]) != stateSize)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 20, $"state size {BinaryPrimitives.ReadInt32LittleEndian(snapshot[20..])} differs from {stateSize}");
-        var entryCount = BinaryPrimitives.ReadInt32LittleEndian(snapshot[24..]);
-        var removedCount = BinaryPrimitives.ReadInt32LittleEndian(snapshot[28..]);
-        var at = FixedHeaderSize + nameLength;
-        if (entryCount < 0 || removedCount < 0 ||
-            (long)at + (long)entryCount * (keySize + stateSize) + (long)removedCount * keySize != bodyEnd)
-            StateThrowHelper.ThrowInvalidSnapshot(_name, 24, $"{entryCount} entries and {removedCount} removed keys do not fill the {bodyEnd - at} bytes of body");
-
-        if (scope == (byte)SnapshotScope.Full || (snapshot[7] & 1) != 0) Clear();
+        if (snapshot[6] == (byte)SnapshotScope.Full || (snapshot[7] & 1) != 0) Clear();
         var removedAt = at + entryCount * (keySize + stateSize);
         for (var i = 0; i < removedCount; i++)
             Remove(MemoryMarshal.Read<TKey>(snapshot[(removedAt + i * keySize)..]));
@@ -134,5 +105,52 @@ public sealed partial class StateTable<TKey, TState, THasher>
             at += stateSize;
         }
         MarkClean();
+    }
+
+    /// <summary>
+    /// Checks <paramref name="snapshot"/> as <see cref="Restore"/> does (magic, version, scope, CRC,
+    /// fingerprint, sizes and lengths) without changing any table: an operator whose snapshot holds
+    /// several parts checks them all before it restores the first.
+    /// </summary>
+    /// <param name="snapshot">The bytes <see cref="WriteSnapshot"/> wrote.</param>
+    /// <param name="name">The aggregation the restoring table belongs to (named in the error).</param>
+    /// <param name="expectedFingerprint">The restoring table's state fingerprint.</param>
+    /// <returns>Where the entries start, and the entry and removed-key counts.</returns>
+    /// <exception cref="InvalidDataException">As <see cref="Restore"/> throws it.</exception>
+    internal static (int EntriesAt, int Entries, int Removed) CheckSnapshot(ReadOnlySpan<byte> snapshot, string name, ulong expectedFingerprint)
+    {
+        var keySize = Unsafe.SizeOf<TKey>();
+        var stateSize = Unsafe.SizeOf<TState>();
+        if (snapshot.Length < FixedHeaderSize + 4)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 0, $"{snapshot.Length} bytes is shorter than the {FixedHeaderSize + 4}-byte minimum");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(snapshot) != Magic)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 0, "magic is not \"KSTB\"");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[4..]);
+        if (version != FormatVersion)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 4, $"version {version} is not supported (expected {FormatVersion})");
+        var scope = snapshot[6];
+        if (scope > 1) StateThrowHelper.ThrowInvalidSnapshot(name, 6, $"scope {scope} is neither Full (0) nor Changes (1)");
+        var bodyEnd = snapshot.Length - 4;
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(snapshot[bodyEnd..]);
+        if (crc != Crc32C.Compute(snapshot[..bodyEnd]))
+            StateThrowHelper.ThrowInvalidSnapshot(name, bodyEnd, "CRC-32C does not match the content");
+        var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(snapshot[32..]);
+        if (FixedHeaderSize + nameLength > bodyEnd)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 32, $"name length {nameLength} runs past the end");
+        var writtenBy = Encoding.UTF8.GetString(snapshot.Slice(FixedHeaderSize, nameLength));
+        var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[8..]);
+        if (fingerprint != expectedFingerprint)
+            StateThrowHelper.ThrowFingerprintMismatch(name, writtenBy, expectedFingerprint, fingerprint);
+        if (BinaryPrimitives.ReadInt32LittleEndian(snapshot[16..]) != keySize)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 16, $"key size {BinaryPrimitives.ReadInt32LittleEndian(snapshot[16..])} differs from {keySize}");
+        if (BinaryPrimitives.ReadInt32LittleEndian(snapshot[20..]) != stateSize)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 20, $"state size {BinaryPrimitives.ReadInt32LittleEndian(snapshot[20..])} differs from {stateSize}");
+        var entryCount = BinaryPrimitives.ReadInt32LittleEndian(snapshot[24..]);
+        var removedCount = BinaryPrimitives.ReadInt32LittleEndian(snapshot[28..]);
+        var at = FixedHeaderSize + nameLength;
+        if (entryCount < 0 || removedCount < 0 ||
+            (long)at + (long)entryCount * (keySize + stateSize) + (long)removedCount * keySize != bodyEnd)
+            StateThrowHelper.ThrowInvalidSnapshot(name, 24, $"{entryCount} entries and {removedCount} removed keys do not fill the {bodyEnd - at} bytes of body");
+        return (at, entryCount, removedCount);
     }
 }
