@@ -82,10 +82,10 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => Restore(b, damaged, entry));
 
         var what = $"seed {seed}, {damage} ({where}), {entry} restore, refused with \"{error.Message}\"";
-        AssertSame(before, Describe(b), what);
+        SnapshotDamage.AssertSame(before, Describe(b), what);
         b.Apply(tail);
         twin.Apply(tail);
-        AssertSame(Describe(twin), Describe(b), what + ", then fed the same events as a twin");
+        SnapshotDamage.AssertSame(Describe(twin), Describe(b), what + ", then fed the same events as a twin");
     }
 
     [Theory]
@@ -99,10 +99,10 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
         // a table snapshot ("KSTB") holds the table alone, without the events seen and the watermark.
         List<string> State(List<string> lines) => lines.Where(l => !l.StartsWith("snapshot ", StringComparison.Ordinal)
             && (entry == Entry.Operator || !l.StartsWith("events seen ", StringComparison.Ordinal))).ToList();
-        AssertSame(State(Describe(a)), State(Describe(b)), $"seed {seed}, {entry} restore");
+        SnapshotDamage.AssertSame(State(Describe(a)), State(Describe(b)), $"seed {seed}, {entry} restore");
         a.Apply(tail);
         b.Apply(tail);
-        AssertSame(State(Describe(a)), State(Describe(b)), $"seed {seed}, {entry} restore, then fed the same events");
+        SnapshotDamage.AssertSame(State(Describe(a)), State(Describe(b)), $"seed {seed}, {entry} restore, then fed the same events");
     }
 
     /// <summary>
@@ -133,7 +133,7 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
 
         var what = $"seed {seed}, {entry} restore, refused with \"{error.Message}\"";
         Assert.True(error.Message.Contains("fingerprint", StringComparison.Ordinal) && error.Message.Contains($"aggregation '{D.CustomerReachP12.Spec.Name}'", StringComparison.Ordinal), $"{what}: the message does not say the aggregation's state fingerprint differs");
-        AssertSame(before, Describe(p12), what);
+        SnapshotDamage.AssertSame(before, Describe(p12), what);
     }
 
     [Theory]
@@ -332,13 +332,5 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
         rows.Sort(StringComparer.Ordinal);
         lines.AddRange(rows);
         return lines;
-    }
-
-    private static void AssertSame(List<string> expected, List<string> actual, string what)
-    {
-        var at = 0;
-        while (at < Math.Min(expected.Count, actual.Count) && expected[at] == actual[at]) at++;
-        Assert.True(expected.Count == actual.Count && at == expected.Count,
-            $"{what}: line {at} is \"{(at < actual.Count ? actual[at] : "(none)")}\", expected \"{(at < expected.Count ? expected[at] : "(none)")}\"");
     }
 }

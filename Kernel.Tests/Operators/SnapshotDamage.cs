@@ -109,4 +109,16 @@ internal static class SnapshotDamage
         ResealSide(damaged);
         return damaged;
     }
+
+    /// <summary>
+    /// Asserts two descriptions of an operator (lines: counters, a snapshot hash, rows) are the same, naming the
+    /// first line that differs.
+    /// </summary>
+    public static void AssertSame(List<string> expected, List<string> actual, string what)
+    {
+        var at = 0;
+        while (at < Math.Min(expected.Count, actual.Count) && expected[at] == actual[at]) at++;
+        Assert.True(expected.Count == actual.Count && at == expected.Count,
+            $"{what}: line {at} is \"{(at < actual.Count ? actual[at] : "(none)")}\", expected \"{(at < expected.Count ? expected[at] : "(none)")}\"");
+    }
 }

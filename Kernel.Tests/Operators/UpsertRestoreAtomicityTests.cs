@@ -68,9 +68,9 @@ public sealed class UpsertRestoreAtomicityTests
         var error = Assert.Throws<InvalidDataException>(() => subject.RestoreB(damaged));
 
         var what = $"seed {seed}, {(leaderboards ? "TopProducts" : "ProductLeaderboard")}, {damage} ({where}), refused with \"{error.Message}\"";
-        AssertSame(before, subject.DescribeB(), what);
+        SnapshotDamage.AssertSame(before, subject.DescribeB(), what);
         subject.FeedBAndTwin();
-        AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
+        SnapshotDamage.AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
     }
 
     /// <summary>
@@ -106,9 +106,9 @@ public sealed class UpsertRestoreAtomicityTests
         var what = $"seed {seed}, {name}, table {table} of scope Changes, refused with \"{error.Message}\"";
         Assert.True(error.Message.Contains($"aggregation '{name}' at offset {at + 6}:", StringComparison.Ordinal) && error.Message.Contains("scope", StringComparison.Ordinal),
             $"{what}: the message does not name the aggregation, the scope and its offset {at + 6}");
-        AssertSame(before, subject.DescribeB(), what);
+        SnapshotDamage.AssertSame(before, subject.DescribeB(), what);
         subject.FeedBAndTwin();
-        AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
+        SnapshotDamage.AssertSame(subject.DescribeTwin(), subject.DescribeB(), what + ", then fed the same rows as a twin");
     }
 
     [Theory]
@@ -123,7 +123,7 @@ public sealed class UpsertRestoreAtomicityTests
         // them in another order.
         static List<string> State(List<string> lines) => lines.Where(l => !l.StartsWith("rebuilds ", StringComparison.Ordinal)
             && !l.StartsWith("snapshot ", StringComparison.Ordinal) && !l.StartsWith("change ", StringComparison.Ordinal)).ToList();
-        AssertSame(State(subject.DescribeA()), State(subject.DescribeB()), $"seed {seed}");
+        SnapshotDamage.AssertSame(State(subject.DescribeA()), State(subject.DescribeB()), $"seed {seed}");
     }
 
     /// <summary>
@@ -313,13 +313,5 @@ public sealed class UpsertRestoreAtomicityTests
         rows.Sort(StringComparer.Ordinal);
         lines.AddRange(rows);
         return lines;
-    }
-
-    private static void AssertSame(List<string> expected, List<string> actual, string what)
-    {
-        var at = 0;
-        while (at < Math.Min(expected.Count, actual.Count) && expected[at] == actual[at]) at++;
-        Assert.True(expected.Count == actual.Count && at == expected.Count,
-            $"{what}: line {at} is \"{(at < actual.Count ? actual[at] : "(none)")}\", expected \"{(at < expected.Count ? expected[at] : "(none)")}\"");
     }
 }

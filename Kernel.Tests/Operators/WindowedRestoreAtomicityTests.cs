@@ -76,7 +76,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => b.Op.RestoreSnapshot(damaged));
 
         var what = $"seed {seed}, {damage} ({where}), refused with \"{error.Message}\"";
-        AssertSame(before, Describe(b.Op), what);
+        SnapshotDamage.AssertSame(before, Describe(b.Op), what);
         AssertGoesOnAsTwin(b, twin, tail, what);
     }
 
@@ -85,7 +85,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
     {
         var (a, b, _, tail) = ReachStates(new Random(5201));
         b.Op.RestoreSnapshot(FullSnapshot(a.Op));
-        AssertSame(Describe(a.Op), Describe(b.Op), "seed 5201");
+        SnapshotDamage.AssertSame(Describe(a.Op), Describe(b.Op), "seed 5201");
         var emittedByA = a.Rows.Count;
         var emittedByB = b.Rows.Count;
         a.Op.Apply(tail);
@@ -121,7 +121,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
 
         var what = $"seed 5501, refused with \"{error.Message}\"";
         Assert.True(error.Message.Contains("fingerprint", StringComparison.Ordinal) && error.Message.Contains($"aggregation '{D.DailyReachP14.Spec.Name}'", StringComparison.Ordinal), $"{what}: the message does not say the aggregation's state fingerprint differs");
-        AssertSame(before, Describe(p14), what);
+        SnapshotDamage.AssertSame(before, Describe(p14), what);
         Assert.True(rowsBefore == p14Rows.Count, $"{what}: the operator emitted rows");
     }
 
@@ -165,7 +165,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => b.RestoreSnapshot(snapshot));
 
         var what = $"seed {seed}, {where}, refused with \"{error.Message}\"";
-        AssertSame(before, Describe(b), what);
+        SnapshotDamage.AssertSame(before, Describe(b), what);
         var tail = RevenueOrders(rng, 500, from: 1_000 + 1_000 * 3);
         b.Apply(tail);
         twin.Apply(tail);
@@ -219,7 +219,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
         var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await RestoreAsync(again, store, id));
 
         var what = $"seed {seed}, {where}, refused with \"{error.Message}\"";
-        AssertSame(before, Describe(b), what);
+        SnapshotDamage.AssertSame(before, Describe(b), what);
         var tail = SalesOrders(rng, 1_000, 50_000 + 2_000 * 2);
         b.Apply(tail);
         twin.Apply(tail);
@@ -452,12 +452,4 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
-
-    private static void AssertSame(List<string> expected, List<string> actual, string what)
-    {
-        var at = 0;
-        while (at < Math.Min(expected.Count, actual.Count) && expected[at] == actual[at]) at++;
-        Assert.True(expected.Count == actual.Count && at == expected.Count,
-            $"{what}: line {at} is \"{(at < actual.Count ? actual[at] : "(none)")}\", expected \"{(at < expected.Count ? expected[at] : "(none)")}\"");
-    }
 }
