@@ -256,8 +256,8 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// line, the whole state does not or the hasher lines small states too (<see cref="IKeyHasher{TKey}.LinesSmallStates"/>),
     /// and an entry fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a 64-byte
     /// hot prefix (Kernel.Bench/Notes/aggregate.md, session 14) and, for states that fit a line, on
-    /// Sum-and-Count states of the keyed aggregator (session 20: packed, two or three keys' states share a
-    /// line, and the fold ran 1.4× slower). A JIT-time constant in optimized code.
+    /// Sum-and-Count states of the keyed aggregator (session 20: packed, a state starts at any offset of a
+    /// line and one in eight crosses two, and the fold ran 1.3–1.5× slower). A JIT-time constant in optimized code.
     /// </summary>
     private static readonly bool s_lined = MayDirect
         && THasher.DirectHotBytes is > 0 and <= LinedEntries.Line
