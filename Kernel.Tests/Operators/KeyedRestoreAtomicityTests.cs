@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Kernel.Checkpoints;
 using Kernel.Operators;
+using Kernel.Sketches;
 using Kernel.State;
 using Kernel.Tests.Checkpoints;
 using Kernel.Tests.Infrastructure;
@@ -262,17 +263,9 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
         switch (damage)
         {
             case Damage.StateBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, 0, stateLength, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, 0, stateLength, rng, out where);
             case Damage.SideBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, stateLength, stateLength + sideLength, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, stateLength, stateLength + sideLength, rng, out where);
             case Damage.SecondPoolUnderSeal:
             {
                 var damaged = SnapshotDamage.FlipSketchBitUnderSeal(snapshot, pools: 2, pool: 1, rng, out bit);
@@ -302,7 +295,15 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
     }
 
     /// <summary>Everything the operator reports: counters, its full snapshot (table and sketches) and its rows, sketches read out.</summary>
-    private static List<string> Describe(Reach op)
+    private static List<string> Describe(Reach op) =>
+        Describe(op, row => Row(row.ProductId, row.Orders, row.Customers, row.Sample));
+
+    private static List<string> Describe(ReachP12 op) =>
+        Describe(op, row => Row(row.ProductId, row.Orders, row.Customers, row.Sample));
+
+    private static List<string> Describe<TState, TRow, TSpec>(KeyedAggregator<D.Order, long, TState, TRow, TSpec> op, Func<TRow, string> row)
+        where TState : unmanaged
+        where TSpec : struct, IAggregationSpec<D.Order, long, TState, TRow>
     {
         var lines = new List<string>
         {
@@ -311,26 +312,12 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
             "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(FullSnapshot(op))),
         };
         var rows = new List<string>();
-        foreach (var row in op.GetRows())
-            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{row.ProductId}: {row.Orders} orders, ~{row.Customers} customers, sample of {row.Sample.Seen} [{string.Join(",", row.Sample.Items.ToArray().Select(o => o.OrderId))}]"));
+        foreach (var r in op.GetRows()) rows.Add(row(r));
         rows.Sort(StringComparer.Ordinal);
         lines.AddRange(rows);
         return lines;
     }
 
-    private static List<string> Describe(ReachP12 op)
-    {
-        var lines = new List<string>
-        {
-            $"count {op.Count}",
-            $"events seen {op.EventsSeen}, watermark {op.Watermark}",
-            "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(FullSnapshot(op))),
-        };
-        var rows = new List<string>();
-        foreach (var row in op.GetRows())
-            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{row.ProductId}: {row.Orders} orders, ~{row.Customers} customers, sample of {row.Sample.Seen} [{string.Join(",", row.Sample.Items.ToArray().Select(o => o.OrderId))}]"));
-        rows.Sort(StringComparer.Ordinal);
-        lines.AddRange(rows);
-        return lines;
-    }
+    private static string Row(long productId, long orders, long customers, Reservoir<D.Order> sample) =>
+        string.Create(CultureInfo.InvariantCulture, $"{productId}: {orders} orders, ~{customers} customers, sample of {sample.Seen} [{string.Join(",", sample.Items.ToArray().Select(o => o.OrderId))}]");
 }

@@ -27,6 +27,14 @@ internal static class SnapshotDamage
         return copy;
     }
 
+    /// <summary><see cref="FlipBit(byte[], int, int, Random, out long)"/>, saying which bit as text for an assertion message.</summary>
+    public static byte[] FlipBitNamed(byte[] bytes, int from, int to, Random rng, out string where)
+    {
+        var damaged = FlipBit(bytes, from, to, rng, out long bit);
+        where = $"bit {bit}";
+        return damaged;
+    }
+
     /// <summary>The first <paramref name="length"/> bytes of <paramref name="bytes"/>, a cut at a random place (a torn write).</summary>
     public static byte[] Truncate(byte[] bytes, Random rng, out int length)
     {

@@ -229,17 +229,9 @@ public sealed class UpsertRestoreAtomicityTests
         switch (damage)
         {
             case Damage.StateBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, 0, stateLength, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, 0, stateLength, rng, out where);
             case Damage.SideBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, stateLength, snapshot.Length - 12, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, stateLength, snapshot.Length - 12, rng, out where);
             case Damage.FirstTableUnderSeal or Damage.SecondTableUnderSeal:
             {
                 var state = sides ? SnapshotDamage.StatePart(snapshot) : snapshot.ToArray();
@@ -285,12 +277,7 @@ public sealed class UpsertRestoreAtomicityTests
     /// <summary>Everything the operator reports: counters, its snapshot, and its one row with the leaderboard read out.</summary>
     private static List<string> Describe(Top op)
     {
-        var lines = new List<string>
-        {
-            $"rebuilds {op.Rebuilds}, change rows {op.ChangesEmitted}",
-            $"keys {op.Count}, upstream rows {op.UpstreamRows}, rows applied {op.RowsApplied}",
-            "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Snapshot(op.WriteSnapshot))),
-        };
+        var lines = Header(op.Rebuilds, op.ChangesEmitted, op.Count, op.UpstreamRows, op.RowsApplied, Snapshot(op.WriteSnapshot));
         if (op.TryGet(0, out var row))
         {
             var top = new LeaderboardEntry<long, long>[10];
@@ -302,16 +289,19 @@ public sealed class UpsertRestoreAtomicityTests
 
     private static List<string> Describe(Leaderboard op)
     {
-        var lines = new List<string>
-        {
-            $"rebuilds {op.Rebuilds}, change rows {op.ChangesEmitted}",
-            $"keys {op.Count}, upstream rows {op.UpstreamRows}, rows applied {op.RowsApplied}",
-            "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Snapshot(op.WriteSnapshot))),
-        };
+        var lines = Header(op.Rebuilds, op.ChangesEmitted, op.Count, op.UpstreamRows, op.RowsApplied, Snapshot(op.WriteSnapshot));
         var rows = new List<string>();
         foreach (var row in op.GetRows()) rows.Add($"{row.PriceBand}: best {row.BestRevenueCents}, {row.Products} products");
         rows.Sort(StringComparer.Ordinal);
         lines.AddRange(rows);
         return lines;
     }
+
+    /// <summary>The counters and snapshot hash every upsert operator's description starts with.</summary>
+    private static List<string> Header(long rebuilds, long changes, int keys, int upstreamRows, long rowsApplied, byte[] snapshot) =>
+    [
+        $"rebuilds {rebuilds}, change rows {changes}",
+        $"keys {keys}, upstream rows {upstreamRows}, rows applied {rowsApplied}",
+        "snapshot " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(snapshot)),
+    ];
 }

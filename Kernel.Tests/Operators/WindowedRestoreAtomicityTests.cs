@@ -305,17 +305,9 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
         switch (damage)
         {
             case Damage.StateBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, 0, stateLength, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, 0, stateLength, rng, out where);
             case Damage.SideBit:
-            {
-                var damaged = SnapshotDamage.FlipBit(snapshot, stateLength, stateLength + sideLength, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
+                return SnapshotDamage.FlipBitNamed(snapshot, stateLength, stateLength + sideLength, rng, out where);
             case Damage.SecondPoolUnderSeal:
             {
                 var damaged = SnapshotDamage.FlipSketchBitUnderSeal(snapshot, pools: 2, pool: 1, rng, out bit);
