@@ -99,6 +99,8 @@ public sealed class WindowsQuickSuite : IQuickSuite
             return;
         }
         DeclaredPairs(orders, pairs);
+        // KERNEL_WINDOWS_DECLARED_ONLY=1: the declared pair alone (a shorter process, e.g. under perf).
+        if (Environment.GetEnvironmentVariable("KERNEL_WINDOWS_DECLARED_ONLY") == "1") return;
         ThreadCpuPairs.Print("windows: daily / unwindowed", pairs,
             () => AggregateQuickSuite.Feed(orders, keyedApply),
             () =>

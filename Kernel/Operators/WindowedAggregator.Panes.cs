@@ -245,10 +245,13 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         long paneStart, ulong span, ref long maxT, ref int added)
         where TClaim : struct
     {
-        var max = maxT;
-        // The running maximum in a vector register where vpmaxsq exists: no branch (the 5% delayed events
-        // mispredicted it) and a one-cycle chain; a scalar branch-free maximum was slower (session 10).
-        var maxV = Vector128.CreateScalarUnsafe(max);
+        // The largest offset from paneStart among the times the loop takes (each in [0, span)), -1 while none:
+        // the offset is what the range test computes anyway, so the maximum needs no copy of the time (one
+        // register move an event less than a maximum of the times). In a vector register where vpmaxsq exists:
+        // no branch (the 5% delayed events mispredicted it) and a one-cycle chain; a scalar branch-free
+        // maximum was slower (session 10).
+        var maxD = -1L;
+        var maxV = Vector128.CreateScalarUnsafe(-1L);
         var adds = 0;
         ref TEvent first = ref MemoryMarshal.GetReference(events);
         ref TEvent e = ref Unsafe.Add(ref first, (nint)(uint)i);
@@ -256,14 +259,16 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             // The event PrefetchDistance ahead is inside the batch for every event before this one.
             ref TEvent prefetchEnd = ref Unsafe.Add(ref first, (nint)(uint)(events.Length - PrefetchDistance));
+            // The hints' base taken once, not turned from the view's reference into a pointer per event.
+            var prefetchBase = view.PrefetchBase;
             do
             {
                 // Only the aggregate's lines: the loop never reads the slot's revision and flag behind it.
-                view.PrefetchAnyHead(DirectIndex(Unsafe.Add(ref e, PrefetchDistance)), Unsafe.SizeOf<TState>());
-                var t = TSpec.EventTime(e);
-                if (!TryFoldPaneHit<TClaim>(view, e, t, paneStart, span, ref adds)) goto Stop;
-                if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(t));
-                else max = Math.Max(max, t);
+                StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView.PrefetchAnyHeadAt(prefetchBase, DirectIndex(Unsafe.Add(ref e, PrefetchDistance)), Unsafe.SizeOf<TState>());
+                var d = TSpec.EventTime(e) - paneStart;
+                if (!TryFoldPaneHit<TClaim>(view, e, d, span, ref adds)) goto Stop;
+                if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(d));
+                else maxD = Math.Max(maxD, d);
                 e = ref Unsafe.Add(ref e, 1);
             }
             while (Unsafe.IsAddressLessThan(ref e, ref prefetchEnd));
@@ -271,26 +276,27 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         ref TEvent batchEnd = ref Unsafe.Add(ref first, (nint)(uint)events.Length);
         while (Unsafe.IsAddressLessThan(ref e, ref batchEnd))
         {
-            var t = TSpec.EventTime(e);
-            if (!TryFoldPaneHit<TClaim>(view, e, t, paneStart, span, ref adds)) goto Stop;
-            if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(t));
-            else max = Math.Max(max, t);
+            var d = TSpec.EventTime(e) - paneStart;
+            if (!TryFoldPaneHit<TClaim>(view, e, d, span, ref adds)) goto Stop;
+            if (Avx512F.VL.IsSupported) maxV = Avx512F.VL.Max(maxV, Vector128.CreateScalarUnsafe(d));
+            else maxD = Math.Max(maxD, d);
             e = ref Unsafe.Add(ref e, 1);
         }
     Stop:
-        maxT = Avx512F.VL.IsSupported ? maxV.ToScalar() : max;
+        if (Avx512F.VL.IsSupported) maxD = maxV.ToScalar();
+        if (maxD >= 0) maxT = Math.Max(maxT, paneStart + maxD);
         added = adds;
         return (int)((nuint)Unsafe.ByteOffset(ref first, ref e) / (nuint)Unsafe.SizeOf<TEvent>());
     }
 
     /// <summary>The hit path of <see cref="ApplyPanesDirect"/>: false (nothing done) when the event needs <see cref="StepPanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryFoldPaneHit<TClaim>(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, long t,
-        long paneStart, ulong span, ref int adds)
+    private bool TryFoldPaneHit<TClaim>(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, long offset,
+        ulong span, ref int adds)
         where TClaim : struct
     {
-        // t in [paneStart, min(paneEnd, dueAt)), in one unsigned compare.
-        if ((ulong)(t - paneStart) >= span) return false;
+        // The event's time in [paneStart, min(paneEnd, dueAt)), in one unsigned compare of its offset from paneStart.
+        if ((ulong)offset >= span) return false;
         if (TSpec.Filter(e))
         {
             var index = DirectIndex(e);

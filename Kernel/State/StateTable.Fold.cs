@@ -175,10 +175,10 @@ public sealed partial class StateTable<TKey, TState, THasher>
         /// alone, which holds every field a fold reads per event.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly unsafe void PrefetchAnyHead(ulong index, int size)
+        public static unsafe void PrefetchAnyHeadAt(nuint prefetchBase, ulong index, int size)
         {
             if (!Sse.IsSupported) return;
-            var state = (byte*)Unsafe.AsPointer(ref _states) + OffsetOf(index);
+            var state = (byte*)prefetchBase + OffsetOf(index);
             if (s_lined) PrefetchState(state);   // the hot line holds the head a fold reads
             else PrefetchLines(state, Math.Min(size, Unsafe.SizeOf<TState>()));
         }

@@ -253,15 +253,20 @@ public sealed partial class StateTable<TKey, TState, THasher>
     /// <summary>
     /// True when this table type lays its direct mode out lined (<see cref="LinedEntries"/>): the hasher
     /// declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>), it fits one 64-byte
-    /// line, the whole state does not or the hasher lines small states too (<see cref="IKeyHasher{TKey}.LinesSmallStates"/>),
-    /// and an entry fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a 64-byte
+    /// line, the whole state does not, the hasher lines small states too (<see cref="IKeyHasher{TKey}.LinesSmallStates"/>)
+    /// or lining costs no memory (an entry of exactly 32 or 64 bytes is as large at its lined stride), and an entry
+    /// fits the 128-byte stride. Measured on the aggregate suite's 72-byte state with a 64-byte
     /// hot prefix (Kernel.Bench/Notes/aggregate.md, session 14) and, for states that fit a line, on
     /// Sum-and-Count states of the keyed aggregator (session 20: packed, a state starts at any offset of a
-    /// line and one in eight crosses two, and the fold ran 1.3–1.5× slower). A JIT-time constant in optimized code.
+    /// line and one in eight crosses two, and the fold ran 1.3–1.5× slower). Where lining is free (a window
+    /// pane's Sum-and-Count slot: 32-byte entries), a lined state never crosses a line, so a loop hints one
+    /// line per event instead of the first and last byte of the state (Notes/windows.md, session 21). A
+    /// JIT-time constant in optimized code.
     /// </summary>
     private static readonly bool s_lined = MayDirect
         && THasher.DirectHotBytes is > 0 and <= LinedEntries.Line
-        && (Unsafe.SizeOf<TState>() > LinedEntries.Line || THasher.LinesSmallStates)
+        && (Unsafe.SizeOf<TState>() > LinedEntries.Line || THasher.LinesSmallStates
+            || Unsafe.SizeOf<StateEntry<TKey, TState>>() == LinedEntries.StrideOf<StateEntry<TKey, TState>>())
         && Unsafe.SizeOf<StateEntry<TKey, TState>>() <= LinedEntries.MaxStride;
 
     /// <summary>True while the entries are lined (direct mode of a lined table type).</summary>
