@@ -32,7 +32,8 @@ namespace Kernel.State;
 /// <para>
 /// Lined direct mode: when the hasher declares the state's hot prefix (<see cref="IKeyHasher{TKey}.DirectHotBytes"/>,
 /// the bytes a fold touches per event) and it fits one 64-byte cache line while the whole state does not (or
-/// the hasher asks for small states too, <see cref="IKeyHasher{TKey}.LinesSmallStates"/>), direct mode keeps its
+/// the hasher asks for small states too, <see cref="IKeyHasher{TKey}.LinesSmallStates"/>, or the entry is exactly 32
+/// or 64 bytes, where lining costs no memory), direct mode keeps its
 /// entries in <see cref="LinedEntries"/> instead of the packed array: 128 bytes apart, or 64 or 32 for an entry
 /// that fits a line or half of one, no state crossing a line, so a fold touches one line per key.
 /// Hashed mode is always packed. Readers reach an entry through <c>EntryAt</c>, which knows both layouts.
