@@ -138,7 +138,7 @@ public sealed class SessionLatenessS19Tests
 
         // The model, from the definitions: per key a list of held sessions [start, end); before each event every
         // session with end − 1 + L ≤ W is final. A paid event is late when its own [t, t + gap) is (t + gap − 1 + L
-        // ≤ W) and no held session of its key contains t; otherwise it and every held session it overlaps become one.
+        // ≤ W) and no held session of its key contains t; otherwise it and every held session it overlaps or touches become one.
         var held = new Dictionary<long, List<(long Start, long End, long Revenue, long Orders)>>();
         var final = new Dictionary<(long, long, long), (long, long)>();
         long maxT = long.MinValue, late = 0, joinedLate = 0;
@@ -161,7 +161,7 @@ public sealed class SessionLatenessS19Tests
             {
                 var list = held.TryGetValue(o.ProductId, out var l) ? l : held[o.ProductId] = [];
                 var end = o.TimestampMs + gap;
-                var touching = list.Where(s => s.Start < end && o.TimestampMs < s.End).ToList();
+                var touching = list.Where(s => s.Start <= end && o.TimestampMs <= s.End).ToList();   // overlapping or touching
                 var ownLate = end - 1 + lateness <= w;
                 if (ownLate && !list.Any(s => s.Start <= o.TimestampMs && o.TimestampMs < s.End)) late++;
                 else

@@ -164,7 +164,7 @@ public sealed class WindowedPropertyTests
             var start = 0;
             for (var i = 1; i <= sorted.Length; i++)
             {
-                if (i < sorted.Length && sorted[i].TimestampMs - sorted[i - 1].TimestampMs < gap) continue;
+                if (i < sorted.Length && sorted[i].TimestampMs - sorted[i - 1].TimestampMs <= gap) continue;   // one gap apart: one session
                 var part = sorted[start..i];
                 expected[(group.Key, part[0].TimestampMs, part[^1].TimestampMs + gap)] = (part.Sum(o => o.RevenueCents), part.Length);
                 start = i;

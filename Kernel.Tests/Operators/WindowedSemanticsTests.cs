@@ -316,10 +316,12 @@ public sealed class WindowedSemanticsTests
         op.Apply([Order.Of(1, 0), Order.Of(1, 5), Order.Of(1, 20), Order.Of(2, 0)]);
         // key 1: [0,15) and [20,30) (gap 15 ≥ 10); key 2: [0,10)
         op.Apply([Order.Of(1, 12)]);                         // [12,22) overlaps both: one session [0,30)
-        op.Apply([Order.Of(1, 40)]);                         // 40 − 20 = 20 ≥ gap: separate [40,50)
-        op.Apply([Order.Of(1, 50)]);                         // exactly one gap after 40: separate [50,60)
+        op.Apply([Order.Of(1, 41)]);                         // 41 > 30, the session's end: separate [41,51)
+        op.Apply([Order.Of(1, 51)]);                         // exactly one gap after 41: [51,61) touches [41,51): one session [41,61) (Flink)
+        op.Apply([Order.Of(1, 62)]);                         // 62 > 61: separate [62,72)
+        op.Apply([Order.Of(2, 20)]);                         // [20,30) and key 2's [0,10) do not touch: separate
         op.EndOfInput();
-        Assert.Equal(new[] { "1@0-30:4/400 r0F", "1@40-50:1/100 r0F", "1@50-60:1/100 r0F", "2@0-10:1/100 r0F" }, sink.Lines().Order());
+        Assert.Equal(new[] { "1@0-30:4/400 r0F", "1@41-61:2/200 r0F", "1@62-72:1/100 r0F", "2@0-10:1/100 r0F", "2@20-30:1/100 r0F" }, sink.Lines().Order());
         Assert.Equal(0, op.StateEntries);
     }
 
@@ -332,17 +334,17 @@ public sealed class WindowedSemanticsTests
             Window = new WindowSpec { Kind = WindowKind.Session, GapMs = 10 },
             AllowedLatenessMs = 10, Emit = EmitMode.OnWindowClose, Clock = new ManualClock(),
         });
-        op.Apply([Order.Of(1, 0), Order.Of(1, 3), Order.Of(1, 13)]);   // W = 12 ≥ 13 − 1? no: [0,13) fires at 12
-        // 13 − 3 = 10 ≥ gap: sessions [0,13) and [13,23). W = 12 = 13 − 1: [0,13) fired.
+        op.Apply([Order.Of(1, 0), Order.Of(1, 3), Order.Of(1, 14)]);   // W = 13 after 14
+        // 14 > 13, the end of [0,13): sessions [0,13) and [14,24). W = 13 ≥ 13 − 1: [0,13) fired.
         Assert.Equal(new[] { "1@0-13:2/200 r0" }, sink.Lines());
         sink.Clear();
         op.Apply([Order.Of(1, 2)]);                                     // allowed late: revision 1
         Assert.Equal(new[] { "1@0-13:3/300 r1" }, sink.Lines());
         sink.Clear();
-        op.Apply([Order.Of(1, 24)]);                                    // W = 23: [0,13) released at 12 + 10 = 22, [13,23) fires at 22
-        Assert.Equal(new[] { "1@0-13:3/300 r2F", "1@13-23:1/100 r0" }, sink.Lines().Order());
+        op.Apply([Order.Of(1, 25)]);                                    // W = 24: [0,13) released at 12 + 10 = 22, [14,24) fires at 23; [25,35) apart
+        Assert.Equal(new[] { "1@0-13:3/300 r2F", "1@14-24:1/100 r0" }, sink.Lines().Order());
         sink.Clear();
-        op.Apply([Order.Of(1, 1)]);                                     // 1 + 10 − 1 + 10 = 20 ≤ 23: late
+        op.Apply([Order.Of(1, 1)]);                                     // 1 + 10 − 1 + 10 = 20 ≤ 24: late
         Assert.Equal(1, op.LateEvents);
         Assert.Empty(sink.Rows);
     }

@@ -1,6 +1,9 @@
 namespace Kernel;
 
-/// <summary>Groups a key's events into sessions separated by at least <see cref="Gap"/> of inactivity.</summary>
+/// <summary>
+/// Groups a key's events into sessions: events at most <see cref="Gap"/> apart share one, and a longer stretch
+/// of inactivity separates two (Flink's rule: an event at <c>t</c> covers <c>[t, t + gap)</c>, and touching windows merge).
+/// </summary>
 [AttributeUsage(AttributeTargets.Struct, Inherited = false)]
 public sealed class SessionWindowAttribute : Attribute
 {

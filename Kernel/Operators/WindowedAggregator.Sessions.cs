@@ -5,7 +5,8 @@ namespace Kernel.Operators;
 
 // Session windows. Per key, the open sessions form a list sorted by start, linked through a pooled
 // node array (the key table maps a key to its first node). An event at t covers [t, t + gap); every
-// session it overlaps is merged into one (so an event that bridges two sessions joins them). Timers
+// session it overlaps or touches is merged into one (so an event that bridges two sessions joins them,
+// and two events exactly one gap apart share a session, as Flink's TimeWindow.intersects has it). Timers
 // sit in a binary min-heap ordered by watermark; a node's version invalidates its stale timers.
 public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec>
 {
@@ -26,7 +27,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         // lateness still counts when it falls inside a session of its key that is held (every held session ends after
         // W − L + 1: its release timer has not run). Inside only, where Flink would also let it extend that session
         // backwards: a start moved back could land on or before a released session's, and the start is the row's
-        // identity downstream (two final rows of one key and start, one replacing the other).
+        // identity downstream (two final rows of one key and start, one replacing the other). (An event at a held
+        // session's end, which joins it too, is never late on its own: its own end − 1 + L is past the session's.)
         if (AddSat(end - 1, _lateness) <= _watermark && !InsideHeldSession(key, t))
         {
             OnLate(e, t);
@@ -39,7 +41,8 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         {
             var next = _nodes[cur].Next;
             ref var n = ref _nodes[cur];
-            if (n.Start < end && t < n.End)
+            // Overlapping or touching ([t, t + gap) and [start, end) share a point or an end): one session.
+            if (n.Start <= end && t <= n.End)
             {
                 if (target < 0)
                 {
