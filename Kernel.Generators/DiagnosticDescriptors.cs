@@ -125,6 +125,11 @@ internal static class DiagnosticDescriptors
         "KRN0029", "Windowed aggregation read by another without [WindowStart]",
         "'{0}' reads the rows of aggregation '{1}', which declares a {2} window but no [WindowStart] member: an upstream row is identified by its [Key] members and [WindowStart], and a window over upstream rows takes its time from [WindowStart], so each window's row would replace the previous window's, or have no time to fall in; add a [WindowStart] long member to '{1}'");
 
+    public static readonly DiagnosticDescriptor WindowSettingWithoutWindow = new(
+        "KRN0030", "Window setting on an aggregation without a window",
+        "'{0}' declares [{1}] but no window, so it has no effect (a running keyed aggregate has no watermark, lateness or emit mode); add [TumblingWindow], [SlidingWindow] or [SessionWindow], or remove [{1}]",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = Index(
         TypeNotPartial, EventNotUnmanaged, MemberNotFound, AggregateOverNonNumeric, OutputCannotHold,
         DuplicateKey, UnsupportedKeyType, WhereNotBool, InputNotEventOrAggregation, AggregationCycle,
@@ -132,7 +137,7 @@ internal static class DiagnosticDescriptors
         NotTopLevelStruct, ConflictingMemberAttributes, MultipleWindows, RowMemberNotWritable,
         ColumnTypeNotSupported, NameTakenByGeneratedType, FirstLastOverUpserts,
         SketchSizeOutOfRange, DistinctCountNotHashable, TopKByNonNumeric, SketchInputMismatch, WindowOverRevisions,
-        SessionRowsRevised, UpstreamWithoutWindowStart);
+        SessionRowsRevised, UpstreamWithoutWindowStart, WindowSettingWithoutWindow);
 
     /// <summary>All descriptors, by id (models carry ids, not descriptors).</summary>
     public static IReadOnlyCollection<DiagnosticDescriptor> All => s_byId.Values;

@@ -22,6 +22,8 @@ internal static partial class Parser
         var emit = "Final";
         AttributeData? window = null;
         var windowName = string.Empty;
+        // The window settings declared, for KRN0030 when no window comes to use them.
+        List<(Location? Location, string Name)>? settings = null;
         foreach (var a in type.GetAttributes())
         {
             var location = LocationOf(a, type, ct);
@@ -31,17 +33,20 @@ internal static partial class Parser
             else if (KnownSymbols.Is(a, known.SessionWindow)) name = "SessionWindow";
             else if (KnownSymbols.Is(a, known.Watermark))
             {
+                (settings ??= []).Add((location, "Watermark"));
                 Duration(NamedString(a, "MaxOutOfOrderness"), "Watermark MaxOutOfOrderness", false, false, type, location, diagnostics, out outOfOrder);
                 Duration(NamedString(a, "IdleTimeout"), "Watermark IdleTimeout", false, false, type, location, diagnostics, out idle);
                 continue;
             }
             else if (KnownSymbols.Is(a, known.AllowedLateness))
             {
+                (settings ??= []).Add((location, "AllowedLateness"));
                 Duration(StringArgument(a, 0), "AllowedLateness", true, false, type, location, diagnostics, out lateness);
                 continue;
             }
             else if (KnownSymbols.Is(a, known.Emit))
             {
+                (settings ??= []).Add((location, "Emit"));
                 var mode = a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is int m ? m : 0;
                 emit = mode >= 0 && mode < s_emitModes.Length ? s_emitModes[mode] : "Final";
                 Duration(NamedString(a, "Interval"), "Emit Interval", emit == "Periodic", emit == "Periodic", type, location, diagnostics, out interval);
@@ -80,6 +85,11 @@ internal static partial class Parser
                     Duration(NamedString(a, "Gap"), "SessionWindow Gap", true, true, type, location, diagnostics, out gap);
                     break;
             }
+        }
+        if (window is null && settings is not null)
+        {
+            foreach (var (settingLocation, settingName) in settings)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WindowSettingWithoutWindow, settingLocation, type.Name, settingName));
         }
         if (window is not null && eventTime is null && !missingTimeReported)
         {

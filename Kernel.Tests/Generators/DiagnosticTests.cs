@@ -236,10 +236,33 @@ public sealed partial class DiagnosticTests
             Aggregation("    [Count] public long N;", "[[|SlidingWindow(\"1h\", Slide = \"7m\")|]]"),
             "SlidingWindow on 'Bad': the size '1h' must be a multiple of the slide '7m'");
 
+    [Theory]
+    [InlineData("[[|SlidingWindow(\"1h\")|]]", "SlidingWindow Slide on 'Bad': a duration is required; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d")]
+    [InlineData("[[|SessionWindow|]]", "SessionWindow Gap on 'Bad': a duration is required; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d")]
+    [InlineData("[[|TumblingWindow(\"0ms\")|]]", "TumblingWindow size on 'Bad': '0ms' must be greater than zero")]
+    [InlineData("[[|SlidingWindow(\"1h\", Slide = \"0m\")|]]", "SlidingWindow Slide on 'Bad': '0m' must be greater than zero")]
+    [InlineData("[[|SessionWindow(Gap = \"0s\")|]]", "SessionWindow Gap on 'Bad': '0s' must be greater than zero")]
+    [InlineData("[[|TumblingWindow(\"1d\", Offset = \"1w\")|]]", "TumblingWindow Offset on 'Bad': '1w' has the unknown unit 'w'; use ms, s, m, h or d")]
+    [InlineData("[TumblingWindow(\"1d\")]\n[[|Watermark(MaxOutOfOrderness = \"ten\")|]]", "Watermark MaxOutOfOrderness on 'Bad': 'ten' has no number at position 0; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d")]
+    [InlineData("[TumblingWindow(\"1d\")]\n[[|Watermark(IdleTimeout = \"30sec\")|]]", "Watermark IdleTimeout on 'Bad': '30sec' has the unknown unit 'sec'; use ms, s, m, h or d")]
+    [InlineData("[TumblingWindow(\"1d\")]\n[[|AllowedLateness(\"5\")|]]", "AllowedLateness on 'Bad': '5' has no unit after 5; use ms, s, m, h or d")]
+    [InlineData("[TumblingWindow(\"1d\")]\n[[|Emit(EmitMode.Periodic, Interval = \"0ms\")|]]", "Emit Interval on 'Bad': '0ms' must be greater than zero")]
+    public void KRN0012_EveryDurationOfAWindowDeclaration_IsChecked(string attributes, string message)
+        => AssertDiagnostic("KRN0012", Aggregation("    [Count] public long N;", attributes), message);
+
+    [Theory]
+    [InlineData("[[|Watermark(MaxOutOfOrderness = \"10m\")|]]", "Watermark")]
+    [InlineData("[[|AllowedLateness(\"1h\")|]]", "AllowedLateness")]
+    [InlineData("[[|Emit(EmitMode.EveryUpdate)|]]", "Emit")]
+    public void KRN0030_WindowSettingWithoutAWindow_IsAWarning(string attributes, string name)
+        => AssertDiagnostic("KRN0030", Aggregation("    [Key] public long ProductId;\n    [Count] public long N;", attributes),
+            $"'Bad' declares [{name}] but no window, so it has no effect (a running keyed aggregate has no watermark, lateness or emit mode); add [TumblingWindow], [SlidingWindow] or [SessionWindow], or remove [{name}]",
+            DiagnosticSeverity.Warning);
+
     [Fact]
     public void KRN0012_PeriodicWithoutInterval()
         => AssertDiagnostic("KRN0012",
-            Aggregation("    [Count] public long N;", "[[|Emit(EmitMode.Periodic)|]]"),
+            Aggregation("    [Count] public long N;", "[TumblingWindow(\"1d\")]\n[[|Emit(EmitMode.Periodic)|]]"),
             "Emit Interval on 'Bad': a duration is required; write a number and a unit such as 500ms, 10s, 5m, 1h or 1d");
 
     [Fact]
