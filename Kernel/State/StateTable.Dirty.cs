@@ -51,6 +51,20 @@ public sealed partial class StateTable<TKey, TState, THasher>
         }
         var list = _dirtySlots;
         var n = _dirtyCount;
+        if (MayDirect && _direct)
+        {
+            // Direct mode, packed or lined: each entry from slot 0's by one multiply (DirectEntry), instead of
+            // EntryAt's test of the layout and, lined, its way from the data array to slot 0 per entry (twice per
+            // entry with the hint): lined 32-byte window slots paused a barrier ~20% longer that way (session 21).
+            ref var entries = ref DirectEntries();
+            for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchEntry(ref DirectEntry(ref entries, list[i]));
+            for (var i = 0; i < n; i++)
+            {
+                if (i + CopyPrefetchDistance < n) PrefetchEntry(ref DirectEntry(ref entries, list[i + CopyPrefetchDistance]));
+                MemoryMarshal.Write(destination.Slice(i * size, size), in DirectEntry(ref entries, list[i]));
+            }
+            return n;
+        }
         // The dirty slots are scattered over a table far larger than the cache: keep several entries'
         // loads in flight ahead of the copy (the barrier's pause is this loop's memory latency).
         for (var i = 0; i < n && i < CopyPrefetchDistance; i++) PrefetchSlot(list[i]);
@@ -75,10 +89,18 @@ public sealed partial class StateTable<TKey, TState, THasher>
 
     /// <summary>Hints both ends of the entry in <paramref name="slot"/> (any slot; nothing outside the table).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchSlot(int slot)
+    private void PrefetchSlot(int slot)
     {
-        if (!Sse.IsSupported || (uint)slot > (uint)_mask) return;
-        var p = (byte*)Unsafe.AsPointer(ref EntryAt(slot));
+        if ((uint)slot > (uint)_mask) return;
+        PrefetchEntry(ref EntryAt(slot));
+    }
+
+    /// <summary>Hints both ends of <paramref name="entry"/> (an entry of this table's arrays).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchEntry(ref StateEntry<TKey, TState> entry)
+    {
+        if (!Sse.IsSupported) return;
+        var p = (byte*)Unsafe.AsPointer(ref entry);
         Sse.Prefetch0(p);
         if (Unsafe.SizeOf<StateEntry<TKey, TState>>() > 1) Sse.Prefetch0(p + Unsafe.SizeOf<StateEntry<TKey, TState>>() - 1);
     }
