@@ -84,6 +84,8 @@ public sealed class DeclaredDailyRevenuePropertyTests
         // Final: one row per (product, day), never revised.
         Assert.All(rows.Got, r => Assert.True(r.Revision.IsFinal && r.Revision.Revision == 0, $"seed {seed}: a revised or non-final row"));
         Assert.True(expected.Count == rows.Got.Count, $"seed {seed}: {rows.Got.Count} rows, expected {expected.Count}");
+        // One row per (product, day): a duplicate paired with a missing row would pass the count and the lookups.
+        Assert.Equal(rows.Got.Count, rows.Got.Select(r => (r.Row.ProductId, r.Row.DayStartMs)).Distinct().Count());
         foreach (var (row, _) in rows.Got)
         {
             Assert.True(row.DayEndMs == row.DayStartMs + Day, $"seed {seed}: window {row.DayStartMs}-{row.DayEndMs}");

@@ -49,7 +49,8 @@ public sealed class WindowedSemanticsTableTests
         // Windows of 10 every 5: 7 is in [0,10) and [5,15); 12 makes W = 11: [−5,5) (4) and [0,10) (9) fire.
         { "sliding: every window holding the event", "sliding 10/5", "1@2 1@7 1@12 END",
             ["1@7 → 1@-5-5:1/100 r0F", "1@12 → 1@0-10:2/200 r0F", "END → 1@5-15:2/200 r0F, 1@10-20:1/100 r0F"] },
-        // In-band watermarks: 9 fires [0,10); the regression to 5 is ignored, so 8 stays late against W = 15 − 1.
+        // In-band watermarks (B = 1000, so events move W no further than −∞ … 14 − 1000): 9 fires [0,10); the regression to 5
+        // is ignored, so 8 is late against W = 9.
         { "in-band watermark, regression ignored", "tumbling 10, B=1000", "1@1 W9 1@15 W5 1@8 END",
             ["W9 → 1@0-10:1/100 r0F", "1@8 → late", "END → 1@10-20:1/100 r0F"] },
         // Two sources: W = min(29, 10) = 10 holds [10,20) open; source 1 at 22 makes W = min(29, 21).

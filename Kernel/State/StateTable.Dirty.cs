@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -61,6 +62,7 @@ public sealed partial class StateTable<TKey, TState, THasher>
             for (var i = 0; i < n; i++)
             {
                 if (i + CopyPrefetchDistance < n) PrefetchEntry(ref DirectEntry(ref entries, list[i + CopyPrefetchDistance]));
+                Debug.Assert((uint)list[i] <= (uint)_mask, "a dirty slot outside the table");
                 MemoryMarshal.Write(destination.Slice(i * size, size), in DirectEntry(ref entries, list[i]));
             }
             return n;
