@@ -89,16 +89,9 @@ public sealed class WindowedLinedTests
     [InlineData(43, 4_096)]
     public void TumblingOnLinedSmallSlots_EqualsGroupByOfTheEventsNotLate(int seed, int batch)
     {
-        var rng = new Random(seed);
-        var input = new Tick[30_000];
-        for (var i = 0; i < input.Length; i++)
-        {
-            // 3,000 dense keys, a millisecond per 100 events (ten windows' worth of pooled, primed tables), a fifth
-            // of the events up to 40 ms behind: past the 20 ms bound and the 5 ms lateness some of them are late.
-            var t = (long)(i / 100);
-            if (rng.Next(5) == 0) t = Math.Max(0, t - rng.Next(0, 41));
-            input[i] = Tick.Random(rng, key: rng.Next(3_000), timeMs: t, extreme: false);
-        }
+        // 3,000 dense keys over 300 ms (thirty windows' worth of pooled, primed tables), a fifth of the events up to
+        // 40 ms behind: past the 20 ms bound and the 5 ms lateness some of them are late.
+        var input = DenseTicks(new Random(seed), 30_000, keys: 3_000, behindOneIn: 5, maxBehind: 40);
         var sink = new CountRows();
         var op = new WindowedAggregator<Tick, long, TickCounts.State, TickCounts, TickCounts.Spec>(sink, null, new WindowOptions { Clock = new ManualClock() });
         for (var i = 0; i < input.Length; i += batch) op.Apply(input.AsSpan(i, Math.Min(batch, input.Length - i)));
@@ -131,15 +124,8 @@ public sealed class WindowedLinedTests
     [InlineData(33, 4_096)]
     public void SlidingOnLinedTables_EqualsGroupBy(int seed, int batch)
     {
-        var rng = new Random(seed);
-        var input = new Tick[20_000];
-        for (var i = 0; i < input.Length; i++)
-        {
-            // 2,000 dense keys (direct tables), a millisecond per 100 events, a quarter up to 30 ms late (bound 50).
-            var t = (long)(i / 100);
-            if (rng.Next(4) == 0) t = Math.Max(0, t - rng.Next(0, 31));
-            input[i] = Tick.Random(rng, key: rng.Next(2_000), timeMs: t, extreme: false);
-        }
+        // 2,000 dense keys (direct tables), a quarter of the events up to 30 ms behind (bound 50: none late).
+        var input = DenseTicks(new Random(seed), 20_000, keys: 2_000, behindOneIn: 4, maxBehind: 30);
         var sink = new Rows();
         var op = new WindowedAggregator<Tick, long, TickSliding.State, TickSliding, TickSliding.Spec>(sink, null, new WindowOptions { Clock = new ManualClock() });
         for (var i = 0; i < input.Length; i += batch) op.Apply(input.AsSpan(i, Math.Min(batch, input.Length - i)));
@@ -181,15 +167,8 @@ public sealed class WindowedLinedTests
     {
         LinedEntries.FillNewArraysForTests = true;
         Assert.True(WindowedAggregator<Tick, long, TickCountsSliding.State, TickCountsSliding, TickCountsSliding.Spec>.PaneTablesLined);
-        var rng = new Random(seed);
-        var input = new Tick[20_000];
-        for (var i = 0; i < input.Length; i++)
-        {
-            // 2,000 dense keys, a millisecond per 100 events, a quarter up to 30 ms behind (bound 50: none late).
-            var t = (long)(i / 100);
-            if (rng.Next(4) == 0) t = Math.Max(0, t - rng.Next(0, 31));
-            input[i] = Tick.Random(rng, key: rng.Next(2_000), timeMs: t, extreme: false);
-        }
+        // 2,000 dense keys (direct tables), a quarter of the events up to 30 ms behind (bound 50: none late).
+        var input = DenseTicks(new Random(seed), 20_000, keys: 2_000, behindOneIn: 4, maxBehind: 30);
         var sink = new SlidingCountRows();
         var op = new WindowedAggregator<Tick, long, TickCountsSliding.State, TickCountsSliding, TickCountsSliding.Spec>(sink, null, new WindowOptions { Clock = new ManualClock() });
         for (var i = 0; i < input.Length; i += batch) op.Apply(input.AsSpan(i, Math.Min(batch, input.Length - i)));
@@ -207,6 +186,22 @@ public sealed class WindowedLinedTests
             }
         }
         AssertRowsEqual(seed, sink.List, expected);
+    }
+
+    /// <summary>
+    /// <paramref name="n"/> ticks over <paramref name="keys"/> dense keys, a millisecond per 100 events, one in
+    /// <paramref name="behindOneIn"/> up to <paramref name="maxBehind"/> ms behind (never before 0).
+    /// </summary>
+    private static Tick[] DenseTicks(Random rng, int n, int keys, int behindOneIn, int maxBehind)
+    {
+        var input = new Tick[n];
+        for (var i = 0; i < input.Length; i++)
+        {
+            var t = (long)(i / 100);
+            if (rng.Next(behindOneIn) == 0) t = Math.Max(0, t - rng.Next(0, maxBehind + 1));
+            input[i] = Tick.Random(rng, key: rng.Next(keys), timeMs: t, extreme: false);
+        }
+        return input;
     }
 
     private static void AssertRowsEqual(int seed, List<TickCounts> rows, Dictionary<(long Key, long Start), (long N, long Sum)> expected)
