@@ -258,20 +258,9 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
 
     private static byte[] Apply(Damage damage, byte[] snapshot, Random rng, out string where)
     {
-        var (stateLength, sideLength) = SnapshotDamage.SideSplit(snapshot);
-        long bit;
+        if (SnapshotDamage.TryApplyShared(damage.ToString(), snapshot, rng, out var shared, out where)) return shared;
         switch (damage)
         {
-            case Damage.StateBit:
-                return SnapshotDamage.FlipBitNamed(snapshot, 0, stateLength, rng, out where);
-            case Damage.SideBit:
-                return SnapshotDamage.FlipBitNamed(snapshot, stateLength, stateLength + sideLength, rng, out where);
-            case Damage.SecondPoolUnderSeal:
-            {
-                var damaged = SnapshotDamage.FlipSketchBitUnderSeal(snapshot, pools: 2, pool: 1, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
             case Damage.RepeatedKeyUnderSeal:
             {
                 // "KKAG": 48-byte header, then entries of key (8 bytes) and aggregate; the part ends with its CRC.
@@ -286,11 +275,7 @@ public sealed class KeyedRestoreAtomicityTests : IDisposable
                 return SnapshotDamage.WithStatePart(snapshot, state);
             }
             default:
-            {
-                var damaged = SnapshotDamage.Truncate(snapshot, rng, out var length);
-                where = $"cut to {length} of {snapshot.Length} bytes";
-                return damaged;
-            }
+                throw new ArgumentOutOfRangeException(nameof(damage), damage, "no such damage");
         }
     }
 

@@ -119,6 +119,39 @@ internal static class SnapshotDamage
     }
 
     /// <summary>
+    /// The damages every operator with side state (two sketch pools) is tried with, by the name its test's
+    /// <c>Damage</c> enum gives them: <c>StateBit</c> (a bit of the operator's own part), <c>SideBit</c> (a bit of the side
+    /// state), <c>SecondPoolUnderSeal</c> (a bit of a second-pool sketch, resealed) and <c>Truncated</c> (cut short). False
+    /// for any other name: the test's own damage.
+    /// </summary>
+    public static bool TryApplyShared(string damage, byte[] snapshot, Random rng, out byte[] damaged, out string where)
+    {
+        var (stateLength, sideLength) = SideSplit(snapshot);
+        long bit;
+        switch (damage)
+        {
+            case "StateBit":
+                damaged = FlipBitNamed(snapshot, 0, stateLength, rng, out where);
+                return true;
+            case "SideBit":
+                damaged = FlipBitNamed(snapshot, stateLength, stateLength + sideLength, rng, out where);
+                return true;
+            case "SecondPoolUnderSeal":
+                damaged = FlipSketchBitUnderSeal(snapshot, pools: 2, pool: 1, rng, out bit);
+                where = $"bit {bit}";
+                return true;
+            case "Truncated":
+                damaged = Truncate(snapshot, rng, out var length);
+                where = $"cut to {length} of {snapshot.Length} bytes";
+                return true;
+            default:
+                damaged = [];
+                where = string.Empty;
+                return false;
+        }
+    }
+
+    /// <summary>
     /// Asserts two descriptions of an operator (lines: counters, a snapshot hash, rows) are the same, naming the
     /// first line that differs.
     /// </summary>

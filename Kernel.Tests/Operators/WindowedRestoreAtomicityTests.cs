@@ -300,20 +300,9 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
 
     private static byte[] Apply(Damage damage, byte[] snapshot, Random rng, out string where)
     {
-        var (stateLength, sideLength) = SnapshotDamage.SideSplit(snapshot);
-        long bit;
+        if (SnapshotDamage.TryApplyShared(damage.ToString(), snapshot, rng, out var shared, out where)) return shared;
         switch (damage)
         {
-            case Damage.StateBit:
-                return SnapshotDamage.FlipBitNamed(snapshot, 0, stateLength, rng, out where);
-            case Damage.SideBit:
-                return SnapshotDamage.FlipBitNamed(snapshot, stateLength, stateLength + sideLength, rng, out where);
-            case Damage.SecondPoolUnderSeal:
-            {
-                var damaged = SnapshotDamage.FlipSketchBitUnderSeal(snapshot, pools: 2, pool: 1, rng, out bit);
-                where = $"bit {bit}";
-                return damaged;
-            }
             case Damage.BucketCountUnderSeal:
             {
                 var state = SnapshotDamage.StatePart(snapshot);
@@ -335,11 +324,7 @@ public sealed class WindowedRestoreAtomicityTests : IDisposable
                 return SnapshotDamage.WithStatePart(snapshot, longer);
             }
             default:
-            {
-                var damaged = SnapshotDamage.Truncate(snapshot, rng, out var length);
-                where = $"cut to {length} of {snapshot.Length} bytes";
-                return damaged;
-            }
+                throw new ArgumentOutOfRangeException(nameof(damage), damage, "no such damage");
         }
     }
 

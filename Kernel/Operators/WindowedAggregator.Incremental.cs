@@ -190,14 +190,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             else if (i < panes + fired) Insert(ref _fired, ref _firedCount, _firedCount, bucket);
             else Insert(ref _revs, ref _revCount, _revCount, bucket);
         }
-        _watermark = BinaryPrimitives.ReadInt64LittleEndian(metadata[16..]);
-        // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
-        _tracker.Restore(_watermark, _clock.NowMs);
-        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(metadata[24..]);
-        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(metadata[32..]);
-        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(metadata[40..]);
-        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(metadata[48..]);
-        ForgetCachedPanes();
+        RestoreProgress(metadata);   // WindowedAggregator.Snapshot.cs
         if (_stateBudget != 0) _spillStore = store;   // [spill] where the entries past the budget stayed
         UpdateNextTimer();
     }

@@ -198,15 +198,24 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
             else Insert(ref _revs, ref _revCount, _revCount, bucket);
         }
         if (sessions is not null) SetSessions(sessions);
-        _watermark = BinaryPrimitives.ReadInt64LittleEndian(snapshot[16..]);
+        RestoreProgress(snapshot);
+        UpdateNextTimer();
+    }
+
+    /// <summary>
+    /// Sets the watermark, the next fire, and the event, late and row counters from bytes 16–55 of a snapshot's
+    /// header or an incremental capture's metadata (the same layout), after the buckets are in place.
+    /// </summary>
+    private void RestoreProgress(ReadOnlySpan<byte> header)
+    {
+        _watermark = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
         // Restored sources all came back active: one that was idle and behind W would hold the tracker down again.
         _tracker.Restore(_watermark, _clock.NowMs);
-        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(snapshot[24..]);
-        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(snapshot[32..]);
-        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(snapshot[40..]);
-        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(snapshot[48..]);
+        _nextFireStart = BinaryPrimitives.ReadInt64LittleEndian(header[24..]);
+        _eventsSeen = BinaryPrimitives.ReadInt64LittleEndian(header[32..]);
+        _lateEvents = BinaryPrimitives.ReadInt64LittleEndian(header[40..]);
+        _rowsEmitted = BinaryPrimitives.ReadInt64LittleEndian(header[48..]);
         ForgetCachedPanes();
-        UpdateNextTimer();
     }
 
     /// <summary>
