@@ -65,14 +65,27 @@ internal sealed class WaitCounts
     }
 
     /// <summary>The last run alone, compactly (per million events): for runs whose mode flips round by round.</summary>
-    public string DescribeLast(long events, double wallSeconds)
+    public string DescribeLast(long events, double wallSeconds) => DescribeLast(TakeLast(), events, wallSeconds);
+
+    /// <summary>
+    /// A copy of the last run's counts, to format with <see cref="DescribeLast(LastRun, long, double)"/> once the
+    /// measured rounds are over (formatting between rounds compiled code beside them; Interleaved.SettleJit).
+    /// </summary>
+    public LastRun TakeLast() => new((long[])_last.Clone(), _lastCpuSeconds);
+
+    /// <summary>One run's counts (see <see cref="TakeLast"/>): the context switches and ring counts, and its CPU time.</summary>
+    public readonly record struct LastRun(long[] Counts, double CpuSeconds);
+
+    /// <summary><see cref="DescribeLast(long, double)"/> of a run taken earlier.</summary>
+    public static string DescribeLast(LastRun run, long events, double wallSeconds)
     {
+        var last = run.Counts;
         var perM = 1e6 / Math.Max(1, events);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"    round: {events / wallSeconds / 1e6:F1}M/s cpus {_lastCpuSeconds / wallSeconds:F2} vcsw {_last[0] * perM:F1} ivcsw {_last[1] * perM:F1}");
+        sb.Append(CultureInfo.InvariantCulture, $"    round: {events / wallSeconds / 1e6:F1}M/s cpus {run.CpuSeconds / wallSeconds:F2} vcsw {last[0] * perM:F1} ivcsw {last[1] * perM:F1}");
         if (RingCounters.Enabled)
         {
-            long C(RingCounters.Kind k) => _last[2 + (int)k];
+            long C(RingCounters.Kind k) => last[2 + (int)k];
             var batches = C(RingCounters.Kind.ConsumerBatches);
             sb.Append(CultureInfo.InvariantCulture,
                 $" | batch {(batches > 0 ? C(RingCounters.Kind.ConsumerEntries) / (double)batches : 0):F0} cW {C(RingCounters.Kind.ConsumerWaits) * perM:F0} cP {C(RingCounters.Kind.ConsumerPauses) * perM:F0} cY {C(RingCounters.Kind.ConsumerYields) * perM:F0} cB {C(RingCounters.Kind.ConsumerBlocks) * perM:F1} cGap {C(RingCounters.Kind.ConsumerGapWaits) * perM:F0} cBY {C(RingCounters.Kind.ConsumerBatchYields) * perM:F0}" +
