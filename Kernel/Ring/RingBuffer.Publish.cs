@@ -256,7 +256,7 @@ public sealed partial class RingBuffer<T>
         }
     }
 
-    /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> older than <paramref name="eventTimeMs"/> follows.</summary>
+    /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> at or before <paramref name="eventTimeMs"/> follows.</summary>
     public void PublishWatermark(long eventTimeMs, int sourceId = 0) => PublishControl(EntryKind.Watermark, eventTimeMs, sourceId);
 
     /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>: every handler meets it in sequence order.</summary>
@@ -272,11 +272,51 @@ public sealed partial class RingBuffer<T>
     /// </exception>
     public void PublishControl(EntryKind kind, long value, int sourceId)
     {
+        CheckControl(kind, sourceId);
+        FillControl(Next(1), kind, value, sourceId);
+    }
+
+    /// <summary>
+    /// <see cref="PublishControl"/>, completing at once when there is room and otherwise waiting for it
+    /// asynchronously (woken by the processors' progress, as <see cref="PublishAsync(T, CancellationToken)"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="PublishControl"/>.</exception>
+    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken = default)
+    {
+        CheckControl(kind, sourceId);
+        if (TryNext(1, out var sequence))
+        {
+            FillControl(sequence, kind, value, sourceId);
+            return default;
+        }
+        return PublishControlSlow(kind, value, sourceId, cancellationToken);
+    }
+
+    private async ValueTask PublishControlSlow(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    {
+        long sequence;
+        while (!TryNext(1, out sequence))
+        {
+            if (Sequencer.IsClosed)
+                RingThrowHelper.ThrowHalted();
+            cancellationToken.ThrowIfCancellationRequested();
+            await Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
+        }
+        FillControl(sequence, kind, value, sourceId);
+    }
+
+    private static void CheckControl(EntryKind kind, int sourceId)
+    {
         if (kind is not (EntryKind.Watermark or EntryKind.Barrier or EntryKind.EndOfInput))
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "A control entry is a watermark, a barrier or end of input.");
         if (sourceId < 0 && !(sourceId == SourceIds.All && kind == EntryKind.EndOfInput))
             throw new ArgumentOutOfRangeException(nameof(sourceId), sourceId, $"Source ids start at 0; only end of input may carry SourceIds.All ({SourceIds.All}).");
-        var sequence = Next(1);
+    }
+
+    private void FillControl(long sequence, EntryKind kind, long value, int sourceId)
+    {
         ref var slot = ref SlotAt(sequence);
         slot.Kind = kind;
         slot.SourceId = sourceId;

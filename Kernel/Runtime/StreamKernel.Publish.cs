@@ -137,7 +137,11 @@ public sealed partial class StreamKernel<TEvent>
     ValueTask ISourceTarget<TEvent>.PublishAsync(ReadOnlyMemory<TEvent> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken) =>
         PublishAsync(events, cancellationToken);
 
-    /// <summary>Publishes a watermark: no later event of <paramref name="sourceId"/> is older than <paramref name="eventTimeMs"/>.</summary>
+    /// <summary>
+    /// Publishes a watermark: no later event of <paramref name="sourceId"/> has a time at or before <paramref name="eventTimeMs"/>
+    /// (Flink's meaning: a window [start, end) fires once the watermark reaches end − 1, and a later event at exactly
+    /// <paramref name="eventTimeMs"/> counts as late for a window that has fired).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
     public void PublishWatermark(long eventTimeMs, int sourceId = 0)
     {
@@ -171,23 +175,42 @@ public sealed partial class StreamKernel<TEvent>
     /// finish everything published, and stops them (starting them first if they never were). Throws the
     /// handler exception that halted the kernel, if one did.
     /// </summary>
-    /// <exception cref="OperationCanceledException">Cancelled while draining; the handlers go on draining.</exception>
+    /// <remarks>
+    /// When the ring is full, the end-of-input entry waits for room asynchronously, as
+    /// <see cref="PublishAsync(TEvent, CancellationToken)"/> does: the calling thread is not blocked, and
+    /// <paramref name="cancellationToken"/> applies to that wait too.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">
+    /// Cancelled while waiting for room for the end-of-input entry (the handlers then finish what was published
+    /// and stop without it, as <see cref="StopAsync"/>), or while draining (the handlers go on draining).
+    /// </exception>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, Running, Configuring) == Configuring)
             StartPipeline();
         if (Interlocked.CompareExchange(ref _state, Stopping, Running) == Running)
         {
+            // Counted first, as the other control entries are: EventsPublished never takes it for an event.
+            Interlocked.Increment(ref _controlEntries);
             try
             {
-                Interlocked.Increment(ref _controlEntries);
-                _ring.PublishEndOfInput(SourceIds.All);
+                await _ring.PublishControlAsync(EntryKind.EndOfInput, 0, SourceIds.All, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Decrement(ref _controlEntries);
+                throw;
             }
             catch (InvalidOperationException) when (_ring.Sequencer.IsClosed)
             {
                 // Halted by a handler error while waiting for room: Completion carries the error.
+                Interlocked.Decrement(ref _controlEntries);
             }
-            _ = _pipeline.ShutdownAsync();
+            finally
+            {
+                // Also when cancelled while waiting for room: stop after what was published, as StopAsync does.
+                _ = _pipeline.ShutdownAsync();
+            }
         }
         await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         KernelLog.Stopped(_logger, Name, EventsPublished);
