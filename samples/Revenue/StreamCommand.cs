@@ -6,7 +6,7 @@ namespace Revenue;
 
 /// <summary>
 /// <c>revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
-/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] [--checkpoint-every N] [--keep-checkpoints 3]
+/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] (the first two default to the declaration's) [--checkpoint-every N] [--keep-checkpoints 3]
 /// [--state-budget N] [--rate N]</c>.
 /// </summary>
 internal static class StreamCommand
@@ -20,9 +20,10 @@ internal static class StreamCommand
             DataDirectory = cl.Required("data"),
             Output = cl.Required("out"),
             LateOutput = cl.Optional("late-out"),
-            OutOfOrdernessMs = Duration(cl, "out-of-orderness", "10m"),
-            LatenessMs = Duration(cl, "lateness", "1h"),
-            CheckpointIntervalMs = Duration(cl, "checkpoint-interval", "1s"),
+            // Unset, the declaration's values ([Watermark], [AllowedLateness] on DailyRevenue): the options override them.
+            OutOfOrdernessMs = Duration(cl, "out-of-orderness") ?? Model.DailyRevenue.Spec.Window.MaxOutOfOrdernessMs,
+            LatenessMs = Duration(cl, "lateness") ?? Model.DailyRevenue.Spec.Window.AllowedLatenessMs,
+            CheckpointIntervalMs = Duration(cl, "checkpoint-interval") ?? 1000,
             Rate = cl.Int64("rate", 0, min: 0),
             CheckpointEveryOrders = cl.Int64("checkpoint-every", 0, min: 0),
             KeepCheckpoints = (int)cl.Int64("keep-checkpoints", 3, min: 1),
@@ -40,9 +41,9 @@ internal static class StreamCommand
         return 0;
     }
 
-    private static long Duration(CommandLine cl, string name, string fallback)
+    private static long? Duration(CommandLine cl, string name)
     {
-        var text = cl.Optional(name) ?? fallback;
+        if (cl.Optional(name) is not { } text) return null;
         if (!DurationText.TryParse(text, out var ms, out var error))
             throw new UsageException($"--{name}: {error}");
         return ms;

@@ -17,11 +17,11 @@ public sealed record StreamSettings
     /// <summary>Where late orders go, in the input format; null keeps only their count.</summary>
     public string? LateOutput { get; init; }
 
-    /// <summary>Bounded out-of-orderness of the watermark.</summary>
-    public long OutOfOrdernessMs { get; init; } = 10 * 60_000;
+    /// <summary>Bounded out-of-orderness of the watermark; by default the declaration's (<c>[Watermark]</c> on <see cref="Model.DailyRevenue"/>).</summary>
+    public long OutOfOrdernessMs { get; init; } = Model.DailyRevenue.Spec.Window.MaxOutOfOrdernessMs;
 
-    /// <summary>Allowed lateness after a day closes.</summary>
-    public long LatenessMs { get; init; } = 3_600_000;
+    /// <summary>Allowed lateness after a day closes; by default the declaration's (<c>[AllowedLateness]</c> on <see cref="Model.DailyRevenue"/>).</summary>
+    public long LatenessMs { get; init; } = Model.DailyRevenue.Spec.Window.AllowedLatenessMs;
 
     /// <summary>Interval between checkpoints.</summary>
     public long CheckpointIntervalMs { get; init; } = 1000;
