@@ -23,7 +23,7 @@ namespace Kernel.Operators;
 /// <typeparam name="TState">The running state per key and window.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation (generated).</typeparam>
-public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IIdleHandler, IReplayBatchTarget<TEvent>
+public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IIdleHandler, IReplayBatchTarget<TEvent>, ILateEventCount
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>

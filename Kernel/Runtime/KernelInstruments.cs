@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Kernel.Operators;
 
 namespace Kernel.Runtime;
 
@@ -18,6 +19,20 @@ internal sealed class KernelInstruments<TEvent>
         meter.CreateObservableCounter("kernel.handler.processed",
             () => Processed(kernel, tag),
             "{entry}", "Ring entries (events and control entries) each handler has finished.");
+        meter.CreateObservableCounter("kernel.window.late_events",
+            () => LateEvents(kernel, tag),
+            "{event}", "Events each windowed operator found too late to change a result (handed to its late-events sink, never dropped).");
+    }
+
+    private static Measurement<long>[] LateEvents(StreamKernel<TEvent> kernel, KeyValuePair<string, object?> tag)
+    {
+        var result = new List<Measurement<long>>();
+        foreach (var (name, processor) in kernel.Handlers)
+        {
+            if (processor.Handler is ILateEventCount counted)
+                result.Add(new Measurement<long>(counted.LateEvents, tag, new KeyValuePair<string, object?>("handler", name)));
+        }
+        return [.. result];
     }
 
     private static Measurement<long>[] Processed(StreamKernel<TEvent> kernel, KeyValuePair<string, object?> tag)
