@@ -84,13 +84,16 @@ internal static partial class Emitter
         w.Close();
         w.Line();
         EmitParseMember(w, codec);
-        if (codec.JsonLines) EmitCsvParser(w, codec);
+        if (codec.SourceParsers) EmitCsvParser(w, codec);
         w.Close();
         w.Close();
         return w.ToString();
     }
 
-    /// <summary>Emits the nested <c>JsonLines</c> codec of an event type (it shares <c>Csv</c>'s column set and value parsing).</summary>
+    /// <summary>
+    /// Emits the nested <c>JsonLines</c> codec of a type (it shares <c>Csv</c>'s column set and value parsing): an
+    /// event's, with the source parser (<see cref="CodecModel.SourceParsers"/>), or an aggregation row's, reader and writer.
+    /// </summary>
     public static string EmitJsonLines(CodecModel codec)
     {
         var type = codec.Type;
@@ -169,7 +172,7 @@ internal static partial class Emitter
         }
         w.Line(Formats + "Utf8Output.WriteRaw(output, " + Literal(columns.Count == 0 ? "{}\n" : "}\n") + "u8);");
         w.Close();
-        EmitJsonLinesParser(w, codec);
+        if (codec.SourceParsers) EmitJsonLinesParser(w, codec);
         w.Close();
         w.Close();
         return w.ToString();

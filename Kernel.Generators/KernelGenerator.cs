@@ -65,6 +65,7 @@ public sealed class KernelGenerator : IIncrementalGenerator
             if (result.Model.RowCodec is not null)
             {
                 spc.AddSource(Emitter.HintName(result.Model.Type, "Csv"), Emitter.EmitCsv(result.Model.RowCodec));
+                spc.AddSource(Emitter.HintName(result.Model.Type, "JsonLines"), Emitter.EmitJsonLines(result.Model.RowCodec));
             }
         });
 

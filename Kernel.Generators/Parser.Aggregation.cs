@@ -53,7 +53,7 @@ internal static partial class Parser
         var window = ParseWindow(type, known, eventTime, ShortTypeName(input), inputIsAggregation && !inputIsEvent, missingWindowStart, diagnostics, ct);
         if (window.Kind != "None" && inputIsAggregation && !inputIsEvent) CheckWindowOverRevisions(type, input, known, diagnostics, ct);
         var generated = new List<string> { "Spec", "State", "CreateOperator" };
-        if (!HasAttribute(type, known.StreamEvent)) generated.Add("Csv");
+        if (!HasAttribute(type, known.StreamEvent)) generated.AddRange(["Csv", "JsonLines"]);
         if (keys.Count > 1 || (keys.Count == 1 && keys[0].Kind == ValueKind.Enum)) generated.Add("Key");
         if (inputIsAggregation) generated.Add("UpstreamKey");
         if (sketches.Count > 0) generated.Add("Sketches");
@@ -70,7 +70,7 @@ internal static partial class Parser
         stateFields = HotFirst(stateFields);
         // Sample and TopK members are handles to live sketches, not values: no CSV column.
         var codecMembers = rowMembers.FindAll(m => !HasAttribute(m.Symbol, known.Sample) && !HasAttribute(m.Symbol, known.TopK));
-        var codec = HasAttribute(type, known.StreamEvent) ? null : BuildCodec(typeRef, codecMembers, known, jsonLines: false, diagnostics);
+        var codec = HasAttribute(type, known.StreamEvent) ? null : BuildCodec(typeRef, codecMembers, known, sourceParsers: false, diagnostics);
         var model = new AggregationModel(
             typeRef, TypeName(input), where, eventTime, EquatableArray.From(keys), EquatableArray.From(aggregates),
             windowStart, windowEnd, window, EquatableArray.From(keyFields), EquatableArray.From(stateFields),

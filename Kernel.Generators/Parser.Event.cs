@@ -29,7 +29,7 @@ internal static partial class Parser
         CodecModel? codec = null;
         if (typeRef is not null && reason is null)
         {
-            codec = BuildCodec(typeRef, members, known, jsonLines: true, diagnostics);
+            codec = BuildCodec(typeRef, members, known, sourceParsers: true, diagnostics);
         }
         return new EventResult(HasErrors(diagnostics) ? null : codec, EquatableArray.From(diagnostics));
     }

@@ -169,7 +169,7 @@ internal static partial class Parser
 
     /// <summary>The CSV/JSON columns of a type: its settable members of supported types.</summary>
     private static CodecModel BuildCodec(
-        TypeRef typeRef, List<MemberInfo> members, KnownSymbols known, bool jsonLines,
+        TypeRef typeRef, List<MemberInfo> members, KnownSymbols known, bool sourceParsers,
         List<DiagnosticInfo> diagnostics)
     {
         var columns = new List<ColumnModel>();
@@ -190,7 +190,7 @@ internal static partial class Parser
                 explicitName ?? SnakeCase(m.Name), explicitName is not null,
                 HasAttribute(m.Symbol, known.EventTime)));
         }
-        return new CodecModel(typeRef, EquatableArray.From(columns), jsonLines);
+        return new CodecModel(typeRef, EquatableArray.From(columns), sourceParsers);
     }
 
     /// <summary><c>PriceCents</c> → <c>price_cents</c>, <c>OrderID</c> → <c>order_id</c>, <c>TimestampMs</c> → <c>timestamp_ms</c>.</summary>

@@ -111,4 +111,18 @@ public sealed class JsonLinesCodecTests
             Order.JsonLines.Write(output, order);
         }
     }
+
+    [Fact]
+    public void AggregationRow_WritesAndReadsJsonLines_WithoutASourceParser()
+    {
+        var row = new DailyRevenue { ProductId = 7, DayStartMs = 86_400_000, DayEndMs = 172_800_000, RevenueCents = 500, Orders = 1 };
+        var buffer = new ArrayBufferWriter<byte>();
+        DailyRevenue.JsonLines.Write(buffer, row);
+        Assert.Equal("{\"product_id\":7,\"day_start_ms\":86400000,\"day_end_ms\":172800000,\"revenue_cents\":500,\"orders\":1}\n", Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal(row, DailyRevenue.JsonLines.Read(buffer.WrittenSpan, 1));
+        // Rows are written and read back, not fed to sources: no record parser, as for the row's CSV codec.
+        Assert.Null(typeof(DailyRevenue.JsonLines).GetNestedType("Parser"));
+        Assert.Null(typeof(DailyRevenue.Csv).GetNestedType("Parser"));
+        Assert.NotNull(typeof(Order.JsonLines).GetNestedType("Parser"));
+    }
 }

@@ -218,6 +218,12 @@ public sealed partial class DiagnosticTests
             "'Bad.Key' has the name of the nested type 'Key' the generator adds; rename the member");
 
     [Fact]
+    public void KRN0021_RowMemberNamedLikeTheRowsJsonLinesCodec()
+        => AssertDiagnostic("KRN0021",
+            Aggregation("    [Key(nameof(Order.ProductId))] public long ProductId;\n    [Count] public long [|JsonLines|];"),
+            "'Bad.JsonLines' has the name of the nested type 'JsonLines' the generator adds; rename the member");
+
+    [Fact]
     public void KRN0021_MemberNamedLikeTheGeneratedFactory()
         => AssertDiagnostic("KRN0021",
             Aggregation("    [Key(nameof(Order.ProductId))] public long ProductId;\n    [Count] public long [|CreateOperator|];"),
