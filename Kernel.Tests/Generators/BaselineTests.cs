@@ -120,6 +120,7 @@ public sealed class BaselineTests
         "Shop.Order.JsonLines.g.cs",
         "Shop.RevenueByProduct.Aggregation.g.cs",
         "Shop.RevenueByProduct.Csv.g.cs",
+        "Shop.RevenueByProduct.JsonLines.g.cs",
         "Shop.DailyRevenue.Aggregation.g.cs",
         "Sensors.SensorStats.Aggregation.g.cs",
         "Sensors.Reading.JsonLines.g.cs",

@@ -49,6 +49,35 @@ public sealed class CompleteAsyncRoomTests
         Assert.Equal(8, held.Kernel.EventsPublished);
     }
 
+    [Fact]
+    public async Task CompleteAsync_CalledAgainWhileTheFirstWaitsForRoom_BothEndWithOneEndOfInput()
+    {
+        await using var held = await HeldKernel.StartAsync();
+        var first = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        var second = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        Assert.False(first.IsCompleted || second.IsCompleted, "the ring is full: neither call can be done");
+        Assert.Equal(8, held.Kernel.EventsPublished);   // the waiting end of input is not counted as an event meanwhile
+
+        held.Release();
+        await Task.WhenAll(first, second).WaitAsync(RuntimeTestSupport.Timeout);
+        Assert.Single(held.Recorder.Entries, e => e.Kind == EntryKind.EndOfInput);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_HandlerHaltsTheKernelWhileItWaitsForRoom_ThrowsTheHandlersError()
+    {
+        await using var held = await HeldKernel.StartAsync(failOnRelease: true);
+        var completing = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        Assert.False(completing.IsCompleted, "the ring is full: the end of input cannot be in yet");
+
+        held.Release();   // the held batch now throws: the default policy halts the kernel
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => completing.WaitAsync(RuntimeTestSupport.Timeout));
+        Assert.Contains(HeldKernel.Failure, ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(held.Recorder.Entries, e => e.Kind == EntryKind.EndOfInput);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
     /// <summary>
     /// Makes the call on a thread of its own and returns the task it handed back, failing (instead of hanging the
     /// test) when the call itself does not return within <see cref="Returns"/>.
@@ -77,7 +106,10 @@ public sealed class CompleteAsyncRoomTests
 
         public TickRecorder Recorder { get; }
 
-        public static async Task<HeldKernel> StartAsync()
+        /// <summary>The message of the error a failing held batch throws.</summary>
+        public const string Failure = "the held batch fails on release";
+
+        public static async Task<HeldKernel> StartAsync(bool failOnRelease = false)
         {
             var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var recorder = new TickRecorder();
@@ -90,6 +122,7 @@ public sealed class CompleteAsyncRoomTests
                 blocked = true;
                 entered.TrySetResult();
                 Assert.True(held._release.Wait(RuntimeTestSupport.Timeout), "the test never released the handler");
+                if (failOnRelease) throw new InvalidOperationException(Failure);
             };
             kernel.AddHandler("held", recorder);
             kernel.Start();

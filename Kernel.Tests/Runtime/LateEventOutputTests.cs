@@ -78,12 +78,15 @@ public sealed class LateEventOutputTests
         kernel.AddHandler("strict", D.DailyRevenue.CreateOperator(new FinalRows<D.DailyRevenue>(), null, NoSlack));
         // The declaration's own 10 m bound and 1 h lateness: none of the five is late there.
         kernel.AddHandler("declared", D.DailyRevenue.CreateOperator(new FinalRows<D.DailyRevenue>()));
+        // Behind a queryable view (as the revenue sample registers its operator): reported as the operator would be.
+        kernel.AddHandler("viewed", new WindowedStateView<D.Order, long, D.DailyRevenue.State, D.DailyRevenue, D.DailyRevenue.Spec>(
+            D.DailyRevenue.CreateOperator(new FinalRows<D.DailyRevenue>(), null, NoSlack)));
         kernel.AddHandler("keyed", D.RevenueByProduct.CreateOperator());   // not windowed: no late count
         kernel.Start();
         kernel.Publish(Orders);
         await kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
 
         listener.RecordObservableInstruments();
-        Assert.Equal(new Dictionary<string, long> { ["strict"] = 2, ["declared"] = 0 }, values);
+        Assert.Equal(new Dictionary<string, long> { ["strict"] = 2, ["declared"] = 0, ["viewed"] = 2 }, values);
     }
 }

@@ -128,7 +128,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     public long EventsSeen => _eventsSeen;
 
     /// <summary>Events that were too late to change any result (handed to the late-events sink).</summary>
-    public long LateEvents => _lateEvents;
+    public long LateEvents => Volatile.Read(ref _lateEvents);   // also read by a metrics listener's thread
 
     /// <summary>Rows handed to the sink.</summary>
     public long RowsEmitted => _rowsEmitted;

@@ -6,7 +6,8 @@ namespace Kernel.Queries;
 /// A late-events sink that keeps every late event with its event time and the watermark that made it
 /// late, readable from any thread while the operator runs: the late-events counterpart of
 /// <see cref="FinalRows{TRow}"/>, with the same lock-free prefix view (a reader sees exactly
-/// <see cref="Count"/> events, never a torn one).
+/// <see cref="Count"/> events, never a torn one). Several operators may share one list (their late events
+/// interleave): writers take a lock, which costs nothing on the event path (late events are rare); readers take none.
 /// </summary>
 /// <typeparam name="TEvent">The event type.</typeparam>
 public sealed class LateEventList<TEvent> : ILateEventSink<TEvent>
@@ -15,6 +16,7 @@ public sealed class LateEventList<TEvent> : ILateEventSink<TEvent>
     // Replaced (grown by copying) by the writer before the count that needs it is published (as FinalRows).
     private LateEvent<TEvent>[] _events = new LateEvent<TEvent>[16];
     private int _count;
+    private readonly Lock _writer = new();
 
     /// <summary>Creates the list.</summary>
     /// <param name="inner">Receives every late event as well; may be null.</param>
@@ -27,15 +29,18 @@ public sealed class LateEventList<TEvent> : ILateEventSink<TEvent>
     public void OnLateEvent(in TEvent e, long eventTimeMs, long watermark)
     {
         _inner?.OnLateEvent(e, eventTimeMs, watermark);
-        var events = _events;
-        var n = _count;
-        if (n == events.Length)
+        lock (_writer)
         {
-            Array.Resize(ref events, events.Length * 2);
-            Volatile.Write(ref _events, events);
+            var events = _events;
+            var n = _count;
+            if (n == events.Length)
+            {
+                Array.Resize(ref events, events.Length * 2);
+                Volatile.Write(ref _events, events);
+            }
+            events[n] = new LateEvent<TEvent>(e, eventTimeMs, watermark);
+            Volatile.Write(ref _count, n + 1);
         }
-        events[n] = new LateEvent<TEvent>(e, eventTimeMs, watermark);
-        Volatile.Write(ref _count, n + 1);
     }
 
     /// <summary>The late events so far, in arrival order (an immutable prefix: later ones never change it).</summary>

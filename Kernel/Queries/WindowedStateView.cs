@@ -19,7 +19,7 @@ namespace Kernel.Queries;
 /// <typeparam name="TState">The running state per key and window.</typeparam>
 /// <typeparam name="TRow">The output row.</typeparam>
 /// <typeparam name="TSpec">The compiled aggregation.</typeparam>
-public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IBatchTarget<TEvent>, IIdleHandler
+public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatchHandler<TEvent>, IBatchTarget<TEvent>, IIdleHandler, ILateEventCount
     where TKey : unmanaged, IEquatable<TKey>
     where TState : unmanaged
     where TSpec : struct, IAggregationSpec<TEvent, TKey, TState, TRow>
@@ -40,6 +40,9 @@ public sealed class WindowedStateView<TEvent, TKey, TState, TRow, TSpec> : IBatc
 
     /// <summary>The wrapped operator (read its counters; feed it only through this view).</summary>
     public WindowedAggregator<TEvent, TKey, TState, TRow, TSpec> Operator => _operator;
+
+    /// <summary>The operator's late events (<see cref="WindowedAggregator{TEvent, TKey, TState, TRow, TSpec}.LateEvents"/>): a kernel reports a view's handler as it would the operator.</summary>
+    public long LateEvents => _operator.LateEvents;
 
     /// <inheritdoc/>
     public void OnBatch(ReadOnlySpan<RingEntry<TEvent>> entries, long firstSequence)

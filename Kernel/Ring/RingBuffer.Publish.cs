@@ -276,6 +276,16 @@ public sealed partial class RingBuffer<T>
         FillControl(Next(1), kind, value, sourceId);
     }
 
+    /// <summary>Publishes a control entry if there is room now; never waits (false: the ring is full).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="PublishControl"/>.</exception>
+    public bool TryPublishControl(EntryKind kind, long value, int sourceId)
+    {
+        CheckControl(kind, sourceId);
+        if (!TryNext(1, out var sequence)) return false;
+        FillControl(sequence, kind, value, sourceId);
+        return true;
+    }
+
     /// <summary>
     /// <see cref="PublishControl"/>, completing at once when there is room and otherwise waiting for it
     /// asynchronously (woken by the processors' progress, as <see cref="PublishAsync(T, CancellationToken)"/>).
@@ -283,28 +293,24 @@ public sealed partial class RingBuffer<T>
     /// <exception cref="ArgumentOutOfRangeException">As <see cref="PublishControl"/>.</exception>
     /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
-    public ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken = default)
+    public async ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken = default)
     {
-        CheckControl(kind, sourceId);
-        if (TryNext(1, out var sequence))
-        {
-            FillControl(sequence, kind, value, sourceId);
-            return default;
-        }
-        return PublishControlSlow(kind, value, sourceId, cancellationToken);
+        while (!TryPublishControl(kind, value, sourceId))
+            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask PublishControlSlow(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits, without blocking a thread, until the processors' progress may have made room for one entry (the caller
+    /// tries again: another producer may take it first).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring is halted.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    internal ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        long sequence;
-        while (!TryNext(1, out sequence))
-        {
-            if (Sequencer.IsClosed)
-                RingThrowHelper.ThrowHalted();
-            cancellationToken.ThrowIfCancellationRequested();
-            await Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
-        }
-        FillControl(sequence, kind, value, sourceId);
+        if (Sequencer.IsClosed)
+            RingThrowHelper.ThrowHalted();
+        cancellationToken.ThrowIfCancellationRequested();
+        return Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken);
     }
 
     private static void CheckControl(EntryKind kind, int sourceId)

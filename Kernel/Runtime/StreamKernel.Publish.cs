@@ -190,21 +190,21 @@ public sealed partial class StreamKernel<TEvent>
             StartPipeline();
         if (Interlocked.CompareExchange(ref _state, Stopping, Running) == Running)
         {
-            // Counted first, as the other control entries are: EventsPublished never takes it for an event.
-            Interlocked.Increment(ref _controlEntries);
             try
             {
-                await _ring.PublishControlAsync(EntryKind.EndOfInput, 0, SourceIds.All, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Interlocked.Decrement(ref _controlEntries);
-                throw;
+                // Counted just before each try, as the other control entries are, so that EventsPublished never takes it
+                // for an event; taken back when the ring is full, so that the count does not dip through the wait.
+                while (true)
+                {
+                    Interlocked.Increment(ref _controlEntries);
+                    if (_ring.TryPublishControl(EntryKind.EndOfInput, 0, SourceIds.All)) break;
+                    Interlocked.Decrement(ref _controlEntries);
+                    await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (InvalidOperationException) when (_ring.Sequencer.IsClosed)
             {
                 // Halted by a handler error while waiting for room: Completion carries the error.
-                Interlocked.Decrement(ref _controlEntries);
             }
             finally
             {

@@ -6,7 +6,7 @@ namespace Revenue;
 
 /// <summary>
 /// <c>revenue stream --input orders.csv|- --data DIR --out revenue.csv [--late-out late.csv]
-/// [--out-of-orderness 10m] [--lateness 1h] [--checkpoint-interval 1s] (the first two default to the declaration's) [--checkpoint-every N] [--keep-checkpoints 3]
+/// [--out-of-orderness 10m] [--lateness 1h] (both default to the declaration's) [--checkpoint-interval 1s] [--checkpoint-every N] [--keep-checkpoints 3]
 /// [--state-budget N] [--rate N]</c>.
 /// </summary>
 internal static class StreamCommand
