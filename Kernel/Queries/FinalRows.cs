@@ -13,42 +13,24 @@ namespace Kernel.Queries;
 public sealed class FinalRows<TRow> : IRowSink<TRow>
 {
     private readonly IRowSink<TRow>? _inner;
-    // Replaced (grown by copying) by the writer before the count that needs it is published;
-    // a reader that read a count reads an array at least that long (Volatile.Read of the count
-    // first, then of the array: release/acquire pairs with the writer's order).
-    private TRow[] _rows = new TRow[64];
-    private int _count;
+    private readonly AppendOnlyPrefix<TRow> _rows = new(64);
 
     /// <summary>Creates the store.</summary>
     /// <param name="inner">Receives every row as well (final or not); may be null.</param>
     public FinalRows(IRowSink<TRow>? inner = null) => _inner = inner;
 
     /// <summary>Final rows kept so far: the sequence of what a reader sees.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _rows.Count;
 
     /// <inheritdoc/>
     public void OnRow(in TRow row, in RowRevision revision)
     {
         _inner?.OnRow(row, revision);
-        if (!revision.IsFinal) return;
-        var rows = _rows;
-        var n = _count;
-        if (n == rows.Length)
-        {
-            Array.Resize(ref rows, rows.Length * 2);
-            Volatile.Write(ref _rows, rows);
-        }
-        rows[n] = row;
-        Volatile.Write(ref _count, n + 1);
+        if (revision.IsFinal) _rows.Add(row);
     }
 
     /// <summary>The final rows so far, in emission order (an immutable prefix: later rows never change it).</summary>
-    public ReadOnlyMemory<TRow> Snapshot()
-    {
-        var n = Volatile.Read(ref _count);
-        var rows = Volatile.Read(ref _rows);
-        return rows.AsMemory(0, n);
-    }
+    public ReadOnlyMemory<TRow> Snapshot() => _rows.Snapshot();
 
     /// <summary>The final rows matching <paramref name="predicate"/>, and the count they were taken at.</summary>
     public List<TRow> Where(Func<TRow, bool> predicate, out int sequence)

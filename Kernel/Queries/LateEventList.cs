@@ -13,9 +13,7 @@ namespace Kernel.Queries;
 public sealed class LateEventList<TEvent> : ILateEventSink<TEvent>
 {
     private readonly ILateEventSink<TEvent>? _inner;
-    // Replaced (grown by copying) by the writer before the count that needs it is published (as FinalRows).
-    private LateEvent<TEvent>[] _events = new LateEvent<TEvent>[16];
-    private int _count;
+    private readonly AppendOnlyPrefix<LateEvent<TEvent>> _events = new(16);
     private readonly Lock _writer = new();
 
     /// <summary>Creates the list.</summary>
@@ -23,33 +21,17 @@ public sealed class LateEventList<TEvent> : ILateEventSink<TEvent>
     public LateEventList(ILateEventSink<TEvent>? inner = null) => _inner = inner;
 
     /// <summary>Late events kept so far: the sequence of what a reader sees.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _events.Count;
 
     /// <inheritdoc/>
     public void OnLateEvent(in TEvent e, long eventTimeMs, long watermark)
     {
         _inner?.OnLateEvent(e, eventTimeMs, watermark);
-        lock (_writer)
-        {
-            var events = _events;
-            var n = _count;
-            if (n == events.Length)
-            {
-                Array.Resize(ref events, events.Length * 2);
-                Volatile.Write(ref _events, events);
-            }
-            events[n] = new LateEvent<TEvent>(e, eventTimeMs, watermark);
-            Volatile.Write(ref _count, n + 1);
-        }
+        lock (_writer) _events.Add(new LateEvent<TEvent>(e, eventTimeMs, watermark));
     }
 
     /// <summary>The late events so far, in arrival order (an immutable prefix: later ones never change it).</summary>
-    public ReadOnlyMemory<LateEvent<TEvent>> Snapshot()
-    {
-        var n = Volatile.Read(ref _count);
-        var events = Volatile.Read(ref _events);
-        return events.AsMemory(0, n);
-    }
+    public ReadOnlyMemory<LateEvent<TEvent>> Snapshot() => _events.Snapshot();
 }
 
 /// <summary>One late event as <see cref="LateEventList{TEvent}"/> keeps it.</summary>

@@ -248,12 +248,7 @@ public sealed partial class RingBuffer<T>
     private async ValueTask PublishAsyncSlow(T item, int sourceId, long position, CancellationToken cancellationToken)
     {
         while (!TryPublish(in item, sourceId, position))
-        {
-            if (Sequencer.IsClosed)
-                RingThrowHelper.ThrowHalted();
-            cancellationToken.ThrowIfCancellationRequested();
-            await Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
-        }
+            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> at or before <paramref name="eventTimeMs"/> follows.</summary>
@@ -287,21 +282,9 @@ public sealed partial class RingBuffer<T>
     }
 
     /// <summary>
-    /// <see cref="PublishControl"/>, completing at once when there is room and otherwise waiting for it
-    /// asynchronously (woken by the processors' progress, as <see cref="PublishAsync(T, CancellationToken)"/>).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">As <see cref="PublishControl"/>.</exception>
-    /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
-    public async ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken = default)
-    {
-        while (!TryPublishControl(kind, value, sourceId))
-            await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
     /// Waits, without blocking a thread, until the processors' progress may have made room for one entry (the caller
-    /// tries again: another producer may take it first).
+    /// tries again: another producer may take it first). The asynchronous publishes loop on it: <see cref="PublishAsync(T, CancellationToken)"/>,
+    /// and end of input in <c>StreamKernel.CompleteAsync</c> (with <see cref="TryPublishControl"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The ring is halted.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
