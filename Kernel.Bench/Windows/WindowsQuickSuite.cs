@@ -85,7 +85,7 @@ public sealed class WindowsQuickSuite : IQuickSuite
     private static void CpuPairs(BenchOrder[] orders, AggregateQuickSuite.ApplyBatch keyedApply, CountingRowSink sink, int pairs)
     {
         var ops = new Queue<WindowedAggregator<BenchOrder, long, DailyRevenue.State, DailyRevenue, DailyRevenue.Spec>>();
-        // KERNEL_WINDOWS_DAILY_DAYS=n: windows of n days instead of one (a diagnostic: n larger than the input's
+        // KERNEL_WINDOWS_DAILY_DAYS=n: windows of n days instead of one, for daily and the declared pair (a diagnostic: n larger than the input's
         // 50 days leaves the loop without day boundaries, which splits daily's cost into per event and per day).
         WindowSpec? window = int.TryParse(Environment.GetEnvironmentVariable("KERNEL_WINDOWS_DAILY_DAYS"), out var days) && days > 0
             ? DailyRevenue.Spec.Window with { SizeMs = days * DailyRevenue.Day, SlideMs = days * DailyRevenue.Day }
@@ -98,7 +98,7 @@ public sealed class WindowsQuickSuite : IQuickSuite
             DaysPairs(orders, sink, pairs, abDays);
             return;
         }
-        DeclaredPairs(orders, pairs);
+        DeclaredPairs(orders, pairs, days > 0 ? DeclaredDailyRevenue.Spec.Window with { SizeMs = days * DailyRevenue.Day, SlideMs = days * DailyRevenue.Day } : null);
         // KERNEL_WINDOWS_DECLARED_ONLY=1: the declared pair alone (a shorter process, e.g. under perf).
         if (Environment.GetEnvironmentVariable("KERNEL_WINDOWS_DECLARED_ONLY") == "1") return;
         ThreadCpuPairs.Print("windows: daily / unwindowed", pairs,
@@ -150,12 +150,12 @@ public sealed class WindowsQuickSuite : IQuickSuite
     }
 
     /// <summary>Issue 4's declaration (<see cref="DeclaredDailyRevenue"/>) against it without the window, by thread CPU time.</summary>
-    private static void DeclaredPairs(BenchOrder[] orders, int pairs)
+    private static void DeclaredPairs(BenchOrder[] orders, int pairs, WindowSpec? window)
     {
         var sink = new NullSink<DeclaredDailyRevenue>();
         var ops = new Queue<WindowedAggregator<BenchOrder, long, DeclaredDailyRevenue.State, DeclaredDailyRevenue, DeclaredDailyRevenue.Spec>>();
         for (var i = 0; i <= pairs; i++)
-            ops.Enqueue(new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = OrderData.Products, PreallocatedWindows = 4 }));
+            ops.Enqueue(new(sink, null, new WindowOptions { Clock = SystemClock.Instance, InitialCapacity = OrderData.Products, PreallocatedWindows = 4, Window = window }));
         var keyed = new KeyedAggregator<BenchOrder, long, DeclaredRevenue.State, DeclaredRevenue, DeclaredRevenue.Spec>(OrderData.Products);
         AggregateQuickSuite.ApplyBatch keyedApply = keyed.Apply;
         ThreadCpuPairs.Print("windows: daily-as-declared / unwindowed-as-declared", pairs,
