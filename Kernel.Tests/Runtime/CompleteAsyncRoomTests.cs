@@ -10,15 +10,12 @@ namespace Kernel.Tests.Runtime;
 /// </summary>
 public sealed class CompleteAsyncRoomTests
 {
-    /// <summary>How long the call itself may take to hand back its task: it must not wait for room on the caller's thread.</summary>
-    private static readonly TimeSpan Returns = TimeSpan.FromSeconds(5);
-
     [Fact]
     public async Task CompleteAsync_RingFull_ReturnsWithoutBlocking_ThenEndsTheInputOnceThereIsRoom()
     {
         await using var held = await HeldKernel.StartAsync();
 
-        var completing = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        var completing = HeldKernel.CallOnAnotherThread(() => held.Kernel.CompleteAsync());
         Assert.False(completing.IsCompleted, "the ring is full: the end of input cannot be in yet");
 
         held.Release();
@@ -34,7 +31,7 @@ public sealed class CompleteAsyncRoomTests
         await using var held = await HeldKernel.StartAsync();
         using var cts = new CancellationTokenSource();
 
-        var completing = CallOnAnotherThread(() => held.Kernel.CompleteAsync(cts.Token));
+        var completing = HeldKernel.CallOnAnotherThread(() => held.Kernel.CompleteAsync(cts.Token));
         Assert.False(completing.IsCompleted, "the ring is full: the end of input cannot be in yet");
 
         await cts.CancelAsync();
@@ -53,8 +50,8 @@ public sealed class CompleteAsyncRoomTests
     public async Task CompleteAsync_CalledAgainWhileTheFirstWaitsForRoom_BothEndWithOneEndOfInput()
     {
         await using var held = await HeldKernel.StartAsync();
-        var first = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
-        var second = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        var first = HeldKernel.CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        var second = HeldKernel.CallOnAnotherThread(() => held.Kernel.CompleteAsync());
         Assert.False(first.IsCompleted || second.IsCompleted, "the ring is full: neither call can be done");
         Assert.Equal(8, held.Kernel.EventsPublished);   // the waiting end of input is not counted as an event meanwhile
 
@@ -68,7 +65,7 @@ public sealed class CompleteAsyncRoomTests
     public async Task CompleteAsync_HandlerHaltsTheKernelWhileItWaitsForRoom_ThrowsTheHandlersError()
     {
         await using var held = await HeldKernel.StartAsync(failOnRelease: true);
-        var completing = CallOnAnotherThread(() => held.Kernel.CompleteAsync());
+        var completing = HeldKernel.CallOnAnotherThread(() => held.Kernel.CompleteAsync());
         Assert.False(completing.IsCompleted, "the ring is full: the end of input cannot be in yet");
 
         held.Release();   // the held batch now throws: the default policy halts the kernel
@@ -76,71 +73,5 @@ public sealed class CompleteAsyncRoomTests
         Assert.Contains(HeldKernel.Failure, ex.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(held.Recorder.Entries, e => e.Kind == EntryKind.EndOfInput);
         Assert.Equal(8, held.Kernel.EventsPublished);
-    }
-
-    /// <summary>
-    /// Makes the call on a thread of its own and returns the task it handed back, failing (instead of hanging the
-    /// test) when the call itself does not return within <see cref="Returns"/>.
-    /// </summary>
-    private static Task CallOnAnotherThread(Func<Task> call)
-    {
-        Task? returned = null;
-        var caller = new Thread(() => returned = call()) { IsBackground = true };
-        caller.Start();
-        Assert.True(caller.Join(Returns), "CompleteAsync blocked its caller while the ring was full");
-        return returned!;
-    }
-
-    /// <summary>A kernel of 8 slots whose handler holds event 0's batch until <see cref="Release"/>, with events 1-7 behind it: full.</summary>
-    private sealed class HeldKernel : IAsyncDisposable
-    {
-        private readonly SemaphoreSlim _release = new(0);
-
-        private HeldKernel(StreamKernel<Tick> kernel, TickRecorder recorder)
-        {
-            Kernel = kernel;
-            Recorder = recorder;
-        }
-
-        public StreamKernel<Tick> Kernel { get; }
-
-        public TickRecorder Recorder { get; }
-
-        /// <summary>The message of the error a failing held batch throws.</summary>
-        public const string Failure = "the held batch fails on release";
-
-        public static async Task<HeldKernel> StartAsync(bool failOnRelease = false)
-        {
-            var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var recorder = new TickRecorder();
-            var kernel = new StreamKernel<Tick>(new StreamKernelOptions { RingSize = 8 });
-            var held = new HeldKernel(kernel, recorder);
-            var blocked = false;
-            recorder.OnBatchStart = (_, _) =>
-            {
-                if (blocked) return;
-                blocked = true;
-                entered.TrySetResult();
-                Assert.True(held._release.Wait(RuntimeTestSupport.Timeout), "the test never released the handler");
-                if (failOnRelease) throw new InvalidOperationException(Failure);
-            };
-            kernel.AddHandler("held", recorder);
-            kernel.Start();
-            kernel.Publish(new Tick(0));
-            await entered.Task.WaitAsync(RuntimeTestSupport.Timeout);
-            for (var n = 1; n < 8; n++)
-                Assert.True(kernel.TryPublish(new Tick(n)), $"event {n} should fit in the 8 slots");
-            Assert.False(kernel.TryPublish(new Tick(99)), "the ring should be full");
-            return held;
-        }
-
-        public void Release() => _release.Release();
-
-        public async ValueTask DisposeAsync()
-        {
-            _release.Release();
-            await Kernel.DisposeAsync();
-            _release.Dispose();
-        }
     }
 }

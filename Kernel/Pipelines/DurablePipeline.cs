@@ -251,7 +251,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     {
         ThrowIfFaulted();
         var kernel = Kernel;
-        for (var s = 0; s < _options.Sources; s++) kernel.PublishWatermark(long.MaxValue, s);
+        for (var s = 0; s < _options.Sources; s++) await kernel.PublishWatermarkAsync(long.MaxValue, s, cancellationToken).ConfigureAwait(false);
         _completing = true;
         // Let a checkpoint in flight finish: cancelling it would abort it and drop its epoch's rows.
         if (_intervals is not null) await _intervals.StopAsync(abortInFlight: false).ConfigureAwait(false);

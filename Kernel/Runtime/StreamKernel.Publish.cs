@@ -150,12 +150,33 @@ public sealed partial class StreamKernel<TEvent>
         _ring.PublishWatermark(eventTimeMs, sourceId);
     }
 
+    /// <summary>
+    /// <see cref="PublishWatermark"/> for asynchronous callers: completes at once when the ring has room and otherwise
+    /// waits for it without blocking the calling thread, as <see cref="PublishAsync(TEvent, CancellationToken)"/> does.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishWatermarkAsync(long eventTimeMs, int sourceId = 0, CancellationToken cancellationToken = default)
+    {
+        CheckSourceId(sourceId);
+        return PublishControlAsync(EntryKind.Watermark, eventTimeMs, sourceId, cancellationToken);
+    }
+
     /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>; every handler meets it in sequence order.</summary>
     public void PublishBarrier(long checkpointId)
     {
         Interlocked.Increment(ref _controlEntries);
         _ring.PublishBarrier(checkpointId);
     }
+
+    /// <summary>
+    /// <see cref="PublishBarrier"/> for asynchronous callers: waits for room without blocking the calling thread.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishBarrierAsync(long checkpointId, CancellationToken cancellationToken = default) =>
+        PublishControlAsync(EntryKind.Barrier, checkpointId, 0, cancellationToken);
 
     /// <summary>
     /// Ends the input of one source: its watermark goes to +∞ in a windowed operator, so it no longer holds
@@ -167,6 +188,42 @@ public sealed partial class StreamKernel<TEvent>
         CheckSourceId(sourceId);
         Interlocked.Increment(ref _controlEntries);
         _ring.PublishEndOfInput(sourceId);
+    }
+
+    /// <summary>
+    /// <see cref="PublishEndOfInput"/> for asynchronous callers: waits for room without blocking the calling thread.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
+    public ValueTask PublishEndOfInputAsync(int sourceId, CancellationToken cancellationToken = default)
+    {
+        CheckSourceId(sourceId);
+        return PublishControlAsync(EntryKind.EndOfInput, 0, sourceId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes a control entry, at once when there is room, otherwise once the processors' progress makes some.
+    /// The entry is counted just before each try and taken back when the ring is full, so that
+    /// <see cref="EventsPublished"/> never takes it for an event nor dips while it waits.
+    /// </summary>
+    private ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _controlEntries);
+        if (_ring.TryPublishControl(kind, value, sourceId)) return default;
+        Interlocked.Decrement(ref _controlEntries);
+        return PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
+    }
+
+    private async ValueTask PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _controlEntries);
+            if (_ring.TryPublishControl(kind, value, sourceId)) return;
+            Interlocked.Decrement(ref _controlEntries);
+        }
     }
 
     /// <summary>
@@ -192,15 +249,7 @@ public sealed partial class StreamKernel<TEvent>
         {
             try
             {
-                // Counted just before each try, as the other control entries are, so that EventsPublished never takes it
-                // for an event; taken back when the ring is full, so that the count does not dip through the wait.
-                while (true)
-                {
-                    Interlocked.Increment(ref _controlEntries);
-                    if (_ring.TryPublishControl(EntryKind.EndOfInput, 0, SourceIds.All)) break;
-                    Interlocked.Decrement(ref _controlEntries);
-                    await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-                }
+                await PublishControlAsync(EntryKind.EndOfInput, 0, SourceIds.All, cancellationToken).ConfigureAwait(false);
             }
             catch (InvalidOperationException) when (_ring.Sequencer.IsClosed)
             {

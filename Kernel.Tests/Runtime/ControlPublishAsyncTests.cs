@@ -1,0 +1,99 @@
+using Kernel.Ring;
+using Kernel.Runtime;
+
+namespace Kernel.Tests.Runtime;
+
+/// <summary>
+/// <c>PublishWatermarkAsync</c>, <c>PublishBarrierAsync</c> and <c>PublishEndOfInputAsync</c>: at once when the ring has
+/// room; on a full ring they hand back a pending task instead of blocking the caller, publish in sequence once the
+/// handler makes room, publish nothing when cancelled, and fail when the kernel halts meanwhile.
+/// </summary>
+public sealed class ControlPublishAsyncTests
+{
+    [Fact]
+    public async Task ControlPublishesAsync_RingHasRoom_CompleteAtOnce_InSequenceWithTheEvents()
+    {
+        var recorder = new TickRecorder();
+        await using var kernel = new StreamKernel<Tick>(new StreamKernelOptions { RingSize = 8 });
+        kernel.AddHandler("recorder", recorder);
+        kernel.Publish(new Tick(0));
+
+        var watermark = kernel.PublishWatermarkAsync(1_000, sourceId: 2);
+        kernel.Publish(new Tick(1));
+        var barrier = kernel.PublishBarrierAsync(7);
+        var end = kernel.PublishEndOfInputAsync(2);
+
+        Assert.True(watermark.IsCompletedSuccessfully && barrier.IsCompletedSuccessfully && end.IsCompletedSuccessfully,
+            "with room in the ring each control publish completes synchronously");
+        Assert.Equal(2, kernel.EventsPublished);
+        await kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        // The last end of input is CompleteAsync's own (every source).
+        Assert.Equal(
+            [EntryKind.Event, EntryKind.Watermark, EntryKind.Event, EntryKind.Barrier, EntryKind.EndOfInput, EntryKind.EndOfInput],
+            recorder.Entries.Select(e => e.Kind));
+        Assert.Equal(1_000, recorder.Entries[1].Value);
+        Assert.Equal(7, recorder.Entries[3].Value);
+        Assert.Equal([0L, 1L], recorder.EventNumbers());
+    }
+
+    [Fact]
+    public async Task PublishWatermarkAsync_RingFull_ReturnsWithoutBlocking_ThenPublishesAfterTheHeldEvents()
+    {
+        await using var held = await HeldKernel.StartAsync();
+
+        var publishing = HeldKernel.CallOnAnotherThread(() => held.Kernel.PublishWatermarkAsync(1_234, sourceId: 1).AsTask());
+        Assert.False(publishing.IsCompleted, "the ring is full: the watermark cannot be in yet");
+        Assert.Equal(8, held.Kernel.EventsPublished);   // the waiting watermark is not counted as an event meanwhile
+
+        held.Release();
+        await publishing.WaitAsync(RuntimeTestSupport.Timeout);
+        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        var kinds = held.Recorder.Entries.Select(e => e.Kind).ToArray();
+        Assert.Equal([.. Enumerable.Repeat(EntryKind.Event, 8), EntryKind.Watermark, EntryKind.EndOfInput], kinds);
+        Assert.Equal(1_234, held.Recorder.Entries[8].Value);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    [Fact]
+    public async Task PublishBarrierAsync_CancelledWhileRingFull_Throws_AndPublishesNothing()
+    {
+        await using var held = await HeldKernel.StartAsync();
+        using var cts = new CancellationTokenSource();
+
+        var publishing = HeldKernel.CallOnAnotherThread(() => held.Kernel.PublishBarrierAsync(5, cts.Token).AsTask());
+        Assert.False(publishing.IsCompleted, "the ring is full: the barrier cannot be in yet");
+
+        await cts.CancelAsync();
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing.WaitAsync(RuntimeTestSupport.Timeout));
+        Assert.Equal(cts.Token, ex.CancellationToken);
+
+        held.Release();
+        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        Assert.DoesNotContain(held.Recorder.Entries, e => e.Kind == EntryKind.Barrier);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    [Fact]
+    public async Task PublishEndOfInputAsync_KernelHaltsWhileItWaitsForRoom_FailsWithoutPublishing()
+    {
+        await using var held = await HeldKernel.StartAsync(failOnRelease: true);
+        var publishing = HeldKernel.CallOnAnotherThread(() => held.Kernel.PublishEndOfInputAsync(0).AsTask());
+        Assert.False(publishing.IsCompleted, "the ring is full: the end of input cannot be in yet");
+
+        held.Release();   // the held batch now throws: the default policy halts the kernel
+        await Assert.ThrowsAsync<InvalidOperationException>(() => publishing.WaitAsync(RuntimeTestSupport.Timeout));
+        Assert.DoesNotContain(held.Recorder.Entries, e => e.Kind == EntryKind.EndOfInput);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    [Fact]
+    public async Task ControlPublishesAsync_NegativeSourceId_ThrowBeforeReturningATask()
+    {
+        await using var kernel = new StreamKernel<Tick>();
+        var watermark = Assert.Throws<ArgumentOutOfRangeException>(() => { _ = kernel.PublishWatermarkAsync(1, sourceId: -1); });
+        var end = Assert.Throws<ArgumentOutOfRangeException>(() => { _ = kernel.PublishEndOfInputAsync(-3); });
+        Assert.Equal("sourceId", watermark.ParamName);
+        Assert.Equal("sourceId", end.ParamName);
+        Assert.Equal(0, kernel.EventsPublished);
+    }
+}
