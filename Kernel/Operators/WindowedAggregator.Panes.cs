@@ -252,10 +252,42 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         // maximum was slower (session 10).
         var maxD = -1L;
         var maxV = Vector128.CreateScalarUnsafe(-1L);
+        var maxPair = Vector128.Create(-1L);
         var adds = 0;
         ref TEvent first = ref MemoryMarshal.GetReference(events);
         ref TEvent e = ref Unsafe.Add(ref first, (nint)(uint)i);
-        if (events.Length - i > PrefetchDistance)
+        if (Vector128.IsHardwareAccelerated && events.Length - i > PrefetchDistance + 1)
+        {
+            // Two events a round: their offsets from paneStart in one vector, one unsigned compare testing both
+            // against the span and one maximum for both (about 3.5 instructions an event for the range test and the
+            // running maximum, against 6 one event at a time), and the loop's own test once per two events. A pair
+            // with an event outside the range leaves the loop to the one-event loops below, which stop at that event.
+            // The declaration (Sum and Count): 25 instructions an event before, 21.5 now (session 23).
+            ref TEvent pairEnd = ref Unsafe.Add(ref first, (nint)(uint)(events.Length - PrefetchDistance - 1));
+            var prefetchBase = view.PrefetchBase;
+            var startV = Vector128.Create(paneStart);
+            var spanV = Vector128.Create(span);
+            do
+            {
+                StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView.PrefetchAnyHeadAt(prefetchBase, DirectIndex(Unsafe.Add(ref e, PrefetchDistance)), Unsafe.SizeOf<TState>());
+                StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView.PrefetchAnyHeadAt(prefetchBase, DirectIndex(Unsafe.Add(ref e, PrefetchDistance + 1)), Unsafe.SizeOf<TState>());
+                ref TEvent second = ref Unsafe.Add(ref e, 1);
+                var d = Vector128.Create(TSpec.EventTime(e), TSpec.EventTime(second)) - startV;
+                if (!Vector128.LessThanAll(d.AsUInt64(), spanV)) break;
+                if (!TryFoldInPane<TClaim>(view, e, ref adds)) goto Stop;
+                if (!TryFoldInPane<TClaim>(view, second, ref adds))
+                {
+                    // Only the first event was taken: only its offset counts (the second is the general steps').
+                    maxPair = Vector128.Max(maxPair, Vector128.Create(d.ToScalar()));
+                    e = ref second;
+                    goto Stop;
+                }
+                maxPair = Vector128.Max(maxPair, d);
+                e = ref Unsafe.Add(ref e, 2);
+            }
+            while (Unsafe.IsAddressLessThan(ref e, ref pairEnd));
+        }
+        if (events.Length > PrefetchDistance && Unsafe.IsAddressLessThan(ref e, ref Unsafe.Add(ref first, events.Length - PrefetchDistance)))
         {
             // The event PrefetchDistance ahead is inside the batch for every event before this one.
             ref TEvent prefetchEnd = ref Unsafe.Add(ref first, (nint)(uint)(events.Length - PrefetchDistance));
@@ -284,6 +316,7 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
         }
     Stop:
         if (Avx512F.VL.IsSupported) maxD = maxV.ToScalar();
+        if (Vector128.IsHardwareAccelerated) maxD = Math.Max(maxD, Math.Max(maxPair.ToScalar(), maxPair.GetElement(1)));
         if (maxD >= 0) maxT = Math.Max(maxT, paneStart + maxD);
         added = adds;
         return (int)((nuint)Unsafe.ByteOffset(ref first, ref e) / (nuint)Unsafe.SizeOf<TEvent>());
@@ -297,6 +330,14 @@ public sealed partial class WindowedAggregator<TEvent, TKey, TState, TRow, TSpec
     {
         // The event's time in [paneStart, min(paneEnd, dueAt)), in one unsigned compare of its offset from paneStart.
         if ((ulong)offset >= span) return false;
+        return TryFoldInPane<TClaim>(view, e, ref adds);
+    }
+
+    /// <summary><see cref="TryFoldPaneHit"/> for an event whose time is known to be in the loop's range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryFoldInPane<TClaim>(in StateTable<TKey, WindowSlot<TState>, Hasher>.DirectView view, in TEvent e, ref int adds)
+        where TClaim : struct
+    {
         if (TSpec.Filter(e))
         {
             var index = DirectIndex(e);
