@@ -38,6 +38,8 @@ public sealed class DurablePipelineTests : IDisposable
             Assert.Equal(0, recovery.CheckpointId);
             await Publish(run.Pipeline, events, 0, events.Length);
             await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+            // The final checkpoint's barrier and the watermarks to +∞ are control entries, not events.
+            Assert.Equal(events.Length, run.Pipeline.Kernel.EventsPublished);
         }
 
         var resumed = Path.Combine(_dir.Path, "resumed");
@@ -48,6 +50,7 @@ public sealed class DurablePipelineTests : IDisposable
             var checkpoint = await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout);
             Assert.True(checkpoint.Outcome == CheckpointOutcome.Completed, $"seed {seed}: {checkpoint.Failure}");
             await Publish(first.Pipeline, events, checkpointAt, stopAt);
+            Assert.Equal(stopAt, first.Pipeline.Kernel.EventsPublished);   // the checkpoint's barrier is not an event
         }
         long checkpointId;
         await using (var second = new Run(resumed))

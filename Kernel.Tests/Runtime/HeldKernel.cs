@@ -15,9 +15,22 @@ internal sealed class HeldKernel : IAsyncDisposable
     public static Task CallOnAnotherThread(Func<Task> call)
     {
         Task? returned = null;
-        var caller = new Thread(() => returned = call()) { IsBackground = true };
+        Exception? thrown = null;
+        var caller = new Thread(() =>
+        {
+            try
+            {
+                returned = call();
+            }
+            catch (Exception ex)
+            {
+                thrown = ex;   // rethrown on the test's thread: an exception on this one would end the test host
+            }
+        })
+        { IsBackground = true };
         caller.Start();
         Assert.True(caller.Join(Returns), "the call blocked its caller while the ring was full");
+        if (thrown is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(thrown);
         return returned!;
     }
 

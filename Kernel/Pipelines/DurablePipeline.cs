@@ -199,22 +199,8 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     public long InjectBarrier(long checkpointId)
     {
         ThrowIfFaulted();
-        var batch = Kernel.Ring.Claim(1);
-        try
-        {
-            ref var slot = ref batch[0];
-            slot.Kind = EntryKind.Barrier;
-            slot.SourceId = 0;
-            slot.Value = checkpointId;
-            slot.Event = default;
-            var sequence = batch.FirstSequence;
-            batch.Publish();
-            return sequence;
-        }
-        finally
-        {
-            batch.Dispose();
-        }
+        // Through the kernel, so that its EventsPublished does not count the barrier as an event.
+        return Kernel.PublishControl(EntryKind.Barrier, checkpointId, 0);
     }
 
     /// <summary>Takes a checkpoint now (after the one in flight, if any), besides the interval ones.</summary>
@@ -247,6 +233,10 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     /// checkpoints, takes a final checkpoint that commits every sink, and drains the kernel.
     /// </summary>
     /// <exception cref="InvalidOperationException">The final checkpoint failed, or an earlier one aborted.</exception>
+    /// <exception cref="OperationCanceledException">
+    /// Cancelled: while the watermarks waited for room in the ring (the sources published before the cancel are at +∞ already,
+    /// which a later call repeats harmlessly: a watermark never moves back), or during the final checkpoint or the drain.
+    /// </exception>
     public async Task<CheckpointResult> CompleteAsync(CancellationToken cancellationToken)
     {
         ThrowIfFaulted();

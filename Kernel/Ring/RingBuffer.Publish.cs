@@ -273,10 +273,13 @@ public sealed partial class RingBuffer<T>
 
     /// <summary>Publishes a control entry if there is room now; never waits (false: the ring is full).</summary>
     /// <exception cref="ArgumentOutOfRangeException">As <see cref="PublishControl"/>.</exception>
-    public bool TryPublishControl(EntryKind kind, long value, int sourceId)
+    public bool TryPublishControl(EntryKind kind, long value, int sourceId) => TryPublishControl(kind, value, sourceId, out _);
+
+    /// <summary><see cref="TryPublishControl(EntryKind, long, int)"/>, giving the entry's sequence when it was published.</summary>
+    internal bool TryPublishControl(EntryKind kind, long value, int sourceId, out long sequence)
     {
         CheckControl(kind, sourceId);
-        if (!TryNext(1, out var sequence)) return false;
+        if (!TryNext(1, out sequence)) return false;
         FillControl(sequence, kind, value, sourceId);
         return true;
     }
@@ -284,7 +287,8 @@ public sealed partial class RingBuffer<T>
     /// <summary>
     /// Waits, without blocking a thread, until the processors' progress may have made room for one entry (the caller
     /// tries again: another producer may take it first). The asynchronous publishes loop on it: <see cref="PublishAsync(T, CancellationToken)"/>,
-    /// and end of input in <c>StreamKernel.CompleteAsync</c> (with <see cref="TryPublishControl"/>).
+    /// and the kernel's control entries (<c>StreamKernel.PublishWatermarkAsync</c> and the others, <c>CompleteAsync</c>'s end of input,
+    /// with <see cref="TryPublishControl(EntryKind, long, int)"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The ring is halted.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
@@ -294,6 +298,19 @@ public sealed partial class RingBuffer<T>
             RingThrowHelper.ThrowHalted();
         cancellationToken.ThrowIfCancellationRequested();
         return Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="WaitForRoomAsync"/> blocking the calling thread instead (asleep on the processors' progress, no spin): for
+    /// the kernel's synchronous control publishes, which try again after it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The ring is halted.</exception>
+    internal void WaitForRoom()
+    {
+        if (Sequencer.IsClosed)
+            RingThrowHelper.ThrowHalted();
+        var condition = new Sequencer.RoomCondition(Sequencer, 1);
+        Sequencer.RoomSignal.Wait(ref condition);
     }
 
     private static void CheckControl(EntryKind kind, int sourceId)

@@ -143,11 +143,11 @@ public sealed partial class StreamKernel<TEvent>
     /// <paramref name="eventTimeMs"/> counts as late for a window that has fired).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
     public void PublishWatermark(long eventTimeMs, int sourceId = 0)
     {
         CheckSourceId(sourceId);
-        Interlocked.Increment(ref _controlEntries);
-        _ring.PublishWatermark(eventTimeMs, sourceId);
+        PublishControl(EntryKind.Watermark, eventTimeMs, sourceId);
     }
 
     /// <summary>
@@ -164,11 +164,8 @@ public sealed partial class StreamKernel<TEvent>
     }
 
     /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>; every handler meets it in sequence order.</summary>
-    public void PublishBarrier(long checkpointId)
-    {
-        Interlocked.Increment(ref _controlEntries);
-        _ring.PublishBarrier(checkpointId);
-    }
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
+    public void PublishBarrier(long checkpointId) => PublishControl(EntryKind.Barrier, checkpointId, 0);
 
     /// <summary>
     /// <see cref="PublishBarrier"/> for asynchronous callers: waits for room without blocking the calling thread.
@@ -183,11 +180,11 @@ public sealed partial class StreamKernel<TEvent>
     /// back the others; the kernel keeps running. <see cref="CompleteAsync"/> ends every source.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sourceId"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
     public void PublishEndOfInput(int sourceId)
     {
         CheckSourceId(sourceId);
-        Interlocked.Increment(ref _controlEntries);
-        _ring.PublishEndOfInput(sourceId);
+        PublishControl(EntryKind.EndOfInput, 0, sourceId);
     }
 
     /// <summary>
@@ -200,6 +197,23 @@ public sealed partial class StreamKernel<TEvent>
     {
         CheckSourceId(sourceId);
         return PublishControlAsync(EntryKind.EndOfInput, 0, sourceId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes a control entry and returns its sequence, blocking the calling thread while the ring is full. Counted
+    /// as <see cref="PublishControlAsync"/> counts it: <see cref="EventsPublished"/> never takes it for an event, does not
+    /// dip while it waits, and is left as it was when the kernel halts meanwhile.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
+    internal long PublishControl(EntryKind kind, long value, int sourceId)
+    {
+        while (true)
+        {
+            Interlocked.Increment(ref _controlEntries);
+            if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
+            Interlocked.Decrement(ref _controlEntries);
+            _ring.WaitForRoom();
+        }
     }
 
     /// <summary>

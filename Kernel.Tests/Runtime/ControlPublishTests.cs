@@ -6,10 +6,52 @@ namespace Kernel.Tests.Runtime;
 /// <summary>
 /// <c>PublishWatermarkAsync</c>, <c>PublishBarrierAsync</c> and <c>PublishEndOfInputAsync</c>: at once when the ring has
 /// room; on a full ring they hand back a pending task instead of blocking the caller, publish in sequence once the
-/// handler makes room, publish nothing when cancelled, and fail when the kernel halts meanwhile.
+/// handler makes room, publish nothing when cancelled, and fail when the kernel halts meanwhile. The synchronous forms
+/// block instead; neither form counts its entry as an event, while it waits or after a halt.
 /// </summary>
-public sealed class ControlPublishAsyncTests
+public sealed class ControlPublishTests
 {
+    [Fact]
+    public async Task PublishWatermark_RingFull_BlocksWithoutCountingAnEvent_ThenPublishes()
+    {
+        await using var held = await HeldKernel.StartAsync();
+        var publishing = Task.Run(() => held.Kernel.PublishWatermark(77));
+        await WaitForAProducerAsleep(held);
+        Assert.False(publishing.IsCompleted, "the ring is full: the watermark cannot be in yet");
+        Assert.Equal(8, held.Kernel.EventsPublished);   // counted as neither an event nor taken from them while it waits
+
+        held.Release();
+        await publishing.WaitAsync(RuntimeTestSupport.Timeout);
+        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        Assert.Equal(EntryKind.Watermark, held.Recorder.Entries[8].Kind);
+        Assert.Equal(77, held.Recorder.Entries[8].Value);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    [Fact]
+    public async Task PublishBarrier_KernelHaltsWhileItBlocks_Throws_AndLeavesTheEventCount()
+    {
+        await using var held = await HeldKernel.StartAsync(failOnRelease: true);
+        var publishing = Task.Run(() => held.Kernel.PublishBarrier(3));
+        await WaitForAProducerAsleep(held);
+
+        held.Release();   // the held batch now throws: the default policy halts the kernel
+        await Assert.ThrowsAsync<InvalidOperationException>(() => publishing.WaitAsync(RuntimeTestSupport.Timeout));
+        Assert.DoesNotContain(held.Recorder.Entries, e => e.Kind == EntryKind.Barrier);
+        Assert.Equal(8, held.Kernel.EventsPublished);
+    }
+
+    /// <summary>Waits until a producer sleeps on the ring's room signal (the blocking publish is in its wait).</summary>
+    private static async Task WaitForAProducerAsleep(HeldKernel held)
+    {
+        var deadline = DateTime.UtcNow + RuntimeTestSupport.Timeout;
+        while (held.Kernel.Ring.Sequencer.RoomSignal.Waiters == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the publish never went to sleep waiting for room");
+            await Task.Delay(5);
+        }
+    }
+
     [Fact]
     public async Task ControlPublishesAsync_RingHasRoom_CompleteAtOnce_InSequenceWithTheEvents()
     {
