@@ -45,6 +45,36 @@ public sealed class CheckpointSchedulerTests : IDisposable
         Assert.Equal(CheckpointOutcome.Completed, first.Outcome);
     }
 
+    /// <summary>An injector whose barrier goes in only when the test says (a stream with no room for it meanwhile).</summary>
+    private sealed class HeldInjector : IBarrierInjector
+    {
+        public TaskCompletionSource<long> Room { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long InjectBarrier(long checkpointId) => throw new InvalidOperationException("the scheduler should inject asynchronously");
+
+        public ValueTask<long> InjectBarrierAsync(long checkpointId) => new(Room.Task);
+    }
+
+    [Fact]
+    public async Task Trigger_WhileTheBarrierWaitsForRoom_DoesNotBlockItsCaller_ThenRunsAtTheBarriersSequence()
+    {
+        var store = new CheckpointStore(_dir.Path);
+        var coordinator = new CheckpointCoordinator(store);
+        var injector = new HeldInjector();
+        await using var scheduler = new CheckpointScheduler(coordinator, injector, TimeSpan.FromHours(1));
+
+        Task<CheckpointResult>? triggered = null;
+        var caller = new Thread(() => triggered = scheduler.TriggerAsync(CancellationToken.None)) { IsBackground = true };
+        caller.Start();
+        Assert.True(caller.Join(s_guard), "TriggerAsync blocked its caller while the barrier waited for room");
+        Assert.False(triggered!.IsCompleted, "no barrier is in yet: the checkpoint cannot have run");
+
+        injector.Room.SetResult(4_321);
+        var result = await triggered.WaitAsync(s_guard);
+        Assert.Equal(CheckpointOutcome.Completed, result.Outcome);
+        Assert.Equal(4_321, result.Manifest!.RingSequence);
+    }
+
     [Fact]
     public async Task Start_TakesCheckpointsOnTheInterval()
     {

@@ -41,6 +41,26 @@ public sealed class ControlPublishTests
         Assert.Equal(8, held.Kernel.EventsPublished);
     }
 
+    [Fact]
+    public async Task PublishControlAsync_GivesTheEntrysSequence_AtOnceOrAfterWaitingForRoom()
+    {
+        await using var held = await HeldKernel.StartAsync();
+        var waiting = held.Kernel.PublishControlAsync(EntryKind.Barrier, 5, 0, CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted, "the ring is full: the barrier cannot be in yet");
+
+        held.Release();
+        Assert.Equal(8, await waiting.WaitAsync(RuntimeTestSupport.Timeout));   // behind events 0-7
+        Assert.Equal(9, await held.Kernel.PublishControlAsync(EntryKind.Barrier, 6, 0, CancellationToken.None).AsTask().WaitAsync(RuntimeTestSupport.Timeout));
+        Assert.Equal(8, held.Kernel.EventsPublished);
+
+        await using var roomy = new StreamKernel<Tick>(new StreamKernelOptions { RingSize = 8 });
+        roomy.Publish(new Tick(0));
+        roomy.Publish(new Tick(1));
+        var atOnce = roomy.PublishControlAsync(EntryKind.Watermark, 10, 0, CancellationToken.None);
+        Assert.True(atOnce.IsCompletedSuccessfully, "with room the publish completes at once");
+        Assert.Equal(2, await atOnce);
+    }
+
     /// <summary>Waits until a producer sleeps on the ring's room signal (the blocking publish is in its wait).</summary>
     private static async Task WaitForAProducerAsleep(HeldKernel held)
     {

@@ -81,7 +81,7 @@ public sealed class CheckpointScheduler : IAsyncDisposable
             // Disposed while this trigger waited for the gate: start nothing new.
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var id = _coordinator.ReserveCheckpointId();
-            var sequence = _injector.InjectBarrier(id);
+            var sequence = await _injector.InjectBarrierAsync(id).ConfigureAwait(false);
             var result = await _coordinator.OnBarrierInjectedAsync(id, sequence, cancellationToken).ConfigureAwait(false);
             LastResult = result;
             if (result.Outcome == CheckpointOutcome.Aborted && OnAborted is { } onAborted)

@@ -8,4 +8,12 @@ public interface IBarrierInjector
     /// sequence S: every entry before S is in the checkpoint, none after.
     /// </summary>
     long InjectBarrier(long checkpointId);
+
+    /// <summary>
+    /// <see cref="InjectBarrier"/> without blocking a thread while the stream has no room for the barrier: the
+    /// checkpoint scheduler calls this one. Not cancellable, as <see cref="InjectBarrier"/> is not: the checkpoint id
+    /// is reserved (and the participants prepared for it) before the barrier goes in. The default calls
+    /// <see cref="InjectBarrier"/>.
+    /// </summary>
+    ValueTask<long> InjectBarrierAsync(long checkpointId) => new(InjectBarrier(checkpointId));
 }

@@ -203,6 +203,16 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         return Kernel.PublishControl(EntryKind.Barrier, checkpointId, 0);
     }
 
+    /// <summary>
+    /// <see cref="InjectBarrier"/> waiting for room in the ring without blocking a thread (the scheduler's form).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An earlier checkpoint aborted, or the kernel halted while waiting for room.</exception>
+    public ValueTask<long> InjectBarrierAsync(long checkpointId)
+    {
+        ThrowIfFaulted();
+        return Kernel.PublishControlAsync(EntryKind.Barrier, checkpointId, 0, CancellationToken.None);
+    }
+
     /// <summary>Takes a checkpoint now (after the one in flight, if any), besides the interval ones.</summary>
     /// <exception cref="InvalidOperationException">The pipeline is not started, or is completing.</exception>
     public Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)

@@ -160,7 +160,7 @@ public sealed partial class StreamKernel<TEvent>
     public ValueTask PublishWatermarkAsync(long eventTimeMs, int sourceId = 0, CancellationToken cancellationToken = default)
     {
         CheckSourceId(sourceId);
-        return PublishControlAsync(EntryKind.Watermark, eventTimeMs, sourceId, cancellationToken);
+        return WithoutSequence(PublishControlAsync(EntryKind.Watermark, eventTimeMs, sourceId, cancellationToken));
     }
 
     /// <summary>Publishes checkpoint barrier <paramref name="checkpointId"/>; every handler meets it in sequence order.</summary>
@@ -173,7 +173,7 @@ public sealed partial class StreamKernel<TEvent>
     /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
     public ValueTask PublishBarrierAsync(long checkpointId, CancellationToken cancellationToken = default) =>
-        PublishControlAsync(EntryKind.Barrier, checkpointId, 0, cancellationToken);
+        WithoutSequence(PublishControlAsync(EntryKind.Barrier, checkpointId, 0, cancellationToken));
 
     /// <summary>
     /// Ends the input of one source: its watermark goes to +∞ in a windowed operator, so it no longer holds
@@ -196,7 +196,7 @@ public sealed partial class StreamKernel<TEvent>
     public ValueTask PublishEndOfInputAsync(int sourceId, CancellationToken cancellationToken = default)
     {
         CheckSourceId(sourceId);
-        return PublishControlAsync(EntryKind.EndOfInput, 0, sourceId, cancellationToken);
+        return WithoutSequence(PublishControlAsync(EntryKind.EndOfInput, 0, sourceId, cancellationToken));
     }
 
     /// <summary>
@@ -221,24 +221,29 @@ public sealed partial class StreamKernel<TEvent>
     /// The entry is counted just before each try and taken back when the ring is full, so that
     /// <see cref="EventsPublished"/> never takes it for an event nor dips while it waits.
     /// </summary>
-    private ValueTask PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    /// <returns>The entry's sequence.</returns>
+    internal ValueTask<long> PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _controlEntries);
-        if (_ring.TryPublishControl(kind, value, sourceId)) return default;
+        if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return new(sequence);
         Interlocked.Decrement(ref _controlEntries);
         return PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
     }
 
-    private async ValueTask PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
+    private async ValueTask<long> PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
         while (true)
         {
             await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _controlEntries);
-            if (_ring.TryPublishControl(kind, value, sourceId)) return;
+            if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
             Interlocked.Decrement(ref _controlEntries);
         }
     }
+
+    /// <summary>A published control entry's task without its sequence (allocates only when it had to wait).</summary>
+    private static ValueTask WithoutSequence(ValueTask<long> published) =>
+        published.IsCompletedSuccessfully ? default : new ValueTask(published.AsTask());
 
     /// <summary>
     /// Ends the input: publishes end of input for every source (<see cref="SourceIds.All"/>: every
