@@ -63,16 +63,23 @@ public sealed class CheckpointSchedulerTests : IDisposable
         var injector = new HeldInjector();
         await using var scheduler = new CheckpointScheduler(coordinator, injector, TimeSpan.FromHours(1));
 
-        Task<CheckpointResult>? triggered = null;
-        var caller = new Thread(() => triggered = scheduler.TriggerAsync(CancellationToken.None)) { IsBackground = true };
-        caller.Start();
-        Assert.True(caller.Join(s_guard), "TriggerAsync blocked its caller while the barrier waited for room");
-        Assert.False(triggered!.IsCompleted, "no barrier is in yet: the checkpoint cannot have run");
+        try
+        {
+            Task<CheckpointResult>? triggered = null;
+            var caller = new Thread(() => triggered = scheduler.TriggerAsync(CancellationToken.None)) { IsBackground = true };
+            caller.Start();
+            Assert.True(caller.Join(s_guard), "TriggerAsync blocked its caller while the barrier waited for room");
+            Assert.False(triggered!.IsCompleted, "no barrier is in yet: the checkpoint cannot have run");
 
-        injector.Room.SetResult(4_321);
-        var result = await triggered.WaitAsync(s_guard);
-        Assert.Equal(CheckpointOutcome.Completed, result.Outcome);
-        Assert.Equal(4_321, result.Manifest!.RingSequence);
+            injector.Room.SetResult(4_321);
+            var result = await triggered.WaitAsync(s_guard);
+            Assert.Equal(CheckpointOutcome.Completed, result.Outcome);
+            Assert.Equal(4_321, result.Manifest!.RingSequence);
+        }
+        finally
+        {
+            injector.Room.TrySetResult(0);   // a failed assertion must not leave the scheduler's disposal waiting on the trigger
+        }
     }
 
     [Fact]

@@ -69,7 +69,8 @@ public sealed class CheckpointScheduler : IAsyncDisposable
     /// <summary>Takes a checkpoint now (after the one in flight, if any).</summary>
     /// <param name="cancellationToken">
     /// Cancels the wait for a checkpoint in flight and the checkpoint itself (which is then aborted:
-    /// its sinks discard the epoch, and <see cref="OnAborted"/> is not called).
+    /// its sinks discard the epoch, and <see cref="OnAborted"/> is not called). Not the barrier's wait for room
+    /// in the stream (<see cref="IBarrierInjector.InjectBarrierAsync"/>): the id is reserved by then.
     /// </param>
     /// <exception cref="ObjectDisposedException">The scheduler is disposed.</exception>
     public async Task<CheckpointResult> TriggerAsync(CancellationToken cancellationToken)

@@ -194,7 +194,7 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Puts barrier <paramref name="checkpointId"/> into the ring (the scheduler calls this) and returns its sequence.</summary>
+    /// <summary>Puts barrier <paramref name="checkpointId"/> into the ring, waiting for room on this thread, and returns its sequence.</summary>
     /// <exception cref="InvalidOperationException">An earlier checkpoint aborted: no later one may commit without its epoch.</exception>
     public long InjectBarrier(long checkpointId)
     {

@@ -265,10 +265,15 @@ public sealed partial class RingBuffer<T>
     /// <paramref name="kind"/> is not a control kind, or <paramref name="sourceId"/> is negative (only end of input
     /// may carry <see cref="SourceIds.All"/>).
     /// </exception>
-    public void PublishControl(EntryKind kind, long value, int sourceId)
+    public void PublishControl(EntryKind kind, long value, int sourceId) => PublishControlAt(kind, value, sourceId);
+
+    /// <summary><see cref="PublishControl"/>, returning the entry's sequence.</summary>
+    internal long PublishControlAt(EntryKind kind, long value, int sourceId)
     {
         CheckControl(kind, sourceId);
-        FillControl(Next(1), kind, value, sourceId);
+        var sequence = Next(1);
+        FillControl(sequence, kind, value, sourceId);
+        return sequence;
     }
 
     /// <summary>Publishes a control entry if there is room now; never waits (false: the ring is full).</summary>
@@ -298,19 +303,6 @@ public sealed partial class RingBuffer<T>
             RingThrowHelper.ThrowHalted();
         cancellationToken.ThrowIfCancellationRequested();
         return Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken);
-    }
-
-    /// <summary>
-    /// <see cref="WaitForRoomAsync"/> blocking the calling thread instead (asleep on the processors' progress, no spin): for
-    /// the kernel's synchronous control publishes, which try again after it.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The ring is halted.</exception>
-    internal void WaitForRoom()
-    {
-        if (Sequencer.IsClosed)
-            RingThrowHelper.ThrowHalted();
-        var condition = new Sequencer.RoomCondition(Sequencer, 1);
-        Sequencer.RoomSignal.Wait(ref condition);
     }
 
     private static void CheckControl(EntryKind kind, int sourceId)

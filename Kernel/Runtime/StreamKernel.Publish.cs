@@ -200,19 +200,23 @@ public sealed partial class StreamKernel<TEvent>
     }
 
     /// <summary>
-    /// Publishes a control entry and returns its sequence, blocking the calling thread while the ring is full. Counted
-    /// as <see cref="PublishControlAsync"/> counts it: <see cref="EventsPublished"/> never takes it for an event, does not
-    /// dip while it waits, and is left as it was when the kernel halts meanwhile.
+    /// Publishes a control entry and returns its sequence, blocking the calling thread while the ring is full. The claim
+    /// is the ring's own (<see cref="RingBuffer{T}.PublishControl"/>): once it sees room it keeps a slot, so the entry
+    /// holds its place against producers spinning for room. Counted before that claim, so <see cref="EventsPublished"/>
+    /// reads one low while it waits, and taken back when the wait ends in a halt.
     /// </summary>
     /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
     internal long PublishControl(EntryKind kind, long value, int sourceId)
     {
-        while (true)
+        Interlocked.Increment(ref _controlEntries);
+        try
         {
-            Interlocked.Increment(ref _controlEntries);
-            if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
+            return _ring.PublishControlAt(kind, value, sourceId);
+        }
+        catch
+        {
             Interlocked.Decrement(ref _controlEntries);
-            _ring.WaitForRoom();
+            throw;
         }
     }
 
@@ -221,6 +225,12 @@ public sealed partial class StreamKernel<TEvent>
     /// The entry is counted just before each try and taken back when the ring is full, so that
     /// <see cref="EventsPublished"/> never takes it for an event nor dips while it waits.
     /// </summary>
+    /// <remarks>
+    /// A try after a wake-up can lose the room to producers spinning for it (several producers on a saturated ring).
+    /// After <see cref="LostRacesBeforeClaim"/> such losses the entry takes the ring's own blocking claim on a pool thread
+    /// (<see cref="PublishControl"/>), which keeps a slot once it sees room: a barrier or end of input cannot be put off
+    /// for good. That last wait no longer observes <paramref name="cancellationToken"/>.
+    /// </remarks>
     /// <returns>The entry's sequence.</returns>
     internal ValueTask<long> PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
@@ -230,15 +240,22 @@ public sealed partial class StreamKernel<TEvent>
         return PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
     }
 
+    /// <summary>Wake-ups whose try found the room taken before <see cref="PublishControlAsync"/> claims as the ring's producers do.</summary>
+    private const int LostRacesBeforeClaim = 4;
+
     private async ValueTask<long> PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var lost = 0; lost < LostRacesBeforeClaim; lost++)
         {
             await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+            // Woken by a halt: publish nothing into a ring nobody reads any more.
+            if (_ring.Sequencer.IsClosed) RingThrowHelper.ThrowHalted();
             Interlocked.Increment(ref _controlEntries);
             if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
             Interlocked.Decrement(ref _controlEntries);
         }
+        cancellationToken.ThrowIfCancellationRequested();
+        return await Task.Run(() => PublishControl(kind, value, sourceId), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>A published control entry's task without its sequence (allocates only when it had to wait).</summary>
