@@ -84,6 +84,29 @@ public sealed class ControlPublishTests
         Assert.Equal(8 + Competing, held.Kernel.EventsPublished);
     }
 
+    [Fact]
+    public async Task PublishAsync_OnARingKeptFullByAnotherProducer_StillGetsIn()
+    {
+        // The same race for an event: the asynchronous publish sleeps until woken, the competitor's blocking publish spins.
+        const int Competing = 20_000;
+        await using var held = await HeldKernel.StartAsync();
+        var published = held.Kernel.PublishAsync(new Tick(-1)).AsTask();
+        var competitor = Task.Run(() =>
+        {
+            for (var n = 100; n < 100 + Competing; n++) held.Kernel.Publish(new Tick(n));
+        });
+        await WaitForAProducerAsleep(held);
+        held.Release();
+
+        await published.WaitAsync(RuntimeTestSupport.Timeout);
+        await competitor.WaitAsync(RuntimeTestSupport.Timeout);
+        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        var at = held.Recorder.Entries.FindIndex(e => e.Kind == EntryKind.Event && e.Number == -1);
+        Assert.True(at >= 0, "the event never reached the handler");
+        Assert.True(at < 8 + Competing, $"the event came in only after all {Competing} competing events (entry {at})");
+        Assert.Equal(9 + Competing, held.Kernel.EventsPublished);
+    }
+
     /// <summary>Waits until a producer sleeps on the ring's room signal (the blocking publish is in its wait).</summary>
     private static async Task WaitForAProducerAsleep(HeldKernel held)
     {

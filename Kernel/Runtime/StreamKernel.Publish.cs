@@ -227,7 +227,7 @@ public sealed partial class StreamKernel<TEvent>
     /// </summary>
     /// <remarks>
     /// A try after a wake-up can lose the room to producers spinning for it (several producers on a saturated ring).
-    /// After <see cref="LostRacesBeforeClaim"/> such losses the entry takes the ring's own blocking claim on a pool thread
+    /// After four such losses the entry takes the ring's own blocking claim on a pool thread
     /// (<see cref="PublishControl"/>), which keeps a slot once it sees room: a barrier or end of input cannot be put off
     /// for good. That last wait no longer observes <paramref name="cancellationToken"/>.
     /// </remarks>
@@ -240,12 +240,9 @@ public sealed partial class StreamKernel<TEvent>
         return PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
     }
 
-    /// <summary>Wake-ups whose try found the room taken before <see cref="PublishControlAsync"/> claims as the ring's producers do.</summary>
-    private const int LostRacesBeforeClaim = 4;
-
     private async ValueTask<long> PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
-        for (var lost = 0; lost < LostRacesBeforeClaim; lost++)
+        for (var lost = 0; lost < RingBuffer<TEvent>.LostRacesBeforeClaim; lost++)
         {
             await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             // Woken by a halt: publish nothing into a ring nobody reads any more.
