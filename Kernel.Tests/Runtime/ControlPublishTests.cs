@@ -60,53 +60,6 @@ public sealed class ControlPublishTests
         Assert.Equal(2, await atOnce);
     }
 
-    [Fact]
-    public async Task PublishWatermarkAsync_OnARingKeptFullByAnotherProducer_StillGetsIn()
-    {
-        // Another producer claims every slot the handler frees (its blocking publish spins for room, where the
-        // asynchronous one sleeps until woken): without the fallback to a blocking claim, the watermark could lose every race.
-        const int Competing = 20_000;
-        await using var held = await HeldKernel.StartAsync();
-        var watermark = held.Kernel.PublishWatermarkAsync(555).AsTask();
-        var competitor = Task.Run(() =>
-        {
-            for (var n = 100; n < 100 + Competing; n++) held.Kernel.Publish(new Tick(n));
-        });
-        await WaitForAProducerAsleep(held);
-        held.Release();
-
-        await watermark.WaitAsync(RuntimeTestSupport.Timeout);
-        await competitor.WaitAsync(RuntimeTestSupport.Timeout);
-        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
-        var at = held.Recorder.Entries.FindIndex(e => e.Kind == EntryKind.Watermark);
-        Assert.True(at >= 0, "the watermark never reached the handler");
-        Assert.True(at < 8 + Competing, $"the watermark came in only after all {Competing} competing events (entry {at})");
-        Assert.Equal(8 + Competing, held.Kernel.EventsPublished);
-    }
-
-    [Fact]
-    public async Task PublishAsync_OnARingKeptFullByAnotherProducer_StillGetsIn()
-    {
-        // The same race for an event: the asynchronous publish sleeps until woken, the competitor's blocking publish spins.
-        const int Competing = 20_000;
-        await using var held = await HeldKernel.StartAsync();
-        var published = held.Kernel.PublishAsync(new Tick(-1)).AsTask();
-        var competitor = Task.Run(() =>
-        {
-            for (var n = 100; n < 100 + Competing; n++) held.Kernel.Publish(new Tick(n));
-        });
-        await WaitForAProducerAsleep(held);
-        held.Release();
-
-        await published.WaitAsync(RuntimeTestSupport.Timeout);
-        await competitor.WaitAsync(RuntimeTestSupport.Timeout);
-        await held.Kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
-        var at = held.Recorder.Entries.FindIndex(e => e.Kind == EntryKind.Event && e.Number == -1);
-        Assert.True(at >= 0, "the event never reached the handler");
-        Assert.True(at < 8 + Competing, $"the event came in only after all {Competing} competing events (entry {at})");
-        Assert.Equal(9 + Competing, held.Kernel.EventsPublished);
-    }
-
     /// <summary>Waits until a producer sleeps on the ring's room signal (the blocking publish is in its wait).</summary>
     private static async Task WaitForAProducerAsleep(HeldKernel held)
     {

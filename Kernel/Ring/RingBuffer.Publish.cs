@@ -237,10 +237,8 @@ public sealed partial class RingBuffer<T>
     /// when there is room and otherwise waiting for it asynchronously (woken by the processors' progress).
     /// </summary>
     /// <remarks>
-    /// A try after a wake-up can find the room taken by producers whose blocking claims spin for it. After
-    /// four such losses the event takes that blocking claim itself, on a pool thread, which
-    /// keeps a slot once it sees room: the publish cannot be put off for good. That last wait no longer observes
-    /// <paramref name="cancellationToken"/>.
+    /// A try after a wake-up can find the room taken by producers whose blocking claims spin for it: beside such a
+    /// producer on a full ring the publish may wait for many of its events.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The ring was halted while waiting for room.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting; nothing was published.</exception>
@@ -251,20 +249,15 @@ public sealed partial class RingBuffer<T>
         return PublishAsyncSlow(item, sourceId, position, cancellationToken);
     }
 
-    /// <summary>Wake-ups whose try found the room taken before an asynchronous publish claims as the blocking ones do.</summary>
-    internal const int LostRacesBeforeClaim = 4;
-
     private async ValueTask PublishAsyncSlow(T item, int sourceId, long position, CancellationToken cancellationToken)
     {
-        for (var lost = 0; lost < LostRacesBeforeClaim; lost++)
+        do
         {
             await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             // Woken by a halt: publish nothing into a ring nobody reads any more.
             if (Sequencer.IsClosed) RingThrowHelper.ThrowHalted();
-            if (TryPublish(in item, sourceId, position)) return;
         }
-        cancellationToken.ThrowIfCancellationRequested();
-        await Task.Run(() => Publish(in item, sourceId, position), CancellationToken.None).ConfigureAwait(false);
+        while (!TryPublish(in item, sourceId, position));
     }
 
     /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> at or before <paramref name="eventTimeMs"/> follows.</summary>

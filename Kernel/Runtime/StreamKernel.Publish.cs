@@ -202,8 +202,10 @@ public sealed partial class StreamKernel<TEvent>
     /// <summary>
     /// Publishes a control entry and returns its sequence, blocking the calling thread while the ring is full. The claim
     /// is the ring's own (<see cref="RingBuffer{T}.PublishControl"/>): once it sees room it keeps a slot, so the entry
-    /// holds its place against producers spinning for room. Counted before that claim, so <see cref="EventsPublished"/>
-    /// reads one low while it waits, and taken back when the wait ends in a halt.
+    /// holds its place against producers spinning for room. Counted before that claim (<see cref="EventsPublished"/>, which
+    /// never decreases, stands still meanwhile) and taken back when the wait ends in a halt. A claim made just before a halt
+    /// that then throws while waiting for capacity (several producers racing for the last slots) stays in the ring's cursor:
+    /// <see cref="EventsPublished"/> then counts one event more than was published, as it does for other producers' claims cut off by a halt.
     /// </summary>
     /// <exception cref="InvalidOperationException">The kernel was halted while waiting for room.</exception>
     internal long PublishControl(EntryKind kind, long value, int sourceId)
@@ -223,13 +225,11 @@ public sealed partial class StreamKernel<TEvent>
     /// <summary>
     /// Publishes a control entry, at once when there is room, otherwise once the processors' progress makes some.
     /// The entry is counted just before each try and taken back when the ring is full, so that
-    /// <see cref="EventsPublished"/> never takes it for an event nor dips while it waits.
+    /// <see cref="EventsPublished"/> never takes it for an event.
     /// </summary>
     /// <remarks>
-    /// A try after a wake-up can lose the room to producers spinning for it (several producers on a saturated ring).
-    /// After four such losses the entry takes the ring's own blocking claim on a pool thread
-    /// (<see cref="PublishControl"/>), which keeps a slot once it sees room: a barrier or end of input cannot be put off
-    /// for good. That last wait no longer observes <paramref name="cancellationToken"/>.
+    /// A try after a wake-up can lose the room to producers whose blocking claims spin for it: beside such producers on a
+    /// full ring the entry may wait for many of their events (see docs/ring.md).
     /// </remarks>
     /// <returns>The entry's sequence.</returns>
     internal ValueTask<long> PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
@@ -242,7 +242,7 @@ public sealed partial class StreamKernel<TEvent>
 
     private async ValueTask<long> PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
-        for (var lost = 0; lost < RingBuffer<TEvent>.LostRacesBeforeClaim; lost++)
+        while (true)
         {
             await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             // Woken by a halt: publish nothing into a ring nobody reads any more.
@@ -251,8 +251,6 @@ public sealed partial class StreamKernel<TEvent>
             if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
             Interlocked.Decrement(ref _controlEntries);
         }
-        cancellationToken.ThrowIfCancellationRequested();
-        return await Task.Run(() => PublishControl(kind, value, sourceId), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>A published control entry's task without its sequence (allocates only when it had to wait).</summary>

@@ -63,8 +63,29 @@ public sealed partial class StreamKernel<TEvent> : IAsyncDisposable, ISourceTarg
     /// <summary>The ring the events travel through (for sources that fill slots in place).</summary>
     public RingBuffer<TEvent> Ring => _ring;
 
-    /// <summary>Events published so far (claimed, for several producers); control entries excluded.</summary>
-    public long EventsPublished => _ring.Cursor + 1 - Volatile.Read(ref _controlEntries);
+    /// <summary>
+    /// Events published so far (claimed, for several producers); control entries excluded. Never decreases (it feeds the
+    /// <c>kernel.events.published</c> counter): a synchronous control publish counted while it waits for its claim would
+    /// otherwise read one low meanwhile.
+    /// </summary>
+    public long EventsPublished
+    {
+        get
+        {
+            var now = _ring.Cursor + 1 - Volatile.Read(ref _controlEntries);
+            var seen = Volatile.Read(ref _eventsPublishedSeen);
+            while (now > seen)
+            {
+                var prior = Interlocked.CompareExchange(ref _eventsPublishedSeen, now, seen);
+                if (prior == seen) return now;
+                seen = prior;
+            }
+            return seen;
+        }
+    }
+
+    // The largest EventsPublished has returned (so that it never goes back).
+    private long _eventsPublishedSeen;
 
     /// <summary>The handlers by name, in the order they were added.</summary>
     public IReadOnlyList<KeyValuePair<string, BatchEventProcessor<TEvent>>> Handlers => _handlers;
