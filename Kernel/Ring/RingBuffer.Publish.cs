@@ -251,13 +251,8 @@ public sealed partial class RingBuffer<T>
 
     private async ValueTask PublishAsyncSlow(T item, int sourceId, long position, CancellationToken cancellationToken)
     {
-        do
-        {
+        while (!TryPublish(in item, sourceId, position))
             await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-            // Woken by a halt: publish nothing into a ring nobody reads any more.
-            if (Sequencer.IsClosed) RingThrowHelper.ThrowHalted();
-        }
-        while (!TryPublish(in item, sourceId, position));
     }
 
     /// <summary>Publishes a watermark: no event of <paramref name="sourceId"/> at or before <paramref name="eventTimeMs"/> follows.</summary>
@@ -304,14 +299,18 @@ public sealed partial class RingBuffer<T>
     /// and the kernel's control entries (<c>StreamKernel.PublishWatermarkAsync</c> and the others, <c>CompleteAsync</c>'s end of input,
     /// with <see cref="TryPublishControl(EntryKind, long, int)"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The ring is halted.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The ring is halted, or the halt is what ended the wait (the caller must publish nothing into a ring nobody reads).
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    internal ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    internal async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
         if (Sequencer.IsClosed)
             RingThrowHelper.ThrowHalted();
         cancellationToken.ThrowIfCancellationRequested();
-        return Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken);
+        await Sequencer.RoomSignal.WaitAsync(new Sequencer.RoomCondition(Sequencer, 1), cancellationToken).ConfigureAwait(false);
+        if (Sequencer.IsClosed)
+            RingThrowHelper.ThrowHalted();
     }
 
     private static void CheckControl(EntryKind kind, int sourceId)

@@ -232,25 +232,26 @@ public sealed partial class StreamKernel<TEvent>
     /// full ring the entry may wait for many of their events (see docs/ring.md).
     /// </remarks>
     /// <returns>The entry's sequence.</returns>
-    internal ValueTask<long> PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _controlEntries);
-        if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return new(sequence);
-        Interlocked.Decrement(ref _controlEntries);
-        return PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
-    }
+    internal ValueTask<long> PublishControlAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken) =>
+        TryPublishControlCounted(kind, value, sourceId, out var sequence)
+            ? new(sequence)
+            : PublishControlSlowAsync(kind, value, sourceId, cancellationToken);
 
     private async ValueTask<long> PublishControlSlowAsync(EntryKind kind, long value, int sourceId, CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-            // Woken by a halt: publish nothing into a ring nobody reads any more.
-            if (_ring.Sequencer.IsClosed) RingThrowHelper.ThrowHalted();
-            Interlocked.Increment(ref _controlEntries);
-            if (_ring.TryPublishControl(kind, value, sourceId, out var sequence)) return sequence;
-            Interlocked.Decrement(ref _controlEntries);
-        }
+        long sequence;
+        do await _ring.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+        while (!TryPublishControlCounted(kind, value, sourceId, out sequence));
+        return sequence;
+    }
+
+    /// <summary>One try of a control entry, counted just before it and taken back when the ring is full.</summary>
+    private bool TryPublishControlCounted(EntryKind kind, long value, int sourceId, out long sequence)
+    {
+        Interlocked.Increment(ref _controlEntries);
+        if (_ring.TryPublishControl(kind, value, sourceId, out sequence)) return true;
+        Interlocked.Decrement(ref _controlEntries);
+        return false;
     }
 
     /// <summary>A published control entry's task without its sequence (allocates only when it had to wait).</summary>
