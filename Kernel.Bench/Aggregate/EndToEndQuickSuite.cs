@@ -22,6 +22,8 @@ namespace Kernel.Bench.Aggregate;
 /// each thread (<see cref="ThroughRingSplit"/>) and, per Dictionary-loop round, that thread's CPU time.
 /// Off, the measured code is exactly <see cref="ThroughRing"/>. <c>KERNEL_AGG_E2E_RING=&lt;slots&gt;</c> runs the
 /// ring rounds with that ring size instead of the default (a diagnostic: the report keeps the default's name).
+/// <c>KERNEL_AGG_E2E_FLOOR=1</c> adds two rounds to the rotation, <see cref="HandOffFloor"/> only reading the slots and
+/// folding them, and prints their rates beside the ring's and Rx.NET's (one progress line).
 /// </remarks>
 public sealed class EndToEndQuickSuite : IQuickSuite
 {
@@ -35,6 +37,8 @@ public sealed class EndToEndQuickSuite : IQuickSuite
     private const int Repeats = 5;
 
     private static readonly bool s_split = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_SPLIT") == "1";
+
+    private static readonly bool s_floor = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_FLOOR") == "1";
 
     private static readonly int s_ringSize =
         int.TryParse(Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_RING"), out var slots) ? slots : StreamKernelOptions.DefaultRingSize;
@@ -59,11 +63,13 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         // Built all before the first round, each kernel got a fresh ring array (the pool keeps one) and each
         // round took ~1,350 first-touch page faults, 8-19 ms of a ~80 ms round on this VM.
         var next = default(RingRound);
+        var ringCount = 0L;
         Action[] runs =
         [
             s_split ? () => ThroughRingSplit(orders) : () =>
             {
                 ThroughRing(orders, next);
+                ringCount = next.Op.Count;
                 next = default;   // so the collection before the next round frees this round's kernel and table
             },
             s_split ? () => FeedWithCpu(orders, dictApply, "dictionary-loop") : () => AggregateQuickSuite.Feed(orders, dictApply),
@@ -77,9 +83,35 @@ public sealed class EndToEndQuickSuite : IQuickSuite
             AggregateQuickSuite.ApplyBatch aloneApply = alone.Apply;
             runs = [.. runs, () => FeedWithCpu(orders, aloneApply, "operator-alone")];
         }
+        using var floor = s_floor ? new HandOffFloor() : null;
+        KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>? floorOp = null;
+        if (floor is not null)
+        {
+            runs =
+            [
+                .. runs,
+                () => floor.Run(orders, PublishBatch, HandOffFloor.Consume.None, null),
+                () => floor.Run(orders, PublishBatch, HandOffFloor.Consume.Read, null),
+                () =>
+                {
+                    floor.Run(orders, PublishBatch, HandOffFloor.Consume.Fold, floorOp);
+                    if (ringCount != 0 && floorOp!.Count != ringCount) throw new InvalidOperationException($"the hand-off fold saw {floorOp!.Count} products, the ring {ringCount}");
+                    floorOp = null;
+                },
+            ];
+        }
         var setups = new Action?[runs.Length];
         if (!s_split) setups[0] = () => next = BuildRing();   // the split round times its construction itself
+        if (floor is not null) setups[^1] = () => floorOp = new(OrderData.Products * 2);
         var results = Interleaved.Median(orders.Length, Warmups, Repeats, describe: true, setups, runs);
+        if (floor is not null)
+        {
+            var (aloneRate, _) = results[^3];
+            var (readRate, _) = results[^2];
+            var (foldRate, _) = results[^1];
+            Measure.Progress(string.Create(CultureInfo.InvariantCulture,
+                $"aggregate/end-to-end floor: producer alone {aloneRate:E3} ev/s, hand-off read {readRate:E3} ev/s ({readRate / results[2].OpsPerSec:F2}x rx), hand-off fold {foldRate:E3} ev/s ({foldRate / results[2].OpsPerSec:F2}x rx); ring {results[0].OpsPerSec / foldRate:F2} of hand-off fold"));
+        }
         var (ringRate, ringAlloc) = results[0];
         var (dictRate, _) = results[1];
         var (rxRate, _) = results[2];
