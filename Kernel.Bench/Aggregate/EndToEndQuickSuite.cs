@@ -15,15 +15,18 @@ namespace Kernel.Bench.Aggregate;
 /// published into the ring by a producer thread and folded by the keyed operator on the consumer
 /// thread, against what a .NET user would write instead, in the same run: the single-threaded
 /// Dictionary loop (<c>dictionary-loop</c>), Rx.NET (<c>rx</c>) and R3 (<c>r3</c>), each folding
-/// into a Dictionary the same way.
+/// into a Dictionary the same way. Two more baselines say how much of the ring's rate is the copy of the orders
+/// into its slots (<see cref="HandOffFloor"/>, x86 with AVX): <c>producer-copy</c>, the producer's copy into
+/// 64-byte slots with no consumer at all, and <c>handoff-fold</c>, the plainest two-thread hand-off with the same
+/// operator folding; a ratio near 1 leaves nothing to the ring's own machinery.
 /// </summary>
 /// <remarks>
 /// Diagnostic (environment): <c>KERNEL_AGG_E2E_SPLIT=1</c> prints, per ring round, where its time went on
 /// each thread (<see cref="ThroughRingSplit"/>) and, per Dictionary-loop round, that thread's CPU time.
 /// Off, the measured code is exactly <see cref="ThroughRing"/>. <c>KERNEL_AGG_E2E_RING=&lt;slots&gt;</c> runs the
 /// ring rounds with that ring size instead of the default (a diagnostic: the report keeps the default's name).
-/// <c>KERNEL_AGG_E2E_FLOOR=1</c> adds two rounds to the rotation, <see cref="HandOffFloor"/> only reading the slots and
-/// folding them, and prints their rates beside the ring's and Rx.NET's (one progress line).
+/// <c>KERNEL_AGG_E2E_FLOOR=1</c> adds a round to the rotation, <see cref="HandOffFloor"/> only reading the slots, and
+/// prints its rate (one progress line); <c>KERNEL_AGG_E2E_FLOOR=0</c> leaves the floors out.
 /// </remarks>
 public sealed class EndToEndQuickSuite : IQuickSuite
 {
@@ -39,6 +42,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
     private static readonly bool s_split = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_SPLIT") == "1";
 
     private static readonly bool s_floor = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_FLOOR") == "1";
+    private static readonly bool s_noFloor = Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_FLOOR") == "0";
 
     private static readonly int s_ringSize =
         int.TryParse(Environment.GetEnvironmentVariable("KERNEL_AGG_E2E_RING"), out var slots) ? slots : StreamKernelOptions.DefaultRingSize;
@@ -83,15 +87,19 @@ public sealed class EndToEndQuickSuite : IQuickSuite
             AggregateQuickSuite.ApplyBatch aloneApply = alone.Apply;
             runs = [.. runs, () => FeedWithCpu(orders, aloneApply, "operator-alone")];
         }
-        using var floor = s_floor ? new HandOffFloor() : null;
+        // The floors (HandOffFloor): the producer's copy alone and the plainest hand-off with the same fold, in the same
+        // rotation; the read-only hand-off only with KERNEL_AGG_E2E_FLOOR=1.
+        using var floor = HandOffFloor.IsSupported && !s_noFloor ? new HandOffFloor() : null;
         KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>? floorOp = null;
+        int copyRun = -1, foldRun = -1, readRun = -1;
         if (floor is not null)
         {
+            copyRun = runs.Length;
+            foldRun = copyRun + 1;
             runs =
             [
                 .. runs,
                 () => floor.Run(orders, PublishBatch, HandOffFloor.Consume.None, null),
-                () => floor.Run(orders, PublishBatch, HandOffFloor.Consume.Read, null),
                 () =>
                 {
                     floor.Run(orders, PublishBatch, HandOffFloor.Consume.Fold, floorOp);
@@ -99,18 +107,21 @@ public sealed class EndToEndQuickSuite : IQuickSuite
                     floorOp = null;
                 },
             ];
+            if (s_floor)
+            {
+                readRun = runs.Length;
+                runs = [.. runs, () => floor.Run(orders, PublishBatch, HandOffFloor.Consume.Read, null)];
+            }
         }
         var setups = new Action?[runs.Length];
         if (!s_split) setups[0] = () => next = BuildRing();   // the split round times its construction itself
-        if (floor is not null) setups[^1] = () => floorOp = new(OrderData.Products * 2);
+        if (floor is not null) setups[foldRun] = () => floorOp = new(OrderData.Products * 2);
         var results = Interleaved.Median(orders.Length, Warmups, Repeats, describe: true, setups, runs);
-        if (floor is not null)
+        if (readRun >= 0)
         {
-            var (aloneRate, _) = results[^3];
-            var (readRate, _) = results[^2];
-            var (foldRate, _) = results[^1];
+            var readRate = results[readRun].OpsPerSec;
             Measure.Progress(string.Create(CultureInfo.InvariantCulture,
-                $"aggregate/end-to-end floor: producer alone {aloneRate:E3} ev/s, hand-off read {readRate:E3} ev/s ({readRate / results[2].OpsPerSec:F2}x rx), hand-off fold {foldRate:E3} ev/s ({foldRate / results[2].OpsPerSec:F2}x rx); ring {results[0].OpsPerSec / foldRate:F2} of hand-off fold"));
+                $"aggregate/end-to-end floor: hand-off read {readRate:E3} ev/s ({readRate / results[2].OpsPerSec:F2}x rx, {readRate / results[foldRun].OpsPerSec:F2}x hand-off fold)"));
         }
         var (ringRate, ringAlloc) = results[0];
         var (dictRate, _) = results[1];
@@ -121,6 +132,11 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         report.Ratio("aggregate", "end-to-end", ringRate, "dictionary-loop", dictRate, ringAlloc);
         report.Ratio("aggregate", "end-to-end", ringRate, "rx", rxRate, ringAlloc);
         report.Ratio("aggregate", "end-to-end", ringRate, "r3", r3Rate, ringAlloc);
+        if (floor is not null)
+        {
+            report.Ratio("aggregate", "end-to-end", ringRate, "producer-copy", results[copyRun].OpsPerSec, ringAlloc);
+            report.Ratio("aggregate", "end-to-end", ringRate, "handoff-fold", results[foldRun].OpsPerSec, ringAlloc);
+        }
     }
 
     /// <summary>A ring round's kernel with its operator attached, not started.</summary>

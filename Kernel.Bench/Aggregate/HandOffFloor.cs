@@ -7,7 +7,7 @@ using Kernel.Ring;
 namespace Kernel.Bench.Aggregate;
 
 /// <summary>
-/// A diagnostic floor for <c>end-to-end</c> (<c>KERNEL_AGG_E2E_FLOOR=1</c>): the least a hand-off between two
+/// The floors of <c>end-to-end</c> (baselines <c>producer-copy</c> and <c>handoff-fold</c>): the least a hand-off between two
 /// threads can do for the same orders. A single-producer ring of the kernel's default size with the kernel's slot
 /// layout (<see cref="RingEntry{T}"/>, 64 bytes for an order), written with the same streaming stores, two spinning
 /// cursors and nothing else: no sequencer, wait strategy, exception policy, read-ahead hint, counters or control
@@ -49,10 +49,14 @@ public sealed unsafe class HandOffFloor : IDisposable
     // The two cursors, each on its own 128-byte span (adjacent-line prefetch pairs lines).
     private readonly long* _cursors;
 
+    /// <summary>True on x86 with AVX, where the floor runs (the kernel's streaming copy needs it too).</summary>
+    public static bool IsSupported => Avx.IsSupported && sizeof(RingEntry<BenchOrder>) == 64;
+
     /// <summary>Allocates the slots (4 MiB) and cursors.</summary>
+    /// <exception cref="PlatformNotSupportedException">Not <see cref="IsSupported"/>.</exception>
     public HandOffFloor()
     {
-        if (sizeof(RingEntry<BenchOrder>) != 64 || !Avx.IsSupported)
+        if (!IsSupported)
             throw new PlatformNotSupportedException("the hand-off floor needs 64-byte slots and AVX");
         _slots = (RingEntry<BenchOrder>*)NativeMemory.AlignedAlloc((nuint)Slots * 64, 64);
         _cursors = (long*)NativeMemory.AlignedAlloc(512, 128);
