@@ -109,6 +109,27 @@ public sealed class TransactionalFileSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Commit_ThatFailedAfterAppending_IsRetriedByTheNext_EachRowOnce()
+    {
+        // docs/checkpoints.md: a commit that failed is retried by the next one. Here epoch 1's rows reach the output,
+        // then its commit record cannot be written (a directory where its temporary file goes).
+        using var sink = await OpenAsync();
+        await EpochAsync(sink, 1, [1, 2], commit: false);
+        var blocker = Output + ".commit.tmp";
+        Directory.CreateDirectory(blocker);
+        var failure = await Record.ExceptionAsync(() => sink.CommitAsync(1, CancellationToken.None).AsTask());
+        Assert.True(failure is IOException or UnauthorizedAccessException, $"failure: {failure}");
+        Assert.Equal(0, sink.LastCommittedEpoch);
+
+        Directory.Delete(blocker);
+        await EpochAsync(sink, 2, [3]);
+
+        Assert.Equal(Csv([1, 2, 3]), File.ReadAllText(Output));
+        Assert.Equal(2, sink.LastCommittedEpoch);
+        Assert.Empty(StagedFiles());
+    }
+
+    [Fact]
     public async Task Recover_CommitsStagedEpochsWithAManifest_DiscardsTheRest()
     {
         using (var crashed = await OpenAsync())
