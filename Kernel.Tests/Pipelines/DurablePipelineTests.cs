@@ -178,6 +178,42 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task NewestManifestCorrupt_RecoveryFallsBackToTheOlderKeptCheckpoint_WhoseJournalRetentionKept()
+    {
+        // docs/checkpoints.md: the journal's retention floor is the journal offset of the *oldest* checkpoint kept on disk,
+        // so recovery can fall back past a newest checkpoint whose manifest was corrupted on disk.
+        var events = Arrivals(new Random(9), 9_000);
+        var dir = Path.Combine(_dir.Path, "fallback");
+        const int segmentBytes = 16 << 10; // about 200 records a segment
+        await using (var first = new Run(dir, segmentBytes: segmentBytes))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            for (var at = 0; at < 8_000; at += 1_000)
+            {
+                await Publish(first.Pipeline, events, at, at + 1_000);
+                Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
+            }
+            await Publish(first.Pipeline, events, 8_000, 8_500);
+        }
+        var store = new CheckpointStore(dir);
+        Assert.Equal([7L, 8], store.ListCheckpointIds());   // KeepCheckpoints = 2
+        Assert.DoesNotContain("0000000000.seg", Directory.GetFiles(Path.Combine(dir, "journal")).Select(Path.GetFileName));
+        var manifest = Path.Combine(store.GetCheckpointDirectory(8), CheckpointStore.ManifestFileName);
+        var bytes = await File.ReadAllBytesAsync(manifest);
+        bytes[bytes.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(manifest, bytes);
+
+        await using var second = new Run(dir, segmentBytes: segmentBytes);
+        var recovery = await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+
+        Assert.Equal(7, recovery.CheckpointId);
+        Assert.Equal(1_500, recovery.EventsReplayed);     // from checkpoint 7's offset (7,000 events) to the journal's end
+        Assert.Equal(8_500, recovery.ResumePosition());
+        await Publish(second.Pipeline, events, 8_500, events.Length);
+        await second.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+    }
+
+    [Fact]
     public async Task AbortedCheckpoint_FaultsThePipeline_AndNoLaterCheckpointCommits()
     {
         var events = Arrivals(new Random(5), 2_000);
