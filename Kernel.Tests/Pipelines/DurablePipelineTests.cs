@@ -119,6 +119,51 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Savepoint_LeftInTheOptions_IsIgnoredOnceTheDataDirectoryHasACheckpointOfItsOwn()
+    {
+        // docs/checkpoints.md: RestoreFromSavepoint applies only when the data directory holds no checkpoint of its own,
+        // so a restart after a crash recovers the pipeline's own progress, not the savepoint's older state.
+        const int cut = 1_000;
+        var events = Arrivals(new Random(13), 3_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        var before = Path.Combine(_dir.Path, "before");
+        var savepointDir = Path.Combine(_dir.Path, "savepoint");
+        await using (var first = new Run(before))
+        {
+            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(first.Pipeline, events, 0, cut);
+            await first.Pipeline.SavepointAsync(savepointDir, default).WaitAsync(s_timeout);
+        }
+        var after = Path.Combine(_dir.Path, "after");
+        await using (var second = new Run(after, savepoint: savepointDir))
+        {
+            await second.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(second.Pipeline, events, cut, cut + 500);
+            Assert.Equal(CheckpointOutcome.Completed, (await second.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
+            await Publish(second.Pipeline, events, cut + 500, cut + 800);
+        }   // stopped without completing, as a crash would leave it
+
+        await using (var third = new Run(after, savepoint: savepointDir))
+        {
+            var recovery = await third.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            Assert.True(recovery.CheckpointId >= 1, $"recovered from checkpoint {recovery.CheckpointId}");
+            Assert.Equal(300, recovery.EventsReplayed);
+            Assert.Equal(cut + 800, recovery.ResumePosition());
+            await Publish(third.Pipeline, events, cut + 800, events.Length);
+            await third.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        static string Body(string text) => text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+        var joined = await File.ReadAllTextAsync(Path.Combine(before, "rows.csv")) + Body(await File.ReadAllTextAsync(Path.Combine(after, "rows.csv")));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv")), joined);
+    }
+
+    [Fact]
     public async Task Restart_OfAFinishedRun_CommitsNothingTwice()
     {
         var events = Arrivals(new Random(9), 2_000);
