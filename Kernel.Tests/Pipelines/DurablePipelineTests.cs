@@ -259,6 +259,43 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task CompleteAsync_LetsTheIntervalCheckpointInFlightFinish_InsteadOfCancellingIt()
+    {
+        // docs/checkpoints.md: CompleteAsync stops interval checkpoints without cancelling the one in flight. Cancelled,
+        // it would abort, its sinks would drop its epoch's rows, and the final checkpoint would commit without them.
+        var events = Arrivals(new Random(14), 3_000);
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using (var run = new Run(reference))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, events.Length);
+            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        }
+        var dir = Path.Combine(_dir.Path, "interval");
+        var holding = new HoldingSink();
+        await using (var run = new Run(dir, extraSink: holding, interval: TimeSpan.FromMilliseconds(10)))
+        {
+            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+            await Publish(run.Pipeline, events, 0, 2_000);
+            await holding.Entered.Task.WaitAsync(s_timeout);   // an interval checkpoint is in flight, held in its pre-commit
+            await Publish(run.Pipeline, events, 2_000, events.Length);
+
+            var completing = run.Pipeline.CompleteAsync(default);
+            // Long enough for CompleteAsync to reach the interval loop's stop; a cancellation would show here.
+            await Task.WhenAny(holding.Cancelled.Task, Task.Delay(500));
+            Assert.False(holding.Cancelled.Task.IsCompleted, "CompleteAsync cancelled the checkpoint in flight");
+            Assert.False(completing.IsCompleted);
+            holding.Release.SetResult();
+            var final = await completing.WaitAsync(s_timeout);
+
+            Assert.Equal(CheckpointOutcome.Completed, final.Outcome);
+            Assert.DoesNotContain(holding.Calls, c => c.StartsWith("abort:", StringComparison.Ordinal));
+            Assert.Contains($"commit:{final.CheckpointId}", holding.Calls);
+        }
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(reference, "rows.csv")), await File.ReadAllTextAsync(Path.Combine(dir, "rows.csv")));
+    }
+
+    [Fact]
     public async Task AbortedCheckpoint_FaultsThePipeline_AndNoLaterCheckpointCommits()
     {
         var events = Arrivals(new Random(5), 2_000);
@@ -335,7 +372,7 @@ public sealed class DurablePipelineTests : IDisposable
         private readonly TransactionalFileSink<RevenueRow> _rows;
         private readonly TransactionalFileSink<Order> _late;
 
-        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20, string? savepoint = null)
+        public Run(string dir, ICheckpointSink? extraSink = null, long segmentBytes = 1 << 20, string? savepoint = null, TimeSpan? interval = null)
         {
             Directory.CreateDirectory(dir);
             _rows = new TransactionalFileSink<RevenueRow>(Path.Combine(dir, "rows.csv"),
@@ -354,7 +391,7 @@ public sealed class DurablePipelineTests : IDisposable
             Pipeline = new DurablePipeline<Order, OrderTime>(new DurablePipelineOptions
             {
                 DataDirectory = dir, EventLayoutFingerprint = 0x0DE5, RingSize = 1 << 10,
-                CheckpointInterval = TimeSpan.FromHours(1), JournalSegmentBytes = segmentBytes, KeepCheckpoints = 2,
+                CheckpointInterval = interval ?? TimeSpan.FromHours(1), JournalSegmentBytes = segmentBytes, KeepCheckpoints = 2,
                 RestoreFromSavepoint = savepoint,
             });
             Pipeline.SetOperator("op", op, participant);
@@ -381,6 +418,57 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     /// <summary>A sink whose pre-commit always fails.</summary>
+    /// <summary>
+    /// Holds its first pre-commit (an interval checkpoint) until released, ignoring the token but recording whether it was
+    /// cancelled; records commits and aborts.
+    /// </summary>
+    private sealed class HoldingSink : ICheckpointSink
+    {
+        private readonly List<string> _calls = [];
+        private int _preCommits;
+
+        public string Name => "holding";
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string[] Calls
+        {
+            get
+            {
+                lock (_calls) return [.. _calls];
+            }
+        }
+
+        public async ValueTask PreCommitAsync(long epoch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _preCommits) == 1)
+            {
+                await using var registration = cancellationToken.Register(() => Cancelled.TrySetResult());
+                Entered.TrySetResult();
+                await Release.Task;
+            }
+            lock (_calls) _calls.Add($"precommit:{epoch}");
+        }
+
+        public ValueTask CommitAsync(long epoch, CancellationToken cancellationToken)
+        {
+            lock (_calls) _calls.Add($"commit:{epoch}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask AbortAsync(long epoch, CancellationToken cancellationToken)
+        {
+            lock (_calls) _calls.Add($"abort:{epoch}");
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask RecoverAsync(Func<long, bool> isEpochCommitted, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
     private sealed class FailingSink : ICheckpointSink
     {
         public string Name => "failing";
