@@ -1,0 +1,57 @@
+using Kernel.Storage.Log;
+
+namespace Kernel.Tests.Storage.Log;
+
+/// <summary>
+/// docs/formats/log.md: recovery of a torn or damaged tail zeroes everything up to the last non-zero byte and reports
+/// the byte position, the bytes dropped and the frames dropped (session 24's audit). Without the zeroing, frames after
+/// a damaged one come back once a record of the same length is appended over it (journal records all have one size).
+/// </summary>
+public sealed class LogTailRepairS24Tests
+{
+    private const int Count = 10, PayloadBytes = 40, FrameBytes = 16 + PayloadBytes, Header = 64;
+
+    private static LogOptions Options() => new()
+    {
+        FlushPolicy = FlushPolicy.OnDemand, SegmentBytes = 8192, PrepareNextSegment = false, IndexIntervalBytes = 128, PayloadFingerprint = 0xFEED,
+    };
+
+    [Fact]
+    public void DamagedTailFrame_EverythingAfterItIsZeroed_AndReported_SoAnAppendOverItCannotRevivePastFrames()
+    {
+        using var dir = new TempLogDirectory();
+        var payload = new byte[PayloadBytes];
+        payload.AsSpan().Fill(0xAB);
+        using (var log = SegmentedLog.Open(dir.Path, Options()))
+        {
+            for (var i = 0; i < Count; i++) log.Append(payload, 1_000 + i);
+            log.Flush();
+        }
+        var file = Directory.GetFiles(dir.Path, "*.seg").Single();
+        var bytes = File.ReadAllBytes(file);
+        bytes[Header + 5 * FrameBytes + 16 + 10] ^= 0x04;   // inside record 5's payload: its checksum fails
+        File.WriteAllBytes(file, bytes);
+
+        using (var log = SegmentedLog.Open(dir.Path, Options()))
+        {
+            Assert.Equal(5, log.EndOffset);
+            Assert.True(log.Recovery.Repaired);
+            Assert.Equal(Header + 5 * FrameBytes, log.Recovery.TruncatedAt);
+            Assert.Equal(5 * FrameBytes, log.Recovery.BytesDropped);
+            Assert.Equal(5, log.Recovery.RecordsDropped);
+            Assert.Equal(file, log.Recovery.TailFile);
+            var other = new byte[PayloadBytes];
+            other.AsSpan().Fill(0xCD);
+            log.Append(other, 2_000);
+            log.Flush();
+        }
+
+        var after = File.ReadAllBytes(file);
+        Assert.False(after.AsSpan(Header + 6 * FrameBytes).ContainsAnyExcept((byte)0), "bytes of the dropped frames are left after the appended one");
+        using (var again = SegmentedLog.Open(dir.Path, Options()))
+        {
+            Assert.False(again.Recovery.Repaired);
+            Assert.Equal(6, again.EndOffset);
+        }
+    }
+}
