@@ -34,6 +34,11 @@ public sealed class BackpressureTests
 
         public long BytesReadAtBlock { get; private set; }
 
+        /// <summary>The last position of the publish before the blocked one: what the source's position must read while it is blocked.</summary>
+        public long PositionBeforeBlock { get; private set; }
+
+        private long _lastPosition;
+
         public async ValueTask PublishAsync(ReadOnlyMemory<Row> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
         {
             foreach (var e in events.Span)
@@ -48,9 +53,11 @@ public sealed class BackpressureTests
             {
                 PositionAtBlock = positions.Span[^1];
                 BytesReadAtBlock = _stream.BytesRead;
+                PositionBeforeBlock = _lastPosition;
                 Blocked.SetResult();
                 await Release.Task;
             }
+            _lastPosition = positions.Span[^1];
         }
     }
 
@@ -73,6 +80,10 @@ public sealed class BackpressureTests
         Assert.InRange(readAtBlock - target.PositionAtBlock, 0, 2 * ReadBufferSize);
         Assert.Equal(target.BytesReadAtBlock, readAtBlock);   // not one read after the blocking publish began
         Assert.Equal(0, readsElsewhere.Count);                // nor on another thread (a read-ahead task)
+        // docs/sources.md: the position moves only after a publish completes; a resume from it must not skip the
+        // records of the publish still blocked.
+        Assert.Equal(target.PositionBeforeBlock, source.Position);
+        Assert.True(source.Position < target.PositionAtBlock, $"position {source.Position} counts the blocked publish (ends at {target.PositionAtBlock})");
 
         readsElsewhere.Stop();
         target.Release.SetResult();
