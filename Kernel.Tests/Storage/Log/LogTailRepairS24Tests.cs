@@ -54,4 +54,40 @@ public sealed class LogTailRepairS24Tests
             Assert.Equal(6, again.EndOffset);
         }
     }
+
+    [Fact]
+    public void SealedSegmentEndingBeforeTheNextOnesBaseOffset_IsReportedWithFileAndPosition()
+    {
+        // docs/formats/log.md: a sealed segment whose records do not reach the next segment's base offset is reported
+        // like a bad record, naming the file and the byte position.
+        using var dir = new TempLogDirectory();
+        var payload = new byte[PayloadBytes];
+        payload.AsSpan().Fill(0xAB);
+        using (var log = SegmentedLog.Open(dir.Path, Options()))
+        {
+            for (var i = 0; i < 300; i++) log.Append(payload, 1_000 + i);
+            log.Flush();
+        }
+        var segments = dir.SegmentFiles();
+        Assert.True(segments.Length >= 2, $"{segments.Length} segment(s)");
+        foreach (var index in Directory.GetFiles(dir.Path, "*.idx")) File.Delete(index);
+        var first = segments[0];
+        var bytes = File.ReadAllBytes(first);
+        var third = Header + 3 * FrameBytes;
+        bytes.AsSpan(third, 4).Clear();   // record 3's frame length: 0, which reads as the end of the segment's data
+        File.WriteAllBytes(first, bytes);
+
+        using var reopened = SegmentedLog.Open(dir.Path, Options());
+        var read = new List<long>();
+        var e = Assert.Throws<LogCorruptionException>(() =>
+        {
+            using var reader = reopened.OpenReader(0);
+            while (reader.TryRead(out var r)) read.Add(r.Offset);
+        });
+
+        Assert.Empty(read);   // the segment is checked when a reader enters it, before any of its records is handed out
+        Assert.Equal(first, e.FilePath);
+        Assert.Equal(third, e.Position);
+        Assert.Contains("segment ends at offset 3", e.Message, StringComparison.Ordinal);
+    }
 }
