@@ -113,6 +113,21 @@ public sealed class WindowContractS24Tests
         _ = new Reach(new NullSink(), null, new WindowOptions { Window = new WindowSpec { Kind = WindowKind.Sliding, SizeMs = 86_400_000, SlideMs = 86_400_000 } });
     }
 
+    [Fact]
+    public void SketchMembers_RefuseAStateBudget_NamingTheOptionAndTheAggregation()
+    {
+        // docs/state-and-memory.md: aggregations with sketches keep full snapshots, so their state cannot spill.
+        var options = new WindowOptions
+        {
+            Window = new WindowSpec { Kind = WindowKind.Tumbling, SizeMs = 86_400_000, SlideMs = 86_400_000 },
+            StateBudgetEntries = 10, Control = new Kernel.Checkpoints.OperatorParticipant("p"),
+        };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Reach(new NullSink(), null, options));
+        Assert.Equal("StateBudgetEntries", e.ParamName);
+        Assert.Contains("sketches keep full snapshots", e.Message, StringComparison.Ordinal);
+        Assert.Contains("DailyReach", e.Message, StringComparison.Ordinal);
+    }
+
     private sealed class NullSink : IRowSink<Kernel.Tests.Generators.Declarations.DailyReach>
     {
         public void OnRow(in Kernel.Tests.Generators.Declarations.DailyReach row, in RowRevision revision) { }
