@@ -63,6 +63,38 @@ public sealed class LogRetentionTests
     }
 
     [Fact]
+    public void Retention_ByAge_CountsFromWhenTheSegmentWasSealed_NotCreated_AlsoAfterAReopen()
+    {
+        // docs/formats/log.md: a segment counts as sealed when the next one was created. Counting from its own creation
+        // would delete a segment that filled slowly too early (session 24's audit).
+        using var dir = new TempLogDirectory();
+        var clock = new ManualClock();
+        var options = new LogOptions { SegmentBytes = 16 * 1024, RetentionAge = TimeSpan.FromHours(1), Clock = clock, PrepareNextSegment = false };
+        var log = SegmentedLog.Open(dir.Path, options);
+        try
+        {
+            log.RetentionFloor = long.MaxValue;
+            Fill(log, 10);                                 // segment 0 created at t0
+            clock.Now += TimeSpan.FromMinutes(50);
+            Fill(log, 60);                                 // it fills and is sealed at t0 + 50 min
+            Assert.Equal(2, log.SegmentCount);
+            clock.Now += TimeSpan.FromMinutes(20);         // t0 + 70: created 70 min ago, sealed 20
+            Assert.Equal(0, log.ApplyRetention());
+            log.Dispose();
+            log = SegmentedLog.Open(dir.Path, options);    // the sealed time is read back from the next segment
+            log.RetentionFloor = long.MaxValue;
+            Assert.Equal(0, log.ApplyRetention());
+            clock.Now += TimeSpan.FromMinutes(41);         // sealed 61 min ago
+            Assert.Equal(1, log.ApplyRetention());
+            Assert.Equal(1, log.SegmentCount);
+        }
+        finally
+        {
+            log.Dispose();
+        }
+    }
+
+    [Fact]
     public void Retention_ReaderInsideDeletedSegment_FinishesIt()
     {
         using var dir = new TempLogDirectory();
