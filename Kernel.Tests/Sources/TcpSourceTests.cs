@@ -75,4 +75,79 @@ public sealed class TcpSourceTests
         Assert.Equal(1, source.ConnectionsFaulted);
         Assert.Same(error, source.LastConnectionError);
     }
+
+    /// <summary>Counts calls in flight at once (each takes a few ms) and can throw from its first call.</summary>
+    private sealed class SerialCheckingTarget(bool throwFirst, int expectedCount) : ISourceTarget<Row>
+    {
+        private readonly object _gate = new();
+        private int _inFlight;
+        private int _calls;
+
+        public int MaxInFlight { get; private set; }
+
+        public List<Row> Events { get; } = [];
+
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask PublishAsync(ReadOnlyMemory<Row> events, ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
+        {
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            lock (_gate) MaxInFlight = Math.Max(MaxInFlight, inFlight);
+            try
+            {
+                if (Interlocked.Increment(ref _calls) == 1 && throwFirst) throw new InvalidOperationException("the target failed");
+                await Task.Delay(3, cancellationToken);
+                lock (_gate)
+                {
+                    Events.AddRange(events.Span);
+                    if (Events.Count >= expectedCount) Reached.TrySetResult();
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Loopback_ConnectionsPublishOneBatchAtATime_SoTheTargetNeedsNoLocking()
+    {
+        // docs/sources.md: connections publish one batch at a time (the target does not need to be thread-safe).
+        using var source = TcpSource<Row, RowParser>.Listen(new IPEndPoint(IPAddress.Loopback, 0), new SourceOptions { HasHeader = true, BatchSize = 8 });
+        var target = new SerialCheckingTarget(throwFirst: false, expectedCount: 600);
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(target, cts.Token);
+
+        await Task.WhenAll(SendAsync(source.Port, Rows(1, 300)), SendAsync(source.Port, Rows(2, 300))).WaitAsync(SourceRun.Timeout);
+        await target.Reached.Task.WaitAsync(SourceRun.Timeout);
+        cts.Cancel();
+        await run.WaitAsync(SourceRun.Timeout);
+
+        Assert.Equal(1, target.MaxInFlight);
+        Assert.Equal(600, target.Events.Count);
+    }
+
+    [Fact]
+    public async Task Loopback_TargetThrows_EndsOnlyThatConnection_AndTheNextIsServed()
+    {
+        using var source = TcpSource<Row, RowParser>.Listen(new IPEndPoint(IPAddress.Loopback, 0));
+        var ended = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.ConnectionEnded = e => ended.TrySetResult(e);
+        var target = new SerialCheckingTarget(throwFirst: true, expectedCount: 1);
+        using var cts = new CancellationTokenSource();
+        var run = source.RunAsync(target, cts.Token);
+
+        await SendAsync(source.Port, "1,1,1\n").WaitAsync(SourceRun.Timeout);
+        var error = await ended.Task.WaitAsync(SourceRun.Timeout);
+        Assert.IsType<InvalidOperationException>(error);
+        await SendAsync(source.Port, "2,2,2\n").WaitAsync(SourceRun.Timeout);   // the one-at-a-time gate was released
+        await target.Reached.Task.WaitAsync(SourceRun.Timeout);
+        cts.Cancel();
+        await run.WaitAsync(SourceRun.Timeout);
+
+        Assert.Equal([new Row(2, 2, 2)], target.Events);
+        Assert.Equal(1, source.ConnectionsFaulted);
+        Assert.Equal(2, source.ConnectionsAccepted);
+    }
 }
