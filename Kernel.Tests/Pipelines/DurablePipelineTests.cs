@@ -81,13 +81,7 @@ public sealed class DurablePipelineTests : IDisposable
     public async Task Savepoint_StartedInANewDataDirectory_GoesOnFromItsSourcePosition(int seed, int cut)
     {
         var events = Arrivals(new Random(seed), 4_000);
-        var reference = Path.Combine(_dir.Path, "reference");
-        await using (var run = new Run(reference))
-        {
-            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(run.Pipeline, events, 0, events.Length);
-            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
-        }
+        var reference = await ReferenceRunAsync(events);
 
         var before = Path.Combine(_dir.Path, "before");
         var savepointDir = Path.Combine(_dir.Path, "savepoint");
@@ -125,13 +119,7 @@ public sealed class DurablePipelineTests : IDisposable
         // so a restart after a crash recovers the pipeline's own progress, not the savepoint's older state.
         const int cut = 1_000;
         var events = Arrivals(new Random(13), 3_000);
-        var reference = Path.Combine(_dir.Path, "reference");
-        await using (var run = new Run(reference))
-        {
-            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(run.Pipeline, events, 0, events.Length);
-            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
-        }
+        var reference = await ReferenceRunAsync(events);
         var before = Path.Combine(_dir.Path, "before");
         var savepointDir = Path.Combine(_dir.Path, "savepoint");
         await using (var first = new Run(before))
@@ -189,25 +177,10 @@ public sealed class DurablePipelineTests : IDisposable
     public async Task JournalSegments_NoKeptCheckpointNeeds_AreDeleted_AndRecoveryStillWorks()
     {
         var events = Arrivals(new Random(8), 12_000);
-        var reference = Path.Combine(_dir.Path, "reference");
-        await using (var run = new Run(reference))
-        {
-            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(run.Pipeline, events, 0, events.Length);
-            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
-        }
+        var reference = await ReferenceRunAsync(events);
         var dir = Path.Combine(_dir.Path, "truncated");
         const int segmentBytes = 16 << 10; // about 200 records a segment
-        await using (var first = new Run(dir, segmentBytes: segmentBytes))
-        {
-            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            for (var at = 0; at < 8_000; at += 1_000)
-            {
-                await Publish(first.Pipeline, events, at, at + 1_000);
-                Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
-            }
-            await Publish(first.Pipeline, events, 8_000, 8_500);
-        }
+        await CheckpointEveryThousandThenStopAsync(dir, events, segmentBytes);
         var segments = Directory.GetFiles(Path.Combine(dir, "journal")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
         Assert.True(segments.Length < 20, $"the journal should have lost its oldest segments, has {segments.Length}: {string.Join(", ", segments)}");
         Assert.DoesNotContain("0000000000.seg", segments);
@@ -230,16 +203,7 @@ public sealed class DurablePipelineTests : IDisposable
         var events = Arrivals(new Random(9), 9_000);
         var dir = Path.Combine(_dir.Path, "fallback");
         const int segmentBytes = 16 << 10; // about 200 records a segment
-        await using (var first = new Run(dir, segmentBytes: segmentBytes))
-        {
-            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            for (var at = 0; at < 8_000; at += 1_000)
-            {
-                await Publish(first.Pipeline, events, at, at + 1_000);
-                Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
-            }
-            await Publish(first.Pipeline, events, 8_000, 8_500);
-        }
+        await CheckpointEveryThousandThenStopAsync(dir, events, segmentBytes);
         var store = new CheckpointStore(dir);
         Assert.Equal([7L, 8], store.ListCheckpointIds());   // KeepCheckpoints = 2
         Assert.DoesNotContain("0000000000.seg", Directory.GetFiles(Path.Combine(dir, "journal")).Select(Path.GetFileName));
@@ -264,13 +228,7 @@ public sealed class DurablePipelineTests : IDisposable
         // docs/checkpoints.md: CompleteAsync stops interval checkpoints without cancelling the one in flight. Cancelled,
         // it would abort, its sinks would drop its epoch's rows, and the final checkpoint would commit without them.
         var events = Arrivals(new Random(14), 3_000);
-        var reference = Path.Combine(_dir.Path, "reference");
-        await using (var run = new Run(reference))
-        {
-            await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(run.Pipeline, events, 0, events.Length);
-            await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
-        }
+        var reference = await ReferenceRunAsync(events);
         var dir = Path.Combine(_dir.Path, "interval");
         var holding = new HoldingSink();
         await using (var run = new Run(dir, extraSink: holding, interval: TimeSpan.FromMilliseconds(10)))
@@ -342,6 +300,30 @@ public sealed class DurablePipelineTests : IDisposable
     }
 
     /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
+    /// <summary>An uninterrupted run over every event in its own directory (returned): the rows any other run must commit.</summary>
+    private async Task<string> ReferenceRunAsync(Order[] events)
+    {
+        var reference = Path.Combine(_dir.Path, "reference");
+        await using var run = new Run(reference);
+        await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+        await Publish(run.Pipeline, events, 0, events.Length);
+        await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
+        return reference;
+    }
+
+    /// <summary>A run that checkpoints after each 1,000 of the first 8,000 events, then publishes 500 more and stops as a crash would.</summary>
+    private static async Task CheckpointEveryThousandThenStopAsync(string dir, Order[] events, long segmentBytes)
+    {
+        await using var first = new Run(dir, segmentBytes: segmentBytes);
+        await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+        for (var at = 0; at < 8_000; at += 1_000)
+        {
+            await Publish(first.Pipeline, events, at, at + 1_000);
+            Assert.Equal(CheckpointOutcome.Completed, (await first.Pipeline.CheckpointAsync(default).WaitAsync(s_timeout)).Outcome);
+        }
+        await Publish(first.Pipeline, events, 8_000, 8_500);
+    }
+
     private static async Task Publish(DurablePipeline<Order, OrderTime> pipeline, Order[] events, int from, int to)
     {
         for (var i = from; i < to; i += 100)
