@@ -67,13 +67,13 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         // Built all before the first round, each kernel got a fresh ring array (the pool keeps one) and each
         // round took ~1,350 first-touch page faults, 8-19 ms of a ~80 ms round on this VM.
         var next = default(RingRound);
-        var ringCount = 0L;
+        var ringSeen = 0L;
         Action[] runs =
         [
             s_split ? () => ThroughRingSplit(orders) : () =>
             {
                 ThroughRing(orders, next);
-                ringCount = next.Op.Count;
+                ringSeen = next.Op.EventsSeen;
                 next = default;   // so the collection before the next round frees this round's kernel and table
             },
             s_split ? () => FeedWithCpu(orders, dictApply, "dictionary-loop") : () => AggregateQuickSuite.Feed(orders, dictApply),
@@ -103,7 +103,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
                 () =>
                 {
                     floor.Run(orders, PublishBatch, HandOffFloor.Consume.Fold, floorOp);
-                    if (ringCount != 0 && floorOp!.Count != ringCount) throw new InvalidOperationException($"the hand-off fold saw {floorOp!.Count} products, the ring {ringCount}");
+                    if (ringSeen != 0 && floorOp!.EventsSeen != ringSeen) throw new InvalidOperationException($"the hand-off fold folded {floorOp!.EventsSeen} orders, the ring {ringSeen}");
                     floorOp = null;
                 },
             ];

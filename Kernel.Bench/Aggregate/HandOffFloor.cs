@@ -22,14 +22,18 @@ namespace Kernel.Bench.Aggregate;
 /// <c>NonTemporalSlotCopy</c>.
 /// </para>
 /// <para>
-/// Session 24 (Notes/aggregate.md): the ring's <c>end-to-end</c> rounds ran at 0.9–1.0 of the producer's copy alone and
-/// at 1.0–1.35 of the hand-off that folds; the consumer is not what sets the rate.
+/// Session 24 (Notes/aggregate.md), six processes: the ring's <c>end-to-end</c> rounds ran at 0.77–1.20 of the producer's
+/// copy alone and 1.14–1.45 of the hand-off that folds (the ring's read-ahead and batch pacing beat two bare cursors).
 /// </para>
 /// </remarks>
 public sealed unsafe class HandOffFloor : IDisposable
 {
     private const int Slots = 1 << 16;
     private const int Mask = Slots - 1;
+
+    // The most slots handed to the consumer's work per step, as the kernel's processor does (its MaxBatch): a run's
+    // slots are freed only when it is done, so a consumer given the whole ring would leave the producer waiting.
+    private const int MaxBatch = 4096;
 
     /// <summary>What the consumer does with the slots.</summary>
     public enum Consume
@@ -44,10 +48,11 @@ public sealed unsafe class HandOffFloor : IDisposable
         None,
     }
 
-    private readonly RingEntry<BenchOrder>* _slots;
+    private RingEntry<BenchOrder>* _slots;
+    private Exception? _consumerFailure;
 
     // The two cursors, each on its own 128-byte span (adjacent-line prefetch pairs lines).
-    private readonly long* _cursors;
+    private long* _cursors;
 
     /// <summary>True on x86 with AVX, where the floor runs (the kernel's streaming copy needs it too).</summary>
     public static bool IsSupported => Avx.IsSupported && sizeof(RingEntry<BenchOrder>) == 64;
@@ -63,18 +68,33 @@ public sealed unsafe class HandOffFloor : IDisposable
         new Span<byte>(_slots, Slots * 64).Clear();   // touched before the rounds, as the kernel's pooled slots are
     }
 
-    /// <summary>The checksum of the last <see cref="Consume.Read"/> round (kept, so the reads are not optimized away).</summary>
+    /// <summary>The checksum of the last round (kept, so the reads are not optimized away; 0 after a <see cref="Consume.Fold"/> round).</summary>
     public long Checksum { get; private set; }
 
     /// <summary>Moves every order through the ring to a consumer thread doing <paramref name="consume"/>; returns when it has seen them all.</summary>
+    /// <exception cref="ObjectDisposedException">The floor was disposed.</exception>
+    /// <exception cref="InvalidOperationException">The consumer failed (the inner exception says how).</exception>
     public void Run(BenchOrder[] orders, int publishBatch, Consume consume, IBatchHandler<BenchOrder>? fold)
     {
+        ObjectDisposedException.ThrowIf(_slots is null, this);
+        _consumerFailure = null;
         ref var published = ref _cursors[0];
         ref var consumed = ref _cursors[16];
         published = 0;
         consumed = 0;
         var total = (long)orders.Length;
-        var consumer = consume == Consume.None ? null : new Thread(() => Checksum = ConsumeAll(total, consume, fold)) { IsBackground = true, Name = "handoff-floor" };
+        var consumer = consume == Consume.None ? null : new Thread(() =>
+        {
+            try
+            {
+                Checksum = ConsumeAll(total, consume, fold);
+            }
+            catch (Exception e)
+            {
+                // Let the producer stop waiting for room: it checks the failure while it waits.
+                _consumerFailure = e;
+            }
+        }) { IsBackground = true, Name = "handoff-floor" };
         consumer?.Start();
         var header = Vector128.CreateScalar((ulong)(byte)EntryKind.Event).AsByte();
         long next = 0;
@@ -85,7 +105,10 @@ public sealed unsafe class HandOffFloor : IDisposable
                 var count = (int)Math.Min(publishBatch, total - next);
                 var end = next + count;
                 while (consumer is not null && end - Volatile.Read(ref consumed) > Slots)
+                {
+                    if (Volatile.Read(ref _consumerFailure) is not null) goto joined;
                     X86Base.Pause();
+                }
                 for (var s = next; s < end; s++)
                 {
                     var slot = (byte*)(_slots + (s & Mask));
@@ -98,7 +121,9 @@ public sealed unsafe class HandOffFloor : IDisposable
                 next = end;
             }
         }
+        joined:
         consumer?.Join();
+        if (_consumerFailure is { } failure) throw new InvalidOperationException("the hand-off floor's consumer failed", failure);
     }
 
     private long ConsumeAll(long total, Consume consume, IBatchHandler<BenchOrder>? fold)
@@ -115,7 +140,7 @@ public sealed unsafe class HandOffFloor : IDisposable
                 continue;
             }
             var start = (int)(next & Mask);
-            var length = (int)Math.Min(available - next, Slots - start);
+            var length = (int)Math.Min(Math.Min(available - next, Slots - start), MaxBatch);
             var run = new ReadOnlySpan<RingEntry<BenchOrder>>(_slots + start, length);
             if (consume == Consume.Fold)
             {
@@ -132,10 +157,13 @@ public sealed unsafe class HandOffFloor : IDisposable
         return sum;
     }
 
-    /// <summary>Frees the slots.</summary>
+    /// <summary>Frees the slots (once; later calls do nothing).</summary>
     public void Dispose()
     {
+        if (_slots is null) return;
         NativeMemory.AlignedFree(_slots);
         NativeMemory.AlignedFree(_cursors);
+        _slots = null;
+        _cursors = null;
     }
 }

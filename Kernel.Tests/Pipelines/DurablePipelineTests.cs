@@ -299,7 +299,6 @@ public sealed class DurablePipelineTests : IDisposable
         await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
     }
 
-    /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
     /// <summary>An uninterrupted run over every event in its own directory (returned): the rows any other run must commit.</summary>
     private async Task<string> ReferenceRunAsync(Order[] events)
     {
@@ -324,6 +323,7 @@ public sealed class DurablePipelineTests : IDisposable
         await Publish(first.Pipeline, events, 8_000, 8_500);
     }
 
+    /// <summary>Publishes events [from, to) with positions 1-based (the position after each "record").</summary>
     private static async Task Publish(DurablePipeline<Order, OrderTime> pipeline, Order[] events, int from, int to)
     {
         for (var i = from; i < to; i += 100)
@@ -399,7 +399,6 @@ public sealed class DurablePipelineTests : IDisposable
         }
     }
 
-    /// <summary>A sink whose pre-commit always fails.</summary>
     /// <summary>
     /// Holds its first pre-commit (an interval checkpoint) until released, ignoring the token but recording whether it was
     /// cancelled; records commits and aborts.
@@ -451,6 +450,7 @@ public sealed class DurablePipelineTests : IDisposable
         public ValueTask RecoverAsync(Func<long, bool> isEpochCommitted, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
+    /// <summary>A sink whose pre-commit always fails.</summary>
     private sealed class FailingSink : ICheckpointSink
     {
         public string Name => "failing";

@@ -61,10 +61,14 @@ public sealed class KernelContractS24Tests
         var idle = new IdleSignal(calls: 2);
         await using var kernel = new StreamKernel<Tick>(new StreamKernelOptions { RingSize = 16 });
         kernel.AddHandler("idle", idle);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         kernel.Start();
 
         await idle.Reached.WaitAsync(RuntimeTestSupport.Timeout);   // two idle calls on a quiet ring, about 200 ms
+        var elapsed = started.Elapsed;
         await kernel.CompleteAsync().WaitAsync(RuntimeTestSupport.Timeout);
+        // A lower bound only (a loaded machine makes it longer): two intervals of a 1 ms default would take ~2 ms.
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(150), $"two idle calls after {elapsed.TotalMilliseconds:F0} ms: the interval is not 100 ms");
     }
 
     [Fact]
