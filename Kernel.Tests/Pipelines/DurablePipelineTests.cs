@@ -231,16 +231,19 @@ public sealed class DurablePipelineTests : IDisposable
         var reference = await ReferenceRunAsync(events);
         var dir = Path.Combine(_dir.Path, "interval");
         var holding = new HoldingSink();
+        var stopWaiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (var run = new Run(dir, extraSink: holding, interval: TimeSpan.FromMilliseconds(10)))
         {
+            run.Pipeline.IntervalStopWaitingHook = () => stopWaiting.TrySetResult();
             await run.Pipeline.StartAsync(default).WaitAsync(s_timeout);
             await Publish(run.Pipeline, events, 0, 2_000);
             await holding.Entered.Task.WaitAsync(s_timeout);   // an interval checkpoint is in flight, held in its pre-commit
             await Publish(run.Pipeline, events, 2_000, events.Length);
 
             var completing = run.Pipeline.CompleteAsync(default);
-            // Long enough for CompleteAsync to reach the interval loop's stop; a cancellation would show here.
-            await Task.WhenAny(holding.Cancelled.Task, Task.Delay(500));
+            // CompleteAsync has stopped the interval loop's ticks and now waits for the checkpoint in flight: a
+            // cancellation of it would have run by now (the stop awaits the cancellation's callbacks first).
+            await stopWaiting.Task.WaitAsync(s_timeout);
             Assert.False(holding.Cancelled.Task.IsCompleted, "CompleteAsync cancelled the checkpoint in flight");
             Assert.False(completing.IsCompleted);
             holding.Release.SetResult();

@@ -172,7 +172,18 @@ public sealed class PipelineLifecycleTests
         while (ring.Sequencer.Signal.Waiters == 0 && DateTime.UtcNow < deadline)
             await Task.Delay(1);
         Assert.Equal(1, ring.Sequencer.Signal.Waiters);   // asleep on the ring's signal
-        await Task.Delay(300);   // 300 idle intervals of 1 ms would have passed
+
+        // The clock for "long enough": a control pipeline with a 1 ms interval, started now, getting 50 idle calls. On a
+        // loaded machine it takes longer, and so does the wait; no fixed sleep decides.
+        var control = new IdleThrower(failure: null, throwOnIdle: 0);
+        var controlPipeline = new RingPipeline<TestEvent>(new RingBuffer<TestEvent>(16, ProducerType.Single, new BlockingWaitStrategy()))
+        {
+            IdleInterval = TimeSpan.FromMilliseconds(1),
+        };
+        controlPipeline.AddHandler(control);
+        controlPipeline.Start();
+        await control.WhenIdles(50).WaitAsync(Timeout);
+        await controlPipeline.ShutdownAsync().WaitAsync(Timeout);
         await pipeline.ShutdownAsync().WaitAsync(Timeout);
 
         Assert.Equal(0, handler.Idles);

@@ -52,6 +52,9 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
     private CheckpointScheduler? _scheduler;
     private StreamKernel<TEvent>? _kernel;
     private IntervalCheckpoints? _intervals;
+
+    /// <summary>For tests, set before <c>StartAsync</c>: called when stopping the interval checkpoints has stopped their ticks and waits for the one in flight.</summary>
+    internal Action? IntervalStopWaitingHook { get; set; }
     // Set when CompleteAsync stops the interval checkpoints; on-demand ones are refused from then on.
     private bool _completing;
     // Journal offsets of the checkpoints completed by this process, oldest first (at most KeepCheckpoints).
@@ -149,7 +152,10 @@ public sealed class DurablePipeline<TEvent, TTime> : ISourceTarget<TEvent>, IBar
         _kernel.AddHandler(_operatorName!, _operator, JournalName);
         _kernel.Start();
         _scheduler = new CheckpointScheduler(_coordinator, this, _options.CheckpointInterval, logger: _logger) { OnAborted = OnAborted };
-        _intervals = new IntervalCheckpoints(TriggerAsync, _options.CheckpointInterval, _logger, () => Volatile.Read(ref _fault) is not null);
+        _intervals = new IntervalCheckpoints(TriggerAsync, _options.CheckpointInterval, _logger, () => Volatile.Read(ref _fault) is not null)
+        {
+            StopWaitingHook = IntervalStopWaitingHook,
+        };
         _intervals.Start();
         return new PipelineRecovery(load.Manifest?.CheckpointId ?? 0, from, replayed, positions, load.Diagnostics);
     }

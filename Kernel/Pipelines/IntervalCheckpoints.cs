@@ -33,11 +33,15 @@ internal sealed class IntervalCheckpoints : IAsyncDisposable
 
     public void Start() => _loop = RunAsync();
 
+    /// <summary>For tests: called by <see cref="StopAsync"/> once it has stopped the ticks (and cancelled the checkpoint in flight, if told to), before it waits for the loop.</summary>
+    internal Action? StopWaitingHook { get; set; }
+
     /// <summary>Stops ticking and waits for the loop; with <paramref name="abortInFlight"/> the checkpoint in flight is cancelled (aborted), otherwise it completes.</summary>
     public async Task StopAsync(bool abortInFlight)
     {
         await _stopTicks.CancelAsync().ConfigureAwait(false);
         if (abortInFlight) await _abortInFlight.CancelAsync().ConfigureAwait(false);
+        StopWaitingHook?.Invoke();
         if (_loop is not null) await _loop.ConfigureAwait(false);
     }
 
