@@ -7,6 +7,8 @@ using Kernel.Bench.Quick;
 using Kernel.Operators;
 using Kernel.Ring;
 using Kernel.Runtime;
+using RevenueOperator = Kernel.Operators.KeyedAggregator<Kernel.Bench.Aggregate.BenchOrder, long, Kernel.Bench.Aggregate.RevenueByProduct.State,
+    Kernel.Bench.Aggregate.RevenueByProduct, Kernel.Bench.Aggregate.RevenueByProduct.Spec>;
 
 namespace Kernel.Bench.Aggregate;
 
@@ -83,14 +85,14 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         if (s_split)
         {
             // The split also times the operator alone (no ring) on this thread, as the consumer's reference.
-            var alone = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2);
+            var alone = NewOperator();
             AggregateQuickSuite.ApplyBatch aloneApply = alone.Apply;
             runs = [.. runs, () => FeedWithCpu(orders, aloneApply, "operator-alone")];
         }
         // The floors (HandOffFloor): the producer's copy alone and the plainest hand-off with the same fold, in the same
         // rotation; the read-only hand-off only with KERNEL_AGG_E2E_FLOOR=1.
         using var floor = HandOffFloor.IsSupported && !s_noFloor ? new HandOffFloor() : null;
-        KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>? floorOp = null;
+        RevenueOperator? floorOp = null;
         int copyRun = -1, foldRun = -1, readRun = -1;
         if (floor is not null)
         {
@@ -115,7 +117,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         }
         var setups = new Action?[runs.Length];
         if (!s_split) setups[0] = () => next = BuildRing();   // the split round times its construction itself
-        if (floor is not null) setups[foldRun] = () => floorOp = new(OrderData.Products * 2);
+        if (floor is not null) setups[foldRun] = () => floorOp = NewOperator();
         var results = Interleaved.Median(orders.Length, Warmups, Repeats, describe: true, setups, runs);
         if (readRun >= 0)
         {
@@ -140,12 +142,15 @@ public sealed class EndToEndQuickSuite : IQuickSuite
     }
 
     /// <summary>A ring round's kernel with its operator attached, not started.</summary>
-    private readonly record struct RingRound(StreamKernel<BenchOrder> Kernel, KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec> Op);
+    private readonly record struct RingRound(StreamKernel<BenchOrder> Kernel, RevenueOperator Op);
+
+    /// <summary>The generated revenue operator, its table sized for the products.</summary>
+    private static RevenueOperator NewOperator(IControlListener? control = null) => new(OrderData.Products * 2, control);
 
     /// <summary>Builds one <see cref="RingRound"/>.</summary>
     private static RingRound BuildRing()
     {
-        var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2);
+        var op = NewOperator();
         var kernel = new StreamKernel<BenchOrder>(new StreamKernelOptions { RingSize = s_ringSize, ProducerType = ProducerType.Single });
         kernel.AddHandler("revenue", op);
         return new RingRound(kernel, op);
@@ -175,7 +180,7 @@ public sealed class EndToEndQuickSuite : IQuickSuite
         var p0 = OsThread.CpuNanoseconds();
         var u0 = OsThread.ThreadUsage();
         var t0 = Stopwatch.GetTimestamp();
-        var op = new KeyedAggregator<BenchOrder, long, RevenueByProduct.State, RevenueByProduct, RevenueByProduct.Spec>(OrderData.Products * 2, probe);
+        var op = NewOperator(probe);
         var kernel = new StreamKernel<BenchOrder>(new StreamKernelOptions { RingSize = s_ringSize, ProducerType = ProducerType.Single });
         kernel.AddHandler("revenue", op);
         var t1 = Stopwatch.GetTimestamp();
