@@ -83,15 +83,7 @@ public sealed class DurablePipelineTests : IDisposable
         var events = Arrivals(new Random(seed), 4_000);
         var reference = await ReferenceRunAsync(events);
 
-        var before = Path.Combine(_dir.Path, "before");
-        var savepointDir = Path.Combine(_dir.Path, "savepoint");
-        await using (var first = new Run(before))
-        {
-            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(first.Pipeline, events, 0, cut);
-            var savepoint = await first.Pipeline.SavepointAsync(savepointDir, default).WaitAsync(s_timeout);
-            Assert.Equal(cut, savepoint.SourcePositions[0]);
-        }
+        var (before, savepointDir) = await SavepointAfterAsync(events, cut);
         Assert.True(File.Exists(Path.Combine(savepointDir, Savepoint.FileName)));
 
         var after = Path.Combine(_dir.Path, "after");
@@ -120,14 +112,7 @@ public sealed class DurablePipelineTests : IDisposable
         const int cut = 1_000;
         var events = Arrivals(new Random(13), 3_000);
         var reference = await ReferenceRunAsync(events);
-        var before = Path.Combine(_dir.Path, "before");
-        var savepointDir = Path.Combine(_dir.Path, "savepoint");
-        await using (var first = new Run(before))
-        {
-            await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
-            await Publish(first.Pipeline, events, 0, cut);
-            await first.Pipeline.SavepointAsync(savepointDir, default).WaitAsync(s_timeout);
-        }
+        var (before, savepointDir) = await SavepointAfterAsync(events, cut);
         var after = Path.Combine(_dir.Path, "after");
         await using (var second = new Run(after, savepoint: savepointDir))
         {
@@ -311,6 +296,19 @@ public sealed class DurablePipelineTests : IDisposable
         await Publish(run.Pipeline, events, 0, events.Length);
         await run.Pipeline.CompleteAsync(default).WaitAsync(s_timeout);
         return reference;
+    }
+
+    /// <summary>A run (in its own directory, returned) over events [0, cut) that then writes a savepoint (directory returned) and stops.</summary>
+    private async Task<(string Before, string Savepoint)> SavepointAfterAsync(Order[] events, int cut)
+    {
+        var before = Path.Combine(_dir.Path, "before");
+        var savepointDir = Path.Combine(_dir.Path, "savepoint");
+        await using var first = new Run(before);
+        await first.Pipeline.StartAsync(default).WaitAsync(s_timeout);
+        await Publish(first.Pipeline, events, 0, cut);
+        var savepoint = await first.Pipeline.SavepointAsync(savepointDir, default).WaitAsync(s_timeout);
+        Assert.Equal(cut, savepoint.SourcePositions[0]);
+        return (before, savepointDir);
     }
 
     /// <summary>A run that checkpoints after each 1,000 of the first 8,000 events, then publishes 500 more and stops as a crash would.</summary>
